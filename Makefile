@@ -1,0 +1,143 @@
+# uweb — one non-recursive GNU Makefile.
+#
+#   make            build the library, the apps and the tools for TARGET
+#   make run        install what is missing, build, start the demo services
+#   make test       install what is missing, build, run every test
+#   make bench      run the side-by-side benchmarks in bench/
+#
+# Parts of the tree that build more than library code add their rules in a
+# build.mk beside them (apps/crunchzip/build.mk, platform/build.mk, ...);
+# they are included below, so everything is still one make invocation.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+TARGET ?= unix
+B := build
+ROOT := $(CURDIR)
+
+CC := gcc
+CLANG := clang
+WARN := -Wall -Wextra -Werror
+CPPFLAGS := -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
+CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS := -lz
+
+# Debian packages a fresh machine needs; build.mk fragments append theirs.
+DEB_PACKAGES := gcc make clang llvm libclang-rt-14-dev curl python3 \
+  zlib1g-dev libbrotli-dev libzstd-dev iproute2 procps
+
+# ---------------------------------------------------------------- deps
+# Installs missing packages (only when missing) and fetches the Debian
+# packages whose sources we compile (llhttp).  Re-run when a list changes.
+$(B)/.deps-ok: Makefile $(wildcard */build.mk */*/build.mk) scripts/deps.sh
+	@mkdir -p $(B)
+	@scripts/deps.sh $(sort $(DEB_PACKAGES))
+	@touch $@
+
+LLHTTP_DIR := $(B)/deb/node-llhttp/usr/share/llhttp
+$(LLHTTP_DIR)/api.c: | $(B)/.deps-ok
+	@scripts/fetch-deb.sh node-llhttp $(B)/deb/node-llhttp
+	@test -f $@ && touch $@
+
+# ---------------------------------------------------------------- library
+LIB_SRCS := $(sort $(wildcard src/*/*.c))
+# Variant sources chosen per target: *_lwip.c is the unikernel network stack.
+LIB_SRCS_unix := $(filter-out %_lwip.c,$(LIB_SRCS))
+LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
+LLHTTP_FLAGS := -std=gnu11 -O2 -g -w -I$(B)/deb/node-llhttp/usr/share/include/llhttp
+
+$(B)/obj/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(B)/asan/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LLHTTP_FLAGS) -c $< -o $@
+$(B)/asan/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LLHTTP_FLAGS) $(ASAN_FLAGS) -c $< -o $@
+$(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c: $(LLHTTP_DIR)/api.c
+
+LIB_OBJS := $(LIB_SRCS_unix:%.c=$(B)/obj/%.o) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/obj/llhttp/%.o,$(LLHTTP_SRCS))
+LIB_OBJS_ASAN := $(LIB_SRCS_unix:%.c=$(B)/asan/%.o) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/asan/llhttp/%.o,$(LLHTTP_SRCS))
+LIB := $(B)/libuweb.a
+LIB_ASAN := $(B)/asan/libuweb.a
+$(LIB): $(LIB_OBJS)
+	@rm -f $@; ar rcs $@ $^
+$(LIB_ASAN): $(LIB_OBJS_ASAN)
+	@rm -f $@; ar rcs $@ $^
+
+# ---------------------------------------------------------------- apps
+# apps/NAME/*.c -> build/apps/NAME.  A build.mk may add APP_DEPS_NAME
+# (extra objects or generated sources) and APP_LDLIBS_NAME.
+APPS := $(notdir $(patsubst %/,%,$(dir $(wildcard apps/*/main.c))))
+define app_rule
+$(B)/apps/$(1): $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard apps/$(1)/*.c)) $$(APP_DEPS_$(1)) $(LIB)
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) -o $$@ $$(filter %.o %.a,$$^) $(LIB) $$(APP_LDLIBS_$(1)) $(LDLIBS)
+endef
+
+# ---------------------------------------------------------------- tools
+# tools/NAME/*.c -> build/tools/uweb-NAME; TOOL_LDLIBS_NAME for extra libs.
+TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/main.c))))
+define tool_rule
+$(B)/tools/uweb-$(1): $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard tools/$(1)/*.c)) $(LIB)
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(TOOL_LDLIBS_$(1)) $(LDLIBS)
+endef
+
+# ---------------------------------------------------------------- tests
+# tests/unit/test_X.c -> build/tests/unit/test_X and an ASan+UBSan twin.
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/unit/%)
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
+$(B)/asan/tests/unit/%: $(B)/asan/tests/unit/%.o $(LIB_ASAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
+
+# tests/fuzz/fuzz_X.c (LLVMFuzzerTestOneInput) -> a corpus replayer built
+# with gcc + sanitizers, and a libFuzzer binary built with clang.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/fuzz/fuzz_%)
+$(B)/fuzz/replay_%: $(B)/asan/tests/fuzz/fuzz_%.o $(B)/asan/tests/fuzz/replay_main.o $(LIB_ASAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS_unix) $(LLHTTP_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $< $(LIB_SRCS_unix) $(LLHTTP_SRCS) $(UNIT_LDLIBS) $(LDLIBS)
+
+# ---------------------------------------------------------------- fragments
+include $(sort $(wildcard */build.mk */*/build.mk))
+
+$(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+APP_BINS := $(APPS:%=$(B)/apps/%)
+TOOL_BINS := $(TOOLS:%=$(B)/tools/uweb-%)
+
+-include $(shell find $(B)/obj $(B)/asan -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- goals
+.PHONY: all test run bench clean check-build fuzz
+all: $(LIB) $(APP_BINS) $(TOOL_BINS) $(EXTRA_ALL)
+check-build: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(EXTRA_TEST_DEPS)
+fuzz: $(FUZZ_BINS)
+
+test: check-build
+	@UWEB_ROOT=$(ROOT) UWEB_BUILD=$(ROOT)/$(B) CC=$(CC) CLANG=$(CLANG) tests/run.sh
+
+run: all
+	@scripts/run.sh $(B)
+
+bench: all
+	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf $(B)/obj $(B)/asan $(B)/apps $(B)/tools $(B)/tests $(B)/fuzz $(B)/*.a

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the named Debian packages that are not installed yet.
+# Usage: scripts/deps.sh PKG...
+set -eu
+missing=()
+for p in "$@"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$st" == "install ok installed" ]] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet.
+if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
