@@ -91,28 +91,37 @@ endef
 
 # ---------------------------------------------------------------- tests
 # tests/unit/test_X.c -> build/tests/unit/test_X and an ASan+UBSan twin.
+# A test links only the modules it tests: src/X/ by default, or the list in
+# UNIT_MODULES_test_X (set in a build.mk), so one module's work in progress
+# never breaks another's tests.  Fuzz targets likewise: FUZZ_MODULES_X.
+.SECONDEXPANSION:
+unit_modules = $(or $(UNIT_MODULES_$(1)),$(patsubst test_%,%,$(1)))
+fuzz_modules = $(or $(FUZZ_MODULES_$(1)),$(1))
+mod_srcs = $(filter-out %_lwip.c,$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c))))
+mod_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(call mod_srcs,$(2))) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
+
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/unit/%)
-$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIB)
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $$(call mod_objs,obj,$$(call unit_modules,$$*))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
-$(B)/asan/tests/unit/%: $(B)/asan/tests/unit/%.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) -o $@ $^ $(UNIT_LDLIBS_$*) $(LDLIBS)
+$(B)/asan/tests/unit/%: $(B)/asan/tests/unit/%.o $$(call mod_objs,asan,$$(call unit_modules,$$*))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS_$*) $(LDLIBS)
 
 # tests/fuzz/fuzz_X.c (LLVMFuzzerTestOneInput) -> a corpus replayer built
 # with gcc + sanitizers, and a libFuzzer binary built with clang.
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/fuzz/fuzz_%)
-$(B)/fuzz/replay_%: $(B)/asan/tests/fuzz/fuzz_%.o $(B)/asan/tests/fuzz/replay_main.o $(LIB_ASAN)
+$(B)/fuzz/replay_%: $(B)/asan/tests/fuzz/fuzz_%.o $(B)/asan/tests/fuzz/replay_main.o $$(call mod_objs,asan,$$(call fuzz_modules,$$*))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(FUZZ_LDLIBS_$*) $(LDLIBS)
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS_unix) $(LLHTTP_SRCS)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call mod_srcs,$$(call fuzz_modules,$$*)) $(LLHTTP_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $< $(LIB_SRCS_unix) $(LLHTTP_SRCS) $(UNIT_LDLIBS) $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $(filter %.c,$^) $(FUZZ_LDLIBS_$*) $(LDLIBS)
 
 # ---------------------------------------------------------------- fragments
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -125,9 +134,10 @@ TOOL_BINS := $(TOOLS:%=$(B)/tools/uweb-%)
 -include $(shell find $(B)/obj $(B)/asan -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- goals
+.SECONDARY:
 .PHONY: all test run bench clean check-build fuzz
 all: $(LIB) $(APP_BINS) $(TOOL_BINS) $(EXTRA_ALL)
-check-build: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(EXTRA_TEST_DEPS)
+check-build: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS) $(EXTRA_TEST_DEPS)
 fuzz: $(FUZZ_BINS)
 
 test: check-build

@@ -41,7 +41,8 @@ static const char *check_current;
 #define RUN(fn) do { check_current = #fn; check_failures_now = 0; fn(); \
     if (check_failures_now) { check_failures_total++; \
         fprintf(stdout, "not ok - %s: %d check(s) failed\n", #fn, check_failures_now); } \
-    else fprintf(stdout, "ok - %s\n", #fn); fflush(stdout); } while (0)
+    else { fprintf(stdout, "ok - %s\n", #fn); } \
+    fflush(stdout); } while (0)
 
 #define CHECK_DONE() (check_failures_total ? 1 : 0)
 

@@ -43,7 +43,7 @@ run_one() {  # run_one LABEL CMD...
     f=1; failed+=("$label: exited with status $rc")
     echo "  not ok - $label exited with status $rc; last output:"; tail -n 15 "$log" | sed 's/^/  | /'
   elif [ $f -gt 0 ]; then
-    tail -n 30 "$log" | grep -v '^ok - ' | sed 's/^/  | /'
+    tail -n 30 "$log" | grep -v -e '^ok - ' -e '^not ok - ' | sed 's/^/  | /'
   fi
   if [ $((p+f+s)) -eq 0 ] && [ $rc -eq 0 ]; then
     f=1; failed+=("$label: reported no checks")
