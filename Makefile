@@ -42,8 +42,9 @@ $(LLHTTP_DIR)/api.c: | $(B)/.deps-ok
 
 # ---------------------------------------------------------------- library
 LIB_SRCS := $(sort $(wildcard src/*/*.c))
-# Variant sources chosen per target: *_lwip.c is the unikernel network stack.
-LIB_SRCS_unix := $(filter-out %_lwip.c,$(LIB_SRCS))
+# Variant sources chosen per target: *_unix.c only on unix; *_uk.c and
+# *_lwip.c (the lwIP network stack) only on the unikernels.
+LIB_SRCS_unix := $(filter-out %_lwip.c %_uk.c,$(LIB_SRCS))
 LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
 LLHTTP_FLAGS := -std=gnu11 -O2 -g -w -I$(B)/deb/node-llhttp/usr/share/include/llhttp
 
@@ -97,7 +98,7 @@ endef
 .SECONDEXPANSION:
 unit_modules = $(or $(UNIT_MODULES_$(1)),$(patsubst test_%,%,$(1)))
 fuzz_modules = $(or $(FUZZ_MODULES_$(1)),$(1))
-mod_srcs = $(filter-out %_lwip.c,$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c))))
+mod_srcs = $(filter-out %_lwip.c %_uk.c,$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c))))
 mod_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(call mod_srcs,$(2))) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

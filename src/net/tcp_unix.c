@@ -1,0 +1,236 @@
+/*
+ * TCP on host sockets for the unix target: non-blocking sockets registered
+ * once with the edge-triggered epoll backend.  A read that returns fewer
+ * bytes than asked means the socket is drained: the next read waits for an
+ * edge instead of paying a read() that would say EAGAIN.
+ */
+#include <uweb/net.h>
+#include <uweb/io_unix.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+struct uw_listener {
+    uw_io io;
+    uint16_t port;
+};
+
+struct uw_conn {
+    uw_io io;
+    void (*notify)(uw_conn *c, void *arg);
+    void *notify_arg;
+};
+
+static int set_addr(struct sockaddr_in *sa, const char *addr, uint16_t port)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    return inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog)
+{
+    struct sockaddr_in sa;
+    if (set_addr(&sa, addr, port) != 0) return UW_EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return UW_EIO;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, backlog > 0 ? backlog : 1024) != 0) {
+        close(fd);
+        return UW_EIO;
+    }
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    uw_listener *l = calloc(1, sizeof *l);
+    if (!l) { close(fd); return UW_ENOMEM; }
+    if (uw_io_open(&l->io, fd) != UW_OK) { close(fd); free(l); return UW_EIO; }
+    l->port = ntohs(sa.sin_port);
+    *out = l;
+    return UW_OK;
+}
+
+uint16_t uw_listener_port(const uw_listener *l) { return l->port; }
+
+static void conn_notify(uw_io *io, void *arg)
+{
+    uw_conn *c = arg;
+    (void)io;
+    if (c->notify) c->notify(c, c->notify_arg);
+}
+
+static int conn_wrap(int fd, uw_conn **out)
+{
+    uw_conn *c = calloc(1, sizeof *c);
+    if (!c) return UW_ENOMEM;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (uw_io_open(&c->io, fd) != UW_OK) { free(c); return UW_EIO; }
+    *out = c;
+    return UW_OK;
+}
+
+int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
+{
+    for (;;) {
+        if (l->io.fd < 0) return UW_ECLOSED;
+        int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            int r = conn_wrap(fd, out);
+            if (r != UW_OK) close(fd);
+            return r;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            uw_io_drained_read(&l->io);
+            int r = uw_io_wait_read(&l->io, deadline);
+            if (r != UW_OK) return r;
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* Out of descriptors: back off instead of spinning. */
+            int r = uw_sleep(UW_MS(10));
+            if (r != UW_OK) return r;
+            continue;
+        }
+        return UW_EIO;
+    }
+}
+
+void uw_listener_close(uw_listener *l)
+{
+    if (!l) return;
+    int fd = l->io.fd;
+    uw_io_close(&l->io);
+    if (fd >= 0) close(fd);
+    /* Freed by whoever owns it after the accepting task has left; keep the
+     * struct so a task still waking from accept sees fd < 0. */
+}
+
+int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadline)
+{
+    struct sockaddr_in sa;
+    if (set_addr(&sa, host, port) != 0) return UW_EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return UW_EIO;
+    uw_conn *c;
+    int r = conn_wrap(fd, &c);
+    if (r != UW_OK) { close(fd); return r; }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (errno != EINPROGRESS) { uw_conn_close(c, false); return UW_EIO; }
+        uw_io_drained_write(&c->io);
+        r = uw_io_wait_write(&c->io, deadline);
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (r == UW_OK && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0))
+            r = UW_EIO;
+        if (r != UW_OK) { uw_conn_close(c, false); return r; }
+    }
+    *out = c;
+    return UW_OK;
+}
+
+ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
+{
+    for (;;) {
+        if (!c->io.readable) {
+            int r = uw_io_wait_read(&c->io, deadline);
+            if (r != UW_OK) return r;
+        }
+        ssize_t k = read(c->io.fd, buf, n);
+        if (k > 0) {
+            if ((size_t)k < n && !c->io.hangup) uw_io_drained_read(&c->io);
+            return k;
+        }
+        if (k == 0) return 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            uw_io_drained_read(&c->io);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        return UW_ECLOSED;
+    }
+}
+
+bool uw_conn_may_read(const uw_conn *c) { return c->io.readable; }
+
+int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
+{
+    struct iovec iov[64];
+    size_t i = 0, off = 0;       /* next slice, offset in it */
+    while (i < n) {
+        int cnt = 0;
+        for (size_t j = i; j < n && cnt < 64; j++) {
+            if (v[j].len == (j == i ? off : 0)) continue;
+            iov[cnt].iov_base = (char *)v[j].ptr + (j == i ? off : 0);
+            iov[cnt].iov_len = v[j].len - (j == i ? off : 0);
+            cnt++;
+        }
+        if (cnt == 0) break;
+        ssize_t k = writev(c->io.fd, iov, cnt);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return UW_ECLOSED;
+            uw_io_drained_write(&c->io);
+            int r = uw_io_wait_write(&c->io, deadline);
+            if (r != UW_OK) return r;
+            continue;
+        }
+        size_t left = (size_t)k;
+        while (i < n && left >= v[i].len - off) {
+            left -= v[i].len - off;
+            i++;
+            off = 0;
+        }
+        if (i < n) off += left;
+    }
+    return UW_OK;
+}
+
+void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg)
+{
+    c->notify = fn;
+    c->notify_arg = arg;
+    c->io.notify = fn ? conn_notify : NULL;
+    c->io.notify_arg = c;
+}
+
+void uw_conn_shutdown_write(uw_conn *c)
+{
+    shutdown(c->io.fd, SHUT_WR);
+}
+
+void uw_conn_close(uw_conn *c, bool reset)
+{
+    if (!c) return;
+    int fd = c->io.fd;
+    uw_io_close(&c->io);
+    if (fd >= 0) {
+        if (reset) {
+            struct linger lg = { 1, 0 };
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(fd);
+    }
+    free(c);
+}
+
+const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    char ip[INET_ADDRSTRLEN] = "?";
+    if (getpeername(c->io.fd, (struct sockaddr *)&sa, &len) == 0)
+        inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
+    snprintf(buf, n, "%s:%u", ip, (unsigned)ntohs(sa.sin_port));
+    return buf;
+}
