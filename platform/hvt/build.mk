@@ -1,0 +1,50 @@
+# platform/hvt/build.mk - the hvt target: the uweb-hvt tender (a KVM
+# monitor, host program) and the hvt guest bindings; links the test
+# unikernels for hvt.
+#
+#   make build/uweb-hvt                          the tender
+#   make build/hvt/tests/unikernel/hello.hvt     one test guest
+#
+# HVT_SOFT_KVM=1 builds hvt guests (bindings, libc, zlib, apps) with
+# -mgeneral-regs-only: no SSE or x87 instruction anywhere, for hosts whose
+# /dev/kvm is emulated in software and cannot run them.  The default is
+# detected: 1 when the CPU has no hardware virtualization (no vmx/svm flag
+# in /proc/cpuinfo), else 0 (normal code generation; the tender enables
+# SSE for the guest).
+
+DEB_PACKAGES += linux-libc-dev
+
+HVT_SOFT_KVM ?= $(shell grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && echo 0 || echo 1)
+
+# ---------------------------------------------------------------- tender
+HVT_TENDER_SRCS := $(sort $(wildcard platform/hvt/tender/*.c))
+HVT_TENDER_OBJS := $(HVT_TENDER_SRCS:%.c=$(B)/obj/%.o)
+
+# A narrower pattern than the library's: host code that also sees the ABI.
+$(B)/obj/platform/hvt/tender/%.o: platform/hvt/tender/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iplatform/include $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/uweb-hvt: $(HVT_TENDER_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^
+
+EXTRA_ALL += $(B)/uweb-hvt
+EXTRA_TEST_DEPS += $(B)/uweb-hvt
+
+# ---------------------------------------------------------------- guests
+# Only once the common guest build (platform/build.mk) provides the link
+# rule; until then the tender alone is built.
+ifdef guest_link_rule
+ifeq ($(HVT_SOFT_KVM),1)
+GUEST_CFLAGS_hvt += -mgeneral-regs-only
+endif
+GUEST_CFLAGS_hvt += -mno-red-zone
+
+GUEST_BINDINGS_hvt := $(B)/hvt/platform/hvt/start.o $(B)/hvt/platform/hvt/bindings.o
+
+HVT_TEST_GUESTS := $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(B)/hvt/tests/unikernel/$(n).hvt)
+$(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(eval \
+  $(call guest_link_rule,hvt,$(B)/hvt/tests/unikernel/$(n).hvt,$(call guest_test_objs,hvt,$(n)),$(GUEST_TEST_LIBS_$(n)))))
+
+EXTRA_TEST_DEPS += $(HVT_TEST_GUESTS)
+endif

@@ -1,0 +1,142 @@
+/*
+ * hvt.h - internals of uweb-hvt, the KVM tender (host side).
+ *
+ * What it is for: uweb-hvt runs one hvt unikernel as a KVM guest with a
+ * single vCPU.  main.c parses the command line and opens the host
+ * resources, elf.c loads the guest image, kvm.c creates the VM and runs the
+ * vCPU, hypercall.c serves the guest's calls (hvt_abi.h).
+ *
+ * Memory: struct hvt owns the guest memory mapping and the host file
+ * descriptors; it lives for the whole run.  Guest memory is never touched
+ * through a guest-supplied address except via hvt_gpa(), the one checked
+ * translation.
+ *
+ * Errors: setup failures print one line and exit 125; a misbehaving or
+ * crashed guest is stopped through hvt_guest_fault() (exit status 139).
+ */
+#ifndef UW_HVT_TENDER_H
+#define UW_HVT_TENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UW_HVT_HOST
+#include "../hvt_abi.h"
+#include "uw_platform.h"
+
+#define HVT_EXIT_TENDER 125      /* refused to start (as uweb-spt) */
+#define HVT_EXIT_GUEST_FAULT 139 /* guest crashed or misbehaved (128+SIGSEGV,
+                                    as a crashing guest on uweb-spt) */
+
+#define HVT_NET_MTU 1500
+#define HVT_BLOCK_SIZE 512
+
+/* A device given on the command line (--net:NAME=TAPIF, --block:...). */
+struct hvt_device_arg {
+    uint32_t type;           /* enum uw_plat_device_type */
+    const char *option;      /* the whole option, for messages */
+    char name[UW_PLAT_NAME_MAX];
+    const char *host;        /* tap interface or file name */
+    int used;                /* matched a manifest entry */
+};
+
+/* A device the guest declared, with its host resource attached. */
+struct hvt_device {
+    uint32_t type;           /* enum uw_plat_device_type */
+    int fd;
+    uint64_t capacity;       /* block: bytes */
+    uint64_t block_size;     /* block: bytes */
+};
+
+struct hvt {
+    int kvm_fd, vm_fd, vcpu_fd;
+    struct kvm_run *run;
+    size_t run_size;
+    uint8_t *mem;            /* host mapping of guest-physical 0 */
+    uint64_t mem_size;       /* bytes, a multiple of UW_HVT_PAGE_SIZE */
+    uint64_t entry;          /* guest entry point */
+    uint64_t image_end;      /* one past the highest loaded byte */
+    struct uw_plat_manifest *mft; /* the guest's manifest, filled in */
+    size_t mft_size;
+    struct hvt_device dev[UW_PLAT_MANIFEST_MAX]; /* same index as mft */
+    int ndev;                     /* mft->count */
+};
+
+/*
+ * The one checked translation from a guest-physical range to a host
+ * pointer: returns mem + gpa when [gpa, gpa + len) lies inside guest
+ * memory, computed without overflow; otherwise stops the guest with a
+ * message naming `what`.  len may be 0.
+ */
+void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len, const char *what);
+
+/* Prints "uweb-hvt: guest stopped: <message>" and exits 139. */
+_Noreturn void hvt_guest_fault(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Prints "uweb-hvt: <message>" and exits 125 (cannot start the guest). */
+_Noreturn void hvt_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Opens /dev/kvm, creates the VM with mem_size bytes of zeroed guest
+ * memory and one vCPU.  Exits with one line when KVM is missing or unusable.
+ */
+void hvt_kvm_init(struct hvt *h, uint64_t mem_size);
+
+/*
+ * Loads the static x86-64 ELF `path` into guest memory: every PT_LOAD
+ * segment is checked against the file and against guest memory
+ * [UW_HVT_GUEST_MIN_BASE, mem_size - UW_HVT_STACK_SIZE).  Sets h->entry
+ * and h->image_end.  Exits with one line on any bad image.
+ */
+void hvt_elf_load(struct hvt *h, const char *path);
+
+/*
+ * Finds the ELF note (name, type) in the image `path` (the guest's
+ * manifest).  Returns a malloc'ed copy of its descriptor and its size in
+ * *size, or NULL when the image has none.
+ */
+void *hvt_elf_note(const char *path, const char *name, uint32_t type,
+                   size_t *size);
+
+/*
+ * Reads and validates the manifest note of the image `path` into
+ * h->mft / h->mft_size.  Exits with one line when it is missing or bad.
+ */
+void hvt_manifest_read(struct hvt *h, const char *path);
+
+/* Prints the declared devices, one "net NAME" / "block NAME" per line. */
+void hvt_manifest_print(const struct hvt *h);
+
+/*
+ * Attaches the command-line devices to the manifest's: refuses (exit 1,
+ * one line) a device the guest did not declare, one of the wrong type, and
+ * a declared device that was not given.  Opens the tap interfaces and
+ * files and fills in h->dev and the manifest's [tender] fields.
+ */
+void hvt_manifest_attach(struct hvt *h, struct hvt_device_arg *args,
+                         int nargs);
+
+/* Attach the tap interface / file of `arg` to manifest entry i. */
+void hvt_open_tap(struct hvt *h, int i, const struct hvt_device_arg *arg);
+void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
+
+/* Sets page tables, GDT, control registers and the entry registers. */
+void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa);
+
+/* Runs the vCPU until the guest halts; returns the exit status. */
+int hvt_vcpu_run(struct hvt *h);
+
+/*
+ * Serves hypercall `nr` with the argument struct at `gpa`.  Returns -1 to
+ * keep running, or the guest's exit status when it halted.
+ */
+int hvt_hypercall(struct hvt *h, unsigned nr, uint64_t gpa);
+
+/* Monotonic and wall clocks in nanoseconds. */
+uint64_t hvt_now_monotonic(void);
+uint64_t hvt_now_wall(void);
+
+#endif
