@@ -1,0 +1,216 @@
+/*
+ * web.h — the web framework: routes, requests, responses, middlewares.
+ *
+ * An app is a route table a newcomer reads at a glance and a main:
+ *
+ *     static void hello(uw_req *req, uw_res *res) { uw_res_text(res, 200, "Hello World!\n"); }
+ *     static void user(uw_req *req, uw_res *res) {
+ *         int64_t id;
+ *         uw_req_param_int(req, "id", &id);
+ *         uw_res_textf(res, 200, "user %lld\n", (long long)id);
+ *     }
+ *     static const uw_route routes[] = {
+ *         { UW_GET,  "/",               hello, .query = UW_QUERY_ANY },
+ *         { UW_GET,  "/users/<int:id>", user },
+ *         { UW_POST, "/upload",         upload, .max_body = UW_BODY_UNLIMITED },
+ *     };
+ *     int main(int argc, char **argv) { return uw_main(argc, argv, &(uw_app){ UW_ROUTES(routes) }); }
+ *
+ * Patterns: literal segments, and captures <int:NAME> (a decimal integer,
+ * optionally negative), <seg:NAME> or <NAME> (one non-empty segment), and
+ * <rest:NAME> (the rest of the path, possibly empty; last only).  Captured
+ * segments are percent-decoded.  The first matching route wins.  No route
+ * matching the path: 404; the path matches only routes of other methods:
+ * 405 with Allow.  HEAD is answered by GET routes (the body is not sent).
+ *
+ * Query: UW_QUERY_ANY (default) accepts any query string; UW_QUERY_NONE
+ * answers 400 to a request that carries one; UW_QUERY_NAMED accepts only
+ * the parameters listed in .params ("q,page") and answers 400 to others.
+ * uw_req_query(req, "q") reads a decoded value.
+ *
+ * Trailing slash: UW_SLASH_REDIRECT (default) answers 308 to the canonical
+ * form when only the other form matches; UW_SLASH_EXACT does not;
+ * UW_SLASH_EITHER matches both.
+ *
+ * Handlers run in the connection's task, in direct style: reading the body
+ * or writing a streamed response suspends only this task.  Memory for the
+ * request comes from its arena (uw_req_arena), freed when the request ends.
+ *
+ * Responses: whole (uw_res_send / uw_res_text: Content-Length), from a
+ * list of slices sent without copying (uw_res_slices: the memory must stay
+ * valid until the handler returns), or streamed (uw_res_begin, uw_res_write,
+ * uw_res_end: chunked unless uw_res_content_length was given), or from a
+ * bounded pipe another task fills (uw_res_pipe).  A handler that returns
+ * without answering gets 500; a stream left open is ended.
+ */
+#ifndef UWEB_WEB_H
+#define UWEB_WEB_H
+
+#include <uweb/http.h>
+#include <uweb/arena.h>
+#include <uweb/slice.h>
+#include <uweb/stream.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+/* Methods, as bits so a route can take several. */
+enum {
+    UW_GET = 1 << 0, UW_HEAD = 1 << 1, UW_POST = 1 << 2, UW_PUT = 1 << 3,
+    UW_DELETE = 1 << 4, UW_PATCH = 1 << 5, UW_OPTIONS = 1 << 6,
+    UW_OTHER_METHOD = 1 << 7,
+    UW_ANY_METHOD = 0xff,
+};
+
+enum { UW_QUERY_ANY = 0, UW_QUERY_NONE = 1, UW_QUERY_NAMED = 2 };
+enum { UW_SLASH_REDIRECT = 0, UW_SLASH_EXACT = 1, UW_SLASH_EITHER = 2 };
+#define UW_BODY_UNLIMITED UINT64_MAX
+
+typedef void (*uw_handler)(uw_req *req, uw_res *res);
+
+typedef struct uw_route {
+    unsigned methods;          /* UW_GET | UW_POST ... */
+    const char *pattern;       /* "/users/<int:id>" */
+    uw_handler handler;
+    void *arg;                 /* given to the handler by uw_req_route_arg */
+    int query;                 /* UW_QUERY_ANY (default), _NONE, _NAMED */
+    const char *params;        /* UW_QUERY_NAMED: "a,b" */
+    int slash;                 /* UW_SLASH_REDIRECT (default), _EXACT, _EITHER */
+    uint64_t max_body;         /* 0: the server's default; UW_BODY_UNLIMITED */
+} uw_route;
+
+/* A middleware sees every request's head before its handler.  It returns
+ * UW_NEXT to go on (possibly after uw_req_set_value), or UW_DONE after
+ * answering through res itself. */
+enum { UW_NEXT = 0, UW_DONE = 1 };
+typedef int (*uw_middleware_fn)(uw_req *req, uw_res *res, void *arg);
+typedef struct uw_middleware {
+    uw_middleware_fn fn;
+    void *arg;
+} uw_middleware;
+
+typedef struct uw_app {
+    const uw_route *routes;
+    size_t nroutes;
+    const uw_middleware *middlewares;
+    size_t nmiddlewares;
+    const char *name;          /* for the start-up line, default argv[0] */
+} uw_app;
+
+#define UW_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define UW_ROUTES(r) .routes = (r), .nroutes = UW_COUNT(r)
+#define UW_MIDDLEWARES(m) .middlewares = (m), .nmiddlewares = UW_COUNT(m)
+
+/* Parses the common options (--addr=A --port=N --max-connections=N
+ * --quiet --help ...), serves app until SIGINT/SIGTERM, returns the exit
+ * status for main. */
+int uw_main(int argc, char **argv, const uw_app *app);
+
+/* Serves app with an explicit configuration (tests, embedding). */
+int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
+                 void (*on_listen)(uint16_t port, void *arg), void *arg);
+
+/* The router alone, for tests and tools: matches method and path (no
+ * query) against the app's routes.  Returns the route index, or -404 /
+ * -405 (then *allowed holds the methods of routes matching the path), or
+ * -308 (then *redirect is the canonical path, allocated from arena).
+ * Captures are stored in caps (up to UW_MAX_CAPTURES). */
+#define UW_MAX_CAPTURES 8
+typedef struct uw_capture {
+    const char *name;          /* points into the pattern, not NUL-terminated */
+    size_t name_len;
+    const char *value;         /* decoded, NUL-terminated (arena) */
+    size_t value_len;
+} uw_capture;
+int uw_route_match(const uw_app *app, unsigned method, const char *path, size_t path_len,
+                   uw_arena *arena, uw_capture *caps, size_t *ncaps,
+                   unsigned *allowed, const char **redirect);
+/* Checks every pattern of a route table; UW_OK or UW_EINVAL with a line on
+ * stderr naming the bad pattern.  uw_main calls it at start. */
+int uw_routes_check(const uw_route *routes, size_t n);
+
+/* ------------------------------------------------------------ request */
+
+unsigned uw_req_method(const uw_req *req);         /* UW_GET ... */
+const char *uw_req_method_name(const uw_req *req); /* "GET" */
+const char *uw_req_path(const uw_req *req);        /* raw path, without the query */
+const char *uw_req_query_string(const uw_req *req);/* raw query without '?', "" if none */
+int uw_req_http_minor(const uw_req *req);          /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+
+/* First value of a header (case-insensitive name), or NULL. */
+const char *uw_req_header(const uw_req *req, const char *name);
+size_t uw_req_header_count(const uw_req *req);
+void uw_req_header_at(const uw_req *req, size_t i, const char **name, const char **value);
+
+/* Captured path parameter by name (decoded), or NULL. */
+const char *uw_req_param(const uw_req *req, const char *name);
+/* An <int:...> capture; UW_OK or UW_EINVAL. */
+int uw_req_param_int(const uw_req *req, const char *name, int64_t *out);
+/* Decoded query parameter ('+' is a space), "" for a bare key, or NULL. */
+const char *uw_req_query(uw_req *req, const char *name);
+
+/* Declared body length, or -1 when chunked / unknown.  0 without a body. */
+int64_t uw_req_content_length(const uw_req *req);
+
+/* Reads body bytes: the count, 0 at the end of the body, or a negative
+ * status: UW_ELIMIT past the route's body limit (the server answers 413 if
+ * the response has not started), UW_ETIMEDOUT, UW_EPROTO (malformed
+ * chunked framing; the connection is closed), UW_ECLOSED. */
+ssize_t uw_req_read(uw_req *req, void *buf, size_t n);
+/* Zero-copy variant: points *data into the server's buffer; valid until
+ * the next read.  Same results. */
+ssize_t uw_req_read_chunk(uw_req *req, const void **data);
+
+uw_arena *uw_req_arena(uw_req *req);
+void *uw_req_route_arg(const uw_req *req);
+/* Values passed from middlewares to handlers, by key (compared by
+ * pointer: use a static string or object as the key). */
+int uw_req_set_value(uw_req *req, const void *key, void *value);
+void *uw_req_value(const uw_req *req, const void *key);
+
+/* ------------------------------------------------------------ response */
+
+void uw_res_status(uw_res *res, int status);
+/* Adds a header (copied).  UW_ELIMIT when the response head is full,
+ * UW_EINVAL for CR/LF in name or value, UW_EPROTO once the head was sent. */
+int uw_res_header(uw_res *res, const char *name, const char *value);
+int uw_res_headerf(uw_res *res, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whole responses, with Content-Length.  The body is borrowed: it must
+ * stay valid until the handler returns. */
+int uw_res_send(uw_res *res, int status, const char *content_type, const void *body, size_t len);
+int uw_res_text(uw_res *res, int status, const char *text);     /* text/plain; charset=utf-8 */
+int uw_res_textf(uw_res *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int uw_res_slices(uw_res *res, int status, const char *content_type, const uw_slice *v, size_t n);
+/* "<status> <reason>: <detail>\n" as text/plain, e.g. 413 with why. */
+int uw_res_error(uw_res *res, int status, const char *detail);
+
+/* Streamed responses.  uw_res_content_length before uw_res_begin sends a
+ * fixed length instead of chunked encoding. */
+void uw_res_content_length(uw_res *res, uint64_t len);
+int uw_res_begin(uw_res *res);
+int uw_res_write(uw_res *res, const void *data, size_t n);
+int uw_res_end(uw_res *res);
+/* Sends the pipe's bytes as the body until its producer closes it. */
+int uw_res_pipe(uw_res *res, uw_pipe *p);
+
+bool uw_res_started(const uw_res *res);
+bool uw_res_done(const uw_res *res);
+/* Sends Connection: close and closes after this response.  After the
+ * head was sent, aborts the connection (the client sees a truncated body). */
+void uw_res_close(uw_res *res);
+
+/* ------------------------------------------------------------ middlewares */
+
+/* HTTP Basic authentication for paths under prefix; answers 401 with
+ * WWW-Authenticate otherwise, and sets the value UW_AUTH_USER (the user
+ * name) for the handler. */
+typedef struct uw_basic_auth {
+    const char *realm;
+    const char *prefix;        /* NULL: every path */
+    const char *user;
+    const char *password;
+} uw_basic_auth;
+extern const char UW_AUTH_USER[];
+int uw_mw_basic_auth(uw_req *req, uw_res *res, void *arg);
+
+#endif
