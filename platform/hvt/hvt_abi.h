@@ -38,8 +38,12 @@
 
 /*
  * Guest-physical memory map, set up by the tender before the first
- * instruction.  Page tables identity-map all of guest memory with 2 MiB
- * pages; the guest image is loaded at or above UW_HVT_GUEST_MIN_BASE.
+ * instruction.  Page tables identity-map all of guest memory: page 0 is
+ * not mapped, the area below UW_HVT_GUEST_MIN_BASE (page tables, GDT, the
+ * structures below) is read-only, the image's pages have their segment's
+ * permissions (never writable and executable), the rest (heap, stack) is
+ * writable and not executable.  The image is loaded at or above
+ * UW_HVT_GUEST_MIN_BASE; hypercall buffers must lie at or above it too.
  */
 #define UW_HVT_GDT_BASE        0x1000
 #define UW_HVT_PML4_BASE       0x2000
@@ -50,6 +54,8 @@
 #define UW_HVT_CMDLINE_SIZE    0x2000   /* bytes, terminator included */
 #define UW_HVT_MANIFEST_BASE   0xb000   /* the filled manifest copy */
 #define UW_HVT_MANIFEST_SIZE   0x1000
+#define UW_HVT_PT_BASE         0x10000  /* 4 KiB page tables of the image */
+#define UW_HVT_PT_END          UW_HVT_GUEST_MIN_BASE
 #define UW_HVT_GUEST_MIN_BASE  0x100000
 #define UW_HVT_PAGE_SIZE       0x200000 /* guest memory is a multiple */
 #define UW_HVT_MEM_MAX         0x100000000ULL /* addresses fit outl's 32 bits */

@@ -93,6 +93,8 @@ void hvt_elf_load(struct hvt *h, const char *path)
             hvt_die("%s: dynamically linked; hvt guests must be static", path);
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
             continue;
+        if (loads == (int)(sizeof(h->seg) / sizeof(h->seg[0])))
+            hvt_die("%s: too many loadable segments", path);
         loads++;
         if (p->p_vaddr != p->p_paddr)
             hvt_die("%s: segment %d: virtual and physical addresses differ",
@@ -108,6 +110,10 @@ void hvt_elf_load(struct hvt *h, const char *path)
                     (unsigned long long)limit);
         read_exact(fd, h->mem + p->p_paddr, p->p_filesz, p->p_offset, path);
         memset(h->mem + p->p_paddr + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+        h->seg[h->nseg].start = p->p_paddr;
+        h->seg[h->nseg].end = p->p_paddr + p->p_memsz;
+        h->seg[h->nseg].flags = p->p_flags;
+        h->nseg++;
         if (p->p_paddr + p->p_memsz > end)
             end = p->p_paddr + p->p_memsz;
         if ((p->p_flags & PF_X) && eh.e_entry >= p->p_paddr &&

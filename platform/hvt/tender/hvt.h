@@ -57,19 +57,31 @@ struct hvt {
     uint64_t mem_size;       /* bytes, a multiple of UW_HVT_PAGE_SIZE */
     uint64_t entry;          /* guest entry point */
     uint64_t image_end;      /* one past the highest loaded byte */
+    struct {
+        uint64_t start, end; /* guest-physical [start, end) */
+        uint32_t flags;      /* PF_R / PF_W / PF_X */
+    } seg[16];               /* the image's loaded segments */
+    int nseg;
     struct uw_plat_manifest *mft; /* the guest's manifest, filled in */
     size_t mft_size;
     struct hvt_device dev[UW_PLAT_MANIFEST_MAX]; /* same index as mft */
     int ndev;                     /* mft->count */
 };
 
+enum hvt_access {
+    HVT_READ,   /* the tender reads the range: [0x1000, mem_size) */
+    HVT_WRITE   /* the tender writes it: [UW_HVT_GUEST_MIN_BASE, mem_size),
+                   never the page tables or the boot information */
+};
+
 /*
  * The one checked translation from a guest-physical range to a host
- * pointer: returns mem + gpa when [gpa, gpa + len) lies inside guest
- * memory, computed without overflow; otherwise stops the guest with a
- * message naming `what`.  len may be 0.
+ * pointer: returns mem + gpa when [gpa, gpa + len) lies inside the part of
+ * guest memory allowed for `access`, computed without overflow; otherwise
+ * stops the guest (exit 139) with a message naming `what`.  len may be 0.
  */
-void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len, const char *what);
+void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len,
+              enum hvt_access access, const char *what);
 
 /* Prints "uweb-hvt: guest stopped: <message>" and exits 139. */
 _Noreturn void hvt_guest_fault(const char *fmt, ...)
@@ -123,7 +135,13 @@ void hvt_manifest_attach(struct hvt *h, struct hvt_device_arg *args,
 void hvt_open_tap(struct hvt *h, int i, const struct hvt_device_arg *arg);
 void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
 
-/* Sets page tables, GDT, control registers and the entry registers. */
+/*
+ * Sets page tables, GDT, control registers and the entry registers.  The
+ * page tables give the image's pages the permissions of their segments
+ * (never writable and executable), leave page 0 unmapped (a NULL access
+ * faults), make the tender's low area read-only and the rest of memory
+ * (heap, stack) writable and not executable.
+ */
 void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa);
 
 /* Runs the vCPU until the guest halts; returns the exit status. */

@@ -32,9 +32,10 @@ uint64_t hvt_now_wall(void)
 
 /* Copies the argument struct in: the whole struct must be guest memory. */
 #define ARG_IN(h, gpa, var, what) \
-    memcpy(&(var), hvt_gpa((h), (gpa), sizeof(var), (what)), sizeof(var))
+    memcpy(&(var), hvt_gpa((h), (gpa), sizeof(var), HVT_WRITE, (what)), \
+           sizeof(var))
 #define ARG_OUT(h, gpa, var) \
-    memcpy(hvt_gpa((h), (gpa), sizeof(var), "result"), &(var), sizeof(var))
+    memcpy(hvt_gpa((h), (gpa), sizeof(var), HVT_WRITE, "result"), &(var), sizeof(var))
 
 /* The device for `handle` if it has kind `kind`, else NULL. */
 static struct hvt_device *device(struct hvt *h, uint64_t handle, uint32_t type)
@@ -61,7 +62,7 @@ static void call_console(struct hvt *h, uint64_t gpa)
 {
     struct uw_hvt_console a;
     ARG_IN(h, gpa, a, "console");
-    write_all(STDOUT_FILENO, hvt_gpa(h, a.data, a.len, "console data"), a.len);
+    write_all(STDOUT_FILENO, hvt_gpa(h, a.data, a.len, HVT_READ, "console data"), a.len);
 }
 
 static void call_clock(struct hvt *h, uint64_t gpa)
@@ -113,7 +114,7 @@ static void call_net_read(struct hvt *h, uint64_t gpa)
     struct uw_hvt_net_read a;
     ARG_IN(h, gpa, a, "net read");
     struct hvt_device *d = device(h, a.handle, UW_PLAT_DEVICE_NET);
-    uint8_t *buf = hvt_gpa(h, a.data, a.len, "net read buffer");
+    uint8_t *buf = hvt_gpa(h, a.data, a.len, HVT_WRITE, "net read buffer");
     a.read_size = 0;
     if (d == NULL || a.len < HVT_NET_MTU + ETHER_HEADER) {
         a.result = UW_HVT_EINVAL;
@@ -136,7 +137,7 @@ static void call_net_write(struct hvt *h, uint64_t gpa)
     struct uw_hvt_net_write a;
     ARG_IN(h, gpa, a, "net write");
     struct hvt_device *d = device(h, a.handle, UW_PLAT_DEVICE_NET);
-    const uint8_t *buf = hvt_gpa(h, a.data, a.len, "net write buffer");
+    const uint8_t *buf = hvt_gpa(h, a.data, a.len, HVT_READ, "net write buffer");
     if (d == NULL || a.len > HVT_NET_MTU + ETHER_HEADER) {
         a.result = UW_HVT_EINVAL;
     } else {
@@ -156,7 +157,8 @@ static void call_block_io(struct hvt *h, uint64_t gpa, int write)
     struct uw_hvt_block_io a;
     ARG_IN(h, gpa, a, write ? "block write" : "block read");
     struct hvt_device *d = device(h, a.handle, UW_PLAT_DEVICE_BLOCK);
-    uint8_t *buf = hvt_gpa(h, a.data, a.len, "block buffer");
+    uint8_t *buf = hvt_gpa(h, a.data, a.len, write ? HVT_READ : HVT_WRITE,
+                           "block buffer");
     if (d == NULL || a.len == 0 || a.offset % d->block_size != 0 ||
         a.len % d->block_size != 0 || a.offset > d->capacity ||
         a.len > d->capacity - a.offset) {
@@ -196,7 +198,7 @@ static int call_abort(struct hvt *h, uint64_t gpa)
     ARG_IN(h, gpa, a, "abort");
     if (a.message != 0 && a.len > 0) {
         uint64_t len = a.len > 4096 ? 4096 : a.len;
-        const char *msg = hvt_gpa(h, a.message, len, "abort message");
+        const char *msg = hvt_gpa(h, a.message, len, HVT_READ, "abort message");
         fprintf(stderr, "uweb-hvt: guest aborted: %.*s\n", (int)len, msg);
     } else {
         fprintf(stderr, "uweb-hvt: guest aborted\n");

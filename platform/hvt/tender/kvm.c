@@ -1,6 +1,7 @@
 /*
  * kvm.c - the VM and its one vCPU: guest memory, long mode, the run loop.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
 #define PTE_PS (1ULL << 7)
+#define PTE_NX (1ULL << 63)
 
 void hvt_die(const char *fmt, ...)
 {
@@ -53,13 +55,17 @@ void hvt_guest_fault(const char *fmt, ...)
     exit(HVT_EXIT_GUEST_FAULT);
 }
 
-void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len, const char *what)
+void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len,
+              enum hvt_access access, const char *what)
 {
+    uint64_t low = access == HVT_WRITE ? UW_HVT_GUEST_MIN_BASE : 0x1000;
     /* gpa < mem_size first, so mem_size - gpa cannot wrap. */
-    if (gpa >= h->mem_size || len > h->mem_size - gpa)
-        hvt_guest_fault("%s: address 0x%llx length %llu is outside guest "
-                        "memory (%llu bytes)", what, (unsigned long long)gpa,
-                        (unsigned long long)len,
+    if (gpa < low || gpa >= h->mem_size || len > h->mem_size - gpa)
+        hvt_guest_fault("%s: bad address 0x%llx length %llu (guest memory "
+                        "the tender may %s: 0x%llx to 0x%llx)", what,
+                        (unsigned long long)gpa, (unsigned long long)len,
+                        access == HVT_WRITE ? "write" : "read",
+                        (unsigned long long)low,
                         (unsigned long long)h->mem_size);
     return h->mem + gpa;
 }
@@ -107,24 +113,71 @@ void hvt_kvm_init(struct hvt *h, uint64_t mem_size)
         hvt_die("KVM: cannot map the vCPU state: %s", strerror(errno));
 }
 
+/* Page-table bits for a 4 KiB page of the image from its segments' flags. */
+static uint64_t image_page_bits(const struct hvt *h, uint64_t page)
+{
+    uint64_t bits = 0;
+    int exec = 0;
+    for (int i = 0; i < h->nseg; i++) {
+        if (page + 0x1000 <= h->seg[i].start || page >= h->seg[i].end)
+            continue;
+        bits |= PTE_P;
+        if (h->seg[i].flags & PF_W)
+            bits |= PTE_RW;
+        if (h->seg[i].flags & PF_X)
+            exec = 1;
+    }
+    if (bits == 0)
+        return 0;           /* a hole between segments: not mapped */
+    if (!exec)
+        bits |= PTE_NX;
+    else
+        bits &= ~PTE_RW;    /* W^X: a page shared by code and data is r-x */
+    return bits;
+}
+
 /*
- * Identity map of all guest memory with 2 MiB pages: one PML4 entry, up to
- * four PDPT entries, one PD page per GiB.
+ * Identity map of all guest memory (see hvt_abi.h for the permissions):
+ * 4 KiB pages in the 2 MiB regions holding the low area and the image,
+ * 2 MiB pages above.  One PML4 entry, up to four PDPT entries, one PD page
+ * per GiB.
  */
 static void setup_page_tables(struct hvt *h)
 {
     uint64_t *pml4 = (uint64_t *)(h->mem + UW_HVT_PML4_BASE);
     uint64_t *pdpt = (uint64_t *)(h->mem + UW_HVT_PDPT_BASE);
     uint64_t *pd = (uint64_t *)(h->mem + UW_HVT_PD_BASE);
+    uint64_t pt_next = UW_HVT_PT_BASE;
+    uint64_t image_top = (h->image_end + 0xfff) & ~0xfffULL;
 
-    memset(pml4, 0, 0x1000);
-    memset(pdpt, 0, 0x1000);
-    memset(pd, 0, 4 * 0x1000);
+    memset(h->mem + UW_HVT_PML4_BASE, 0, UW_HVT_PD_BASE + 4 * 0x1000 - UW_HVT_PML4_BASE);
     pml4[0] = UW_HVT_PDPT_BASE | PTE_P | PTE_RW;
     for (uint64_t gib = 0; gib * (1ULL << 30) < h->mem_size; gib++)
         pdpt[gib] = (UW_HVT_PD_BASE + gib * 0x1000) | PTE_P | PTE_RW;
-    for (uint64_t pa = 0, i = 0; pa < h->mem_size; pa += UW_HVT_PAGE_SIZE, i++)
-        pd[i] = pa | PTE_P | PTE_RW | PTE_PS;
+    for (uint64_t pa = 0, i = 0; pa < h->mem_size; pa += UW_HVT_PAGE_SIZE, i++) {
+        if (pa >= image_top) {
+            pd[i] = pa | PTE_P | PTE_RW | PTE_PS | PTE_NX;
+            continue;
+        }
+        if (pt_next >= UW_HVT_PT_END)
+            hvt_die("guest image too large for the page tables");
+        uint64_t *pt = (uint64_t *)(h->mem + pt_next);
+        pd[i] = pt_next | PTE_P | PTE_RW;
+        pt_next += 0x1000;
+        for (uint64_t j = 0; j < 512; j++) {
+            uint64_t page = pa + j * 0x1000;
+            if (page == 0)
+                pt[j] = 0;                              /* NULL faults */
+            else if (page < UW_HVT_GUEST_MIN_BASE)
+                pt[j] = page | PTE_P | PTE_NX;          /* tender's, r-- */
+            else if (page < image_top)
+                pt[j] = page | image_page_bits(h, page);
+            else
+                pt[j] = page | PTE_P | PTE_RW | PTE_NX; /* heap */
+            if ((pt[j] & PTE_P) == 0)
+                pt[j] = 0;
+        }
+    }
 }
 
 /* Flat 64-bit code and data segments; the GDT only backs the selectors. */
@@ -211,6 +264,14 @@ void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa)
         hvt_die("KVM: cannot set vCPU registers: %s", strerror(errno));
 }
 
+static unsigned long long guest_cr2(struct hvt *h)
+{
+    struct kvm_sregs sregs;
+    if (ioctl(h->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return 0;
+    return sregs.cr2;
+}
+
 static unsigned long long guest_rip(struct hvt *h)
 {
     struct kvm_regs regs;
@@ -249,8 +310,9 @@ int hvt_vcpu_run(struct hvt *h)
             hvt_guest_fault("the guest executed hlt at rip=0x%llx",
                             guest_rip(h));
         case KVM_EXIT_SHUTDOWN:
-            hvt_guest_fault("the guest crashed (triple fault) at rip=0x%llx",
-                            guest_rip(h));
+            hvt_guest_fault("the guest crashed (CPU exception, triple fault) "
+                            "at rip=0x%llx, last page fault address 0x%llx",
+                            guest_rip(h), guest_cr2(h));
         case KVM_EXIT_MMIO:
             hvt_guest_fault("access to unmapped address 0x%llx at rip=0x%llx",
                             (unsigned long long)run->mmio.phys_addr,

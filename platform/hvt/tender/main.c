@@ -34,8 +34,8 @@ static const char usage_text[] =
 "\n"
 "OPTIONS\n"
 "    --mem=MIB\n"
-"        Guest memory in MiB (default %d, at most 4096); rounded up to a\n"
-"        multiple of 2 MiB.\n"
+"        Guest memory in MiB (default %d, at least 4, at most 4096);\n"
+"        rounded up to a multiple of 2 MiB.\n"
 "    --net:NAME=TAPIF\n"
 "        Attach the existing tap interface TAPIF as the guest's net device\n"
 "        NAME.\n"
@@ -101,8 +101,8 @@ static uint64_t parse_mem(const char *arg)
     char *end;
     errno = 0;
     unsigned long long mib = strtoull(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || mib == 0 || mib > 4096)
-        usage_error("--mem=%s: expected a number of MiB from 1 to 4096", arg);
+    if (errno != 0 || end == arg || *end != '\0' || mib < 4 || mib > 4096)
+        usage_error("--mem=%s: expected a number of MiB from 4 to 4096", arg);
     uint64_t bytes = mib << 20;
     return (bytes + UW_HVT_PAGE_SIZE - 1) & ~(uint64_t)(UW_HVT_PAGE_SIZE - 1);
 }
@@ -206,8 +206,6 @@ int main(int argc, char **argv)
     }
     /* Host resources first: devices, then KVM; then the guest runs. */
     hvt_manifest_attach(&h, devs, ndevs);
-    if (mem_size < 2 * UW_HVT_PAGE_SIZE)
-        mem_size = 2 * UW_HVT_PAGE_SIZE;
     hvt_kvm_init(&h, mem_size);
     hvt_elf_load(&h, guest);
     write_cmdline(&h, guest, argc - i, argv + i);
