@@ -144,6 +144,12 @@ void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
  */
 void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa);
 
+/*
+ * Installs the seccomp filter that leaves the tender only what serving
+ * the guest needs (seccomp.c).  Call after every host resource is open.
+ */
+void hvt_seccomp_lock(struct hvt *h);
+
 /* Runs the vCPU until the guest halts; returns the exit status. */
 int hvt_vcpu_run(struct hvt *h);
 

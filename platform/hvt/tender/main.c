@@ -211,6 +211,7 @@ int main(int argc, char **argv)
     write_cmdline(&h, guest, argc - i, argv + i);
     write_boot_info(&h);
     hvt_vcpu_setup(&h, UW_HVT_BOOT_BASE);
+    hvt_seccomp_lock(&h);
     int status = hvt_vcpu_run(&h);
     fflush(stdout);
     return status;
