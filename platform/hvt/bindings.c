@@ -26,8 +26,9 @@ void uw_hvt_start(const struct uw_hvt_boot *boot)
  */
 void uw_hvt_start(const struct uw_hvt_boot *boot)
 {
-    __stack_chk_guard = boot->random;
-    uw_guest_set_manifest((struct uw_plat_manifest *)(uintptr_t)boot->manifest);
+    __stack_chk_guard = (uintptr_t)boot->random;
+    uw_guest_set_manifest(
+        (const struct uw_plat_manifest *)(uintptr_t)boot->manifest);
     struct uw_plat_start_info si = {
         .cmdline = (const char *)(uintptr_t)boot->cmdline,
         .heap_start = (uintptr_t)boot->heap_start,
@@ -83,14 +84,17 @@ void uw_plat_console_write(const char *buf, size_t size)
 uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
                                      struct uw_plat_net_info *info)
 {
-    const struct uw_plat_device *d;
-    uw_plat_handle_t h;
-    if (uw_guest_device_find(name, UW_PLAT_DEVICE_NET, &h, &d) != UW_PLAT_OK)
+    int64_t h = uw_guest_device_find(name, UW_PLAT_DEVICE_NET);
+    if (h < 0)
+        return UW_PLAT_EINVAL;
+    const struct uw_plat_device *d =
+        uw_guest_device_get((uw_plat_handle_t)h, UW_PLAT_DEVICE_NET);
+    if (d == NULL)
         return UW_PLAT_EINVAL;
     for (int i = 0; i < 6; i++)
         info->mac_address[i] = d->info.net.mac_address[i];
     info->mtu = d->info.net.mtu;
-    *handle = h;
+    *handle = (uw_plat_handle_t)h;
     return UW_PLAT_OK;
 }
 
@@ -125,13 +129,16 @@ uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf,
 uw_plat_result_t uw_plat_block_acquire(const char *name, uw_plat_handle_t *handle,
                                        struct uw_plat_block_info *info)
 {
-    const struct uw_plat_device *d;
-    uw_plat_handle_t h;
-    if (uw_guest_device_find(name, UW_PLAT_DEVICE_BLOCK, &h, &d) != UW_PLAT_OK)
+    int64_t h = uw_guest_device_find(name, UW_PLAT_DEVICE_BLOCK);
+    if (h < 0)
+        return UW_PLAT_EINVAL;
+    const struct uw_plat_device *d =
+        uw_guest_device_get((uw_plat_handle_t)h, UW_PLAT_DEVICE_BLOCK);
+    if (d == NULL)
         return UW_PLAT_EINVAL;
     info->capacity = d->info.block.capacity;
     info->block_size = d->info.block.block_size;
-    *handle = h;
+    *handle = (uw_plat_handle_t)h;
     return UW_PLAT_OK;
 }
 

@@ -51,7 +51,7 @@
 #define UW_HVT_PD_BASE         0x4000   /* 4 pages: up to 4 GiB */
 #define UW_HVT_BOOT_BASE       0x8000   /* struct uw_hvt_boot */
 #define UW_HVT_CMDLINE_BASE    0x9000
-#define UW_HVT_CMDLINE_SIZE    0x2000   /* bytes, terminator included */
+#define UW_HVT_CMDLINE_SIZE    0x1000   /* bytes, terminator included */
 #define UW_HVT_MANIFEST_BASE   0xb000   /* the filled manifest copy */
 #define UW_HVT_MANIFEST_SIZE   0x1000
 #define UW_HVT_PT_BASE         0x10000  /* 4 KiB page tables of the image */
