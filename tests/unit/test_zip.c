@@ -1,0 +1,821 @@
+/*
+ * Unit tests of the streaming ZIP writer.  Each archive is read back by a
+ * small independent reader below (central directory -> local header ->
+ * data -> data descriptor, CRC-32 and inflate by zlib); tests/zip/ checks
+ * the same archives with unzip, 7z, bsdtar, Python and zipdetails.
+ */
+#include "uweb/zip.h"
+#include "../check.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ------------------------------------------------------------ sinks */
+
+typedef struct membuf {
+    unsigned char *p;
+    size_t len, cap;
+    size_t calls;
+    size_t fail_at;     /* fail the Nth call (1-based); 0 never */
+    size_t max_chunk;
+} membuf;
+
+static int mem_sink(void *ctx, const void *buf, size_t len)
+{
+    membuf *m = ctx;
+    m->calls++;
+    if (m->fail_at && m->calls >= m->fail_at)
+        return -1;
+    if (len > m->max_chunk)
+        m->max_chunk = len;
+    if (m->len + len > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + len)
+            cap *= 2;
+        m->p = realloc(m->p, cap);
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, buf, len);
+    m->len += len;
+    return 0;
+}
+
+/* Counts bytes only, for big archives. */
+typedef struct countsink {
+    uint64_t bytes;
+    unsigned char tail[256];    /* the last bytes seen */
+    size_t tail_len;
+} countsink;
+
+static int count_sink(void *ctx, const void *buf, size_t len)
+{
+    countsink *c = ctx;
+    c->bytes += len;
+    if (len >= sizeof c->tail) {
+        memcpy(c->tail, (const unsigned char *)buf + len - sizeof c->tail, sizeof c->tail);
+        c->tail_len = sizeof c->tail;
+    } else {
+        size_t keep = sizeof c->tail - len < c->tail_len ? sizeof c->tail - len : c->tail_len;
+        memmove(c->tail, c->tail + c->tail_len - keep, keep);
+        memcpy(c->tail + keep, buf, len);
+        c->tail_len = keep + len;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ a reader */
+
+static uint16_t get16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const unsigned char *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
+static uint64_t get64(const unsigned char *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+typedef struct entry {
+    char name[2048];
+    unsigned method, flags;
+    uint64_t usize, csize, offset;
+    uint32_t crc, mtime;
+    unsigned char *data;      /* inflated, malloc'd */
+    int local_zip64, has_descriptor;
+} entry;
+
+typedef struct archive {
+    entry *e;
+    size_t n;
+    int zip64_end;
+} archive;
+
+static void archive_free(archive *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->e[i].data);
+    free(a->e);
+    memset(a, 0, sizeof *a);
+}
+
+/* Finds an extra field; returns its data or NULL. */
+static const unsigned char *find_extra(const unsigned char *x, size_t len, uint16_t id, size_t *dlen)
+{
+    while (len >= 4) {
+        size_t l = get16(x + 2);
+        if (l + 4 > len)
+            return NULL;
+        if (get16(x) == id) {
+            *dlen = l;
+            return x + 4;
+        }
+        x += 4 + l;
+        len -= 4 + l;
+    }
+    return NULL;
+}
+
+/* Reads a whole archive in memory; returns NULL or why it is bad. */
+static const char *read_zip(const unsigned char *z, size_t len, archive *a)
+{
+    memset(a, 0, sizeof *a);
+    if (len < 22 || get32(z + len - 22) != 0x06054b50)
+        return "no end of central directory at the end";
+    const unsigned char *eocd = z + len - 22;
+    uint64_t n = get16(eocd + 10), cd_size = get32(eocd + 12), cd_off = get32(eocd + 16);
+    if (len >= 42 && get32(eocd - 20) == 0x07064b50) {
+        uint64_t at = get64(eocd - 20 + 8);
+        if (at + 56 > len || get32(z + at) != 0x06064b50)
+            return "bad ZIP64 end locator";
+        n = get64(z + at + 32);
+        cd_size = get64(z + at + 40);
+        cd_off = get64(z + at + 48);
+        if (at != cd_off + cd_size)
+            return "ZIP64 end record not right after the central directory";
+        a->zip64_end = 1;
+    } else if (cd_off + cd_size != len - 22) {
+        return "central directory not right before the end record";
+    }
+    a->e = calloc(n ? n : 1, sizeof *a->e);
+    const unsigned char *p = z + cd_off;
+    for (uint64_t i = 0; i < n; i++) {
+        entry *e = &a->e[a->n++];
+        if (p + 46 > z + len || get32(p) != 0x02014b50)
+            return "bad central header";
+        e->flags = get16(p + 8);
+        e->method = get16(p + 10);
+        e->crc = get32(p + 16);
+        e->csize = get32(p + 20);
+        e->usize = get32(p + 24);
+        size_t nl = get16(p + 28), xl = get16(p + 30), cl = get16(p + 32);
+        e->offset = get32(p + 42);
+        memcpy(e->name, p + 46, nl);
+        e->name[nl] = 0;
+        size_t dl;
+        const unsigned char *x = find_extra(p + 46 + nl, xl, 0x0001, &dl);
+        if (x) {
+            if (e->usize == 0xFFFFFFFF) { e->usize = get64(x); x += 8; }
+            if (e->csize == 0xFFFFFFFF) { e->csize = get64(x); x += 8; }
+            if (e->offset == 0xFFFFFFFF) { e->offset = get64(x); x += 8; }
+        }
+        const unsigned char *ut = find_extra(p + 46 + nl, xl, 0x5455, &dl);
+        if (!ut || dl != 5 || ut[0] != 1)
+            return "no extended timestamp in the central header";
+        e->mtime = get32(ut + 1);
+        if (!(e->flags & (1 << 11)))
+            return "UTF-8 flag missing";
+        p += 46 + nl + xl + cl;
+
+        /* the local header */
+        const unsigned char *l = z + e->offset;
+        if (e->offset + 30 > len || get32(l) != 0x04034b50)
+            return "bad local header";
+        if (get16(l + 6) != e->flags || get16(l + 8) != e->method)
+            return "local header differs from central";
+        size_t lnl = get16(l + 26), lxl = get16(l + 28);
+        if (lnl != nl || memcmp(l + 30, e->name, nl) != 0)
+            return "local name differs from central";
+        e->local_zip64 = find_extra(l + 30 + nl, lxl, 0x0001, &dl) != NULL;
+        e->has_descriptor = (e->flags & 8) != 0;
+        if (!e->has_descriptor && (get32(l + 14) != e->crc || get32(l + 18) != e->csize ||
+                                   get32(l + 22) != e->usize))
+            return "local sizes differ from central";
+        const unsigned char *data = l + 30 + lnl + lxl;
+        if (data + e->csize > z + len)
+            return "data past the end";
+        e->data = malloc(e->usize ? e->usize : 1);
+        if (e->method == 0) {
+            if (e->csize != e->usize)
+                return "stored sizes differ";
+            memcpy(e->data, data, e->usize);
+        } else if (e->method == 8) {
+            z_stream s;
+            memset(&s, 0, sizeof s);
+            inflateInit2(&s, -15);
+            s.next_in = (Bytef *)data;
+            s.avail_in = (uInt)e->csize;
+            s.next_out = e->data;
+            s.avail_out = (uInt)e->usize;
+            int rc = inflate(&s, Z_FINISH);
+            uLong in = s.total_in, out = s.total_out;
+            inflateEnd(&s);
+            if (rc != Z_STREAM_END || in != e->csize || out != e->usize)
+                return "deflate data does not inflate to the sizes";
+        } else {
+            return "unknown method";
+        }
+        if ((uint32_t)crc32(0, e->data, (uInt)e->usize) != e->crc)
+            return "CRC-32 mismatch";
+        if (e->has_descriptor) {
+            const unsigned char *d = data + e->csize;
+            if (get32(d) != 0x08074b50 || get32(d + 4) != e->crc)
+                return "bad data descriptor";
+            if (e->local_zip64 ? get64(d + 8) != e->csize || get64(d + 16) != e->usize
+                               : get32(d + 8) != e->csize || get32(d + 12) != e->usize)
+                return "data descriptor sizes differ";
+        }
+    }
+    if (p != z + cd_off + cd_size)
+        return "central directory size wrong";
+    return NULL;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void fill_random(unsigned char *p, size_t n, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        p[i] = (unsigned char)(s >> 24);
+    }
+}
+
+static void fill_text(unsigned char *p, size_t n, uint64_t seed)
+{
+    static const char *w[] = { "zip ", "upload ", "stream ", "flat ", "memory ", "the ", "a\n" };
+    uint64_t s = seed + 7;
+    size_t i = 0;
+    while (i < n) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        const char *x = w[s % 7];
+        while (*x && i < n)
+            p[i++] = (unsigned char)*x++;
+    }
+}
+
+typedef struct item {
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+    uint64_t hint;
+} item;
+
+/* Writes items into m, split in writes of `split` bytes. */
+static uw_zip_error build(membuf *m, const uw_zip_options *o, const item *it, size_t n, size_t split)
+{
+    uw_zip *z;
+    uw_zip_error e = uw_zip_new(&z, o, mem_sink, m);
+    if (e)
+        return e;
+    for (size_t i = 0; i < n && !e; i++) {
+        e = uw_zip_entry_begin(z, it[i].name, strlen(it[i].name), 1700000000, it[i].hint);
+        for (size_t off = 0; !e && off < it[i].len; off += split)
+            e = uw_zip_entry_write(z, it[i].data + off, it[i].len - off < split ? it[i].len - off : split);
+        if (!e)
+            e = uw_zip_entry_end(z);
+    }
+    if (!e)
+        e = uw_zip_finish(z);
+    uw_zip_free(z);
+    return e;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_strerror(void)
+{
+    for (int e = UW_ZIP_OK; e <= UW_ZIP_EZLIB; e++)
+        CHECK(uw_zip_strerror((uw_zip_error)e) && strcmp(uw_zip_strerror((uw_zip_error)e), "unknown error"));
+    CHECK_EQ_STR(uw_zip_strerror((uw_zip_error)999), "unknown error");
+}
+
+static void test_empty_archive(void)
+{
+    membuf m = { 0 };
+    CHECK_EQ_INT(build(&m, NULL, NULL, 0, 1), UW_ZIP_OK);
+    static const unsigned char want[22] = { 'P', 'K', 5, 6 };
+    CHECK_EQ_MEM(m.p, m.len, want, sizeof want);
+    free(m.p);
+}
+
+static void test_one_empty_file(void)
+{
+    membuf m = { 0 };
+    item it = { "empty.txt", (const unsigned char *)"", 0, UW_ZIP_SIZE_UNKNOWN };
+    CHECK_EQ_INT(build(&m, NULL, &it, 1, 1), UW_ZIP_OK);
+    archive a;
+    const char *why = read_zip(m.p, m.len, &a);
+    CHECK_EQ_STR(why ? why : "", "");
+    CHECK_EQ_INT(a.n, 1);
+    if (a.n == 1) {
+        CHECK_EQ_STR(a.e[0].name, "empty.txt");
+        CHECK_EQ_INT(a.e[0].usize, 0);
+        CHECK_EQ_INT(a.e[0].method, 0);
+        CHECK_EQ_INT(a.e[0].has_descriptor, 0);
+        CHECK_EQ_INT(a.e[0].mtime, 1700000000);
+    }
+    /* 2023-11-14 22:13:20 UTC as DOS time and date, in the local header */
+    CHECK_EQ_INT(get16(m.p + 10), (22 << 11) | (13 << 5) | (20 / 2));
+    CHECK_EQ_INT(get16(m.p + 12), ((2023 - 1980) << 9) | (11 << 5) | 14);
+    archive_free(&a);
+    free(m.p);
+}
+
+/* The archive does not depend on how the input is split into writes, and
+ * every entry reads back: small text (deflated, sizes in the local header),
+ * big text (deflated, streamed with a descriptor), random (stored). */
+static void test_round_trip_any_split(void)
+{
+    size_t big = 300 * 1024, small = 5000, rnd = 150 * 1024, exact = 64 * 1024;
+    unsigned char *t = malloc(big), *r = malloc(rnd), *s = malloc(small), *x = malloc(exact);
+    fill_text(t, big, 1);
+    fill_random(r, rnd, 2);
+    fill_text(s, small, 3);
+    fill_text(x, exact, 4);
+    item it[] = {
+        { "big.txt", t, big, UW_ZIP_SIZE_UNKNOWN },
+        { "random.bin", r, rnd, rnd },
+        { "small.txt", s, small, small },
+        { "exactly-64k.txt", x, exact, UW_ZIP_SIZE_UNKNOWN },
+        { "random-small.bin", r, 100, 100 },
+    };
+    membuf ref = { 0 };
+    CHECK_EQ_INT(build(&ref, NULL, it, 5, 1 << 20), UW_ZIP_OK);
+    archive a;
+    const char *why = read_zip(ref.p, ref.len, &a);
+    CHECK_EQ_STR(why ? why : "", "");
+    CHECK_EQ_INT(a.n, 5);
+    if (a.n == 5) {
+        for (size_t i = 0; i < 5; i++) {
+            CHECK_EQ_STR(a.e[i].name, it[i].name);
+            CHECK_EQ_MEM(a.e[i].data, a.e[i].usize, it[i].data, it[i].len);
+        }
+        CHECK_EQ_INT(a.e[0].method, 8);
+        CHECK_EQ_INT(a.e[0].has_descriptor, 1);
+        CHECK_EQ_INT(a.e[0].local_zip64, 1);   /* unknown size: might pass 4 GiB */
+        CHECK(a.e[0].csize < big / 2);
+        CHECK_EQ_INT(a.e[1].method, 0);        /* incompressible: stored */
+        CHECK_EQ_INT(a.e[1].has_descriptor, 1);
+        CHECK_EQ_INT(a.e[1].local_zip64, 0);   /* the hint says small */
+        CHECK_EQ_INT(a.e[2].method, 8);
+        CHECK_EQ_INT(a.e[2].has_descriptor, 0);/* ended within the probe */
+        CHECK_EQ_INT(a.e[3].has_descriptor, 1);/* a full probe streams */
+        CHECK_EQ_INT(a.e[4].method, 0);
+        CHECK_EQ_INT(a.zip64_end, 0);
+    }
+    archive_free(&a);
+    static const size_t splits[] = { 1, 7, 4096, 65535, 65536, 65537, 100000 };
+    for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        membuf m = { 0 };
+        CHECK_EQ_INT(build(&m, NULL, it, 5, splits[k]), UW_ZIP_OK);
+        CHECK_EQ_MEM(m.p, m.len, ref.p, ref.len);
+        CHECK(m.max_chunk <= 128 * 1024 || splits[k] >= 16 * 1024);
+        free(m.p);
+    }
+    free(ref.p);
+    free(t); free(r); free(s); free(x);
+}
+
+static void test_levels(void)
+{
+    size_t n = 200 * 1024;
+    unsigned char *t = malloc(n);
+    fill_text(t, n, 9);
+    item it = { "t.txt", t, n, n };
+    size_t sizes[10];
+    for (int level = 0; level <= 9; level++) {
+        uw_zip_options o;
+        uw_zip_options_default(&o);
+        o.level = level;
+        membuf m = { 0 };
+        CHECK_EQ_INT(build(&m, &o, &it, 1, 8192), UW_ZIP_OK);
+        archive a;
+        const char *why = read_zip(m.p, m.len, &a);
+        CHECK_EQ_STR(why ? why : "", "");
+        if (a.n == 1) {
+            CHECK_EQ_INT(a.e[0].method, level ? 8 : 0);
+            CHECK_EQ_MEM(a.e[0].data, a.e[0].usize, t, n);
+        }
+        sizes[level] = m.len;
+        archive_free(&a);
+        free(m.p);
+    }
+    CHECK(sizes[0] > n && sizes[1] < n / 2 && sizes[9] <= sizes[1]);
+    free(t);
+}
+
+static void test_sanitized_names(void)
+{
+    static const struct { const char *in; const char *want; } cases[] = {
+        { "/etc/passwd", "etc/passwd" },
+        { "../../x", "x" },
+        { "a/../b", "a/b" },
+        { "C:\\Users\\me\\f.txt", "Users/me/f.txt" },
+        { "dir\\sub\\f", "dir/sub/f" },
+        { "./a//b/./c", "a/b/c" },
+        { "", "unnamed" },
+        { "..", "unnamed (1)" },
+        { "/", "unnamed (2)" },
+        { "tab\there", "tab_here" },
+        { "bad\xff\xfe utf8", "bad__ utf8" },
+        { "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.txt", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.txt" },
+        { "over\xc0\xaflong", "over__long" },
+        { "trailing/", "trailing" },
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    membuf m = { 0 };
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
+    CHECK(uw_zip_entry_name(z) == NULL);
+    for (size_t i = 0; i < n; i++) {
+        CHECK_EQ_INT(uw_zip_entry_begin(z, cases[i].in, strlen(cases[i].in), 0, 0), UW_ZIP_OK);
+        CHECK_EQ_STR(uw_zip_entry_name(z), cases[i].want);
+        CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    }
+    /* a name with a NUL inside, and a very long one */
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "nul\0byte", 8, 0, 0), UW_ZIP_OK);
+    CHECK_EQ_STR(uw_zip_entry_name(z), "nul_byte");
+    CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    char longname[5000];
+    memset(longname, 'x', sizeof longname);
+    for (size_t i = 100; i < sizeof longname; i += 101)
+        longname[i] = '/';
+    CHECK_EQ_INT(uw_zip_entry_begin(z, longname, sizeof longname, 0, 0), UW_ZIP_OK);
+    CHECK(strlen(uw_zip_entry_name(z)) <= 1024);
+    CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    memset(longname, 'y', sizeof longname);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, longname, sizeof longname, 0, 0), UW_ZIP_OK);
+    CHECK_EQ_INT(strlen(uw_zip_entry_name(z)), 200);
+    CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+    uw_zip_free(z);
+    archive a;
+    const char *why = read_zip(m.p, m.len, &a);
+    CHECK_EQ_STR(why ? why : "", "");
+    CHECK_EQ_INT(a.n, n + 3);
+    for (size_t i = 0; i < n && i < a.n; i++)
+        CHECK_EQ_STR(a.e[i].name, cases[i].want);
+    archive_free(&a);
+    free(m.p);
+}
+
+static void test_duplicate_names(void)
+{
+    static const char *in[] = { "a.txt", "a.txt", "A.TXT", "a (1).txt", "a.txt", "dir/a.txt",
+                                "dir/a.txt", ".bashrc", ".bashrc", "noext", "noext", "x.tar.gz", "x.tar.gz" };
+    static const char *want[] = { "a.txt", "a (1).txt", "A (2).TXT", "a (1) (1).txt", "a (3).txt",
+                                  "dir/a.txt", "dir/a (1).txt", ".bashrc", ".bashrc (1)", "noext",
+                                  "noext (1)", "x.tar.gz", "x.tar (1).gz" };
+    membuf m = { 0 };
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        CHECK_EQ_INT(uw_zip_entry_begin(z, in[i], strlen(in[i]), 0, 0), UW_ZIP_OK);
+        CHECK_EQ_STR(uw_zip_entry_name(z), want[i]);
+        CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    }
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+    uw_zip_free(z);
+    free(m.p);
+}
+
+/* 20000 entries of the same name stay fast (no quadratic search). */
+static void test_many_duplicates(void)
+{
+    countsink c = { 0 };
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, count_sink, &c), UW_ZIP_OK);
+    for (int i = 0; i < 20000; i++) {
+        CHECK_EQ_INT(uw_zip_entry_begin(z, "same", 4, 0, 0), UW_ZIP_OK);
+        CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    }
+    CHECK_EQ_STR(uw_zip_entry_name(z), "same (19999)");
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+    uw_zip_free(z);
+}
+
+/* 65,534 entries: plain end record; 65,535: the count needs ZIP64. */
+static void test_entry_count_zip64(void)
+{
+    for (int n = 65534; n <= 65536; n++) {
+        membuf m = { 0 };
+        uw_zip *z;
+        CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
+        for (int i = 0; i < n; i++) {
+            char name[32];
+            int l = snprintf(name, sizeof name, "f%d", i);
+            uw_zip_entry_begin(z, name, (size_t)l, 0, 0);
+            uw_zip_entry_write(z, "x", 1);
+            uw_zip_entry_end(z);
+        }
+        CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+        uw_zip_free(z);
+        archive a;
+        const char *why = read_zip(m.p, m.len, &a);
+        CHECK_EQ_STR(why ? why : "", "");
+        CHECK_EQ_INT(a.n, n);
+        CHECK_EQ_INT(a.zip64_end, n >= 65535);
+        CHECK_EQ_INT(get16(m.p + m.len - 22 + 10), n >= 65535 ? 0xFFFF : n);
+        archive_free(&a);
+        free(m.p);
+    }
+}
+
+static void test_limits(void)
+{
+    uw_zip_options o;
+    uw_zip_options_default(&o);
+    o.max_entries = 3;
+    membuf m = { 0 };
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, &o, mem_sink, &m), UW_ZIP_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(uw_zip_entry_begin(z, "f", 1, 0, 0), UW_ZIP_OK);
+        CHECK_EQ_INT(uw_zip_entry_write(z, "data", 4), UW_ZIP_OK);
+        CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    }
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "g", 1, 0, 0), UW_ZIP_ELIMIT);
+    CHECK_EQ_INT(uw_zip_entry_write(z, "data", 4), UW_ZIP_ESTATE);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);   /* the archive is still whole */
+    uw_zip_free(z);
+    archive a;
+    const char *why = read_zip(m.p, m.len, &a);
+    CHECK_EQ_STR(why ? why : "", "");
+    CHECK_EQ_INT(a.n, 3);
+    archive_free(&a);
+    free(m.p);
+
+    uw_zip_options_default(&o);
+    o.max_name_bytes = 10;
+    memset(&m, 0, sizeof m);
+    CHECK_EQ_INT(uw_zip_new(&z, &o, mem_sink, &m), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "abcd", 4, 0, 0), UW_ZIP_OK);   /* 5 with its NUL */
+    CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "efghi", 5, 0, 0), UW_ZIP_ELIMIT);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "efgh", 4, 0, 0), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+    uw_zip_free(z);
+    CHECK(read_zip(m.p, m.len, &a) == NULL && a.n == 2);
+    archive_free(&a);
+    free(m.p);
+}
+
+static void test_misuse_and_options(void)
+{
+    membuf m = { 0 };
+    uw_zip *z = (uw_zip *)&m;
+    uw_zip_options o;
+    static const struct { int level, wbits, mem; } bad[] = { { -1, 15, 8 }, { 10, 15, 8 }, { 6, 8, 8 },
+                                                            { 6, 16, 8 }, { 6, 15, 0 }, { 6, 15, 10 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uw_zip_options_default(&o);
+        o.level = bad[i].level;
+        o.window_bits = bad[i].wbits;
+        o.mem_level = bad[i].mem;
+        CHECK_EQ_INT(uw_zip_new(&z, &o, mem_sink, &m), UW_ZIP_EINVAL);
+        CHECK(z == NULL);
+    }
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, NULL, &m), UW_ZIP_EINVAL);
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_entry_write(z, "x", 1), UW_ZIP_ESTATE);
+    CHECK_EQ_INT(uw_zip_entry_end(z), UW_ZIP_ESTATE);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "a", 1, 0, 0), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "b", 1, 0, 0), UW_ZIP_ESTATE);
+    CHECK_EQ_INT(uw_zip_entry_write(z, "x", 1), UW_ZIP_OK);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);   /* ends the open entry */
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_ESTATE);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "c", 1, 0, 0), UW_ZIP_ESTATE);
+    uw_zip_free(z);
+    uw_zip_free(NULL);
+    archive a;
+    CHECK(read_zip(m.p, m.len, &a) == NULL && a.n == 1 && a.e[0].usize == 1);
+    archive_free(&a);
+    free(m.p);
+}
+
+/* A failing sink fails the call, and the error sticks. */
+static void test_sink_failure(void)
+{
+    size_t n = 300 * 1024;
+    unsigned char *t = malloc(n);
+    fill_text(t, n, 5);
+    item it[] = { { "a.txt", t, n, n }, { "b.bin", t, 1000, 1000 } };
+    membuf ok = { 0 };
+    CHECK_EQ_INT(build(&ok, NULL, it, 2, 4096), UW_ZIP_OK);
+    for (size_t k = 1; k <= ok.calls; k++) {
+        membuf m = { 0 };
+        m.fail_at = k;
+        CHECK_EQ_INT(build(&m, NULL, it, 2, 4096), UW_ZIP_ESINK);
+        free(m.p);
+    }
+    unsigned char *r = malloc(n);
+    fill_random(r, n, 5);
+    membuf m = { 0 };
+    m.fail_at = 1;
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
+    uw_zip_entry_begin(z, "a", 1, 0, UW_ZIP_SIZE_UNKNOWN);
+    CHECK_EQ_INT(uw_zip_entry_write(z, r, n), UW_ZIP_ESINK);   /* stored: sent at once */
+    CHECK_EQ_INT(uw_zip_entry_write(z, t, 10), UW_ZIP_ESINK);
+    CHECK_EQ_INT(uw_zip_entry_begin(z, "b", 1, 0, 0), UW_ZIP_ESINK);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_ESINK);
+    uw_zip_free(z);
+    free(ok.p);
+    free(r);
+    free(t);
+}
+
+/* ------------------------------------------------------------ countdown */
+
+typedef struct countdown {
+    long left;          /* allocations before the failing one; <0 never fail */
+    long live;          /* blocks not freed */
+    long calls;
+} countdown;
+
+static void *cd_alloc(void *ctx, size_t size)
+{
+    countdown *c = ctx;
+    c->calls++;
+    if (c->left == 0)
+        return NULL;
+    if (c->left > 0)
+        c->left--;
+    void *p = malloc(size);
+    if (p)
+        c->live++;
+    return p;
+}
+
+static void cd_free(void *ctx, void *p)
+{
+    countdown *c = ctx;
+    if (p) {
+        c->live--;
+        free(p);
+    }
+}
+
+/* Fails the 1st, 2nd, ... allocation until the run needs no failure: each
+ * must answer UW_ZIP_ENOMEM cleanly and leave nothing allocated. */
+static void test_countdown_allocator(void)
+{
+    size_t n = 200 * 1024;
+    unsigned char *t = malloc(n);
+    fill_text(t, n, 6);
+    item it[40];
+    char names[40][16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "f%d.txt", i % 30);  /* some duplicates */
+        it[i] = (item){ names[i], t, i % 3 ? (size_t)(100 + i) : n, UW_ZIP_SIZE_UNKNOWN };
+    }
+    membuf ref = { 0 };
+    CHECK_EQ_INT(build(&ref, NULL, it, 40, 10000), UW_ZIP_OK);
+    int succeeded = 0;
+    long failures = 0;
+    for (long k = 0; k < 1000 && !succeeded; k++) {
+        countdown c = { k, 0, 0 };
+        uw_zip_allocator al = { cd_alloc, cd_free, &c };
+        uw_zip_options o;
+        uw_zip_options_default(&o);
+        o.allocator = &al;
+        membuf m = { 0 };
+        uw_zip_error e = build(&m, &o, it, 40, 10000);
+        CHECK(e == UW_ZIP_OK || e == UW_ZIP_ENOMEM);
+        CHECK_EQ_INT(c.live, 0);
+        if (e == UW_ZIP_OK) {
+            succeeded = 1;
+            CHECK_EQ_MEM(m.p, m.len, ref.p, ref.len);
+        } else {
+            failures++;
+        }
+        free(m.p);
+    }
+    CHECK(succeeded);
+    CHECK(failures >= 8);   /* the writer, zlib's blocks, the directory as it grows */
+    free(ref.p);
+    free(t);
+}
+
+/* Memory stays flat: the peak does not depend on the entry's size. */
+typedef struct peak {
+    size_t now, max;
+} peak;
+
+static void *pk_alloc(void *ctx, size_t size)
+{
+    peak *p = ctx;
+    size_t *b = malloc(size + 16);
+    if (!b)
+        return NULL;
+    *b = size;
+    p->now += size;
+    if (p->now > p->max)
+        p->max = p->now;
+    return b + 2;
+}
+
+static void pk_free(void *ctx, void *ptr)
+{
+    peak *p = ctx;
+    if (!ptr)
+        return;
+    size_t *b = (size_t *)ptr - 2;
+    p->now -= *b;
+    free(b);
+}
+
+static void test_memory_flat(void)
+{
+    size_t chunk = 1 << 20;
+    unsigned char *t = malloc(chunk);
+    fill_text(t, chunk, 8);
+    size_t peaks[2];
+    for (int run = 0; run < 2; run++) {
+        peak p = { 0, 0 };
+        uw_zip_allocator al = { pk_alloc, pk_free, &p };
+        uw_zip_options o;
+        uw_zip_options_default(&o);
+        o.allocator = &al;
+        countsink c = { 0 };
+        uw_zip *z;
+        CHECK_EQ_INT(uw_zip_new(&z, &o, count_sink, &c), UW_ZIP_OK);
+        uw_zip_entry_begin(z, "t", 1, 0, UW_ZIP_SIZE_UNKNOWN);
+        for (int i = 0; i < (run ? 64 : 1); i++)
+            CHECK_EQ_INT(uw_zip_entry_write(z, t, chunk), UW_ZIP_OK);
+        CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+        uw_zip_free(z);
+        CHECK_EQ_INT(p.now, 0);
+        peaks[run] = p.max;
+    }
+    CHECK_EQ_INT(peaks[1], peaks[0]);
+    CHECK(peaks[0] < 600 * 1024);
+    printf("# writer peak memory: %zu bytes\n", peaks[0]);
+    free(t);
+}
+
+/* An entry that passes 4 GiB after its hint said it would not fails
+ * (its data descriptor could not hold the sizes); with no hint it gets
+ * ZIP64 fields.  4 GiB of stored data through a counting sink. */
+static void test_zip64_sizes(void)
+{
+    size_t chunk = 16 << 20;
+    unsigned char *r = malloc(chunk);
+    fill_random(r, chunk, 3);
+    uint64_t total = (4ull << 30) + 5;
+    for (int hinted = 0; hinted <= 1; hinted++) {
+        countsink c = { 0 };
+        uw_zip *z;
+        uw_zip_options o;
+        uw_zip_options_default(&o);
+        CHECK_EQ_INT(uw_zip_new(&z, &o, count_sink, &c), UW_ZIP_OK);
+        uw_zip_entry_begin(z, "big", 3, 0, hinted ? 1000 : UW_ZIP_SIZE_UNKNOWN);
+        uw_zip_error e = UW_ZIP_OK;
+        for (uint64_t left = total; left && !e; ) {
+            size_t n = left < chunk ? (size_t)left : chunk;
+            e = uw_zip_entry_write(z, r, n);
+            left -= n;
+        }
+        if (!e)
+            e = uw_zip_entry_end(z);
+        if (!e)
+            e = uw_zip_entry_begin(z, "after", 5, 0, 0);
+        if (!e)
+            e = uw_zip_entry_write(z, "hello", 5);
+        if (!e)
+            e = uw_zip_finish(z);
+        uw_zip_free(z);
+        if (hinted) {
+            CHECK_EQ_INT(e, UW_ZIP_ETOOBIG);
+            continue;
+        }
+        CHECK_EQ_INT(e, UW_ZIP_OK);
+        /* tail: ... central headers, ZIP64 end record (56), locator (20), end (22) */
+        const unsigned char *t = c.tail + c.tail_len - 98;
+        CHECK_EQ_INT(get32(t), 0x06064b50);
+        CHECK_EQ_INT(get64(t + 32), 2);
+        uint64_t cd_size = get64(t + 40), cd_off = get64(t + 48);
+        CHECK(cd_off > total);
+        CHECK_EQ_INT(cd_off + cd_size + 98, c.bytes);
+        CHECK_EQ_INT(get32(t + 56), 0x07064b50);
+        CHECK_EQ_INT(get32(t + 76), 0x06054b50);
+        CHECK_EQ_INT(get32(t + 76 + 16), 0xFFFFFFFF); /* the offset needs ZIP64 */
+        CHECK_EQ_INT(get16(t + 76 + 10), 2);          /* the count does not */
+        /* the second central header: only the offset in its ZIP64 field */
+        const unsigned char *h = t - (46 + 5 + 12 + 9);
+        CHECK_EQ_INT(get32(h), 0x02014b50);
+        CHECK_EQ_INT(get32(h + 24), 5);
+        CHECK_EQ_INT(get32(h + 42), 0xFFFFFFFF);
+        CHECK_EQ_INT(get16(h + 51), 0x0001);
+        CHECK_EQ_INT(get16(h + 53), 8);
+        CHECK(get64(h + 55) > total);
+    }
+    free(r);
+}
+
+int main(void)
+{
+    RUN(test_strerror);
+    RUN(test_empty_archive);
+    RUN(test_one_empty_file);
+    RUN(test_round_trip_any_split);
+    RUN(test_levels);
+    RUN(test_sanitized_names);
+    RUN(test_duplicate_names);
+    RUN(test_many_duplicates);
+    RUN(test_entry_count_zip64);
+    RUN(test_limits);
+    RUN(test_misuse_and_options);
+    RUN(test_sink_failure);
+    RUN(test_countdown_allocator);
+    RUN(test_memory_flat);
+    RUN(test_zip64_sizes);
+    return CHECK_DONE();
+}
