@@ -77,6 +77,8 @@ void hvt_kvm_init(struct hvt *h, uint64_t mem_size)
         hvt_die("cannot open /dev/kvm: %s (is KVM available and are you "
                 "allowed to use it?)", strerror(errno));
     int api = ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api < 0)
+        hvt_die("/dev/kvm is unusable: %s", strerror(errno));
     if (api != KVM_API_VERSION)
         hvt_die("/dev/kvm is unusable: API version %d, expected %d", api,
                 KVM_API_VERSION);

@@ -2,6 +2,7 @@
  * main.c - uweb-hvt: command line, manifest check, start of the guest.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,8 @@ int main(int argc, char **argv)
     write_cmdline(&h, guest, argc - i, argv + i);
     write_boot_info(&h);
     hvt_vcpu_setup(&h, UW_HVT_BOOT_BASE);
+    /* A closed stdout loses console output, it does not kill the guest. */
+    signal(SIGPIPE, SIG_IGN);
     hvt_seccomp_lock(&h);
     int status = hvt_vcpu_run(&h);
     fflush(stdout);
