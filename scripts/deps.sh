@@ -11,7 +11,7 @@ done
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine may have no package lists yet.
-if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+if ! apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null; then
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
