@@ -31,8 +31,4 @@ int uw_io_wait_write(uw_io *io, int64_t deadline);
 static inline void uw_io_drained_read(uw_io *io) { io->readable = false; }
 static inline void uw_io_drained_write(uw_io *io) { io->writable = false; }
 
-/* Waits for SIGINT or SIGTERM (handlers are installed on first use).
- * Returns the signal number, or a negative uw_status. */
-int uw_wait_signal(int64_t deadline);
-
 #endif

@@ -158,7 +158,7 @@ typedef struct uw_mp_parser {
     uint32_t lb_len;             /* bytes of the delimiter matched at the end of the last chunk */
     uint64_t discarded;          /* bytes of the current preamble/epilogue */
     uint32_t parts;
-    uint32_t hdr_len, hdr_lines; /* header block being collected */
+    uint32_t hdr_len, hdr_lines, hdr_line_start; /* header block being collected */
     uint32_t dec_state, dec_acc, dec_count; /* decoder of the current part */
     uint8_t dec_pending[80];
     uint32_t dec_pending_len;

@@ -27,6 +27,8 @@ uint16_t uw_listener_port(const uw_listener *l);
 int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline);
 /* Stops listening; a task waiting in accept gets UW_ECLOSED. */
 void uw_listener_close(uw_listener *l);
+/* Closes if needed and frees, once no task is inside uw_tcp_accept. */
+void uw_listener_free(uw_listener *l);
 
 /* Connects to host:port (a numeric IPv4 address). */
 int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadline);

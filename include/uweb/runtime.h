@@ -105,6 +105,11 @@ int64_t uw_wall_now(void);
 int uw_sleep_until(int64_t deadline);
 int uw_sleep(int64_t ns);
 
+/* Waits for a request to stop: SIGINT or SIGTERM on unix (handlers are
+ * installed on first use); never on targets without signals.  Returns the
+ * signal number, or a negative status (UW_ETIMEDOUT, UW_ECANCELED). */
+int uw_wait_signal(int64_t deadline);
+
 /* Number of tasks alive (spawned and not yet ended). */
 size_t uw_task_count(void);
 

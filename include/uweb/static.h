@@ -11,14 +11,14 @@
  *
  * The module has two halves:
  *
- *   - the engine (this header's functions except uw_static_mount*): pure
+ *   - the engine (every function here but uw_static_handler): pure
  *     decision logic with no I/O.  Given an asset and the request's
  *     method and conditional/negotiation headers as (ptr, len) runs, it
  *     decides status, representation, byte range and response headers.
  *     Header parsers have hard limits and never read outside the given
  *     bytes; malformed values are ignored as RFC 9110 allows.
- *   - the handler glue (static_web.c, uw_static_mount*), which mounts a set
- *     under a route prefix of the web framework (web.h).
+ *   - the handler glue (static_web.c, uw_static_handler), which serves a
+ *     set under a route prefix of the web framework (web.h).
  *
  * Memory: the asset set is static data owned by the program; every pointer
  * the engine returns points into it or into the caller's uw_static_response.
@@ -165,11 +165,35 @@ size_t uw_static_headers(const uw_static_asset *asset, const uw_static_response 
                          const char *cache_control, char *buf, size_t cap);
 
 /* Fills `out` with the slices of the body [offset, offset + length) of the
- * chosen representation, pointing into the asset's read-only data.
- * Returns how many slices the body needs (0 when there is no body); when
- * that exceeds `max`, only the first `max` are written. */
+ * chosen representation, pointing into the asset's read-only data, for a
+ * 200 or 206 (also for HEAD: a server computing Content-Length from the
+ * slices needs them; it just does not send them).  Returns how many slices
+ * the body needs (0 for other statuses); when that exceeds `max`, only the
+ * first `max` are written. */
 size_t uw_static_body(const uw_static_asset *asset, const uw_static_response *rs,
                       uw_slice *out, size_t max);
+
+/* ------------------------------------------------------------ handler
+ * The glue with the web framework (web.h), in src/static/static_web.c. */
+
+typedef struct uw_static_mount {
+    const uw_static_set *set;
+    const char *cache_control;  /* Cache-Control of every answer; NULL: "no-cache" */
+} uw_static_mount;
+
+struct uw_req;
+struct uw_res;
+
+/* A route handler (uw_handler) serving a set; the route's `arg` is a
+ * `const uw_static_mount *`.  With a <rest:path> capture the asset path is
+ * "/" + the capture, so "/assets/<rest:path>" mounts the set under
+ * /assets/; without one it is the request path.  GET and HEAD (the router
+ * sends HEAD to GET routes).  Unknown path: 404; a directory with an index
+ * asked without its slash: 308 to "path/".  Example route line:
+ *
+ *     { UW_GET, "/<rest:path>", uw_static_handler, .arg = (void *)&site },
+ */
+void uw_static_handler(struct uw_req *req, struct uw_res *res);
 
 /* ------------------------------------------------------------ parsers
  * Exposed for tests and the fuzz target; uw_static_decide uses them. */

@@ -87,6 +87,7 @@ int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
         if (fd >= 0) {
             int r = conn_wrap(fd, out);
             if (r != UW_OK) close(fd);
+            else (*out)->io.readable = true;   /* the request often came with the connection */
             return r;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -112,8 +113,13 @@ void uw_listener_close(uw_listener *l)
     int fd = l->io.fd;
     uw_io_close(&l->io);
     if (fd >= 0) close(fd);
-    /* Freed by whoever owns it after the accepting task has left; keep the
-     * struct so a task still waking from accept sees fd < 0. */
+}
+
+void uw_listener_free(uw_listener *l)
+{
+    if (!l) return;
+    uw_listener_close(l);
+    free(l);
 }
 
 int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadline)
