@@ -515,7 +515,9 @@ size_t uw_static_headers(const uw_static_asset *a, const uw_static_response *rs,
 
 size_t uw_static_body(const uw_static_asset *a, const uw_static_response *rs, uw_slice *out, size_t max)
 {
-    if (!a || !rs || !rs->send_body || rs->length == 0 || rs->encoding >= UW_STATIC_ENCODINGS) return 0;
+    if (!a || !rs || (rs->status != 200 && rs->status != 206) || rs->length == 0 ||
+        rs->encoding >= UW_STATIC_ENCODINGS)
+        return 0;
     const uw_static_variant *v = &a->variant[rs->encoding];
     uint64_t skip = rs->offset, left = rs->length, pos = 0;
     size_t count = 0;

@@ -236,6 +236,11 @@ static void test_range_decide(void)
     CHECK_EQ_INT(rs.status, 200);
     CHECK_EQ_INT(rs.length, 10);
     CHECK(!rs.send_body);
+    CHECK_EQ_INT(uw_static_body(&asset, &rs, body, 4), 2);          /* what GET would send */
+
+    /* No body slices for 304 and 416. */
+    rq = (uw_static_request){ .if_none_match = s("*") };
+    rs = decide(&asset, rq);
     CHECK_EQ_INT(uw_static_body(&asset, &rs, body, 4), 0);
 
     /* Several ranges: the whole asset. */
