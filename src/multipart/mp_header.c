@@ -1,0 +1,419 @@
+/*
+ * Part headers of the multipart parser: the header block is unfolded and
+ * split in place into "name\0value\0" entries; decoded parameters
+ * (name, filename, types) are written right after, in the same arena.
+ * Also the Content-Type parameter syntax shared with uw_mp_boundary.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "mp_internal.h"
+
+static int is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int is_bchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c && strchr("'()+_,-./:=? ", c) != NULL;
+}
+
+int mp_boundary_ok(const char *b, size_t len)
+{
+    if (len < 1 || len > UW_MP_BOUNDARY_MAX || b[len - 1] == ' ') return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_bchar((unsigned char)b[i])) return 0;
+    return 1;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- values */
+
+typedef struct cursor {
+    const char *s, *end;
+} cursor;
+
+typedef struct param {
+    const char *name, *val;
+    size_t name_len, val_len;
+    int quoted;
+} param;
+
+static void skip_ows(cursor *c)
+{
+    while (c->s < c->end && (*c->s == ' ' || *c->s == '\t')) c->s++;
+}
+
+/* A type token ("form-data", "text/plain"); 0 or -1. */
+static int read_type(cursor *c, const char **t, size_t *tl)
+{
+    skip_ows(c);
+    *t = c->s;
+    while (c->s < c->end && (is_tchar((unsigned char)*c->s) || *c->s == '/')) c->s++;
+    *tl = (size_t)(c->s - *t);
+    return *tl ? 0 : -1;
+}
+
+/* The next `; name=value` (',' accepted as separator too): 1, 0 at the end, -1 malformed. */
+static int next_param(cursor *c, param *pm)
+{
+    skip_ows(c);
+    if (c->s >= c->end) return 0;
+    if (*c->s != ';' && *c->s != ',') return -1;
+    c->s++;
+    skip_ows(c);
+    if (c->s >= c->end) return 0;
+    pm->name = c->s;
+    while (c->s < c->end && is_tchar((unsigned char)*c->s)) c->s++;
+    pm->name_len = (size_t)(c->s - pm->name);
+    if (!pm->name_len) return -1;
+    skip_ows(c);
+    if (c->s >= c->end || *c->s != '=') return -1;
+    c->s++;
+    skip_ows(c);
+    if (c->s < c->end && *c->s == '"') {
+        pm->val = ++c->s;
+        for (;;) {
+            if (c->s >= c->end) return -1;
+            if (*c->s == '\\') {
+                if (++c->s >= c->end) return -1;
+            } else if (*c->s == '"') {
+                break;
+            }
+            c->s++;
+        }
+        pm->val_len = (size_t)(c->s - pm->val);
+        c->s++;
+        pm->quoted = 1;
+    } else {
+        pm->val = c->s;
+        while (c->s < c->end && *c->s != ';' && *c->s != ',' && *c->s != ' ' && *c->s != '\t') c->s++;
+        pm->val_len = (size_t)(c->s - pm->val);
+        pm->quoted = 0;
+    }
+    return 1;
+}
+
+static int name_is(const param *pm, const char *name)
+{
+    return strlen(name) == pm->name_len && strncasecmp(pm->name, name, pm->name_len) == 0;
+}
+
+/* Copies a parameter's value, undoing quoted-pair escapes; returns its length. */
+static size_t unquote(const param *pm, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < pm->val_len; i++) {
+        if (pm->quoted && pm->val[i] == '\\' && i + 1 < pm->val_len) i++;
+        out[o++] = pm->val[i];
+    }
+    return o;
+}
+
+uw_mp_err uw_mp_boundary(const char *content_type, size_t len,
+                         char out[UW_MP_BOUNDARY_MAX + 1], size_t *out_len)
+{
+    if ((!content_type && len) || !out || !out_len) return UW_MP_E_INVALID;
+    cursor c = { content_type, content_type + len };
+    const char *t;
+    size_t tl;
+    if (read_type(&c, &t, &tl) || tl <= 10 || strncasecmp(t, "multipart/", 10) != 0)
+        return UW_MP_E_CONTENT_TYPE;
+    param pm;
+    int r, found = 0;
+    while ((r = next_param(&c, &pm)) == 1) {
+        if (!name_is(&pm, "boundary")) continue;
+        if (found || pm.val_len > 2 * UW_MP_BOUNDARY_MAX) return UW_MP_E_BOUNDARY;
+        char tmp[2 * UW_MP_BOUNDARY_MAX];
+        size_t n = unquote(&pm, tmp);
+        if (!mp_boundary_ok(tmp, n)) return UW_MP_E_BOUNDARY;
+        memcpy(out, tmp, n);
+        out[n] = 0;
+        *out_len = n;
+        found = 1;
+    }
+    if (r < 0 || !found) return UW_MP_E_BOUNDARY;
+    return UW_MP_OK;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+typedef struct arena {
+    char *base;
+    size_t pos, cap;
+} arena;
+
+/* Room for n bytes and a NUL, or NULL. */
+static char *arena_room(arena *a, size_t n)
+{
+    if (n + 1 > a->cap - a->pos) return NULL;
+    return a->base + a->pos;
+}
+
+static const char *arena_commit(arena *a, size_t n)
+{
+    char *s = a->base + a->pos;
+    s[n] = 0;
+    a->pos += n + 1;
+    return s;
+}
+
+static const char *put_lower(arena *a, const char *s, size_t n)
+{
+    char *d = arena_room(a, n);
+    if (!d) return NULL;
+    for (size_t i = 0; i < n; i++) d[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    return arena_commit(a, n);
+}
+
+static const char *put_param(arena *a, const param *pm)
+{
+    char *d = arena_room(a, pm->val_len);
+    if (!d) return NULL;
+    return arena_commit(a, unquote(pm, d));
+}
+
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) { i++; continue; }
+        else if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
+        else return 0;
+        if (n - i <= k) return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/*
+ * An RFC 5987 ext-value (charset'language'pct-encoded) as UTF-8, or NULL
+ * when it is malformed or in a charset other than UTF-8 and ISO-8859-1
+ * (the caller then falls back to "filename").
+ */
+static const char *put_ext_value(arena *a, const param *pm)
+{
+    size_t save = a->pos;
+    char *raw = arena_room(a, pm->val_len);
+    if (!raw) return NULL;
+    size_t n = unquote(pm, raw);
+    arena_commit(a, n);
+    const char *q1 = memchr(raw, '\'', n);
+    const char *q2 = q1 ? memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - raw)) : NULL;
+    if (!q2) goto fail;
+    int latin1;
+    size_t cl = (size_t)(q1 - raw);
+    if (cl == 5 && strncasecmp(raw, "utf-8", 5) == 0) latin1 = 0;
+    else if (cl == 10 && strncasecmp(raw, "iso-8859-1", 10) == 0) latin1 = 1;
+    else goto fail;
+    const char *v = q2 + 1, *end = raw + n;
+    char *d = arena_room(a, 2 * (size_t)(end - v));
+    if (!d) goto fail;
+    size_t o = 0;
+    while (v < end) {
+        unsigned char c = (unsigned char)*v++;
+        if (c == '%') {
+            int hi = end - v >= 2 ? hexval((unsigned char)v[0]) : -1;
+            int lo = end - v >= 2 ? hexval((unsigned char)v[1]) : -1;
+            if (hi < 0 || lo < 0) goto fail;
+            c = (unsigned char)(hi << 4 | lo);
+            v += 2;
+        }
+        if (c == 0) goto fail;
+        if (latin1 && c >= 0x80) {
+            d[o++] = (char)(0xC0 | (c >> 6));
+            d[o++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            d[o++] = (char)c;
+        }
+    }
+    if (!utf8_ok((const unsigned char *)d, o)) goto fail;
+    /* Move the result over the scratch copy. */
+    memmove(a->base + save, d, o);
+    a->pos = save;
+    return arena_commit(a, o);
+fail:
+    a->pos = save;
+    return NULL;
+}
+
+static const char *find_header(const char *h, unsigned count, const char *name)
+{
+    for (unsigned i = 0; i < count; i++) {
+        const char *v = h + strlen(h) + 1;
+        if (strcasecmp(h, name) == 0) return v;
+        h = v + strlen(v) + 1;
+    }
+    return NULL;
+}
+
+const char *uw_mp_header(const uw_mp_part *part, const char *name)
+{
+    if (!part || !name || !part->headers_) return NULL;
+    return find_header(part->headers_, part->header_count, name);
+}
+
+int uw_mp_header_at(const uw_mp_part *part, unsigned i, const char **name, const char **value)
+{
+    if (!part || !part->headers_ || i >= part->header_count) return -1;
+    const char *h = part->headers_;
+    for (unsigned k = 0; k < i; k++) {
+        h += strlen(h) + 1;
+        h += strlen(h) + 1;
+    }
+    if (name) *name = h;
+    if (value) *value = h + strlen(h) + 1;
+    return 0;
+}
+
+/* Unfolds and splits the block in place; returns the entry count or -1. */
+static int split_headers(char *blk, size_t n, size_t *out_len)
+{
+    size_t r = 0, w = 0;
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (blk[i] == 0) return -1;
+        if (blk[i] == '\r' && (i + 1 >= n || blk[i + 1] != '\n')) return -1;
+    }
+    while (r < n) {
+        const char *crlf = memchr(blk + r, '\r', n - r);   /* always a CRLF (checked) */
+        size_t eol = (size_t)(crlf - blk);
+        if (eol == r) break;                                /* the empty line */
+        if (blk[r] == ' ' || blk[r] == '\t') {
+            if (!count) return -1;
+            w--;                                            /* reopen the previous value */
+            memmove(blk + w, blk + r, eol - r);
+            w += eol - r;
+        } else {
+            const char *colon = memchr(blk + r, ':', eol - r);
+            if (!colon) return -1;
+            size_t cpos = (size_t)(colon - blk);
+            if (cpos == r) return -1;
+            for (size_t i = r; i < cpos; i++)
+                if (!is_tchar((unsigned char)blk[i])) return -1;
+            memmove(blk + w, blk + r, cpos - r);
+            w += cpos - r;
+            blk[w++] = 0;
+            size_t v = cpos + 1;
+            while (v < eol && (blk[v] == ' ' || blk[v] == '\t')) v++;
+            memmove(blk + w, blk + v, eol - v);
+            w += eol - v;
+            count++;
+        }
+        while (w > 0 && (blk[w - 1] == ' ' || blk[w - 1] == '\t')) w--;
+        blk[w++] = 0;
+        r = eol + 2;
+    }
+    *out_len = w;
+    return count;
+}
+
+uw_mp_err mp_parse_headers(uw_mp_parser *mp)
+{
+    uw_mp_level *lv = &mp->levels[mp->level];
+    uw_mp_part *part = &lv->part;
+    char *blk = mp->arena + lv->arena_base;
+    size_t used;
+    int count = split_headers(blk, mp->hdr_len, &used);
+    if (count < 0) return mp_fail(mp, UW_MP_E_HEADER);
+    memset(part, 0, sizeof *part);
+    part->headers_ = blk;
+    part->header_count = (unsigned)count;
+    part->disposition = "";
+    part->content_type = "text/plain";
+    arena a = { mp->arena, lv->arena_base + used, UW_MP_ARENA_SIZE };
+    param pm;
+    int r;
+
+    const char *v = find_header(blk, part->header_count, "content-disposition");
+    if (v) {
+        cursor c = { v, v + strlen(v) };
+        const char *t, *fname = NULL, *fstar = NULL;
+        size_t tl;
+        if (read_type(&c, &t, &tl)) return mp_fail(mp, UW_MP_E_HEADER);
+        if (!(part->disposition = put_lower(&a, t, tl))) goto full;
+        while ((r = next_param(&c, &pm)) == 1) {
+            if (name_is(&pm, "name") && !part->name) {
+                if (!(part->name = put_param(&a, &pm))) goto full;
+            } else if (name_is(&pm, "filename") && !fname) {
+                if (!(fname = put_param(&a, &pm))) goto full;
+            } else if (name_is(&pm, "filename*") && !fstar) {
+                fstar = put_ext_value(&a, &pm);
+            }
+        }
+        if (r < 0) return mp_fail(mp, UW_MP_E_HEADER);
+        part->filename = fstar ? fstar : fname;
+    }
+
+    v = find_header(blk, part->header_count, "content-type");
+    if (v) {
+        cursor c = { v, v + strlen(v) };
+        const char *t, *slash;
+        size_t tl;
+        if (read_type(&c, &t, &tl) || !(slash = memchr(t, '/', tl)) || slash == t || slash == t + tl - 1)
+            return mp_fail(mp, UW_MP_E_HEADER);
+        if (!(part->content_type = put_lower(&a, t, tl))) goto full;
+        const char *boundary = NULL;
+        while ((r = next_param(&c, &pm)) == 1) {
+            if (name_is(&pm, "charset") && !part->charset) {
+                if (!(part->charset = put_param(&a, &pm))) goto full;
+            } else if (name_is(&pm, "boundary")) {
+                if (boundary) return mp_fail(mp, UW_MP_E_BOUNDARY);
+                if (!(boundary = put_param(&a, &pm))) goto full;
+            }
+        }
+        if (r < 0) return mp_fail(mp, UW_MP_E_HEADER);
+        if (strncmp(part->content_type, "multipart/", 10) == 0) {
+            if (!boundary || !mp_boundary_ok(boundary, strlen(boundary)))
+                return mp_fail(mp, UW_MP_E_BOUNDARY);
+            part->is_multipart = 1;
+            part->boundary = boundary;
+        }
+    }
+
+    v = find_header(blk, part->header_count, "content-transfer-encoding");
+    if (v) {
+        cursor c = { v, v + strlen(v) };
+        const char *t;
+        size_t tl;
+        if (read_type(&c, &t, &tl)) return mp_fail(mp, UW_MP_E_HEADER);
+        skip_ows(&c);
+        if (c.s != c.end) return mp_fail(mp, UW_MP_E_HEADER);
+        if ((tl == 4 && (!strncasecmp(t, "7bit", 4) || !strncasecmp(t, "8bit", 4))) ||
+            (tl == 6 && !strncasecmp(t, "binary", 6)))
+            part->encoding = UW_MP_ENC_IDENTITY;
+        else if (tl == 6 && !strncasecmp(t, "base64", 6))
+            part->encoding = UW_MP_ENC_BASE64;
+        else if (tl == 16 && !strncasecmp(t, "quoted-printable", 16))
+            part->encoding = UW_MP_ENC_QUOTED_PRINTABLE;
+        else
+            return mp_fail(mp, UW_MP_E_ENCODING);
+        if (part->is_multipart && part->encoding != UW_MP_ENC_IDENTITY)
+            return mp_fail(mp, UW_MP_E_ENCODING);
+    }
+    lv->arena_end = (uint32_t)a.pos;
+    return UW_MP_OK;
+full:
+    return mp_fail(mp, UW_MP_E_LIMIT_HEADER_BYTES);
+}
