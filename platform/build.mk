@@ -1,0 +1,110 @@
+# platform/build.mk — the unikernel platform: guest build (flags, libc,
+# start code, linker script), zlib for guests, the spt tender and the test
+# unikernels.  Variables and functions for other fragments are described
+# in platform/README.md ("Build variables and output paths").
+
+DEB_PACKAGES += dpkg-dev libc6-dev hyperfine
+
+GUEST_TARGETS := spt hvt
+
+# ---------------------------------------------------------------- flags
+# -ffreestanding: no hosted libc is assumed (and __STDC_HOSTED__ is 0, so
+# the compiler's <stdint.h> stands alone); -fbuiltin keeps memcpy & co.
+# as builtins so small fixed copies are inlined.  The canary is a global
+# (-mstack-protector-guard=global): guests have no TLS.
+GUEST_CPPFLAGS := -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+  -isystem platform/libc/include -Iplatform/include -Iplatform/guest -Iinclude -I$(B)/include
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing -ffreestanding -fbuiltin \
+  -fno-pic -fno-pie -fstack-protector-strong -mstack-protector-guard=global \
+  -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -fno-common
+GUEST_CFLAGS_spt :=
+GUEST_CPPFLAGS_spt := -Iplatform/spt
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,platform/guest/guest.ld -Wl,--gc-sections \
+  -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--strip-debug
+GUEST_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+# The libc's own memcpy/memset must not be turned back into calls to themselves.
+GUEST_LIBC_FLAGS := -fno-builtin -fno-tree-loop-distribute-patterns
+
+GUEST_BINDINGS_spt := $(B)/spt/platform/spt/bindings.o
+
+# Guest libraries other fragments can link by short name (see
+# GUEST_TEST_LIBS_NAME): archive under build/<t>/, include flags, and a
+# header whose presence means the sources are fetched.
+ZLIB_DIR := $(B)/src/zlib
+ZLIB_MODULES := adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil
+GUEST_LIB_zlib := zlib/libz.a
+GUEST_LIB_CPPFLAGS_zlib := -I$(ZLIB_DIR)
+GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
+
+# ---------------------------------------------------------------- rules per target
+GUEST_LIBC_SRCS := $(sort $(wildcard platform/libc/src/*.c)) $(sort $(wildcard platform/guest/*.c))
+
+define guest_target_rules
+$(B)/$(1)/%.o: %.c | $(B)/.deps-ok
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CPPFLAGS_EXTRA) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) $$(GUEST_CFLAGS_EXTRA) -MMD -MP -c $$< -o $$@
+$(B)/$(1)/%.o: %.S | $(B)/.deps-ok
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+$(B)/$(1)/platform/libc/%.o: GUEST_CFLAGS_EXTRA = $$(GUEST_LIBC_FLAGS)
+$(B)/$(1)/libuwc.a: $(patsubst %.c,$(B)/$(1)/%.o,$(GUEST_LIBC_SRCS))
+	@rm -f $$@; ar rcs $$@ $$^
+$(B)/$(1)/zlib/%.o: $(ZLIB_DIR)/zlib.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) -I$(ZLIB_DIR) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(ZLIB_DIR)/$$*.c -o $$@
+$(B)/$(1)/zlib/libz.a: $(ZLIB_MODULES:%=$(B)/$(1)/zlib/%.o)
+	@rm -f $$@; ar rcs $$@ $$^
+endef
+$(foreach t,$(GUEST_TARGETS),$(eval $(call guest_target_rules,$(t))))
+
+$(ZLIB_DIR)/zlib.h: platform/scripts/fetch-src.sh | $(B)/.deps-ok
+	@platform/scripts/fetch-src.sh zlib $(ZLIB_DIR) $(B)/apt-src
+	@test -f $@ && touch $@
+
+# $(call guest_link_rule,TARGET,OUTPUT,OBJECTS,LIBS): a rule linking a
+# guest image (use with $(eval)).  The target's bindings come first, then
+# OBJECTS, LIBS (archives), the guest libc and libgcc.
+define guest_link_rule
+$(2): $(3) $$(GUEST_BINDINGS_$(1)) $(4) $(B)/$(1)/libuwc.a platform/guest/guest.ld
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_LDFLAGS) $$(GUEST_LDFLAGS_$(1)) -o $$@ $$(GUEST_BINDINGS_$(1)) $(3) \
+	  -Wl,--start-group $(4) $(B)/$(1)/libuwc.a $$(GUEST_LIBGCC) -Wl,--end-group
+endef
+
+# ---------------------------------------------------------------- test unikernels
+UNIKERNEL_ALL := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/unikernel/*/main.c)))))
+UNIKERNEL_TESTS := $(filter-out hvt_%,$(UNIKERNEL_ALL))
+UNIKERNEL_TESTS_hvt_only := $(filter hvt_%,$(UNIKERNEL_ALL))
+GUEST_TEST_LIBS_zlib := zlib
+
+# $(call guest_test_objs,TARGET,NAME): objects of tests/unikernel/NAME/*.c.
+guest_test_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard tests/unikernel/$(2)/*.c))
+
+# $(call guest_test_rule,TARGET,NAME): rules for build/<t>/tests/unikernel/NAME.<t>.
+define guest_test_rule
+$(B)/$(1)/tests/unikernel/$(2)/%.o: GUEST_CPPFLAGS_EXTRA = $(foreach l,$(GUEST_TEST_LIBS_$(2)),$(GUEST_LIB_CPPFLAGS_$(l)))
+$(call guest_test_objs,$(1),$(2)): | $(foreach l,$(GUEST_TEST_LIBS_$(2)),$(GUEST_LIB_HEADERS_$(l)))
+$(call guest_link_rule,$(1),$(B)/$(1)/tests/unikernel/$(2).$(1),$(call guest_test_objs,$(1),$(2)),$(foreach l,$(GUEST_TEST_LIBS_$(2)),$(B)/$(1)/$(GUEST_LIB_$(l))))
+endef
+$(foreach n,$(UNIKERNEL_TESTS),$(eval $(call guest_test_rule,spt,$(n))))
+SPT_TEST_GUESTS := $(UNIKERNEL_TESTS:%=$(B)/spt/tests/unikernel/%.spt)
+
+# ---------------------------------------------------------------- spt tender
+SPT_TENDER_SRCS := $(sort $(wildcard platform/spt/tender/*.c))
+SPT_TENDER_OBJS := $(SPT_TENDER_SRCS:%.c=$(B)/host/%.o)
+$(B)/host/platform/spt/%.o: platform/spt/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) -Iplatform/include -Iplatform/spt -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
+# Static PIE: no dynamic loader at start, and no library mapped later.
+$(B)/uweb-spt: $(SPT_TENDER_OBJS)
+	$(CC) $(CFLAGS) -static-pie -o $@ $^
+
+UNIKERNEL_SPT := $(B)/uweb-spt $(SPT_TEST_GUESTS)
+EXTRA_TEST_DEPS += $(UNIKERNEL_SPT)
+ifeq ($(TARGET),spt)
+EXTRA_ALL += $(UNIKERNEL_SPT)
+endif
+.PHONY: unikernel-spt
+unikernel-spt: $(UNIKERNEL_SPT)
+
+-include $(shell find $(B)/spt $(B)/hvt $(B)/host -name '*.d' 2>/dev/null)

@@ -1,0 +1,84 @@
+/*
+ * tender.h - the pieces of uweb-spt, the spt tender (host side).
+ *
+ * What it is for: uweb-spt runs a uweb unikernel image inside its own
+ * process.  main.c parses the command line and opens the devices; elf.c
+ * loads the image into guest memory and reads its manifest; lockdown.c
+ * builds the seccomp filter, installs the fault handlers and enters the
+ * guest.  Once the filter is installed nothing allocates or calls libc:
+ * only the guest runs, and the handlers, which use raw system calls.
+ *
+ * Memory: guest memory is one fixed mapping at UW_SPT_BOOT_BASE; the
+ * tender never frees anything (the process ends with the guest).
+ * Errors: each function returns 0 or -1 after printing one line
+ * "uweb-spt: ..." on stderr.
+ */
+#ifndef UW_SPT_TENDER_H
+#define UW_SPT_TENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "uw_platform.h"
+#include "spt_abi.h"
+
+/* Exit status when the tender refuses to start a guest. */
+#define SPT_EXIT_REFUSED 125
+/* Exit status when the guest makes a forbidden system call (128 + SIGSYS). */
+#define SPT_EXIT_FORBIDDEN 159
+
+/* A loaded image. */
+struct spt_image {
+    uint64_t entry;      /* entry point, inside an executable segment */
+    uint64_t end;        /* first byte after the image, page aligned */
+    struct uw_plat_manifest *manifest;   /* malloc'd copy, checked */
+    size_t manifest_size;
+};
+
+/* Prints "uweb-spt: MESSAGE" on stderr. */
+void spt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Reads the manifest of the image at PATH into IMG (no guest memory
+ * needed).  Checks the ELF header and the note.  0 or -1.
+ */
+int spt_elf_manifest(const char *path, struct spt_image *img);
+
+/*
+ * Loads the image at PATH into guest memory [0, MEM_SIZE) (already mapped
+ * read-write at address 0 + UW_SPT_BOOT_BASE..), checking every segment
+ * against [UW_SPT_GUEST_MIN_BASE, LIMIT), then applies each segment's
+ * permissions.  Fills IMG->entry and IMG->end.  0 or -1.
+ */
+int spt_elf_load(const char *path, uint64_t limit, struct spt_image *img);
+
+/*
+ * The vDSO's clock_gettime, or 0 if the vDSO is missing or has none.
+ */
+uint64_t spt_vdso_clock_gettime(void);
+
+/* File descriptors the guest may use, for the filter. */
+struct spt_fds {
+    int net[UW_PLAT_MANIFEST_MAX];
+    int nnet;
+    int block[UW_PLAT_MANIFEST_MAX];
+    int nblock;
+};
+
+/* Number of system calls the filter allows (for --help and benchmarks). */
+#define SPT_ALLOWED_SYSCALLS 7
+
+/*
+ * Installs the fault handlers (on their own stack), then the seccomp
+ * filter allowing only what the bindings need on FDS, then calls the
+ * guest's ENTRY with %rsp = STACK_TOP and %rdi = BOOT.  Returns -1 only
+ * if the lockdown failed (nothing of the guest has run then).
+ */
+int spt_run(const struct spt_fds *fds, uint64_t entry, uint64_t stack_top, uint64_t boot);
+
+/*
+ * Prints the seccomp filter as a readable listing on stdout (for
+ * --show-filter): what the guest may call, with which arguments.
+ */
+void spt_print_filter(const struct spt_fds *fds);
+
+#endif

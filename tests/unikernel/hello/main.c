@@ -1,0 +1,23 @@
+/*
+ * hello: the console works and main's arguments arrive.
+ * Run as `uweb-spt hello.spt` (or uweb-hvt); expects "SUCCESS", status 0.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "uw_platform.h"
+
+UW_PLAT_MANIFEST();
+
+int main(int argc, char **argv)
+{
+    static const char hello[] = "Hello, uweb unikernel!\n";
+    uw_plat_console_write(hello, sizeof hello - 1);
+    for (int i = 1; i < argc; i++)
+        printf("argv[%d] = \"%s\"\n", i, argv[i]);
+    if (argc < 1 || !strstr(argv[0], "hello")) {
+        printf("FAILURE: argv[0] is \"%s\", expected the image name\n", argc ? argv[0] : "");
+        return 1;
+    }
+    puts("SUCCESS");
+    return 0;
+}
