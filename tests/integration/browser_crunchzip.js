@@ -1,0 +1,75 @@
+// Drives Debian's chromium through playwright-core against a running
+// crunchzip: node browser_crunchzip.js URL SCREENSHOT.  Prints the runner's
+// protocol lines; run by browser_crunchzip.py, which starts the server.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const [url, shot] = process.argv.slice(2);
+let failed = 0;
+function check(name, cond, why) {
+  if (cond) console.log(`ok - ${name}`);
+  else { failed++; console.log(`not ok - ${name}${why !== undefined ? ': ' + String(why).replace(/\n/g, ' ') : ''}`); }
+}
+
+(async () => {
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  } catch (e) {
+    console.log(`skipped - browser: chromium cannot run: ${e.message.split('\n')[0]}`);
+    return;
+  }
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const responses = {};
+    page.on('response', r => { responses[new URL(r.url()).pathname] = r; });
+    const resp = await page.goto(url + '/', { waitUntil: 'load' });
+    check('the page loads (200)', resp && resp.status() === 200, resp && resp.status());
+    check('the title is Crunch & Zip', (await page.title()) === 'Crunch & Zip', await page.title());
+
+    const css = responses['/style.css'];
+    check('style.css was fetched', css && css.status() === 200, css && css.status());
+    if (css) {
+      const h = await css.allHeaders();
+      check('style.css came compressed (the browser asked for it)', ['gzip', 'br'].includes(h['content-encoding']),
+            h['content-encoding']);
+      check('style.css has text/css', (h['content-type'] || '').startsWith('text/css'), h['content-type']);
+    }
+    const h1 = await page.$eval('h1', e => getComputedStyle(e).color);
+    check('h1 has the colour style.css gives it', h1 === 'rgb(29, 78, 137)', h1);
+    const border = await page.$eval('fieldset', e => getComputedStyle(e).borderTopStyle);
+    check('the fieldset has the dashed border of style.css', border === 'dashed', border);
+
+    const form = await page.$eval('form', f => ({ action: f.action, method: f.method, enctype: f.enctype }));
+    check('the form posts multipart/form-data to /upload',
+          form.action === url + '/upload' && form.method === 'post' && form.enctype === 'multipart/form-data',
+          JSON.stringify(form));
+    const inputs = page.locator('form input[type=file]');
+    check('one file input at first', (await inputs.count()) === 1, await inputs.count());
+    await page.getByRole('button', { name: '+ Add a field' }).click();
+    check('"+ Add a field" adds a file input', (await inputs.count()) === 2, await inputs.count());
+    await page.getByRole('button', { name: '+ Add a field' }).click();
+    check('and another', (await inputs.count()) === 3, await inputs.count());
+    const names = await inputs.evaluateAll(els => els.map(e => e.name));
+    check('every file input is part of the form', names.every(n => n === 'file'), JSON.stringify(names));
+    await page.screenshot({ path: shot, fullPage: true });
+    check('screenshot saved', true);
+
+    // A reload revalidates with the ETag (Cache-Control: no-cache).
+    const etag = (await resp.allHeaders())['etag'];
+    const again = await page.reload({ waitUntil: 'load' });
+    const sent = again ? await again.request().allHeaders() : {};
+    check('a reload revalidates the page with its ETag', etag && sent['if-none-match'] === etag,
+          `${sent['if-none-match']} vs ${etag}`);
+  } catch (e) {
+    check('browser session', false, e.message.split('\n')[0]);
+  } finally {
+    await browser.close();
+  }
+  process.exitCode = failed ? 1 : 0;
+})();
