@@ -17,7 +17,7 @@ ROOT := $(CURDIR)
 
 CC := gcc
 CLANG := clang
-WARN := -Wall -Wextra -Werror
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CPPFLAGS := -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -57,6 +57,13 @@ typedef void (*uw_http_dispatch)(uw_req *req, uw_res *res, void *arg);
 int uw_http_serve(const uw_http_config *cfg, uw_http_dispatch dispatch, void *arg,
                   void (*on_listen)(uint16_t port, void *arg));
 
+/* Serves requests on one connected connection in the calling task until
+ * it closes, then closes it (tests, fuzzing, embedding).  The runtime must
+ * be running; not for use beside uw_http_serve. */
+struct uw_conn;
+int uw_http_serve_conn(const uw_http_config *cfg, uw_http_dispatch dispatch, void *arg,
+                       struct uw_conn *c);
+
 /* Starts a graceful shutdown of the running server (from any task). */
 void uw_http_stop(void);
 

@@ -31,4 +31,9 @@ int uw_io_wait_write(uw_io *io, int64_t deadline);
 static inline void uw_io_drained_read(uw_io *io) { io->readable = false; }
 static inline void uw_io_drained_write(uw_io *io) { io->writable = false; }
 
+/* Wraps a connected, non-blocking stream socket (e.g. one end of a
+ * socketpair) as a uw_conn; the conn owns fd afterwards. */
+struct uw_conn;
+int uw_conn_from_fd(struct uw_conn **out, int fd);
+
 #endif

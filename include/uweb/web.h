@@ -109,6 +109,10 @@ int uw_main(int argc, char **argv, const uw_app *app);
 int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
                  void (*on_listen)(uint16_t port, void *arg), void *arg);
 
+/* Serves app on one connected connection in the calling task (tests and
+ * fuzzing; see uw_http_serve_conn). */
+int uw_app_serve_conn(const uw_app *app, const uw_http_config *cfg, struct uw_conn *c);
+
 /* The router alone, for tests and tools: matches method and path (no
  * query) against the app's routes.  Returns the route index, or -404 /
  * -405 (then *allowed holds the methods of routes matching the path), or

@@ -29,6 +29,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -279,8 +280,7 @@ static int send_head(uw_res *res, int64_t body_len)
     update_date();
     int r = out_reserve(w, 256 + res->hdrs_len);
     if (r != UW_OK) return r;
-    int minor = req->minor == 0 ? 0 : 1;
-    r = out_printf(w, "HTTP/1.%d %d %s\r\nServer: uweb\r\n", minor, res->status, uw_http_reason(res->status));
+    r = out_printf(w, "HTTP/1.1 %d %s\r\nServer: uweb\r\n", res->status, uw_http_reason(res->status));
     if (r != UW_OK) return r;
     memcpy(w->out + w->out_len, S.date, S.date_len);
     w->out_len += S.date_len;
@@ -769,10 +769,16 @@ static int build_request(uw_http_worker *w, const char **why)
     w->url[w->url_len] = 0;
     req->headers = w->headers;
     req->nheaders = w->nfields;
-    bool host = false;
+    bool host = false, te = false;
     for (size_t i = 0; i < w->nfields; i++) {
         uw_header *h = &w->headers[i];
         ((char *)h->name)[h->name_len] = 0;
+        /* llhttp hands a folded line (obs-fold) over as part of the value:
+         * refuse it, as RFC 9112 allows, rather than guess. */
+        if (memchr(h->value, '\n', h->value_len) || memchr(h->value, '\r', h->value_len)) {
+            *why = "obsolete line folding in a header";
+            return 400;
+        }
         ((char *)h->value)[h->value_len] = 0;
         /* Trailing whitespace is not part of a field value. */
         while (h->value_len && (h->value[h->value_len - 1] == ' ' || h->value[h->value_len - 1] == '\t'))
@@ -780,6 +786,8 @@ static int build_request(uw_http_worker *w, const char **why)
         if (h->name_len == 4 && strcasecmp(h->name, "host") == 0) {
             if (host) { *why = "more than one Host header"; return 400; }
             host = true;
+        } else if (h->name_len == 17 && strcasecmp(h->name, "transfer-encoding") == 0) {
+            te = true;
         } else if (h->name_len == 6 && strcasecmp(h->name, "expect") == 0) {
             if (strcasecmp(h->value, "100-continue") != 0) { *why = "unsupported expectation"; return 417; }
             req->expect_continue = req->minor >= 1;
@@ -814,6 +822,7 @@ static int build_request(uw_http_worker *w, const char **why)
     req->path_len = strlen(target);
 
     req->chunked = (p->flags & F_CHUNKED) != 0;
+    if (te && !req->chunked) { *why = "Transfer-Encoding without chunked as the final coding"; return 400; }
     if (req->chunked) {
         req->content_length = -1;
         req->has_body = true;
@@ -1118,6 +1127,7 @@ static void acceptor_main(void *arg)
         hc->parser.data = hc;
         S.nconns++;
         if (!attach(hc)) conn_free(hc, true);
+        uw_yield();   /* let the connection's worker run before the next accept */
     }
 }
 
@@ -1169,6 +1179,60 @@ static void reaper_main(void *arg)
     }
 }
 
+static void serve_conn_notify(uw_conn *c, void *arg)
+{
+    (void)c;
+    uw_wake_one(arg);
+}
+
+int uw_http_serve_conn(const uw_http_config *cfg, uw_http_dispatch dispatch, void *arg, uw_conn *c)
+{
+    if (!S.listener) {
+        memset(&S, 0, sizeof S);
+        S.cfg = *cfg;
+        S.dispatch = dispatch;
+        S.dispatch_arg = arg;
+        settings_init();
+    }
+    hconn *hc = calloc(1, sizeof *hc);
+    uw_http_worker *w = calloc(1, sizeof *w);
+    if (!hc || !w) { free(hc); free(w); uw_conn_close(c, true); return UW_ENOMEM; }
+    w->in_cap = S.cfg.max_head_bytes * 2 > 32768 ? S.cfg.max_head_bytes * 2 : 32768;
+    w->in = malloc(w->in_cap + 1);
+    w->out = malloc(OUT_CAP);
+    w->headers = calloc(S.cfg.max_headers + 1, sizeof *w->headers);
+    uw_arena_init(&w->arena, 4096, S.cfg.arena_limit);
+    int r = UW_ENOMEM;
+    if (w->in && w->out && w->headers) {
+        hc->c = c;
+        llhttp_init(&hc->parser, HTTP_REQUEST, &S.settings);
+        hc->parser.data = hc;
+        hc->w = w;
+        w->hc = hc;
+        S.nconns++;
+        uw_waitq readable = UW_WAITQ_INIT;
+        for (;;) {
+            bool parked = serve(w);
+            if (!parked) break;
+            uw_conn_set_notify(c, serve_conn_notify, &readable);
+            int wr = uw_wait(&readable, uw_now() + S.cfg.idle_timeout);
+            uw_conn_set_notify(c, NULL, NULL);
+            if (wr != UW_OK) break;
+        }
+        if (!w->res.failed && w->res.head_sent && w->res.close) linger_close(hc);
+        S.nconns--;
+        r = UW_OK;
+    }
+    uw_conn_close(c, w->res.failed);
+    uw_arena_fini(&w->arena);
+    free(w->in);
+    free(w->out);
+    free(w->headers);
+    free(w);
+    free(hc);
+    return r;
+}
+
 int uw_http_serve(const uw_http_config *cfg, uw_http_dispatch dispatch, void *arg,
                   void (*on_listen)(uint16_t port, void *arg))
 {
@@ -1179,6 +1243,7 @@ int uw_http_serve(const uw_http_config *cfg, uw_http_dispatch dispatch, void *ar
     settings_init();
     int r = uw_rt_init();
     if (r != UW_OK) return r;
+    signal(SIGPIPE, SIG_IGN);   /* a peer gone away is an error value, not a death */
     /* As many descriptors as the hard limit allows: connections are cheap. */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -79,6 +79,13 @@ static int conn_wrap(int fd, uw_conn **out)
     return UW_OK;
 }
 
+int uw_conn_from_fd(uw_conn **out, int fd)
+{
+    int r = conn_wrap(fd, out);
+    if (r == UW_OK) (*out)->io.readable = true;
+    return r;
+}
+
 int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
 {
     for (;;) {
@@ -182,7 +189,8 @@ int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
             cnt++;
         }
         if (cnt == 0) break;
-        ssize_t k = writev(c->io.fd, iov, cnt);
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+        ssize_t k = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL);
         if (k < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) return UW_ECLOSED;

@@ -112,6 +112,11 @@ int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
     return uw_http_serve(cfg, dispatch, (void *)app, on_listen);
 }
 
+int uw_app_serve_conn(const uw_app *app, const uw_http_config *cfg, struct uw_conn *c)
+{
+    return uw_http_serve_conn(cfg, dispatch, (void *)app, c);
+}
+
 /* ------------------------------------------------------------ uw_main */
 
 static const char *prog_name(const char *argv0)

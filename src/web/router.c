@@ -124,7 +124,7 @@ static bool match_pattern(const char *pattern, const char *path, size_t path_len
         }
         if (g.kind != SEG_LITERAL) {
             if (nc == UW_MAX_CAPTURES) return false;
-            if (arena) {
+            if (arena && caps) {
                 size_t vl;
                 char *v = uw__decode(arena, s, sl, false, &vl);
                 if (!v) return false;

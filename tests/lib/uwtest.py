@@ -59,9 +59,12 @@ def wait_port(port, timeout=10.0, host="127.0.0.1"):
 class Server:
     """Starts build/apps/NAME (or an explicit argv) on a free port."""
 
-    def __init__(self, app, args=(), port=None, argv=None, env=None):
+    def __init__(self, app, args=(), port=None, argv=None, env=None, binary=None):
+        """app: NAME of build/apps/NAME, or binary: a path; the server gets
+        --port=N and args.  argv replaces the whole command line."""
         self.port = port or free_port()
-        self.argv = argv or [os.path.join(BUILD, "apps", app), f"--port={self.port}", *args]
+        exe = binary or os.path.join(BUILD, "apps", app)
+        self.argv = argv or [exe, f"--port={self.port}", *args]
         self.env = env
         self.proc = None
 

@@ -1,0 +1,5 @@
+# Unit tests that need more than their own module.
+UNIT_MODULES_test_web := web http runtime net stream
+UNIT_MODULES_test_stream := stream runtime
+UNIT_MODULES_test_arena := runtime
+FUZZ_MODULES_request := web http runtime net stream
