@@ -3,3 +3,4 @@ UNIT_MODULES_test_web := web http runtime net stream
 UNIT_MODULES_test_stream := stream runtime
 UNIT_MODULES_test_arena := runtime
 FUZZ_MODULES_request := web http runtime net stream
+UNIT_MODULES_test_http := web http runtime net stream
