@@ -4,6 +4,7 @@
 #
 #   make build/uweb-hvt                          the tender
 #   make build/hvt/tests/unikernel/hello.hvt     one test guest
+#   make unikernel-hvt                           the tender and every test guest
 #
 # HVT_SOFT_KVM=1 builds hvt guests (bindings, libc, zlib, apps) with
 # -mgeneral-regs-only: no SSE or x87 instruction anywhere, for hosts whose
@@ -18,33 +19,36 @@ HVT_SOFT_KVM ?= $(shell grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && echo 0 
 
 # ---------------------------------------------------------------- tender
 HVT_TENDER_SRCS := $(sort $(wildcard platform/hvt/tender/*.c))
-HVT_TENDER_OBJS := $(HVT_TENDER_SRCS:%.c=$(B)/obj/%.o)
+HVT_TENDER_OBJS := $(HVT_TENDER_SRCS:%.c=$(B)/host/%.o)
 
-# A narrower pattern than the library's: host code that also sees the ABI.
-$(B)/obj/platform/hvt/tender/%.o: platform/hvt/tender/%.c | $(B)/.deps-ok
+$(B)/host/platform/hvt/%.o: platform/hvt/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iplatform/include $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iplatform/include -D_GNU_SOURCE $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/uweb-hvt: $(HVT_TENDER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^
 
-EXTRA_ALL += $(B)/uweb-hvt
-EXTRA_TEST_DEPS += $(B)/uweb-hvt
-
 # ---------------------------------------------------------------- guests
-# Only once the common guest build (platform/build.mk) provides the link
-# rule; until then the tender alone is built.
-ifdef guest_link_rule
+# Only once the common guest build (platform/build.mk) provides the rules.
+ifdef guest_test_rule
 ifeq ($(HVT_SOFT_KVM),1)
 GUEST_CFLAGS_hvt += -mgeneral-regs-only
 endif
 GUEST_CFLAGS_hvt += -mno-red-zone
+GUEST_CPPFLAGS_hvt += -Iplatform/hvt
 
 GUEST_BINDINGS_hvt := $(B)/hvt/platform/hvt/start.o $(B)/hvt/platform/hvt/bindings.o
 
-HVT_TEST_GUESTS := $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(B)/hvt/tests/unikernel/$(n).hvt)
-$(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(eval \
-  $(call guest_link_rule,hvt,$(B)/hvt/tests/unikernel/$(n).hvt,$(call guest_test_objs,hvt,$(n)),$(GUEST_TEST_LIBS_$(n)))))
-
-EXTRA_TEST_DEPS += $(HVT_TEST_GUESTS)
+HVT_TEST_GUESTS := $(patsubst %,$(B)/hvt/tests/unikernel/%.hvt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only))
+$(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(eval $(call guest_test_rule,hvt,$(n))))
 endif
+
+UNIKERNEL_HVT := $(B)/uweb-hvt $(HVT_TEST_GUESTS)
+EXTRA_TEST_DEPS += $(UNIKERNEL_HVT)
+ifeq ($(TARGET),hvt)
+EXTRA_ALL += $(UNIKERNEL_HVT)
+endif
+.PHONY: unikernel-hvt
+unikernel-hvt: $(UNIKERNEL_HVT)
+
+-include $(shell find $(B)/host/platform/hvt -name '*.d' 2>/dev/null)
