@@ -5,34 +5,41 @@
 
 #include "uweb/web.h"
 
-/* The header's value, several lines joined with ", " (RFC 9110 5.3). */
-static uw_slice header(uw_req *req, const char *name)
+/* The five request headers the engine reads, in one pass over the
+ * request's headers; a header sent several times is joined with ", "
+ * (RFC 9110 5.3), in the request arena. */
+enum { H_INM, H_IMS, H_AE, H_RANGE, H_IF_RANGE, H_COUNT };
+static const struct { const char *name; size_t len; } wanted[H_COUNT] = {
+    { "if-none-match", 13 }, { "if-modified-since", 17 }, { "accept-encoding", 15 },
+    { "range", 5 }, { "if-range", 8 },
+};
+
+static void append(uw_req *req, uw_slice *have, const char *v)
 {
-    const char *first = NULL;
-    size_t count = 0, total = 0, n = uw_req_header_count(req);
+    size_t vl = strlen(v);
+    if (!have->ptr) { *have = (uw_slice){ v, vl }; return; }
+    if (have->len + 2 + vl > UW_STATIC_HEADER_MAX) {     /* too long: the engine ignores it */
+        have->len = UW_STATIC_HEADER_MAX + 1;
+        return;
+    }
+    char *joined = uw_arena_alloc(uw_req_arena(req), have->len + 2 + vl);
+    if (!joined) return;
+    memcpy(joined, have->ptr, have->len);
+    memcpy(joined + have->len, ", ", 2);
+    memcpy(joined + have->len + 2, v, vl);
+    *have = (uw_slice){ joined, have->len + 2 + vl };
+}
+
+static void read_headers(uw_req *req, uw_slice out[H_COUNT])
+{
+    size_t n = uw_req_header_count(req);
     for (size_t i = 0; i < n; i++) {
         const char *k, *v;
         uw_req_header_at(req, i, &k, &v);
-        if (strcasecmp(k, name) != 0) continue;
-        if (!first) first = v;
-        count++;
-        total += strlen(v) + 2;
+        size_t kl = strlen(k);
+        for (int h = 0; h < H_COUNT; h++)
+            if (kl == wanted[h].len && strcasecmp(k, wanted[h].name) == 0) { append(req, &out[h], v); break; }
     }
-    if (count <= 1) return (uw_slice){ first, first ? strlen(first) : 0 };
-    if (total > UW_STATIC_HEADER_MAX + 2) return (uw_slice){ NULL, 0 };   /* too long: ignored */
-    char *joined = uw_arena_alloc(uw_req_arena(req), total);
-    if (!joined) return (uw_slice){ NULL, 0 };
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *k, *v;
-        uw_req_header_at(req, i, &k, &v);
-        if (strcasecmp(k, name) != 0) continue;
-        if (len) { joined[len++] = ','; joined[len++] = ' '; }
-        size_t vl = strlen(v);
-        memcpy(joined + len, v, vl);
-        len += vl;
-    }
-    return (uw_slice){ joined, len };
 }
 
 /* Last-Modified is the same for a whole set: format it once. */
@@ -81,13 +88,15 @@ void uw_static_handler(uw_req *req, uw_res *res)
         return;
     }
 
+    uw_slice h[H_COUNT] = { { NULL, 0 } };
+    read_headers(req, h);
     uw_static_request rq = {
         .method = uw_req_method(req) == UW_HEAD ? UW_STATIC_HEAD : UW_STATIC_GET,
-        .if_none_match = header(req, "If-None-Match"),
-        .if_modified_since = header(req, "If-Modified-Since"),
-        .accept_encoding = header(req, "Accept-Encoding"),
-        .range = header(req, "Range"),
-        .if_range = header(req, "If-Range"),
+        .if_none_match = h[H_INM],
+        .if_modified_since = h[H_IMS],
+        .accept_encoding = h[H_AE],
+        .range = h[H_RANGE],
+        .if_range = h[H_IF_RANGE],
     };
     uw_static_response rs;
     if (uw_static_decide(a, &rq, &rs) != UW_STATIC_OK) {
