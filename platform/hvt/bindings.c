@@ -85,7 +85,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
                                      struct uw_plat_net_info *info)
 {
     int64_t h = uw_guest_device_find(name, UW_PLAT_DEVICE_NET);
-    if (h < 0)
+    if (h < 0 || handle == NULL || info == NULL)
         return UW_PLAT_EINVAL;
     const struct uw_plat_device *d =
         uw_guest_device_get((uw_plat_handle_t)h, UW_PLAT_DEVICE_NET);
@@ -102,7 +102,8 @@ uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
                                    size_t size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (d == NULL || size > d->info.net.mtu + ETHER_HEADER)
+    if (d == NULL || buf == NULL || size == 0 ||
+        size > d->info.net.mtu + ETHER_HEADER)
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_net_write a = {
         .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size,
@@ -115,7 +116,8 @@ uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf,
                                   size_t size, size_t *read_size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (d == NULL || size < d->info.net.mtu + ETHER_HEADER)
+    if (d == NULL || buf == NULL || read_size == NULL ||
+        size < d->info.net.mtu + ETHER_HEADER)
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_net_read a = {
         .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size,
@@ -130,7 +132,7 @@ uw_plat_result_t uw_plat_block_acquire(const char *name, uw_plat_handle_t *handl
                                        struct uw_plat_block_info *info)
 {
     int64_t h = uw_guest_device_find(name, UW_PLAT_DEVICE_BLOCK);
-    if (h < 0)
+    if (h < 0 || handle == NULL || info == NULL)
         return UW_PLAT_EINVAL;
     const struct uw_plat_device *d =
         uw_guest_device_get((uw_plat_handle_t)h, UW_PLAT_DEVICE_BLOCK);
@@ -157,7 +159,7 @@ static int block_ok(uw_plat_handle_t handle, uw_plat_off_t offset, size_t size)
 static uw_plat_result_t block_io(enum uw_hvt_call call, uw_plat_handle_t handle,
                                  uw_plat_off_t offset, uintptr_t buf, size_t size)
 {
-    if (!block_ok(handle, offset, size))
+    if (buf == 0 || !block_ok(handle, offset, size))
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_block_io a = {
         .handle = handle, .offset = offset, .data = buf, .len = size,
