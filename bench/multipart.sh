@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Multipart parser throughput, side by side: uweb's parser (C, gcc -O2),
 # Node's busboy and Debian's python3-multipart, each parsing the same body
-# from memory, fed in the same chunks.  The body (256 MiB by default: a
-# small field and two random binary file parts) is generated in build/.
-# Runs the three in turn, RUNS rounds; prints each median MB/s and
-# uweb's ratio to each reference.
+# from memory, fed in the same chunks.  Bodies (a small field and two
+# random binary file parts) are generated in build/bench-multipart/.
+#
+#  1. the big body (256 MiB by default): RUNS rounds, each running the
+#     three in turn so machine load hits all alike; larger than any cache,
+#     so a fast parser is bound by memory bandwidth here;
+#  2. a 2 MiB body parsed over and over: it stays in cache, so this shows
+#     what each parser itself costs.
+#
+# Prints each median MB/s and uweb's ratio to each reference.
 #
 #   bench/multipart.sh            MP_BENCH_MIB=256 MP_BENCH_CHUNK=65536 MP_BENCH_RUNS=5
 set -euo pipefail
@@ -24,13 +30,14 @@ command -v npm >/dev/null || scripts/deps.sh npm
 
 BOUNDARY=------------------------9f1c2b7d4e6a8035
 CT="multipart/form-data; boundary=$BOUNDARY"
-BODY=$B/body-$MIB.bin
-if [ ! -f "$BODY" ]; then
-  "$PY" - "$BODY" "$BOUNDARY" "$MIB" <<'PYEOF'
+
+body() {  # body MIB -> path of a generated body of about MIB MiB
+  local path=$B/body-$1.bin
+  [ -f "$path" ] || "$PY" - "$path" "$BOUNDARY" "$1" <<'PYEOF'
 import os, sys
 path, b, mib = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
 half = mib * 1024 * 1024 // 2 - 512
-with open(path, "wb") as f:
+with open(path + ".tmp", "wb") as f:
     f.write(b"--" + b + b'\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n')
     for i in (1, 2):
         f.write(b"--" + b + b'\r\nContent-Disposition: form-data; name="file%d"; filename="f%d.bin"\r\n'
@@ -42,32 +49,48 @@ with open(path, "wb") as f:
             left -= n
         f.write(b"\r\n")
     f.write(b"--" + b + b"--\r\n")
+os.rename(path + ".tmp", path)
 PYEOF
-fi
+  echo "$path"
+}
 
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE -o "$B/multipart_bench" \
   bench/multipart_bench.c src/multipart/*.c
 
-echo "body: $BODY ($(stat -c %s "$BODY") bytes), chunks of $CHUNK bytes"
-echo "$RUNS rounds, each running uweb, busboy (after a warm-up run each, median of 3) and"
-echo "python-multipart (one run: CPython has no JIT) in turn, so machine load hits all alike"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+same_bytes() {
+  local ub; ub=$(field bytes "$1")
+  for x in "${@:2}"; do
+    [ "$(field bytes "$x")" = "$ub" ] || { echo "data bytes differ: $x vs $1"; exit 1; }
+  done
+}
+ratios() {  # ratios UWEB BUSBOY PYTHON
+  echo "median MB/s: uweb $1, busboy $2, python-multipart $3"
+  awk -v u="$1" -v n="$2" -v p="$3" 'BEGIN {
+    printf "ratio uweb/busboy = %.1fx, uweb/python-multipart = %.1fx\n", u / n, u / p }'
+}
+run_uweb()   { "$B/multipart_bench" "$1" "$CT" "$CHUNK" "$2"; }
+run_busboy() { NODE_PATH=build/node_modules node bench/multipart_busboy.js "$1" "$CT" "$CHUNK" "$2"; }
+run_python() { "$PY" bench/multipart_python.py "$1" "$CT" "$CHUNK" "$2"; }
+
+BODY=$(body "$MIB")
+echo "== $BODY ($(stat -c %s "$BODY") bytes), chunks of $CHUNK bytes"
+echo "$RUNS rounds, each running uweb, busboy (after a warm-up run each, median of 3) and"
+echo "python-multipart (one run: CPython has no JIT) in turn"
 U=() N=() P=()
 for ((r = 1; r <= RUNS; r++)); do
-  u=$("$B/multipart_bench" "$BODY" "$CT" "$CHUNK" 3)
-  n=$(NODE_PATH=build/node_modules node bench/multipart_busboy.js "$BODY" "$CT" "$CHUNK" 3)
-  p=$("$PY" bench/multipart_python.py "$BODY" "$CT" "$CHUNK" 1)
+  u=$(run_uweb "$BODY" 3); n=$(run_busboy "$BODY" 3); p=$(run_python "$BODY" 1)
+  same_bytes "$u" "$n" "$p"
   echo "round $r: $u | $n | $p" | sed 's/ parts=[0-9]*//g; s/ bytes=[0-9]*//g'
-  ub=$(field bytes "$u")
-  for x in "$n" "$p"; do
-    [ "$(field bytes "$x")" = "$ub" ] || { echo "data bytes differ: $x vs $u"; exit 1; }
-  done
   U+=("$(field MBps "$u")") N+=("$(field MBps "$n")") P+=("$(field MBps "$p")")
 done
-mu=$(printf '%s\n' "${U[@]}" | median)
-mn=$(printf '%s\n' "${N[@]}" | median)
-mp=$(printf '%s\n' "${P[@]}" | median)
-echo "median MB/s: uweb $mu, busboy $mn, python-multipart $mp"
-awk -v u="$mu" -v n="$mn" -v p="$mp" 'BEGIN {
-  printf "ratio uweb/busboy = %.1fx, uweb/python-multipart = %.1fx\n", u / n, u / p }'
+ratios "$(printf '%s\n' "${U[@]}" | median)" "$(printf '%s\n' "${N[@]}" | median)" \
+       "$(printf '%s\n' "${P[@]}" | median)"
+
+SMALL=$(body 2)
+echo "== $SMALL ($(stat -c %s "$SMALL") bytes) in cache: median of 40 runs (python: 5)"
+u=$(run_uweb "$SMALL" 40); n=$(run_busboy "$SMALL" 40); p=$(run_python "$SMALL" 5)
+same_bytes "$u" "$n" "$p"
+echo "$u | $n | $p" | sed 's/ parts=[0-9]*//g; s/ bytes=[0-9]*//g'
+ratios "$(field MBps "$u")" "$(field MBps "$n")" "$(field MBps "$p")"

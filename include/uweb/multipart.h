@@ -8,7 +8,7 @@
  * body; it calls back at each part's start, with each run of the part's
  * (decoded) data, and at each part's end.
  *
- * Memory: the caller owns the uw_mp_parser (about 19 KiB, fixed: put it in
+ * Memory: the caller owns the uw_mp_parser (about 20 KiB, fixed: put it in
  * the request's arena or a task's frame with room, not on a tiny stack) and
  * every buffer it feeds.  The parser never allocates.  Data pointers given
  * to callbacks point into the caller's buffer or into the parser and are
@@ -47,8 +47,10 @@
  * Accepted input: preamble and epilogue are ignored; spaces and tabs after
  * a boundary delimiter are skipped; lines end with CRLF.  A delimiter
  * ("CRLF--boundary") followed by anything other than "--", padding or CRLF
- * is an error (RFC 2046 forbids the delimiter inside a body).  Header
- * lines may be folded.  Content-Transfer-Encoding base64 and
+ * is an error (RFC 2046 forbids the delimiter inside a body).  Since a
+ * body line must not start with "--boundary", a part whose header block
+ * is followed at once by "--boundary" is an empty part.  Header lines may
+ * be folded; "filename*0*" style continuations (RFC 2231) are not joined.  Content-Transfer-Encoding base64 and
  * quoted-printable are decoded; 7bit, 8bit and binary pass through; any
  * other is an error.  A nested multipart must carry its own boundary.
  */
