@@ -280,7 +280,8 @@ static unsigned char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-#define VDIR "tests/multipart/"
+/* The vectors, under $UWEB_ROOT (set by the runner) or the current directory. */
+static char vdir[512];
 
 typedef struct vector {
     char name[64];
@@ -291,25 +292,27 @@ typedef struct vector {
 } vector;
 
 static vector vectors[32];
-static int nvectors;
+static int nvectors, vdir_missing;
 
 static void load_vectors(void)
 {
-    DIR *d = opendir(VDIR);
-    if (!d) return;
+    const char *root = getenv("UWEB_ROOT");
+    snprintf(vdir, sizeof vdir, "%s%stests/multipart/", root ? root : "", root ? "/" : "");
+    DIR *d = opendir(vdir);
+    if (!d) { vdir_missing = 1; return; }
     struct dirent *e;
     while ((e = readdir(d)) && nvectors < 32) {
         size_t l = strlen(e->d_name);
         if (l < 8 || strcmp(e->d_name + l - 7, ".expect") != 0) continue;
         vector *v = &vectors[nvectors];
         snprintf(v->name, sizeof v->name, "%.*s", (int)(l - 7), e->d_name);
-        char path[512];
+        char path[1024];
         size_t n;
-        snprintf(path, sizeof path, VDIR "%s.ct", v->name);
+        snprintf(path, sizeof path, "%s%s.ct", vdir, v->name);
         unsigned char *ct = read_file(path, &n);
-        snprintf(path, sizeof path, VDIR "%s.body", v->name);
+        snprintf(path, sizeof path, "%s%s.body", vdir, v->name);
         v->body = read_file(path, &v->len);
-        snprintf(path, sizeof path, VDIR "%s.expect", v->name);
+        snprintf(path, sizeof path, "%s%s.expect", vdir, v->name);
         v->expect = (char *)read_file(path, &n);
         if (!ct || !v->body || !v->expect) { free(ct); continue; }
         ct[strcspn((char *)ct, "\r\n")] = 0;
@@ -360,8 +363,8 @@ static int matches_expect(const vector *v, const rec *r)
             unsigned char *want;
             size_t wl;
             if (f[4][0] == '@') {
-                char path[512];
-                snprintf(path, sizeof path, VDIR "%s", f[4] + 1);
+                char path[1024];
+                snprintf(path, sizeof path, "%s%s", vdir, f[4] + 1);
                 want = read_file(path, &wl);
             } else {
                 want = malloc(strlen(f[4]) + 1);
@@ -937,10 +940,15 @@ int main(void)
 {
     load_vectors();
     RUN(test_boundary_parameter);
-    RUN(test_vectors_parse_as_expected);
-    RUN(test_vectors_any_split_same_parts);
-    RUN(test_vectors_every_truncation);
-    RUN(test_nested_tree_events);
+    if (vdir_missing) {
+        printf("skipped - test vectors: %s not found (run from the tree or set UWEB_ROOT)\n", vdir);
+    } else {
+        RUN(test_vectors_parse_as_expected);
+        RUN(test_vectors_any_split_same_parts);
+        RUN(test_vectors_every_truncation);
+        RUN(test_nested_tree_events);
+        RUN(test_callback_abort_is_clean_and_sticky);
+    }
     RUN(test_boundary_lookalikes_are_data);
     RUN(test_crlf_split_across_chunks);
     RUN(test_padding_preamble_epilogue);
@@ -956,7 +964,6 @@ int main(void)
     RUN(test_limit_header_bytes_and_lines);
     RUN(test_limit_depth);
     RUN(test_limit_preamble_and_epilogue);
-    RUN(test_callback_abort_is_clean_and_sticky);
     RUN(test_errors_and_misuse);
     for (int i = 0; i < nvectors; i++) { free(vectors[i].body); free(vectors[i].expect); }
     return CHECK_DONE();
