@@ -73,8 +73,9 @@ endef
 
 # ---------------------------------------------------------------- test unikernels
 UNIKERNEL_ALL := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/unikernel/*/main.c)))))
-UNIKERNEL_TESTS := $(filter-out hvt_%,$(UNIKERNEL_ALL))
+UNIKERNEL_TESTS := $(filter-out hvt_% spt_%,$(UNIKERNEL_ALL))
 UNIKERNEL_TESTS_hvt_only := $(filter hvt_%,$(UNIKERNEL_ALL))
+UNIKERNEL_TESTS_spt_only := $(filter spt_%,$(UNIKERNEL_ALL))
 GUEST_TEST_LIBS_zlib := zlib
 
 # $(call guest_test_objs,TARGET,NAME): objects of tests/unikernel/NAME/*.c.
@@ -86,8 +87,8 @@ $(B)/$(1)/tests/unikernel/$(2)/%.o: GUEST_CPPFLAGS_EXTRA = $(foreach l,$(GUEST_T
 $(call guest_test_objs,$(1),$(2)): | $(foreach l,$(GUEST_TEST_LIBS_$(2)),$(GUEST_LIB_HEADERS_$(l)))
 $(call guest_link_rule,$(1),$(B)/$(1)/tests/unikernel/$(2).$(1),$(call guest_test_objs,$(1),$(2)),$(foreach l,$(GUEST_TEST_LIBS_$(2)),$(B)/$(1)/$(GUEST_LIB_$(l))))
 endef
-$(foreach n,$(UNIKERNEL_TESTS),$(eval $(call guest_test_rule,spt,$(n))))
-SPT_TEST_GUESTS := $(UNIKERNEL_TESTS:%=$(B)/spt/tests/unikernel/%.spt)
+$(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only),$(eval $(call guest_test_rule,spt,$(n))))
+SPT_TEST_GUESTS := $(patsubst %,$(B)/spt/tests/unikernel/%.spt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only))
 
 # ---------------------------------------------------------------- spt tender
 SPT_TENDER_SRCS := $(sort $(wildcard platform/spt/tender/*.c))

@@ -148,9 +148,9 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
                                      struct uw_plat_net_info *info);
 
 /*
- * Sends one Ethernet frame of SIZE bytes (header included, at most
- * mtu + 14).  UW_PLAT_AGAIN if the host cannot take it now,
- * UW_PLAT_EINVAL for a bad handle or size.
+ * Sends one Ethernet frame of SIZE bytes, its 14-byte header included:
+ * 14 <= SIZE <= mtu + 14.  UW_PLAT_AGAIN if the host cannot take it now,
+ * UW_PLAT_EINVAL for a bad handle or size (nothing is sent).
  */
 uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
                                    size_t size);

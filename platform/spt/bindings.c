@@ -160,7 +160,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
 uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf, size_t size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (!d || !buf || size == 0 || size > (size_t)d->info.net.mtu + 14)
+    if (!d || !buf || size < 14 || size > (size_t)d->info.net.mtu + 14)
         return UW_PLAT_EINVAL;
     long n;
     do

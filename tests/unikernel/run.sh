@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# tests/unikernel/run.sh — runs every test unikernel (tests/unikernel/NAME/)
+# on spt and on hvt, one result line per test and target, in the runner's
+# protocol ("ok - NAME on TARGET", "not ok - ...: why", "skipped - ...: why").
+#
+# Folders named spt_* run on spt only, hvt_* on hvt only.  An hvt_* (or any
+# folder without a case below) runs with no devices and must print SUCCESS
+# and exit 0, unless it has a file `expect` ("STATUS TEXT": the exit status,
+# and a text stdout+stderr must contain) and/or `tender-args` (extra tender
+# options, one line).  hvt is skipped, with the reason, when build/uweb-hvt
+# or the .hvt image is missing or /dev/kvm cannot be used.  Tests needing a
+# tap device run in a network namespace this script creates and removes.
+#
+# UWEB_UNIKERNEL_TARGETS="spt" limits the targets.
+set -u
+ROOT=${UWEB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${UWEB_BUILD:-$ROOT/build}
+TARGETS=${UWEB_UNIKERNEL_TARGETS:-spt hvt}
+cd "$ROOT" || exit 1
+
+tmp=$(mktemp -d)
+netns=""
+cleanup() {
+  [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok()     { echo "ok - $1"; }
+not_ok() { echo "not ok - $1: $2"; printf '%s\n' "$OUT" | tail -n 8 | sed 's/^/# /'; }
+skip()   { echo "skipped - $1: $2"; }
+
+# A network namespace for tests that need a tap device; "" if impossible.
+need_netns() {
+  if [ -z "$netns" ]; then
+    netns=uwuk$$
+    if ! ip netns add "$netns" 2>/dev/null; then
+      netns=""
+      return 1
+    fi
+  fi
+  return 0
+}
+
+# make_tap NAME: a tap interface, up, inside the namespace.
+make_tap() {
+  ip -n "$netns" tuntap add dev "$1" mode tap 2>/dev/null && ip -n "$netns" link set "$1" up
+}
+
+# run TARGET NAME [TENDER-ARGS...] [-- GUEST-ARGS...]: sets OUT (stdout and
+# stderr) and RC.  NETNS=1 in the environment runs it in the namespace.
+run() {
+  local target=$1 name=$2; shift 2
+  local targs=() pre=() secs=30
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do targs+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  [ "$target" = hvt ] && secs=300   # the emulated /dev/kvm is slow
+  [ -n "${NETNS:-}" ] && pre=(ip netns exec "$netns")
+  OUT=$(timeout -k 5 "$secs" "${pre[@]}" "$BUILD/uweb-$target" "${targs[@]}" \
+        "$BUILD/$target/tests/unikernel/$name.$target" "$@" 2>&1)
+  RC=$?
+}
+
+# expect LABEL STATUS TEXT: the last run exited with STATUS and printed TEXT
+# (and, unless TEXT is SUCCESS, did not print SUCCESS).
+expect() {
+  local label=$1 status=$2 text=$3
+  if [ "$RC" -eq 125 ] && [[ "$OUT" == *"/dev/kvm"* ]]; then
+    skip "$label" "$(grep -m1 /dev/kvm <<<"$OUT")"
+  elif [ "$RC" -ne "$status" ]; then
+    not_ok "$label" "exit status $RC, expected $status"
+  elif [[ "$OUT" != *"$text"* ]]; then
+    not_ok "$label" "output lacks \"$text\""
+  elif [ "$text" != SUCCESS ] && grep -q '^SUCCESS' <<<"$OUT"; then
+    not_ok "$label" "printed SUCCESS"
+  else
+    ok "$label"
+  fi
+}
+
+# Why TARGET cannot run NAME here, or nothing.
+unavailable() {
+  local target=$1 name=$2
+  [ -x "$BUILD/uweb-$target" ] || { echo "build/uweb-$target is not built"; return; }
+  [ -f "$BUILD/$target/tests/unikernel/$name.$target" ] || { echo "$name.$target is not built"; return; }
+  if [ "$target" = hvt ]; then
+    [ -c /dev/kvm ] || { echo "no /dev/kvm"; return; }
+    (exec 3<>/dev/kvm) 2>/dev/null || { echo "/dev/kvm cannot be opened"; return; }
+  fi
+}
+
+# ---------------------------------------------------------------- cases
+# t_NAME TARGET LABEL: runs test NAME on TARGET, prints its result lines.
+
+t_hello() {
+  run "$1" hello -- "two words" 'q"uote'
+  expect "$2" 0 SUCCESS
+  if [ "$RC" -eq 0 ]; then
+    [[ "$OUT" == *'argv[1] = "two words"'* && "$OUT" == *'argv[2] = "q"uote"'* ]] \
+      && ok "$2: arguments reach main" || not_ok "$2: arguments reach main" "argv differs"
+  fi
+}
+
+t_clocks() { run "$1" clocks -- "$(date +%s)"; expect "$2" 0 SUCCESS; }
+t_heap()   { run "$1" heap --mem=8; expect "$2" 0 SUCCESS; }
+t_abort()  { run "$1" abort; expect "$2" 255 aborting; }
+t_ssp()    { run "$1" ssp; expect "$2" 255 "stack smashing detected"; }
+t_zlib() {
+  local size=204800
+  [ "$1" = hvt ] && size=8192   # the emulated /dev/kvm is ~1000x slower
+  run "$1" zlib -- "$size"
+  expect "$2" 0 SUCCESS
+}
+
+t_block() {
+  local disk=$tmp/disk.$1
+  rm -f "$disk"; truncate -s 1M "$disk"
+  run "$1" block --block:storage="$disk" -- 1048576
+  expect "$2" 0 SUCCESS
+  # What the guest wrote is in the file: block 1 holds (i * 7 + i / 256).
+  local last b1
+  last=$(tail -c 512 "$disk" | head -c 15)
+  b1=$(od -An -tu1 -j 513 -N 1 "$disk" | tr -d ' ')
+  if [ "$last" = "uweb block test" ] && [ "$b1" = 7 ]; then
+    ok "$2: the file holds what the guest wrote"
+  else
+    not_ok "$2: the file holds what the guest wrote" "last block \"$last\", byte 513 = $b1"
+  fi
+}
+
+t_manifest() {
+  local t=$1 l=$2 disk=$tmp/mdisk.$1
+  rm -f "$disk"; truncate -s 64K "$disk"
+  run "$t" manifest --describe
+  if [ "$RC" -eq 0 ] && grep -qx 'net service0' <<<"$OUT" && grep -qx 'block storage' <<<"$OUT"; then
+    ok "$l: --describe lists the devices"
+  else
+    not_ok "$l: --describe lists the devices" "status $RC"
+  fi
+  run "$t" manifest --block:storage="$disk"
+  expect "$l: missing net device refused" 125 service0
+  [[ "$OUT" == *"guest started"* ]] && not_ok "$l: refused before the guest runs" "guest ran"
+  run "$t" manifest --net:service0=uwnone0 --block:storage="$disk" --block:extra="$disk"
+  expect "$l: undeclared device refused" 125 extra
+  run "$t" manifest --block:service0="$disk" --net:storage=uwnone0
+  expect "$l: device of the wrong type refused" 125 service0
+  if need_netns && make_tap "uwm$t"; then
+    NETNS=1 run "$t" manifest --net:service0="uwm$t" --block:storage="$disk"
+    expect "$l: declared devices given" 0 SUCCESS
+  else
+    skip "$l: declared devices given" "cannot create a network namespace with a tap device"
+  fi
+}
+
+t_net() {
+  local t=$1 l=$2
+  if ! need_netns || ! make_tap "uwn$t"; then
+    skip "$l" "cannot create a network namespace with a tap device"
+    return
+  fi
+  local before after
+  before=$(ip -n "$netns" -s -j link show "uwn$t" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+  NETNS=1 run "$t" net --net:service0="uwn$t" -- 5
+  expect "$l" 0 SUCCESS
+  after=$(ip -n "$netns" -s -j link show "uwn$t" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+  if [ $((after - before)) -ge 5 ]; then
+    ok "$l: the host received the guest's 5 frames"
+  else
+    not_ok "$l: the host received the guest's 5 frames" "tap counted $((after - before))"
+  fi
+}
+
+t_spt_sandbox() {
+  local act want
+  for act in getpid:39 write-fd:1 read-fd:0 clock:228 ppoll-mask:271; do
+    want=${act#*:}; act=${act%%:*}
+    run "$1" spt_sandbox -- "$act"
+    expect "$2: $act is killed" 159 "forbidden system call (nr $want)"
+  done
+  run "$1" spt_sandbox -- segv
+  expect "$2: a bad memory access is reported" 139 "guest crashed: SIGSEGV"
+  run "$1" spt_sandbox -- allowed
+  expect "$2: the allowed calls work" 0 SUCCESS
+}
+
+# Folders without a case: `expect` and `tender-args` files, or SUCCESS.
+t_default() {
+  local t=$1 l=$2 dir=tests/unikernel/$3 status=0 text=SUCCESS targs=()
+  if [ -f "$dir/expect" ]; then
+    read -r status text <"$dir/expect"
+  fi
+  [ -f "$dir/tender-args" ] && read -r -a targs <"$dir/tender-args"
+  run "$t" "$3" "${targs[@]}"
+  expect "$l" "$status" "$text"
+}
+
+# ---------------------------------------------------------------- main
+for dir in tests/unikernel/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/main.c" ] || continue
+  for target in $TARGETS; do
+    case "$name" in
+      hvt_*) [ "$target" = hvt ] || continue ;;
+      spt_*) [ "$target" = spt ] || continue ;;
+    esac
+    label="$name on $target"
+    why=$(unavailable "$target" "$name")
+    if [ -n "$why" ]; then
+      skip "$label" "$why"
+      continue
+    fi
+    if declare -F "t_$name" >/dev/null; then
+      "t_$name" "$target" "$label"
+    else
+      t_default "$target" "$label" "$name"
+    fi
+  done
+done
+exit 0
