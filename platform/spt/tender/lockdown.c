@@ -134,6 +134,7 @@ static int install_handlers(void)
 #define MAX_FILTER 512
 static struct sock_filter filter[MAX_FILTER];
 static size_t filter_len;
+static int filter_syscalls;   /* system calls the program allows */
 
 static void emit(struct sock_filter ins)
 {
@@ -157,6 +158,7 @@ static void emit(struct sock_filter ins)
 static void section(int nr, int arg, const int *vals, int n)
 {
     unsigned body = arg < 0 ? 1 : (unsigned)(1 + n + 2);
+    filter_syscalls++;
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, body));
     if (arg < 0) {
         emit(RET(ALLOW));
@@ -181,6 +183,7 @@ static int build_filter(const struct spt_fds *fds)
     static const int clocks[] = { CLOCK_REALTIME, CLOCK_MONOTONIC };
 
     filter_len = 0;
+    filter_syscalls = 0;
     emit(LD_ABS(offsetof(struct seccomp_data, arch)));
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
     emit(RET(DENY));
@@ -192,6 +195,7 @@ static int build_filter(const struct spt_fds *fds)
     section(SYS_clock_gettime, 0, clocks, 2);
     section(SYS_exit_group, -1, NULL, 0);
     /* ppoll: no signal mask (argument 3 must be NULL). */
+    filter_syscalls++;
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ppoll, 0, 6));
     emit(LD_ABS(ARG_LO(3)));
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2));
@@ -205,7 +209,9 @@ static int build_filter(const struct spt_fds *fds)
 
 void spt_print_filter(const struct spt_fds *fds)
 {
-    printf("allowed system calls (%d):\n", SPT_ALLOWED_SYSCALLS);
+    if (build_filter(fds) < 0)
+        return;
+    printf("allowed system calls (%d):\n", filter_syscalls);
     printf("  read       fd in {");
     for (int i = 0; i < fds->nnet; i++)
         printf("%s%d", i ? ", " : "", fds->net[i]);
@@ -219,9 +225,8 @@ void spt_print_filter(const struct spt_fds *fds)
     printf("  ppoll      signal mask NULL\n");
     printf("  clock_gettime  clock in {CLOCK_REALTIME, CLOCK_MONOTONIC}\n");
     printf("  exit_group\n");
-    if (build_filter(fds) == 0)
-        printf("BPF program: %zu instructions; anything else: SIGSYS, exit %d\n",
-               filter_len, SPT_EXIT_FORBIDDEN);
+    printf("BPF program: %zu instructions; anything else: SIGSYS, exit %d\n",
+           filter_len, SPT_EXIT_FORBIDDEN);
 }
 
 /* ---------------------------------------------------------------- vDSO */

@@ -64,9 +64,6 @@ struct spt_fds {
     int nblock;
 };
 
-/* Number of system calls the filter allows (for --help and benchmarks). */
-#define SPT_ALLOWED_SYSCALLS 7
-
 /*
  * Installs the fault handlers (on their own stack), then the seccomp
  * filter allowing only what the bindings need on FDS, then calls the
