@@ -112,6 +112,13 @@ t_zlib() {
   expect "$2" 0 SUCCESS
 }
 
+t_libc() {
+  local ops=20000
+  [ "$1" = hvt ] && ops=1000
+  run "$1" libc -- "$ops"
+  expect "$2" 0 SUCCESS
+}
+
 t_block() {
   local disk=$tmp/disk.$1
   rm -f "$disk"; truncate -s 1M "$disk"
