@@ -325,8 +325,9 @@ int hvt_vcpu_run(struct hvt *h)
                         run->fail_entry.hardware_entry_failure_reason);
         case KVM_EXIT_INTERNAL_ERROR:
             hvt_guest_fault("KVM could not run an instruction at rip=0x%llx "
-                            "(internal error %u; an SSE instruction on a "
-                            "host without hardware virtualization?)",
+                            "(internal error %u); on a host whose KVM is "
+                            "emulated in software this is usually SSE: "
+                            "build hvt guests with HVT_SOFT_KVM=1",
                             guest_rip(h), run->internal.suberror);
         default:
             hvt_guest_fault("unexpected exit %u at rip=0x%llx",
