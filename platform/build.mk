@@ -15,7 +15,7 @@ GUEST_TARGETS := spt hvt
 GUEST_CPPFLAGS := -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
   -isystem platform/libc/include -Iplatform/include -Iplatform/guest -Iinclude -I$(B)/include
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing -ffreestanding -fbuiltin \
-  -fno-pic -fno-pie -fstack-protector-strong -mstack-protector-guard=global \
+  -fno-pic -fno-pie -fstack-protector-strong -mstack-protector-guard=global -fstack-clash-protection \
   -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -fno-common
 GUEST_CFLAGS_spt :=
 GUEST_CPPFLAGS_spt := -Iplatform/spt

@@ -186,6 +186,12 @@ t_spt_sandbox() {
   done
   run "$1" spt_sandbox -- segv
   expect "$2: a bad memory access is reported" 139 "guest crashed: SIGSEGV"
+  run "$1" spt_sandbox -- exec-data
+  expect "$2: data is not executable" 139 "guest crashed: SIGSEGV"
+  run "$1" spt_sandbox -- write-text
+  expect "$2: code is not writable" 139 "guest crashed: SIGSEGV"
+  run "$1" spt_sandbox -- stack
+  expect "$2: a stack overflow hits the guard page" 139 "guest crashed: SIGSEGV"
   run "$1" spt_sandbox -- allowed
   expect "$2: the allowed calls work" 0 SUCCESS
 }

@@ -9,6 +9,9 @@
  *   clock       clock_gettime on a clock other than the two allowed
  *   ppoll-mask  ppoll with a signal mask
  *   segv        a write to unmapped memory
+ *   exec-data   a jump into writable data (not executable)
+ *   write-text  a write into the code (not writable)
+ *   stack       unbounded recursion (hits the guard page below the stack)
  *   allowed     only allowed calls: must print SUCCESS
  * spt only: these are raw Linux system calls.
  */
@@ -25,6 +28,18 @@ static long sys4(long nr, long a, long b, long c, long d)
     __asm__ __volatile__("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
                          : "rcx", "r11", "memory");
     return ret;
+}
+
+static volatile unsigned char data_code[16] = { 0xc3 };   /* ret */
+
+static int __attribute__((noinline)) recurse(volatile char *prev, int depth)
+{
+    volatile char frame[512];
+    frame[0] = (char)depth;
+    frame[511] = prev ? prev[0] : 0;
+    if (depth > (1 << 30))   /* never: the stack ends long before */
+        return 0;
+    return recurse(frame, depth + 1) + frame[511];
 }
 
 int main(int argc, char **argv)
@@ -46,6 +61,12 @@ int main(int argc, char **argv)
         sys4(271, 0, 0, (long)ts, (long)&mask);
     else if (strcmp(what, "segv") == 0)
         *(volatile int *)(uintptr_t)0x20000 = 1;   /* below the image: unmapped */
+    else if (strcmp(what, "exec-data") == 0)
+        ((void (*)(void))(uintptr_t)data_code)();
+    else if (strcmp(what, "write-text") == 0)
+        *(volatile unsigned char *)(uintptr_t)main = 0xc3;
+    else if (strcmp(what, "stack") == 0)
+        printf("depth %d\n", recurse(NULL, 0));
     else if (strcmp(what, "allowed") == 0) {
         sys4(228, 1, (long)ts, 0, 0);             /* clock_gettime(MONOTONIC) */
         ts[0] = ts[1] = 0;
