@@ -99,6 +99,8 @@ t_hello() {
     [[ "$OUT" == *'argv[1] = "two words"'* && "$OUT" == *'argv[2] = "q"uote"'* ]] \
       && ok "$2: arguments reach main" || not_ok "$2: arguments reach main" "argv differs"
   fi
+  run "$1" hello -- --status 42
+  expect "$2: main's return value is the exit status" 42 SUCCESS
 }
 
 t_clocks() { run "$1" clocks -- "$(date +%s)"; expect "$2" 0 SUCCESS; }

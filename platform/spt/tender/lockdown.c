@@ -123,6 +123,9 @@ static int install_handlers(void)
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
         if (sigaction(faults[i], &sa, NULL) < 0)
             return -1;
+    /* A closed console makes write fail with EPIPE instead of killing. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        return -1;
     /* The guest cannot change the mask (no rt_sigprocmask); start clean. */
     sigset_t none;
     sigemptyset(&none);

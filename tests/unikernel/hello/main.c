@@ -1,8 +1,10 @@
 /*
  * hello: the console works and main's arguments arrive.
  * Run as `uweb-spt hello.spt` (or uweb-hvt); expects "SUCCESS", status 0.
+ * `hello.spt --status N` returns N from main: the tender must exit with N.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "uw_platform.h"
 
@@ -19,5 +21,7 @@ int main(int argc, char **argv)
         return 1;
     }
     puts("SUCCESS");
+    if (argc == 3 && strcmp(argv[1], "--status") == 0)
+        return atoi(argv[2]);
     return 0;
 }
