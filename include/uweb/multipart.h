@@ -50,7 +50,7 @@
  * is an error (RFC 2046 forbids the delimiter inside a body).  Since a
  * body line must not start with "--boundary", a part whose header block
  * is followed at once by "--boundary" is an empty part.  Header lines may
- * be folded; "filename*0*" style continuations (RFC 2231) are not joined.  Content-Transfer-Encoding base64 and
+ * be folded.  Content-Transfer-Encoding base64 and
  * quoted-printable are decoded; 7bit, 8bit and binary pass through; any
  * other is an error.  A nested multipart must carry its own boundary.
  */
@@ -123,8 +123,10 @@ typedef struct uw_mp_part {
     int is_multipart;            /* its body is a nested multipart: children follow, no data */
     const char *disposition;     /* Content-Disposition type, lowercased ("form-data"); "" if none */
     const char *name;            /* the "name" parameter; NULL if absent */
-    const char *filename;        /* "filename*" (RFC 5987, percent-decoded, UTF-8) if usable,
-                                    else "filename" (quoted-string unescaped); NULL if absent */
+    const char *filename;        /* "filename*" (RFC 5987, percent-decoded, UTF-8; or its
+                                    RFC 2231 continuations filename*0*, filename*1, ...) if
+                                    usable, else "filename" (quoted-string unescaped); NULL
+                                    if absent */
     const char *content_type;    /* media type lowercased, no parameters; "text/plain" if absent */
     const char *charset;         /* Content-Type's charset parameter; NULL if absent */
     const char *boundary;        /* for a multipart part, its boundary; else NULL */

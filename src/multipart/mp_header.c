@@ -148,6 +148,8 @@ uw_mp_err uw_mp_boundary(const char *content_type, size_t len,
 
 /* ---------------------------------------------------------------- headers */
 
+#define MAX_SEGMENTS 16     /* RFC 2231 continuations of a filename */
+
 typedef struct arena {
     char *base;
     size_t pos, cap;
@@ -208,54 +210,70 @@ static int utf8_ok(const unsigned char *s, size_t n)
 }
 
 /*
- * An RFC 5987 ext-value (charset'language'pct-encoded) as UTF-8, or NULL
- * when it is malformed or in a charset other than UTF-8 and ISO-8859-1
- * (the caller then falls back to "filename").
+ * A filename from RFC 2231/5987 parameter segments (filename*, or
+ * filename*0, filename*1*, ... in order): extended segments (ext[i]) are
+ * percent-decoded, the first of them starts with charset'language'.  The
+ * result is UTF-8 (ISO-8859-1 is converted); NULL when it is malformed,
+ * not valid UTF-8 or in another charset (the caller falls back to
+ * "filename").
  */
-static const char *put_ext_value(arena *a, const param *pm)
+static const char *put_segments(arena *a, const param *seg, const int *ext, int count)
 {
-    size_t save = a->pos;
-    char *raw = arena_room(a, pm->val_len);
-    if (!raw) return NULL;
-    size_t n = unquote(pm, raw);
-    arena_commit(a, n);
-    const char *q1 = memchr(raw, '\'', n);
-    const char *q2 = q1 ? memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - raw)) : NULL;
-    if (!q2) goto fail;
-    int latin1;
-    size_t cl = (size_t)(q1 - raw);
-    if (cl == 5 && strncasecmp(raw, "utf-8", 5) == 0) latin1 = 0;
-    else if (cl == 10 && strncasecmp(raw, "iso-8859-1", 10) == 0) latin1 = 1;
-    else goto fail;
-    const char *v = q2 + 1, *end = raw + n;
-    char *d = arena_room(a, 2 * (size_t)(end - v));
-    if (!d) goto fail;
+    size_t total = 0;
+    for (int i = 0; i < count; i++) total += seg[i].val_len;
+    char *d = arena_room(a, 2 * total);
+    if (!d) return NULL;
+    int latin1 = 0;
     size_t o = 0;
-    while (v < end) {
-        unsigned char c = (unsigned char)*v++;
-        if (c == '%') {
-            int hi = end - v >= 2 ? hexval((unsigned char)v[0]) : -1;
-            int lo = end - v >= 2 ? hexval((unsigned char)v[1]) : -1;
-            if (hi < 0 || lo < 0) goto fail;
-            c = (unsigned char)(hi << 4 | lo);
-            v += 2;
+    for (int i = 0; i < count; i++) {
+        const char *v = seg[i].val, *end = v + seg[i].val_len;
+        if (i == 0 && ext[0]) {
+            const char *q1 = memchr(v, '\'', (size_t)(end - v));
+            const char *q2 = q1 ? memchr(q1 + 1, '\'', (size_t)(end - q1 - 1)) : NULL;
+            if (!q2) return NULL;
+            size_t cl = (size_t)(q1 - v);
+            if (cl == 10 && strncasecmp(v, "iso-8859-1", 10) == 0) latin1 = 1;
+            else if (cl != 5 || strncasecmp(v, "utf-8", 5) != 0) return NULL;
+            v = q2 + 1;
         }
-        if (c == 0) goto fail;
-        if (latin1 && c >= 0x80) {
-            d[o++] = (char)(0xC0 | (c >> 6));
-            d[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            d[o++] = (char)c;
+        while (v < end) {
+            unsigned char c = (unsigned char)*v++;
+            if (seg[i].quoted && c == '\\' && v < end) {
+                c = (unsigned char)*v++;
+            } else if (ext[i] && c == '%') {
+                int hi = end - v >= 2 ? hexval((unsigned char)v[0]) : -1;
+                int lo = end - v >= 2 ? hexval((unsigned char)v[1]) : -1;
+                if (hi < 0 || lo < 0) return NULL;
+                c = (unsigned char)(hi << 4 | lo);
+                v += 2;
+            }
+            if (c == 0) return NULL;
+            if (latin1 && c >= 0x80) {
+                d[o++] = (char)(0xC0 | (c >> 6));
+                d[o++] = (char)(0x80 | (c & 0x3F));
+            } else {
+                d[o++] = (char)c;
+            }
         }
     }
-    if (!utf8_ok((const unsigned char *)d, o)) goto fail;
-    /* Move the result over the scratch copy. */
-    memmove(a->base + save, d, o);
-    a->pos = save;
+    if (!utf8_ok((const unsigned char *)d, o)) return NULL;
     return arena_commit(a, o);
-fail:
-    a->pos = save;
-    return NULL;
+}
+
+/* "filename*N" or "filename*N*": N (0-15), *ext; -1 for other names. */
+static int segment_index(const param *pm, int *ext)
+{
+    if (pm->name_len < 10 || strncasecmp(pm->name, "filename*", 9) != 0) return -1;
+    size_t end = pm->name_len;
+    *ext = pm->name[end - 1] == '*';
+    if (*ext) end--;
+    if (end <= 9 || end > 11 || (end == 11 && pm->name[9] == '0')) return -1;
+    int n = 0;
+    for (size_t i = 9; i < end; i++) {
+        if (pm->name[i] < '0' || pm->name[i] > '9') return -1;
+        n = n * 10 + (pm->name[i] - '0');
+    }
+    return n < MAX_SEGMENTS ? n : -1;
 }
 
 static const char *find_header(const char *h, unsigned count, const char *name)
@@ -351,6 +369,9 @@ uw_mp_err mp_parse_headers(uw_mp_parser *mp)
         cursor c = { v, v + strlen(v) };
         const char *t, *fname = NULL, *fstar = NULL;
         size_t tl;
+        param seg[MAX_SEGMENTS];
+        int seg_ext[MAX_SEGMENTS], idx, ext, one = 1;
+        unsigned seen = 0;
         if (read_type(&c, &t, &tl)) return mp_fail(mp, UW_MP_E_HEADER);
         if (!(part->disposition = put_lower(&a, t, tl))) goto full;
         while ((r = next_param(&c, &pm)) == 1) {
@@ -359,10 +380,19 @@ uw_mp_err mp_parse_headers(uw_mp_parser *mp)
             } else if (name_is(&pm, "filename") && !fname) {
                 if (!(fname = put_param(&a, &pm))) goto full;
             } else if (name_is(&pm, "filename*") && !fstar) {
-                fstar = put_ext_value(&a, &pm);
+                fstar = put_segments(&a, &pm, &one, 1);
+            } else if ((idx = segment_index(&pm, &ext)) >= 0 && !(seen & 1u << idx)) {
+                seg[idx] = pm;
+                seg_ext[idx] = ext;
+                seen |= 1u << idx;
             }
         }
         if (r < 0) return mp_fail(mp, UW_MP_E_HEADER);
+        if (!fstar && (seen & 1)) {
+            int count = 0;
+            while (count < MAX_SEGMENTS && (seen & 1u << count)) count++;
+            fstar = put_segments(&a, seg, seg_ext, count);
+        }
         part->filename = fstar ? fstar : fname;
     }
 

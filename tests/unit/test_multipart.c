@@ -572,11 +572,20 @@ static void test_part_headers(void)
         "Content-Disposition: form-data; filename*=UTF-8''%FF%FE; filename=\"fallback\"\r\n"
         "\r\n"
         "\r\n"
+        "--boundary\r\n"                                     /* RFC 2231 continuations */
+        "Content-Disposition: form-data; name=c; filename*1=\" rates\"; filename=\"x\";\r\n"
+        " filename*0*=UTF-8''%E2%82%AC; filename*2*=%2Etxt\r\n"
+        "\r\n"
+        "\r\n"
+        "--boundary\r\n"
+        "Content-Disposition: form-data; filename*0=\"plain \\\"q\\\"\"; filename*1=\" two\"\r\n"
+        "\r\n"
+        "\r\n"
         "--boundary--";
     rec r;
     rec_init(&r);
     CHECK_EQ_INT(parse_all_ways(CT, body, &r), UW_MP_OK);
-    CHECK_EQ_INT(r.n, 4);
+    CHECK_EQ_INT(r.n, 6);
     CHECK_EQ_STR(r.parts[0].name, "a \"q\" \\ b");
     CHECK_EQ_STR(r.parts[0].filename, "\xe2\x82\xac rates.txt");   /* filename* wins */
     CHECK_EQ_STR(r.parts[0].content_type, "text/html");
@@ -589,6 +598,8 @@ static void test_part_headers(void)
     CHECK_EQ_STR(r.parts[1].content_type, "text/plain");
     CHECK_EQ_STR(r.parts[2].filename, "ok.txt");                   /* unknown charset: fallback */
     CHECK_EQ_STR(r.parts[3].filename, "fallback");                 /* invalid UTF-8: fallback */
+    CHECK_EQ_STR(r.parts[4].filename, "\xe2\x82\xac rates.txt");
+    CHECK_EQ_STR(r.parts[5].filename, "plain \"q\" two");
     rec_free(&r);
 }
 
