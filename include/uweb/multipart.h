@@ -18,22 +18,35 @@
  * valid while its children are parsed).  Do not move or copy a parser that
  * is in use.
  *
- * Calling pattern (an upload handler):
+ * Calling pattern (an upload handler zipping each file part, zip.h):
  *
- *     static int begin(void *u, const uw_mp_part *p) { ... p->filename ... }
- *     static int data(void *u, const uw_mp_part *p, const void *d, size_t n)
- *         { return zip_write(u, d, n) == 0 ? 0 : -1; }   // may suspend the task
- *     static int end(void *u, const uw_mp_part *p) { ... }
+ *     static int begin(void *z, const uw_mp_part *p)
+ *     {
+ *         if (!p->filename) return 0;                // a plain field
+ *         if (!p->filename[0]) ...                  // a file input left empty
+ *         return uw_zip_entry_begin(z, p->filename, strlen(p->filename),
+ *                                   mtime, UW_ZIP_SIZE_UNKNOWN) != UW_ZIP_OK;
+ *     }
+ *     static int data(void *z, const uw_mp_part *p, const void *d, size_t n)
+ *     {
+ *         return p->filename && uw_zip_entry_write(z, d, n) != UW_ZIP_OK;
+ *     }
+ *     static int end(void *z, const uw_mp_part *p)
+ *     {
+ *         return p->filename && uw_zip_entry_end(z) != UW_ZIP_OK;
+ *     }
  *
  *     uw_mp_callbacks cb = { begin, data, end };
  *     uw_mp_err e = uw_mp_init(&mp, content_type_value, ct_len, NULL, &cb, zip);
  *     while (e == UW_MP_OK && (n = read_body(buf, sizeof buf)) > 0)
  *         e = uw_mp_feed(&mp, buf, n);
- *     if (e == UW_MP_OK) e = uw_mp_finish(&mp);   // end of body
- *     if (e != UW_MP_OK) reply 400 with uw_mp_strerror(e) (413 for limits)
+ *     if (e == UW_MP_OK) e = uw_mp_finish(&mp);   // at the end of the body
+ *     if (e != UW_MP_OK) answer 400 with uw_mp_strerror(e)
+ *                        (413 when uw_mp_err_is_limit(e))
  *
  * Callbacks run inside uw_mp_feed, on the caller's stack, so they may wait
- * (suspend the calling coroutine).  A callback returning non-zero stops
+ * (suspend the calling coroutine); they must not call uw_mp_feed or
+ * uw_mp_finish on the same parser.  A callback returning non-zero stops
  * parsing: that feed returns UW_MP_E_ABORTED, and so does every later call.
  *
  * Events: part_begin for every part, in order; for a part whose type is
@@ -126,7 +139,7 @@ typedef struct uw_mp_part {
     const char *filename;        /* "filename*" (RFC 5987, percent-decoded, UTF-8; or its
                                     RFC 2231 continuations filename*0*, filename*1, ...) if
                                     usable, else "filename" (quoted-string unescaped); NULL
-                                    if absent */
+                                    if absent; "" from a browser's empty file input */
     const char *content_type;    /* media type lowercased, no parameters; "text/plain" if absent */
     const char *charset;         /* Content-Type's charset parameter; NULL if absent */
     const char *boundary;        /* for a multipart part, its boundary; else NULL */
