@@ -20,20 +20,22 @@
  *
  * Calling pattern (an upload handler zipping each file part, zip.h):
  *
+ *     // A file part; a plain field has no filename, and a browser sends
+ *     // filename="" for a file input left empty.
+ *     static int is_file(const uw_mp_part *p) { return p->filename && p->filename[0]; }
+ *
  *     static int begin(void *z, const uw_mp_part *p)
  *     {
- *         if (!p->filename) return 0;                // a plain field
- *         if (!p->filename[0]) ...                  // a file input left empty
- *         return uw_zip_entry_begin(z, p->filename, strlen(p->filename),
- *                                   mtime, UW_ZIP_SIZE_UNKNOWN) != UW_ZIP_OK;
+ *         return is_file(p) && uw_zip_entry_begin(z, p->filename, strlen(p->filename),
+ *                                                 mtime, UW_ZIP_SIZE_UNKNOWN) != UW_ZIP_OK;
  *     }
  *     static int data(void *z, const uw_mp_part *p, const void *d, size_t n)
  *     {
- *         return p->filename && uw_zip_entry_write(z, d, n) != UW_ZIP_OK;
+ *         return is_file(p) && uw_zip_entry_write(z, d, n) != UW_ZIP_OK;
  *     }
  *     static int end(void *z, const uw_mp_part *p)
  *     {
- *         return p->filename && uw_zip_entry_end(z) != UW_ZIP_OK;
+ *         return is_file(p) && uw_zip_entry_end(z) != UW_ZIP_OK;
  *     }
  *
  *     uw_mp_callbacks cb = { begin, data, end };
