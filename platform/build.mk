@@ -102,6 +102,14 @@ $(B)/host/platform/spt/%.o: platform/spt/%.c | $(B)/.deps-ok
 $(B)/uweb-spt: $(SPT_TENDER_OBJS)
 	$(CC) $(CFLAGS) -static-pie -o $@ $^
 
+# ---------------------------------------------------------------- benchmarks
+# platform/bench/libc_bench.c as an spt guest (guest libc) and a host
+# program (glibc); bench/platform.sh compares them.
+$(eval $(call guest_link_rule,spt,$(B)/spt/platform/bench/libc_bench.spt,$(B)/spt/platform/bench/libc_bench.o))
+$(B)/host/platform/bench/libc_bench: platform/bench/libc_bench.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) -Iplatform/include $(CFLAGS) -o $@ $<
+
 UNIKERNEL_SPT := $(B)/uweb-spt $(SPT_TEST_GUESTS)
 EXTRA_TEST_DEPS += $(UNIKERNEL_SPT)
 ifeq ($(TARGET),spt)

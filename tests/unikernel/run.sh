@@ -209,7 +209,79 @@ t_default() {
   expect "$l" "$status" "$text"
 }
 
+# Bad images: the tender refuses each with 125 and one line, never runs it.
+t_images() {
+  local t=$1 l=$2 img=$BUILD/$1/tests/unikernel/hello.$1 bad=$tmp/bad.$1
+  check_image() {  # check_image WHAT: runs the tender on $bad
+    OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" "$bad" 2>&1); RC=$?
+    expect "$l: $1 refused" 125 "uweb-$t: "
+  }
+  printf 'not an image\n' >"$bad"; check_image "a text file"
+  head -c 200 "$img" >"$bad"; check_image "a truncated image"
+  cp /bin/true "$bad"; check_image "a dynamic host program"
+  # The manifest's ABI version (the word after the magic "umft") bumped.
+  python3 - "$img" "$bad" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.find(b"uweb-mft\0\0\0\0umft")
+d[i + 16] += 1
+open(sys.argv[2], "wb").write(d)
+PY
+  check_image "another ABI version"
+  # The manifest note's owner renamed: no manifest.
+  python3 - "$img" "$bad" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.find(b"uweb-mft\0\0\0\0umft")
+d[i:i + 8] = b"xxxx-mft"
+open(sys.argv[2], "wb").write(d)
+PY
+  check_image "an image without a manifest"
+  # A loadable segment moved below the guest base (first PT_LOAD's p_vaddr).
+  python3 - "$img" "$bad" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", d, 32)
+phnum, = struct.unpack_from("<H", d, 56)
+for k in range(phnum):
+    o = phoff + 56 * k
+    if struct.unpack_from("<I", d, o)[0] == 1:          # PT_LOAD
+        struct.pack_into("<Q", d, o + 16, 0x1000)       # p_vaddr
+        break
+open(sys.argv[2], "wb").write(d)
+PY
+  check_image "a segment outside guest memory"
+  # A writable and executable segment.
+  python3 - "$img" "$bad" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", d, 32)
+phnum, = struct.unpack_from("<H", d, 56)
+for k in range(phnum):
+    o = phoff + 56 * k
+    if struct.unpack_from("<I", d, o)[0] == 1:
+        struct.pack_into("<I", d, o + 4, 7)             # p_flags = RWX
+        break
+open(sys.argv[2], "wb").write(d)
+PY
+  check_image "a writable and executable segment"
+  OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" --mem=1 "$img" 2>&1); RC=$?
+  expect "$l: --mem=1 refused" 125 "uweb-$t: "
+  OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" --bogus "$img" 2>&1); RC=$?
+  expect "$l: an unknown option refused" 125 "uweb-$t: "
+  OUT=$("$BUILD/uweb-$t" --help 2>&1); RC=$?
+  expect "$l: --help" 0 "SYNOPSIS"
+}
+
 # ---------------------------------------------------------------- main
+for target in $TARGETS; do
+  why=$(unavailable "$target" hello)
+  if [ -n "$why" ]; then
+    skip "image checks on $target" "$why"
+  else
+    t_images "$target" "image checks on $target"
+  fi
+done
 for dir in tests/unikernel/*/; do
   name=$(basename "$dir")
   [ -f "$dir/main.c" ] || continue

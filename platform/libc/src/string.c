@@ -5,19 +5,70 @@
 #include <ctype.h>
 
 typedef uint64_t __attribute__((may_alias, aligned(1))) uwc_word;
+typedef uint32_t __attribute__((may_alias, aligned(1))) uwc_word32;
+typedef uint64_t __attribute__((may_alias)) uwc_aligned_word;
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Non-zero when some byte of W is zero. */
+#define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
+
+/*
+ * Small copies use overlapping word moves from both ends (no byte loop,
+ * no branch per byte); mid sizes a 32-byte word loop plus an overlapping
+ * tail; large ones `rep movsb`, which modern x86 runs at full speed.
+ * Only general-purpose registers: hvt guests may have no SSE.
+ */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (n >= 256) {
-        __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    if (n <= 16) {
+        if (n >= 8) {
+            uint64_t a = *(const uwc_word *)s, b = *(const uwc_word *)(s + n - 8);
+            *(uwc_word *)d = a;
+            *(uwc_word *)(d + n - 8) = b;
+        } else if (n >= 4) {
+            uint32_t a = *(const uwc_word32 *)s, b = *(const uwc_word32 *)(s + n - 4);
+            *(uwc_word32 *)d = a;
+            *(uwc_word32 *)(d + n - 4) = b;
+        } else if (n) {
+            unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+            d[0] = a;
+            d[n / 2] = b;
+            d[n - 1] = c;
+        }
         return dst;
     }
-    for (; n >= 8; n -= 8, d += 8, s += 8)
-        *(uwc_word *)d = *(const uwc_word *)s;
-    while (n--)
-        *d++ = *s++;
+    if (n <= 32) {
+        uint64_t a = *(const uwc_word *)s, b = *(const uwc_word *)(s + 8);
+        uint64_t c = *(const uwc_word *)(s + n - 16), e = *(const uwc_word *)(s + n - 8);
+        *(uwc_word *)d = a;
+        *(uwc_word *)(d + 8) = b;
+        *(uwc_word *)(d + n - 16) = c;
+        *(uwc_word *)(d + n - 8) = e;
+        return dst;
+    }
+    if (n < 512) {
+        const unsigned char *end = s + n - 32;
+        unsigned char *dend = d + n - 32;
+        uint64_t t0 = *(const uwc_word *)end, t1 = *(const uwc_word *)(end + 8);
+        uint64_t t2 = *(const uwc_word *)(end + 16), t3 = *(const uwc_word *)(end + 24);
+        for (; s < end; s += 32, d += 32) {
+            uint64_t a = *(const uwc_word *)s, b = *(const uwc_word *)(s + 8);
+            uint64_t c = *(const uwc_word *)(s + 16), e = *(const uwc_word *)(s + 24);
+            *(uwc_word *)d = a;
+            *(uwc_word *)(d + 8) = b;
+            *(uwc_word *)(d + 16) = c;
+            *(uwc_word *)(d + 24) = e;
+        }
+        *(uwc_word *)dend = t0;
+        *(uwc_word *)(dend + 8) = t1;
+        *(uwc_word *)(dend + 16) = t2;
+        *(uwc_word *)(dend + 24) = t3;
+        return dst;
+    }
+    __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
     return dst;
 }
 
@@ -98,11 +149,21 @@ void *memmem(const void *hay, size_t hlen, const void *needle, size_t nlen)
     return NULL;
 }
 
+/*
+ * A word at a time once aligned: an aligned 8-byte read never crosses
+ * into another page, so reading past the terminator within it is safe.
+ */
 size_t strlen(const char *s)
 {
     const char *p = s;
-    while (*p)
-        p++;
+    for (; (uintptr_t)p % 8; p++)
+        if (!*p)
+            return (size_t)(p - s);
+    const uwc_aligned_word *w = (const uwc_aligned_word *)p;
+    while (!HAS_ZERO(*w))
+        w++;
+    for (p = (const char *)w; *p; p++)
+        ;
     return (size_t)(p - s);
 }
 

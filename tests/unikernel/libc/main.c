@@ -86,6 +86,31 @@ static void test_string(void)
             failures++;
         }
     }
+    /* memcpy and strlen at every size to 80, then sizes to 600, and every
+     * alignment to 8,
+     * against a byte loop: each size class of the copy and each position
+     * of the terminator within a word. */
+    static unsigned char src[700], dst[700];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (unsigned char)(i * 31 + 7) | 1;
+    int copy_ok = 1, len_ok = 1;
+    for (size_t n = 0; n <= 600; n += n < 80 ? 1 : 37) {
+        for (size_t al = 0; al < 8; al++) {
+            memset(dst, 0, al + n + 8);
+            memcpy(dst + al, src + (n + al) % 8, n);
+            for (size_t i = 0; i < al + n + 8; i++) {
+                unsigned char want = i >= al && i < al + n ? src[(n + al) % 8 + i - al] : 0;
+                if (dst[i] != want)
+                    copy_ok = 0;
+            }
+            src[al + n] = 0;
+            if (strlen((const char *)src + al) != n)
+                len_ok = 0;
+            src[al + n] = (unsigned char)((al + n) * 31 + 7) | 1;
+        }
+    }
+    EXPECT(copy_ok, "memcpy differs from a byte copy");
+    EXPECT(len_ok, "strlen miscounts");
     EXPECT(memcmp("abc", "abd", 3) < 0 && memcmp("b", "a", 1) > 0 && memcmp("\xff", "\x01", 1) > 0,
            "memcmp order is unsigned");
     EXPECT(strcmp("abc", "abcd") < 0 && strncmp("abcx", "abcy", 3) == 0, "strcmp/strncmp");
