@@ -99,6 +99,8 @@ void hvt_elf_load(struct hvt *h, const char *path)
         if (p->p_vaddr != p->p_paddr)
             hvt_die("%s: segment %d: virtual and physical addresses differ",
                     path, i);
+        if ((p->p_flags & PF_W) && (p->p_flags & PF_X))
+            hvt_die("%s: segment %d is both writable and executable", path, i);
         if (p->p_filesz > p->p_memsz || !inside(p->p_offset, p->p_filesz, fsize))
             hvt_die("%s: segment %d: bad file offset or size", path, i);
         if (p->p_paddr < UW_HVT_GUEST_MIN_BASE ||

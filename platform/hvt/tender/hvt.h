@@ -100,7 +100,8 @@ void hvt_kvm_init(struct hvt *h, uint64_t mem_size);
 /*
  * Loads the static x86-64 ELF `path` into guest memory: every PT_LOAD
  * segment is checked against the file and against guest memory
- * [UW_HVT_GUEST_MIN_BASE, mem_size - UW_HVT_STACK_SIZE).  Sets h->entry
+ * [UW_HVT_GUEST_MIN_BASE, mem_size - UW_HVT_STACK_SIZE), and refused if
+ * both writable and executable.  Sets h->entry
  * and h->image_end.  Exits with one line on any bad image.
  */
 void hvt_elf_load(struct hvt *h, const char *path);
