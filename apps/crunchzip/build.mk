@@ -2,7 +2,9 @@
 # uweb-crunch into build/gen/crunchzip/crunchzip_assets.c and
 # build/include/crunchzip_assets.h; editing an asset regenerates them and
 # relinks the app.
-CRUNCHZIP_ASSETS := $(shell find apps/crunchzip/assets -type f -not -name '.*' 2>/dev/null | LC_ALL=C sort)
+# The directories are prerequisites too: adding, removing or renaming a file
+# changes their time, so the generated code never lists a deleted asset.
+CRUNCHZIP_ASSETS := $(shell find apps/crunchzip/assets -not -name '.*' 2>/dev/null | LC_ALL=C sort)
 CRUNCHZIP_GEN_C := $(B)/gen/crunchzip/crunchzip_assets.c
 CRUNCHZIP_GEN_H := $(B)/include/crunchzip_assets.h
 

@@ -89,6 +89,11 @@ write("site/img/logo.png", bytes(range(256)) * 4)
 write("site/.hidden", "secret")
 write("extra/robots.txt", "User-agent: *\n")
 write("data.bin", os.urandom(3000))
+# Bytes that C string literals get wrong when escaped carelessly: trigraphs,
+# octal escapes followed by digits, quotes, backslashes, NUL, high bytes.
+TRICKY = (b"??=??/??'??(??)??!??<??>??-???" + b"\x00123\x0178\x07\x08\x7f\xff0\xff9\"\\\r\n\t?\\0\\x41"
+          + bytes(range(256)) + b"\x00" * 10 + b"\x00")
+write("site/tricky.bin", TRICKY)
 SITE_ARGS = ["site", "/robots.txt:extra/robots.txt", "/blob:data.bin", "/static/:site/docs"]
 
 os.makedirs(os.path.join(WORK, "gen1"))
@@ -176,6 +181,8 @@ if binary:
         st, h, body = get("/style.css", {"Accept-Encoding": "gzip"})
         t.check("gzip variant decompresses to the original", st == 200 and h.get("Content-Encoding") == "gzip"
                 and gzip.decompress(body) == css.encode() and len(body) < len(css), f"{st} {h}")
+        st, h, body = get("/tricky.bin")
+        t.check("trigraphs, NUL, octal-looking bytes and quotes round-trip", st == 200 and body == TRICKY, f"{st}")
         st, h, body = get("/.hidden")
         t.check("hidden files are not embedded", st == 404)
         st, h, body = get("/nope")
