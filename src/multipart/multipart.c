@@ -2,9 +2,10 @@
  * The multipart engine: finds delimiters, collects part headers, hands
  * part data to the decoder.  See include/uweb/multipart.h.
  *
- * The data path searches each chunk for CR with memchr and compares the
- * delimiter only there, so large parts move at memchr speed and part data
- * is handed out as pointers into the caller's chunk.  A chunk ending in a
+ * The data path tests 32 positions at a time for a CR with the
+ * delimiter's last byte where it would end (find_candidate) and compares
+ * the delimiter only there, so large parts move at memory speed and part
+ * data is handed out as pointers into the caller's chunk.  A chunk ending in a
  * prefix of the delimiter leaves only a count behind (lb_len): the held
  * bytes are always the first lb_len bytes of the delimiter itself, so they
  * can be re-emitted from levels[].delim when the match fails.  A delimiter
@@ -143,6 +144,53 @@ static uw_mp_err delimiter_found(uw_mp_parser *mp)
     return UW_MP_OK;
 }
 
+/*
+ * The first i >= from where the delimiter d (n bytes) may start: a CR
+ * with d's last byte n - 1 bytes later, or, near the end of the chunk,
+ * any CR (a partial match).  Returns len when there is none.  Testing two
+ * bytes far apart lets text with many lines go by without stopping at
+ * each CR.  With SSE2 (x86-64 builds, not the no-SSE unikernel one) 32
+ * positions are tested per step; else memchr finds each CR.
+ * UW_MP_NO_SIMD forces the second, for its tests.
+ */
+#if defined(__SSE2__) && !defined(UW_MP_NO_SIMD)
+typedef char mp_v16 __attribute__((vector_size(16)));
+
+/* Bit k set when a[k] == x and b[k] == y, for 16 bytes at a and at b. */
+static inline unsigned pair_mask(const unsigned char *a, const unsigned char *b, mp_v16 x, mp_v16 y)
+{
+    mp_v16 va, vb;
+    memcpy(&va, a, 16);
+    memcpy(&vb, b, 16);
+    return (unsigned)__builtin_ia32_pmovmskb128((va == x) & (vb == y));
+}
+
+static size_t find_candidate(const unsigned char *p, size_t i, size_t len, const char *d, size_t n)
+{
+    const mp_v16 cr = (mp_v16){ 0 } + '\r', last = (mp_v16){ 0 } + d[n - 1];
+    while (len - i >= n - 1 + 32) {
+        const unsigned char *a = p + i, *b = p + i + n - 1;
+        unsigned bits = pair_mask(a, b, cr, last) | pair_mask(a + 16, b + 16, cr, last) << 16;
+        if (bits) return i + (size_t)__builtin_ctz(bits);
+        i += 32;
+    }
+    for (; i < len; i++)
+        if (p[i] == '\r' && (len - i < n || p[i + n - 1] == (unsigned char)d[n - 1])) return i;
+    return len;
+}
+#else
+static size_t find_candidate(const unsigned char *p, size_t i, size_t len, const char *d, size_t n)
+{
+    for (;;) {
+        const unsigned char *c = memchr(p + i, '\r', len - i);
+        if (!c) return len;
+        i = (size_t)(c - p);
+        if (len - i < n || p[i + n - 1] == (unsigned char)d[n - 1]) return i;
+        i++;
+    }
+}
+#endif
+
 /* Searches for the delimiter; returns the bytes consumed. */
 static size_t scan(uw_mp_parser *mp, const unsigned char *p, size_t len)
 {
@@ -164,20 +212,19 @@ static size_t scan(uw_mp_parser *mp, const unsigned char *p, size_t len)
     }
     size_t start = 0, i = 0;
     for (;;) {
-        const unsigned char *cr = memchr(p + i, '\r', len - i);
-        if (!cr) {
+        i = find_candidate(p, i, len, d, n);
+        if (i == len) {
             emit(mp, p + start, len - start);
             return len;
         }
-        i = (size_t)(cr - p);
         size_t avail = len - i;
         if (avail >= n) {
-            if (cr[1] == '\n' && memcmp(cr + 2, d + 2, n - 2) == 0) {
+            if (memcmp(p + i + 1, d + 1, n - 2) == 0) {
                 if (emit(mp, p + start, i - start)) return 0;
                 delimiter_found(mp);
                 return i + n;
             }
-        } else if (memcmp(cr + 1, d + 1, avail - 1) == 0) {
+        } else if (memcmp(p + i + 1, d + 1, avail - 1) == 0) {
             if (emit(mp, p + start, i - start)) return 0;
             mp->lb_len = (uint32_t)avail;
             return len;
