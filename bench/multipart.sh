@@ -8,7 +8,8 @@
 #     three in turn so machine load hits all alike; larger than any cache,
 #     so a fast parser is bound by memory bandwidth here;
 #  2. a 2 MiB body parsed over and over: it stays in cache, so this shows
-#     what each parser itself costs.
+#     what each parser itself costs;
+#  3. a 64 MiB body whose two files are text (a CRLF every ~60 bytes).
 #
 # Prints each median MB/s and uweb's ratio to each reference.
 #
@@ -31,12 +32,22 @@ command -v npm >/dev/null || scripts/deps.sh npm
 BOUNDARY=------------------------9f1c2b7d4e6a8035
 CT="multipart/form-data; boundary=$BOUNDARY"
 
-body() {  # body MIB -> path of a generated body of about MIB MiB
-  local path=$B/body-$1.bin
-  [ -f "$path" ] || "$PY" - "$path" "$BOUNDARY" "$1" <<'PYEOF'
-import os, sys
-path, b, mib = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+body() {  # body MIB [text] -> path of a generated body of about MIB MiB
+  local path=$B/body-$1${2:+-$2}.bin
+  [ -f "$path" ] || "$PY" - "$path" "$BOUNDARY" "$1" "${2:-}" <<'PYEOF'
+import os, random, sys
+path, b, mib, kind = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3]), sys.argv[4]
 half = mib * 1024 * 1024 // 2 - 512
+random.seed(1)
+words = [bytes(random.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(2, 9)))
+         for _ in range(500)]
+def text(n):  # lines of words ending in CRLF, about 60 bytes each
+    out, size = [], 0
+    while size < n:
+        line = b" ".join(random.choice(words) for _ in range(random.randint(6, 14))) + b"\r\n"
+        out.append(line)
+        size += len(line)
+    return b"".join(out)[:n]
 with open(path + ".tmp", "wb") as f:
     f.write(b"--" + b + b'\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n')
     for i in (1, 2):
@@ -45,7 +56,7 @@ with open(path + ".tmp", "wb") as f:
         left = half
         while left:
             n = min(left, 16 << 20)
-            f.write(os.urandom(n))
+            f.write(text(n) if kind == "text" else os.urandom(n))
             left -= n
         f.write(b"\r\n")
     f.write(b"--" + b + b"--\r\n")
@@ -91,6 +102,13 @@ ratios "$(printf '%s\n' "${U[@]}" | median)" "$(printf '%s\n' "${N[@]}" | median
 SMALL=$(body 2)
 echo "== $SMALL ($(stat -c %s "$SMALL") bytes) in cache: median of 40 runs (python: 5)"
 u=$(run_uweb "$SMALL" 40); n=$(run_busboy "$SMALL" 40); p=$(run_python "$SMALL" 5)
+same_bytes "$u" "$n" "$p"
+echo "$u | $n | $p" | sed 's/ parts=[0-9]*//g; s/ bytes=[0-9]*//g'
+ratios "$(field MBps "$u")" "$(field MBps "$n")" "$(field MBps "$p")"
+
+TEXT=$(body 64 text)
+echo "== $TEXT ($(stat -c %s "$TEXT") bytes): text files, a CRLF every ~60 bytes; median of 5 runs"
+u=$(run_uweb "$TEXT" 5); n=$(run_busboy "$TEXT" 5); p=$(run_python "$TEXT" 1)
 same_bytes "$u" "$n" "$p"
 echo "$u | $n | $p" | sed 's/ parts=[0-9]*//g; s/ bytes=[0-9]*//g'
 ratios "$(field MBps "$u")" "$(field MBps "$n")" "$(field MBps "$p")"
