@@ -3,14 +3,17 @@
 #   1. size of the hello unikernel image (spt, and hvt if built);
 #   2. uweb-spt start to guest exit for hello, against /bin/true (the
 #      cost of any process start on this host), median of hyperfine runs;
-#   3. system calls the spt seccomp filter allows.
+#   3. system calls the spt seccomp filter allows;
+#   4. the guest libc (as an spt unikernel) against glibc (the same source
+#      as a host program, platform/bench/libc_bench.c): ns per operation,
+#      median of 5 runs each, and the ratio guest / glibc.
 # Needs build/uweb-spt and build/spt/tests/unikernel/hello.spt
 # (make unikernel-spt) and hyperfine.
 set -eu
 cd "$(dirname "$0")/.."
 B=${UWEB_BUILD:-build}
 hello=$B/spt/tests/unikernel/hello.spt
-[ -x "$B/uweb-spt" ] && [ -f "$hello" ] || make -s unikernel-spt >/dev/null
+make -s unikernel-spt "$B/spt/platform/bench/libc_bench.spt" "$B/host/platform/bench/libc_bench" >/dev/null
 command -v hyperfine >/dev/null || { echo "bench/platform.sh: hyperfine is missing (apt-get install hyperfine)"; exit 1; }
 
 echo "== image size"
@@ -36,3 +39,24 @@ PY
 
 echo "== seccomp filter"
 "$B/uweb-spt" --show-filter "$hello" | sed -n '1p;$p'
+
+echo "== guest libc vs glibc (ns per operation, median of 5 runs)"
+lb=$(mktemp -d); trap 'rm -f "$json"; rm -rf "$lb"' EXIT
+for i in 1 2 3 4 5; do
+  "$B/uweb-spt" "$B/spt/platform/bench/libc_bench.spt" >"$lb/guest.$i"
+  "$B/host/platform/bench/libc_bench" >"$lb/host.$i"
+done
+python3 - "$lb" <<'PY'
+import glob, statistics, sys
+def medians(kind):
+    runs = {}
+    for f in glob.glob(f"{sys.argv[1]}/{kind}.*"):
+        for line in open(f):
+            name, ns = line.split()
+            runs.setdefault(name, []).append(float(ns))
+    return {k: statistics.median(v) for k, v in runs.items()}
+g, h = medians("guest"), medians("host")
+print(f"{'operation':24} {'guest libc':>11} {'glibc':>9} {'ratio':>6}")
+for name in g:
+    print(f"{name:24} {g[name]:11.2f} {h[name]:9.2f} {g[name] / h[name]:6.2f}")
+PY

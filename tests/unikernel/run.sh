@@ -121,6 +121,13 @@ t_libc() {
   expect "$2" 0 SUCCESS
 }
 
+t_double_free() {
+  run "$1" double_free -- 32
+  expect "$2: small block" 255 "heap corrupted"
+  run "$1" double_free -- 100000
+  expect "$2: large block" 255 "heap corrupted"
+}
+
 t_block() {
   local disk=$tmp/disk.$1
   rm -f "$disk"; truncate -s 1M "$disk"

@@ -9,6 +9,13 @@
  * free chunks are ever adjacent.  Bins: exact 16-byte classes below
  * 1 KiB, then four bins per power of two; a bitmap finds the next
  * non-empty bin.  A sentinel header marks the end of the heap.
+ *
+ * Small chunks (up to QUICK_MAX bytes) freed go first to a per-size
+ * "quick list" (at most QUICK_CAP each) without merging, and malloc of
+ * that size takes them back in O(1), as most allocations are small and
+ * short-lived.  They still count as in use for their neighbours; when a
+ * request finds no fit, the quick lists are emptied into the bins
+ * (merging) and the search is tried again, so nothing is lost to them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +27,9 @@
 
 #define INUSE 1ul
 #define PREV_INUSE 2ul
+#define QUICK 4ul              /* in a quick list (INUSE stays set) */
+#define QUICK_MAX 1024ul
+#define QUICK_CAP 64
 #define FLAGS 15ul
 #define HEADER 8ul
 #define MIN_CHUNK 32ul
@@ -33,6 +43,8 @@ struct chunk {
 static struct chunk *bins[NBINS];
 static uint64_t bitmap[NBINS / 64];
 static uintptr_t heap_lo, heap_end;  /* first chunk, sentinel header */
+static struct chunk *quick[QUICK_MAX / 16 + 1];   /* linked through ->next */
+static unsigned quick_count[QUICK_MAX / 16 + 1];
 
 static size_t csize(const struct chunk *c) { return c->head & ~FLAGS; }
 static struct chunk *at(uintptr_t a) { return (struct chunk *)a; }
@@ -97,6 +109,8 @@ void uwc_heap_init(void *start, size_t size)
     uintptr_t top = (uintptr_t)start + size;
     memset(bins, 0, sizeof bins);
     memset(bitmap, 0, sizeof bitmap);
+    memset(quick, 0, sizeof quick);
+    memset(quick_count, 0, sizeof quick_count);
     heap_lo = heap_end = 0;
     if (top < (uintptr_t)start || top < lo + MIN_CHUNK + 16 + HEADER)
         return;
@@ -136,13 +150,25 @@ static void take(struct chunk *c, size_t size)
     }
 }
 
-void *malloc(size_t n)
+static void release(struct chunk *c);
+
+/* Empties every quick list into the bins, merging neighbours. */
+static void quick_flush(void)
 {
-    size_t size = request_size(n);
-    if (!size) {
-        errno = ENOMEM;
-        return NULL;
+    for (size_t q = 0; q <= QUICK_MAX / 16; q++) {
+        while (quick[q]) {
+            struct chunk *c = quick[q];
+            quick[q] = c->next;
+            c->head &= ~QUICK;
+            release(c);
+        }
+        quick_count[q] = 0;
     }
+}
+
+/* A free chunk of at least SIZE bytes from the bins, unlinked, or NULL. */
+static struct chunk *bin_search(size_t size)
+{
     unsigned b = bin_of(size);
     struct chunk *c = NULL;
     if (b >= 64) {   /* ranged bin: first fit */
@@ -153,13 +179,37 @@ void *malloc(size_t n)
     }
     if (!c) {
         b = bin_next(b);
-        if (b == NBINS) {
-            errno = ENOMEM;
+        if (b == NBINS)
             return NULL;
-        }
         c = bins[b];
     }
     bin_remove(c);
+    return c;
+}
+
+void *malloc(size_t n)
+{
+    size_t size = request_size(n);
+    if (!size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (size <= QUICK_MAX && quick[size / 16]) {
+        struct chunk *c = quick[size / 16];
+        quick[size / 16] = c->next;
+        quick_count[size / 16]--;
+        c->head &= ~QUICK;
+        return (char *)c + HEADER;
+    }
+    struct chunk *c = bin_search(size);
+    if (!c) {
+        quick_flush();
+        c = bin_search(size);
+        if (!c) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
     take(c, size);
     return (char *)c + HEADER;
 }
@@ -169,7 +219,7 @@ static struct chunk *checked_chunk(void *p, const char *what)
     uintptr_t a = (uintptr_t)p - HEADER;
     struct chunk *c = at(a);
     if (a < heap_lo || a >= heap_end || (a & 15) != HEADER || !(c->head & INUSE)
-        || csize(c) < MIN_CHUNK || csize(c) > heap_end - a
+        || (c->head & QUICK) || csize(c) < MIN_CHUNK || csize(c) > heap_end - a
         || !(next_of(c)->head & PREV_INUSE))
         heap_corrupt(what, p);
     return c;
@@ -180,6 +230,20 @@ void free(void *p)
     if (!p)
         return;
     struct chunk *c = checked_chunk(p, "free");
+    size_t size = csize(c);
+    if (size <= QUICK_MAX && quick_count[size / 16] < QUICK_CAP) {
+        c->head |= QUICK;
+        c->next = quick[size / 16];
+        quick[size / 16] = c;
+        quick_count[size / 16]++;
+        return;
+    }
+    release(c);
+}
+
+/* Returns in-use chunk C to the bins, merged with free neighbours. */
+static void release(struct chunk *c)
+{
     size_t size = csize(c);
     struct chunk *n = next_of(c);
     if (!(n->head & INUSE)) {
