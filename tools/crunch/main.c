@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -335,6 +336,22 @@ static unsigned char *brotli_compress(const unsigned char *in, size_t n, int qua
     return out;
 }
 
+struct brotli_job {
+    const unsigned char *in;
+    size_t n;
+    int quality;
+    BrotliEncoderMode mode;
+    unsigned char *out;         /* NULL when brotli failed */
+    size_t len;
+};
+
+static void *brotli_thread(void *arg)
+{
+    struct brotli_job *j = arg;
+    j->out = brotli_compress(j->in, j->n, j->quality, j->mode, &j->len);
+    return NULL;
+}
+
 /* Types whose content is already compressed: no gzip or brotli attempt. */
 static bool precompressed_type(const char *type)
 {
@@ -583,14 +600,22 @@ int main(int argc, char **argv)
         size_t replen[UW_STATIC_ENCODINGS] = { n, 0, 0 };
         unsigned char *gz = NULL, *br = NULL;
         if (compress && n > 0 && !precompressed_type(m->type)) {
-            size_t gl, bl;
+            struct brotli_job job = {
+                .in = data, .n = n,
+                .quality = brotli_q >= 0 ? (int)brotli_q : n <= (1u << 20) ? 11 : n <= (16u << 20) ? 9 : 5,
+                .mode = strncmp(m->type, "text/", 5) == 0 ? BROTLI_MODE_TEXT
+                      : strncmp(m->type, "font/", 5) == 0 ? BROTLI_MODE_FONT : BROTLI_MODE_GENERIC,
+            };
+            /* Large assets: brotli in a second thread while gzip runs here. */
+            pthread_t th;
+            bool threaded = n >= (1u << 20) && pthread_create(&th, NULL, brotli_thread, &job) == 0;
+            size_t gl;
             gz = gzip_compress(data, n, &gl);
             if (gl < n) { rep[UW_STATIC_GZIP] = gz; replen[UW_STATIC_GZIP] = gl; }
-            int q = brotli_q >= 0 ? (int)brotli_q : n <= (1u << 20) ? 11 : n <= (16u << 20) ? 9 : 5;
-            BrotliEncoderMode mode = strncmp(m->type, "text/", 5) == 0 ? BROTLI_MODE_TEXT
-                                   : strncmp(m->type, "font/", 5) == 0 ? BROTLI_MODE_FONT : BROTLI_MODE_GENERIC;
-            br = brotli_compress(data, n, q, mode, &bl);
-            if (br && bl < n) { rep[UW_STATIC_BR] = br; replen[UW_STATIC_BR] = bl; }
+            if (threaded) pthread_join(th, NULL);
+            else brotli_thread(&job);
+            br = job.out;
+            if (br && job.len < n) { rep[UW_STATIC_BR] = br; replen[UW_STATIC_BR] = job.len; }
         }
         for (int e = 0; e < UW_STATIC_ENCODINGS; e++) {
             if (!rep[e]) continue;
