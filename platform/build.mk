@@ -39,17 +39,25 @@ GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
 # ---------------------------------------------------------------- rules per target
 GUEST_LIBC_SRCS := $(sort $(wildcard platform/libc/src/*.c)) $(sort $(wildcard platform/guest/*.c))
 
+# build/<t>/.flags holds the target's compile flags and changes only when
+# they do, so changing a flag (GUEST_CFLAGS_hvt, ...) rebuilds that
+# target's objects and nothing else.
+.PHONY: guest-flags-force
 define guest_target_rules
-$(B)/$(1)/%.o: %.c | $(B)/.deps-ok
+$(B)/$(1)/.flags: guest-flags-force
+	@mkdir -p $$(@D)
+	@echo '$$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1))' | cmp -s - $$@ \
+	  || echo '$$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1))' >$$@
+$(B)/$(1)/%.o: %.c $(B)/$(1)/.flags | $(B)/.deps-ok
 	@mkdir -p $$(@D)
 	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CPPFLAGS_EXTRA) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) $$(GUEST_CFLAGS_EXTRA) -MMD -MP -c $$< -o $$@
-$(B)/$(1)/%.o: %.S | $(B)/.deps-ok
+$(B)/$(1)/%.o: %.S $(B)/$(1)/.flags | $(B)/.deps-ok
 	@mkdir -p $$(@D)
 	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
 $(B)/$(1)/platform/libc/%.o: GUEST_CFLAGS_EXTRA = $$(GUEST_LIBC_FLAGS)
 $(B)/$(1)/libuwc.a: $(patsubst %.c,$(B)/$(1)/%.o,$(GUEST_LIBC_SRCS))
 	@rm -f $$@; ar rcs $$@ $$^
-$(B)/$(1)/zlib/%.o: $(ZLIB_DIR)/zlib.h
+$(B)/$(1)/zlib/%.o: $(ZLIB_DIR)/zlib.h $(B)/$(1)/.flags
 	@mkdir -p $$(@D)
 	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) -I$(ZLIB_DIR) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(ZLIB_DIR)/$$*.c -o $$@
 $(B)/$(1)/zlib/libz.a: $(ZLIB_MODULES:%=$(B)/$(1)/zlib/%.o)
