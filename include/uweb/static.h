@@ -24,7 +24,16 @@
  * the engine returns points into it or into the caller's uw_static_response.
  * Nothing is allocated.
  *
- * Calling pattern (what the handler glue does per request):
+ * Embedding, in an app's build.mk (see apps/crunchzip/build.mk):
+ *
+ *     build/gen/site.c build/include/site.h &: $(ASSET_FILES) build/tools/uweb-crunch
+ *             build/tools/uweb-crunch -o build/gen/site.c -H build/include/site.h -n site apps/x/assets
+ *
+ * then `#include "site.h"` and route to uw_static_handler (below) with
+ * `&(uw_static_mount){ &site, NULL }`.
+ *
+ * Calling pattern of the engine, per request (static_web.c does this, and
+ * sets the headers through web.h instead of uw_static_headers):
  *
  *     const uw_static_asset *a = uw_static_find(&set, path, path_len);
  *     if (!a) -> 404 (or uw_static_find_dir for a redirect to "path/")
@@ -34,9 +43,10 @@
  *     uw_static_decide(a, &rq, &rs);
  *     char head[UW_STATIC_HEADERS_MAX];
  *     size_t hn = uw_static_headers(a, &rs, "no-cache", head, sizeof head);
- *     uw_slice body[N];
- *     size_t nb = uw_static_body(a, &rs, body, N);   // N >= rs.slices
- *     -> status rs.status, header lines head[0..hn), body slices body[0..nb)
+ *     uw_slice body[16];
+ *     size_t nb = uw_static_body(a, &rs, body, 16);  // nb > 16: call again with room for nb
+ *     -> status rs.status, header lines head[0..hn), body slices body[0..nb),
+ *        sent only when rs.send_body (not for HEAD)
  */
 #ifndef UWEB_STATIC_H
 #define UWEB_STATIC_H
