@@ -271,12 +271,7 @@ for k in range(phnum):
         break
 open(sys.argv[2], "wb").write(d)
 PY
-  if [ "$t" = hvt ] && [ -z "${UWEB_HVT_WX_CHECK:-}" ]; then
-    # Asked of platform/hvt (tender/elf.c); drop this branch once it refuses.
-    skip "$l: a writable and executable segment refused" "uweb-hvt does not check segment flags yet"
-  else
-    check_image "a writable and executable segment"
-  fi
+  check_image "a writable and executable segment"
   OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" --mem=1 "$img" 2>&1); RC=$?
   expect "$l: --mem=1 refused" 125 "uweb-$t: "
   OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" --bogus "$img" 2>&1); RC=$?
