@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tender.h"
@@ -49,7 +50,8 @@ static const char usage[] =
 "    --net:NAME=TAPIF\n"
 "        Attaches the tap interface TAPIF (created if it does not exist\n"
 "        and the caller may) to the guest's network device NAME.  The\n"
-"        guest gets a random locally administered MAC address, MTU 1500.\n"
+"        guest gets a random locally administered MAC address and the\n"
+"        interface's MTU (1500 if it cannot be read).\n"
 "    --block:NAME=FILE\n"
 "        Attaches FILE (read-write; its size a non-zero multiple of 512)\n"
 "        to the guest's block device NAME, with 512-byte blocks.\n"
@@ -112,6 +114,22 @@ static int parse_device(const char *spec, uint32_t type, struct device_arg *d)
     d->path = eq + 1;
     d->type = type;
     return 0;
+}
+
+/* The interface's MTU, or 1500 if it cannot be read. */
+static uint32_t tap_mtu(const char *ifname)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint32_t mtu = 1500;
+    if (s < 0)
+        return mtu;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68)
+        mtu = (uint32_t)ifr.ifr_mtu;
+    close(s);
+    return mtu;
 }
 
 static int open_tap(const char *ifname, uint8_t mac[6])
@@ -313,7 +331,7 @@ int main(int argc, char **argv)
             fd = 3 + (int)k;   /* placeholders: nothing is opened */
         } else if (dev->type == UW_PLAT_DEVICE_NET) {
             fd = open_tap(da->path, dev->info.net.mac_address);
-            dev->info.net.mtu = 1500;
+            dev->info.net.mtu = fd < 0 ? 0 : tap_mtu(da->path);
         } else {
             fd = open_block(da->path, &dev->info.block.capacity);
             dev->info.block.block_size = 512;
