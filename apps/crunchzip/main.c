@@ -12,7 +12,10 @@
 
 static const uw_static_mount site = { &crunchzip_assets, .cache_control = "no-cache" };
 
+void crunchzip_upload(uw_req *req, uw_res *res); /* upload.c */
+
 static const uw_route routes[] = {
+    { UW_POST, "/upload", crunchzip_upload, .max_body = UW_BODY_UNLIMITED },
     { UW_GET, "/<rest:path>", uw_static_handler, .arg = (void *)&site },
 };
 
