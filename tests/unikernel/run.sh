@@ -107,6 +107,12 @@ t_clocks() { run "$1" clocks -- "$(date +%s)"; expect "$2" 0 SUCCESS; }
 t_heap()   { run "$1" heap --mem=8; expect "$2" 0 SUCCESS; }
 t_abort()  { run "$1" abort; expect "$2" 255 aborting; }
 t_ssp()    { run "$1" ssp; expect "$2" 255 "stack smashing detected"; }
+t_fortify() {
+  run "$1" fortify
+  expect "$2" 255 "buffer overflow detected"
+  [[ "$OUT" == *"in-bounds checked calls work"* ]] && ok "$2: in-bounds calls work" \
+    || not_ok "$2: in-bounds calls work" "they did not"
+}
 t_zlib() {
   local size=204800
   [ "$1" = hvt ] && size=8192   # the emulated /dev/kvm is ~1000x slower
