@@ -24,6 +24,9 @@ if not os.access("/usr/bin/chromium", os.X_OK):
     t.done()
 modules = os.path.join(BUILD, "node_modules")
 if not os.path.isdir(os.path.join(modules, "playwright-core")):
+    if not shutil.which("npm"):
+        t.skip(NAME, "playwright-core is not in build/node_modules and npm is not installed")
+        t.done()
     p = subprocess.run(["npm", "install", "--prefix", BUILD, "--no-audit", "--no-fund", "playwright-core"],
                        capture_output=True, timeout=300)
     if p.returncode != 0 or not os.path.isdir(os.path.join(modules, "playwright-core")):
