@@ -78,9 +78,11 @@ void uw_static_handler(uw_req *req, uw_res *res)
     }
     const uw_static_asset *a = uw_static_find(m->set, path, len);
     if (!a) {
-        if (uw_static_find_dir(m->set, path, len)) {
+        const char *raw = uw_req_path(req);
+        /* Never a Location starting with "//": another host for the client. */
+        if (uw_static_find_dir(m->set, path, len) && raw[0] == '/' && raw[1] != '/') {
             const char *q = uw_req_query_string(req);
-            uw_res_headerf(res, "Location", "%s/%s%s", uw_req_path(req), *q ? "?" : "", q);
+            uw_res_headerf(res, "Location", "%s/%s%s", raw, *q ? "?" : "", q);
             uw_res_error(res, 308, NULL);
             return;
         }
