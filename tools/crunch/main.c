@@ -449,7 +449,7 @@ static int cmp_assets(const void *a, const void *b)
     return uw_static_path_cmp(x->url, strlen(x->url), y->url, strlen(y->url));
 }
 
-struct entry { const char *url; size_t asset; };
+struct entry { const char *url; size_t asset; char *owned; };
 
 static int cmp_entries(const void *a, const void *b)
 {
@@ -567,12 +567,12 @@ int main(int argc, char **argv)
     struct entry *entries = xmalloc(2 * nassets * sizeof *entries);
     size_t nentries = 0;
     for (size_t i = 0; i < nassets; i++) {
-        entries[nentries++] = (struct entry){ assets[i].url, i };
+        entries[nentries++] = (struct entry){ assets[i].url, i, NULL };
         size_t n = strlen(assets[i].url);
         if (n >= 11 && strcmp(assets[i].url + n - 11, "/index.html") == 0) {
             char *dir = xstrdup(assets[i].url);
             dir[n - 10] = 0;
-            entries[nentries++] = (struct entry){ dir, i };
+            entries[nentries++] = (struct entry){ dir, i, dir };
         }
     }
     qsort(entries, nentries, sizeof *entries, cmp_entries);
@@ -664,5 +664,13 @@ int main(int argc, char **argv)
     }
     commit_tmp(header, 1);
     commit_tmp(output, 0);
+
+    for (size_t i = 0; i < nentries; i++) free(entries[i].owned);
+    for (size_t i = 0; i < nassets; i++) { free(assets[i].url); free(assets[i].file); }
+    free(entries);
+    free(assets);
+    free(meta);
+    free(inputs);
+    free(header_alloc);
     return 0;
 }
