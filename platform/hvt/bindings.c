@@ -102,7 +102,7 @@ uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
                                    size_t size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (d == NULL || buf == NULL || size == 0 ||
+    if (d == NULL || buf == NULL || size < ETHER_HEADER ||
         size > d->info.net.mtu + ETHER_HEADER)
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_net_write a = {

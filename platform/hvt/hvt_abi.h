@@ -131,7 +131,7 @@ struct uw_hvt_net_read {
     uint64_t result;    /* OUT: enum uw_hvt_result */
 };
 
-/* UW_HVT_CALL_NET_WRITE: send one frame. */
+/* UW_HVT_CALL_NET_WRITE: send one frame, 14 bytes (its header) to mtu + 14. */
 struct uw_hvt_net_write {
     uint64_t handle;    /* IN */
     uint64_t data;      /* IN */
