@@ -110,6 +110,11 @@ int uw_sleep(int64_t ns);
  * signal number, or a negative status (UW_ETIMEDOUT, UW_ECANCELED). */
 int uw_wait_signal(int64_t deadline);
 
+/* Prepares the host for a server: on unix, raises the descriptor limit to
+ * its maximum and ignores SIGPIPE (a peer gone away is an error value);
+ * nothing on the unikernels. */
+void uw_rt_prepare_server(void);
+
 /* Number of tasks alive (spawned and not yet ended). */
 size_t uw_task_count(void);
 

@@ -29,10 +29,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #define OUT_CAP (16 * 1024)
 #define IOV_MAX_PENDING 64
@@ -166,15 +163,31 @@ static void logf_(const char *fmt, ...)
     fflush(S.cfg.log);
 }
 
+/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" (IMF-fixdate), formatted when
+ * the second changes.  Our own calendar arithmetic, so unikernels need no
+ * time zone code. */
 static void update_date(void)
 {
+    static const char days[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     int64_t sec = uw_wall_now() / 1000000000;
     if (sec == S.date_sec) return;
     S.date_sec = sec;
-    time_t t = (time_t)sec;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    S.date_len = strftime(S.date, sizeof S.date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    int64_t day = sec / 86400, rem = sec % 86400;
+    if (rem < 0) { rem += 86400; day--; }
+    /* civil date from days since 1970-01-01 (Howard Hinnant's algorithm) */
+    int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    int wd = (int)(((day % 7) + 7) % 7);
+    S.date_len = (size_t)snprintf(S.date, sizeof S.date, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                                  days[wd], (int)d, months[m - 1], (int)y,
+                                  (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
 /* ------------------------------------------------------------ output */
@@ -1243,13 +1256,7 @@ int uw_http_serve(const uw_http_config *cfg, uw_http_dispatch dispatch, void *ar
     settings_init();
     int r = uw_rt_init();
     if (r != UW_OK) return r;
-    signal(SIGPIPE, SIG_IGN);   /* a peer gone away is an error value, not a death */
-    /* As many descriptors as the hard limit allows: connections are cheap. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    uw_rt_prepare_server();
     r = uw_tcp_listen(&S.listener, cfg->addr, cfg->port, 4096);
     if (r != UW_OK) return r;
     if (on_listen) on_listen(uw_listener_port(S.listener), arg);
