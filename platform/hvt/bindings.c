@@ -20,6 +20,44 @@
 void uw_hvt_start(const struct uw_hvt_boot *boot)
     __attribute__((noreturn, no_stack_protector));
 
+_Static_assert(UW_HVT_CALL_FAULT == 10, "start.S issues the fault call on port 0x500 + 10");
+
+/* start.S: the exception stubs for vectors 0..31. */
+extern const uint64_t uw_hvt_trap_stubs[32];
+
+/* A 64-bit interrupt gate. */
+struct idt_gate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+} __attribute__((packed));
+
+static struct idt_gate idt[32];
+
+/* Routes every CPU exception to its stub, so a crash is reported by name. */
+static void install_idt(void)
+{
+    for (int v = 0; v < 32; v++) {
+        uint64_t a = uw_hvt_trap_stubs[v];
+        idt[v] = (struct idt_gate){
+            .offset_low = (uint16_t)a,
+            .selector = 1 * 8,      /* the tender's code segment */
+            .type = 0x8e,           /* present, ring 0, interrupt gate */
+            .offset_mid = (uint16_t)(a >> 16),
+            .offset_high = (uint32_t)(a >> 32),
+        };
+    }
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+    __asm__ __volatile__("lidt %0" : : "m"(idtr));
+}
+
 /*
  * Called by _start (start.S).  Runs before the stack canary is set, so it
  * is not itself protected; it calls nothing protected before setting it.
@@ -27,6 +65,7 @@ void uw_hvt_start(const struct uw_hvt_boot *boot)
 void uw_hvt_start(const struct uw_hvt_boot *boot)
 {
     __stack_chk_guard = (uintptr_t)boot->random;
+    install_idt();
     uw_guest_set_manifest(
         (const struct uw_plat_manifest *)(uintptr_t)boot->manifest);
     struct uw_plat_start_info si = {

@@ -42,7 +42,8 @@
  * not mapped, the area below UW_HVT_GUEST_MIN_BASE (page tables, GDT, the
  * structures below) is read-only, the image's pages have their segment's
  * permissions (never writable and executable), the rest (heap, stack) is
- * writable and not executable.  The image is loaded at or above
+ * writable and not executable, except one unmapped guard page below the
+ * stack, so a stack overflow faults instead of overwriting the heap.  The image is loaded at or above
  * UW_HVT_GUEST_MIN_BASE; hypercall buffers must lie at or above it too.
  */
 #define UW_HVT_GDT_BASE        0x1000
@@ -59,7 +60,9 @@
 #define UW_HVT_GUEST_MIN_BASE  0x100000
 #define UW_HVT_PAGE_SIZE       0x200000 /* guest memory is a multiple */
 #define UW_HVT_MEM_MAX         0x100000000ULL /* addresses fit outl's 32 bits */
-#define UW_HVT_STACK_SIZE      0x100000 /* top of memory, below it the heap */
+#define UW_HVT_STACK_SIZE      0x100000 /* top of memory */
+#define UW_HVT_GUARD_SIZE      0x1000   /* unmapped, below the stack */
+/* The heap ends at mem_size - UW_HVT_STACK_SIZE - UW_HVT_GUARD_SIZE. */
 
 /*
  * Start information, written by the tender at UW_HVT_BOOT_BASE; the entry
@@ -88,6 +91,7 @@ enum uw_hvt_call {
     UW_HVT_CALL_BLOCK_WRITE,
     UW_HVT_CALL_HALT,
     UW_HVT_CALL_ABORT,
+    UW_HVT_CALL_FAULT,      /* = 10, used by start.S */
     UW_HVT_CALL_MAX
 };
 
@@ -164,6 +168,17 @@ struct uw_hvt_halt {
 struct uw_hvt_abort {
     uint64_t message;   /* IN: address of the text, may be 0 */
     uint64_t len;       /* IN: its length, at most 4096 */
+};
+
+/*
+ * UW_HVT_CALL_FAULT: a CPU exception in the guest (start.S builds this on
+ * the stack); the tender reports it and exits with status 139.
+ */
+struct uw_hvt_fault {
+    uint64_t cr2;        /* last page-fault address */
+    uint64_t vector;     /* 0..31 */
+    uint64_t error_code; /* 0 for vectors without one */
+    uint64_t rip, cs, rflags, rsp, ss; /* as the CPU pushed them */
 };
 
 #ifndef UW_HVT_HOST

@@ -82,8 +82,8 @@ void hvt_elf_load(struct hvt *h, const char *path)
     Elf64_Phdr ph[MAX_PHDRS];
     uint64_t fsize;
     int fd = open_image(path, &eh, ph, &fsize);
-    /* The stack takes the top of memory; the image must stay below it. */
-    uint64_t limit = h->mem_size - UW_HVT_STACK_SIZE;
+    /* Stack and guard page take the top of memory; the image stays below. */
+    uint64_t limit = h->mem_size - UW_HVT_STACK_SIZE - UW_HVT_GUARD_SIZE;
     uint64_t end = 0;
     int entry_ok = 0, loads = 0;
 

@@ -83,6 +83,9 @@ enum hvt_access {
 void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len,
               enum hvt_access access, const char *what);
 
+/* Start of the unmapped guard page below the stack. */
+#define HVT_GUARD(h) ((h)->mem_size - UW_HVT_STACK_SIZE - UW_HVT_GUARD_SIZE)
+
 /* Prints "uweb-hvt: guest stopped: <message>" and exits 139. */
 _Noreturn void hvt_guest_fault(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -100,7 +103,7 @@ void hvt_kvm_init(struct hvt *h, uint64_t mem_size);
 /*
  * Loads the static x86-64 ELF `path` into guest memory: every PT_LOAD
  * segment is checked against the file and against guest memory
- * [UW_HVT_GUEST_MIN_BASE, mem_size - UW_HVT_STACK_SIZE), and refused if
+ * [UW_HVT_GUEST_MIN_BASE, start of the stack's guard page), and refused if
  * both writable and executable.  Sets h->entry
  * and h->image_end.  Exits with one line on any bad image.
  */
@@ -139,8 +142,8 @@ void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
 /*
  * Sets page tables, GDT, control registers and the entry registers.  The
  * page tables give the image's pages the permissions of their segments
- * (never writable and executable), leave page 0 unmapped (a NULL access
- * faults), make the tender's low area read-only and the rest of memory
+ * (never writable and executable), leave page 0 and the guard page below
+ * the stack unmapped (a NULL access or a stack overflow faults), make the tender's low area read-only and the rest of memory
  * (heap, stack) writable and not executable.
  */
 void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa);

@@ -206,6 +206,46 @@ static int call_abort(struct hvt *h, uint64_t gpa)
     return UW_PLAT_EXIT_ABORT;
 }
 
+static const char *const exception_names[32] = {
+    [0] = "divide error (#DE)", [1] = "debug exception (#DB)",
+    [2] = "non-maskable interrupt", [3] = "breakpoint (#BP)",
+    [4] = "overflow (#OF)", [5] = "bound range exceeded (#BR)",
+    [6] = "invalid opcode (#UD)", [7] = "device not available (#NM)",
+    [8] = "double fault (#DF)", [10] = "invalid TSS (#TS)",
+    [11] = "segment not present (#NP)", [12] = "stack fault (#SS)",
+    [13] = "general protection fault (#GP)", [14] = "page fault (#PF)",
+    [16] = "x87 floating-point error (#MF)", [17] = "alignment check (#AC)",
+    [18] = "machine check (#MC)", [19] = "SIMD floating-point error (#XM)",
+    [20] = "virtualization exception (#VE)",
+    [21] = "control protection exception (#CP)",
+};
+
+static void call_fault(struct hvt *h, uint64_t gpa)
+{
+    struct uw_hvt_fault a;
+    ARG_IN(h, gpa, a, "fault");
+    const char *name = a.vector < 32 && exception_names[a.vector]
+                           ? exception_names[a.vector] : "CPU exception";
+    if (a.vector == 14 && a.cr2 - HVT_GUARD(h) < UW_HVT_GUARD_SIZE)
+        hvt_guest_fault("stack overflow: the guest used up its %d KiB stack "
+                        "(rip=0x%llx, page fault address 0x%llx)",
+                        UW_HVT_STACK_SIZE / 1024, (unsigned long long)a.rip,
+                        (unsigned long long)a.cr2);
+    if (a.vector == 14)
+        hvt_guest_fault("CPU exception: %s at rip=0x%llx, page fault "
+                        "address 0x%llx (%s, %s)", name,
+                        (unsigned long long)a.rip, (unsigned long long)a.cr2,
+                        (a.error_code & 1) ? "protection violation"
+                                           : "page not mapped",
+                        (a.error_code & 16) ? "instruction fetch"
+                        : (a.error_code & 2) ? "write" : "read");
+    hvt_guest_fault("CPU exception: %s (vector %llu, error code 0x%llx) "
+                    "at rip=0x%llx, rsp=0x%llx", name,
+                    (unsigned long long)a.vector,
+                    (unsigned long long)a.error_code,
+                    (unsigned long long)a.rip, (unsigned long long)a.rsp);
+}
+
 int hvt_hypercall(struct hvt *h, unsigned nr, uint64_t gpa)
 {
     switch (nr) {
@@ -218,6 +258,7 @@ int hvt_hypercall(struct hvt *h, unsigned nr, uint64_t gpa)
     case UW_HVT_CALL_BLOCK_WRITE: call_block_io(h, gpa, 1); break;
     case UW_HVT_CALL_HALT: return call_halt(h, gpa);
     case UW_HVT_CALL_ABORT: return call_abort(h, gpa);
+    case UW_HVT_CALL_FAULT: call_fault(h, gpa); break;
     default: hvt_guest_fault("unknown hypercall %u", nr);
     }
     return -1;

@@ -156,8 +156,10 @@ static void setup_page_tables(struct hvt *h)
     pml4[0] = UW_HVT_PDPT_BASE | PTE_P | PTE_RW;
     for (uint64_t gib = 0; gib * (1ULL << 30) < h->mem_size; gib++)
         pdpt[gib] = (UW_HVT_PD_BASE + gib * 0x1000) | PTE_P | PTE_RW;
+    uint64_t guard = HVT_GUARD(h);
     for (uint64_t pa = 0, i = 0; pa < h->mem_size; pa += UW_HVT_PAGE_SIZE, i++) {
-        if (pa >= image_top) {
+        int holds_guard = guard >= pa && guard - pa < UW_HVT_PAGE_SIZE;
+        if (pa >= image_top && !holds_guard) {
             pd[i] = pa | PTE_P | PTE_RW | PTE_PS | PTE_NX;
             continue;
         }
@@ -168,14 +170,14 @@ static void setup_page_tables(struct hvt *h)
         pt_next += 0x1000;
         for (uint64_t j = 0; j < 512; j++) {
             uint64_t page = pa + j * 0x1000;
-            if (page == 0)
-                pt[j] = 0;                              /* NULL faults */
+            if (page == 0 || page == guard)
+                pt[j] = 0;                              /* these fault */
             else if (page < UW_HVT_GUEST_MIN_BASE)
                 pt[j] = page | PTE_P | PTE_NX;          /* tender's, r-- */
             else if (page < image_top)
                 pt[j] = page | image_page_bits(h, page);
             else
-                pt[j] = page | PTE_P | PTE_RW | PTE_NX; /* heap */
+                pt[j] = page | PTE_P | PTE_RW | PTE_NX; /* heap, stack */
             if ((pt[j] & PTE_P) == 0)
                 pt[j] = 0;
         }
@@ -312,8 +314,14 @@ int hvt_vcpu_run(struct hvt *h)
             hvt_guest_fault("the guest executed hlt at rip=0x%llx",
                             guest_rip(h));
         case KVM_EXIT_SHUTDOWN:
-            hvt_guest_fault("the guest crashed (CPU exception, triple fault) "
-                            "at rip=0x%llx, last page fault address 0x%llx",
+            if (guest_cr2(h) - HVT_GUARD(h) < UW_HVT_GUARD_SIZE)
+                hvt_guest_fault("stack overflow: the guest used up its %d KiB "
+                                "stack (rip=0x%llx, page fault address "
+                                "0x%llx)", UW_HVT_STACK_SIZE / 1024,
+                                guest_rip(h), guest_cr2(h));
+            hvt_guest_fault("CPU exception the guest could not report "
+                            "(triple fault) at rip=0x%llx, last page fault "
+                            "address 0x%llx",
                             guest_rip(h), guest_cr2(h));
         case KVM_EXIT_MMIO:
             hvt_guest_fault("access to unmapped address 0x%llx at rip=0x%llx",

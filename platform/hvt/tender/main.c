@@ -154,7 +154,7 @@ static void write_boot_info(struct hvt *h)
     b->abi_version = UW_HVT_ABI_VERSION;
     b->mem_size = h->mem_size;
     b->heap_start = (h->image_end + 0xfff) & ~0xfffULL;
-    b->heap_end = h->mem_size - UW_HVT_STACK_SIZE;
+    b->heap_end = HVT_GUARD(h);
     if (b->heap_start > b->heap_end)
         b->heap_start = b->heap_end;
     b->cmdline = UW_HVT_CMDLINE_BASE;
