@@ -10,6 +10,10 @@
  *
  * Memory: guest memory is one fixed mapping at UW_SPT_BOOT_BASE; the
  * tender never frees anything (the process ends with the guest).
+ * Trust: the image file is untrusted input (elf.c checks every offset,
+ * size and address in it); once running, the guest reaches the host only
+ * through the system calls the filter allows, so the tender has no guest
+ * pointer to check.
  * Errors: each function returns 0 or -1 after printing one line
  * "uweb-spt: ..." on stderr.
  */
@@ -44,10 +48,11 @@ void spt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int spt_elf_manifest(const char *path, struct spt_image *img);
 
 /*
- * Loads the image at PATH into guest memory [0, MEM_SIZE) (already mapped
- * read-write at address 0 + UW_SPT_BOOT_BASE..), checking every segment
- * against [UW_SPT_GUEST_MIN_BASE, LIMIT), then applies each segment's
- * permissions.  Fills IMG->entry and IMG->end.  0 or -1.
+ * Loads the image at PATH into guest memory, which the caller has mapped
+ * read-write at the same addresses in this process, checking every
+ * segment against [UW_SPT_GUEST_MIN_BASE, LIMIT); then makes the gaps
+ * inaccessible and gives each segment its permissions.  Fills IMG->entry
+ * and IMG->end (page aligned).  0 or -1.
  */
 int spt_elf_load(const char *path, uint64_t limit, struct spt_image *img);
 
