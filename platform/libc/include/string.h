@@ -32,6 +32,10 @@ size_t strlcpy(char *restrict dst, const char *restrict src, size_t size);
 size_t strspn(const char *s, const char *accept);
 size_t strcspn(const char *s, const char *reject);
 char *strpbrk(const char *s, const char *accept);
+char *stpcpy(char *restrict dst, const char *restrict src);
+char *stpncpy(char *restrict dst, const char *restrict src, size_t n);
+void *mempcpy(void *restrict dst, const void *restrict src, size_t n);
+int bcmp(const void *a, const void *b, size_t n);   /* compilers may emit calls */
 char *strdup(const char *s);
 char *strndup(const char *s, size_t n);
 char *strerror(int errnum);

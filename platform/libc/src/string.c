@@ -288,6 +288,31 @@ char *strpbrk(const char *s, const char *accept)
     return *s ? (char *)s : NULL;
 }
 
+char *stpcpy(char *restrict dst, const char *restrict src)
+{
+    size_t n = strlen(src);
+    memcpy(dst, src, n + 1);
+    return dst + n;
+}
+
+char *stpncpy(char *restrict dst, const char *restrict src, size_t n)
+{
+    size_t len = strnlen(src, n);
+    memcpy(dst, src, len);
+    memset(dst + len, 0, n - len);
+    return dst + len;
+}
+
+void *mempcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+    return (char *)memcpy(dst, src, n) + n;
+}
+
+int bcmp(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n);
+}
+
 char *strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

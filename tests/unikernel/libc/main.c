@@ -122,6 +122,11 @@ static void test_string(void)
     strncpy(d, "ab", sizeof d);
     EXPECT(d[1] == 'b' && d[2] == 0 && d[7] == 0, "strncpy pads with zeros");
     EXPECT(strlcpy(d, "0123456789", sizeof d) == 10 && strcmp(d, "0123456") == 0, "strlcpy truncates");
+    char e[16];
+    EXPECT(stpcpy(e, "abc") == e + 3 && strcmp(e, "abc") == 0, "stpcpy");
+    EXPECT(stpncpy(e, "ab", 4) == e + 2 && e[3] == 0 && (char *)mempcpy(e, "xy", 2) == e + 2
+           && e[0] == 'x' && bcmp("ab", "ab", 2) == 0 && bcmp("ab", "ac", 2) != 0,
+           "stpncpy/mempcpy/bcmp");
     EXPECT(strspn("aab", "a") == 2 && strcspn("abc:", ":") == 3, "strspn/strcspn");
     EXPECT(isdigit('7') && !isdigit('a') && isxdigit('F') && isspace('\n') && !isspace('x')
            && toupper('q') == 'Q' && tolower('Q') == 'q' && ispunct('!') && !isalpha('1'), "ctype");
