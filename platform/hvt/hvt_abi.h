@@ -43,8 +43,11 @@
  * structures below) is read-only, the image's pages have their segment's
  * permissions (never writable and executable), the rest (heap, stack) is
  * writable and not executable, except one unmapped guard page below the
- * stack, so a stack overflow faults instead of overwriting the heap.  The image is loaded at or above
- * UW_HVT_GUEST_MIN_BASE; hypercall buffers must lie at or above it too.
+ * stack, so a stack overflow faults instead of overwriting the heap.  The
+ * image is loaded at or above UW_HVT_GUEST_MIN_BASE.  Buffers the tender
+ * writes (argument structs, read buffers) must lie at or above it too;
+ * buffers it only reads may also be in the read-only area (the command
+ * line, the manifest copy).
  */
 #define UW_HVT_GDT_BASE        0x1000
 #define UW_HVT_PML4_BASE       0x2000

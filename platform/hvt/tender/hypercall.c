@@ -37,7 +37,7 @@ uint64_t hvt_now_wall(void)
 #define ARG_OUT(h, gpa, var) \
     memcpy(hvt_gpa((h), (gpa), sizeof(var), HVT_WRITE, "result"), &(var), sizeof(var))
 
-/* The device for `handle` if it has kind `kind`, else NULL. */
+/* The device for `handle` if it has type `type`, else NULL. */
 static struct hvt_device *device(struct hvt *h, uint64_t handle, uint32_t type)
 {
     if (handle >= (uint64_t)h->ndev || h->dev[handle].type != type)

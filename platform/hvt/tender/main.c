@@ -102,7 +102,8 @@ static uint64_t parse_mem(const char *arg)
     char *end;
     errno = 0;
     unsigned long long mib = strtoull(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || mib < 4 || mib > 4096)
+    if (errno != 0 || end == arg || *end != '\0' || mib < 4 ||
+        mib > (UW_HVT_MEM_MAX >> 20))
         usage_error("--mem=%s: expected a number of MiB from 4 to 4096", arg);
     uint64_t bytes = mib << 20;
     return (bytes + UW_HVT_PAGE_SIZE - 1) & ~(uint64_t)(UW_HVT_PAGE_SIZE - 1);
