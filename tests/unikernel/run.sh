@@ -196,6 +196,40 @@ t_net() {
   else
     not_ok "$l: the host received the guest's 5 frames" "tap counted $((after - before))"
   fi
+  # Frames in: the host pings the guest through the tap, the guest (waiting
+  # in yield) answers each; every numbered ping must get its pong.
+  local tender=$BUILD/uweb-$t image=$BUILD/$t/tests/unikernel/net.$t secs=30 pings
+  [ "$t" = hvt ] && secs=300
+  timeout -k 5 "$secs" ip netns exec "$netns" "$tender" --net:service0="uwn$t" "$image" echo 10 \
+    >"$tmp/echo.$t" 2>&1 &
+  local pid=$!
+  pings=$(ip netns exec "$netns" timeout -k 5 "$secs" python3 - "uwn$t" <<'PY'
+import os, socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+s.bind((sys.argv[1], 0))
+s.settimeout(0.2)
+src = bytes.fromhex("02aabbccddee")
+answered, k, deadline = set(), 0, time.time() + 25
+while len(answered) < 10 and time.time() < deadline:
+    for n in range(10):
+        if n not in answered:
+            payload = b"ping %d " % n + os.urandom(4).hex().encode() + b"x" * 40
+            s.send(b"\xff" * 6 + src + b"\x88\xb5" + payload)
+    try:
+        while True:
+            f = s.recv(2048)
+            if f[:6] == src and f[14:18] == b"pong":
+                answered.add(int(f[19:f.index(b" ", 19)]))
+    except socket.timeout:
+        pass
+print(len(answered))
+PY
+)
+  wait "$pid"; RC=$?
+  OUT=$(cat "$tmp/echo.$t")
+  expect "$l: the guest answers frames the host sends" 0 SUCCESS
+  [ "${pings:-0}" = 10 ] && ok "$l: the host got all 10 answers" \
+    || not_ok "$l: the host got all 10 answers" "got ${pings:-none}"
 }
 
 t_spt_sandbox() {

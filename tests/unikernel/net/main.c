@@ -4,6 +4,11 @@
  * host side of the tap), checks its MAC address and MTU, that bad handles
  * and sizes are refused, that reading never blocks, and that yield
  * returns by its deadline when no frame arrives.
+ *
+ * `net.spt echo N`: answers N frames of ethertype 0x88b5 whose payload
+ * starts "ping" with a frame back to their sender whose payload starts
+ * "pong" (the rest copied), waiting in yield between them; gives up after
+ * 20 s.  The runner sends the pings from the host side of the tap.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,48 @@ UW_PLAT_MANIFEST(UW_PLAT_NET("service0"));
 
 static int failures;
 #define EXPECT(cond, what) do { if (!(cond)) { printf("FAILURE: %s\n", what); failures++; } } while (0)
+
+static int echo(uw_plat_handle_t h, const struct uw_plat_net_info *info, long count)
+{
+    size_t max = info->mtu + 14, got;
+    uint8_t *frame = malloc(max);
+    long answered = 0, wakeups = 0;
+    if (!frame)
+        return 1;
+    uw_plat_time_t give_up = uw_plat_clock_monotonic() + 20000000000ull;
+    puts("echo: ready");
+    while (answered < count && uw_plat_clock_monotonic() < give_up) {
+        uw_plat_handle_set_t ready = 0;
+        uw_plat_yield(give_up, &ready);
+        wakeups++;
+        if (ready & ~(1ull << h)) {
+            puts("FAILURE: yield reported a handle that is not ours");
+            return 1;
+        }
+        uw_plat_result_t r;
+        while ((r = uw_plat_net_read(h, frame, max, &got)) == UW_PLAT_OK) {
+            if (got < 18 || frame[12] != 0x88 || frame[13] != 0xb5 || memcmp(frame + 14, "ping", 4) != 0)
+                continue;   /* IPv6 chatter and the like */
+            memcpy(frame, frame + 6, 6);                 /* back to the sender */
+            memcpy(frame + 6, info->mac_address, 6);
+            memcpy(frame + 14, "pong", 4);
+            if (uw_plat_net_write(h, frame, got) != UW_PLAT_OK) {
+                puts("FAILURE: echo write");
+                return 1;
+            }
+            answered++;
+        }
+        if (r != UW_PLAT_AGAIN) {
+            puts("FAILURE: read did not end with AGAIN");
+            return 1;
+        }
+    }
+    printf("echo: answered %ld of %ld pings, %ld wakeups\n", answered, count, wakeups);
+    if (answered < count)
+        return 1;
+    puts("SUCCESS");
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -28,6 +75,8 @@ int main(int argc, char **argv)
     printf("mac %02x:%02x:%02x:%02x:%02x:%02x mtu %zu\n", mac[0], mac[1], mac[2], mac[3], mac[4],
            mac[5], info.mtu);
     EXPECT((mac[0] & 1) == 0, "MAC address is multicast");
+    if (argc > 2 && strcmp(argv[1], "echo") == 0)
+        return failures ? 1 : echo(h, &info, strtol(argv[2], NULL, 10));
     EXPECT(info.mtu >= 576 && info.mtu <= 65535, "MTU out of range");
 
     size_t frame_max = info.mtu + 14;
