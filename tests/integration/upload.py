@@ -115,6 +115,22 @@ def test_round_trip(s, tmp):
         r = subprocess.run(["unzip", "-t", out], capture_output=True)
         t.check("upload: unzip -t accepts the archive", r.returncode == 0, r.stdout.decode()[-300:])
 
+    # a chunked upload: no Content-Length, so sizes are unknown (ZIP64 local fields)
+    rc, _, err = curl("-f", "-H", "Transfer-Encoding: chunked", "-o", out,
+                      "-F", f"a=@{paths['notes.txt']};filename=notes.txt",
+                      "-F", f"b=@{paths['photo.jpg']};filename=photo.jpg", s.url + "/upload")
+    try:
+        with zipfile.ZipFile(out) as z:
+            ok = rc == 0 and z.testzip() is None and z.read("notes.txt") == files["notes.txt"] \
+                and z.read("photo.jpg") == files["photo.jpg"]
+    except Exception as x:
+        ok, err = False, repr(x)
+    if ok and shutil.which("7z"):
+        r = subprocess.run(["7z", "t", out], capture_output=True)
+        ok = r.returncode == 0 and b"Everything is Ok" in r.stdout and b"Warning" not in r.stdout
+        err = r.stdout.decode()[-300:]
+    t.check("upload: a chunked upload (sizes unknown) comes back whole", ok, err)
+
 
 def test_unnamed_parts(s):
     body = multipart(b"XyZ", [

@@ -2,7 +2,7 @@
  * zipgen — writes a ZIP archive with uweb's streaming writer, from files
  * and from generated data; the driver of the ZIP tests and benchmark.
  *
- *   zipgen [-l LEVEL] [-c CHUNK] [-s] OUT ENTRY...
+ *   zipgen [-l LEVEL] [-W WINDOW_BITS] [-M MEM_LEVEL] [-c CHUNK] [-s] OUT ENTRY...
  *   zipgen --emit KIND:SIZE[:SEED]
  *
  * OUT is a path or "-" (standard output).  ENTRY options apply to the entry
@@ -207,7 +207,7 @@ static void check(uw_zip_error e, const char *what)
 int main(int argc, char **argv)
 {
     size_t chunk = 64 * 1024;
-    int level = 6, stats = 0, i = 1;
+    int level = 6, window_bits = 15, mem_level = 8, stats = 0, i = 1;
 
     if (argc == 3 && !strcmp(argv[1], "--emit")) {
         int kind;
@@ -229,12 +229,14 @@ int main(int argc, char **argv)
     }
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (!strcmp(argv[i], "-l") && i + 1 < argc) level = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-W") && i + 1 < argc) window_bits = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-M") && i + 1 < argc) mem_level = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-c") && i + 1 < argc) chunk = (size_t)parse_size(argv[++i]);
         else if (!strcmp(argv[i], "-s")) stats = 1;
         else die("unknown option %s (see the comment at the top of zipgen.c)", argv[i]);
     }
     if (i >= argc)
-        die("%s", "usage: zipgen [-l LEVEL] [-c CHUNK] [-s] OUT ENTRY...");
+        die("%s", "usage: zipgen [-l LEVEL] [-W WINDOW_BITS] [-M MEM_LEVEL] [-c CHUNK] [-s] OUT ENTRY...");
     if (chunk == 0)
         die("%s", "chunk must be > 0");
     const char *out = argv[i++];
@@ -246,6 +248,8 @@ int main(int argc, char **argv)
     uw_zip_options o;
     uw_zip_options_default(&o);
     o.level = level;
+    o.window_bits = window_bits;
+    o.mem_level = mem_level;
     o.max_entries = 10000000;
     o.max_name_bytes = 1u << 30;
     o.allocator = &al;
