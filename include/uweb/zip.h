@@ -5,16 +5,19 @@
  * (an upload being read) and handing the archive out as it grows (a
  * response being written), with memory that stays flat whatever the sizes.
  * It is a protocol engine: it does no I/O.  Every byte of the archive goes
- * out through the caller's sink, in order, in chunks of at most about
- * 128 KiB; the whole archive is never held.
+ * out through the caller's sink, in order: headers and deflated data
+ * gathered in chunks of up to 128 KiB, stored data of 16 KiB or more in
+ * one call per uw_zip_entry_write straight from the caller's buffer.  The
+ * whole archive is never held.
  *
  * Memory: the writer lives in memory it gets from one allocator hook (or
  * malloc/free): about 200 KiB of buffers, zlib's deflate state (about
  * 268 KiB with the default window_bits 15 and mem_level 8, allocated the
  * first time an entry is deflated) and the central directory, which must
- * be kept until uw_zip_finish: per entry about 56 bytes plus its name.
- * max_entries and max_name_bytes bound it; past them uw_zip_entry_begin
- * answers UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the
+ * be kept until uw_zip_finish: per entry a 56-byte record, 8 bytes of
+ * name index and its name (arrays that double as they grow: at most twice
+ * that).  max_entries and max_name_bytes bound it; past them
+ * uw_zip_entry_begin answers UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the
  * writer never keeps a pointer to them after a call returns.
  *
  * Calling pattern:
@@ -130,8 +133,8 @@ uw_zip_error uw_zip_new(uw_zip **out, const uw_zip_options *opts,
 uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
                                 int64_t mtime, uint64_t size_hint);
 
-/* The sanitized, de-duplicated name of the entry begun last (NUL-terminated,
- * valid until uw_zip_free), or NULL before the first entry. */
+/* The sanitized, de-duplicated name of the entry begun last with success
+ * (NUL-terminated, valid until uw_zip_free), or NULL before the first. */
 const char *uw_zip_entry_name(const uw_zip *z);
 
 /* Adds len bytes to the current entry.  May call the sink (or not, while

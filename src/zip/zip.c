@@ -28,6 +28,7 @@ typedef struct zip_record {
     uint8_t descriptor;     /* bit 3 set: sizes follow the data */
     uint8_t local_zip64;    /* the local header had a ZIP64 extra field */
 } zip_record;
+_Static_assert(sizeof(zip_record) == 56, "zip.h documents 56 bytes per entry");
 
 struct uw_zip {
     uw_zip_allocator al;
