@@ -125,6 +125,14 @@ static const char *prog_name(const char *argv0)
     return s ? s + 1 : argv0;
 }
 
+/* Options of the target's network stack: on the unikernels
+ * (src/net/tcp_lwip.c) --ipv4=ADDR/PREFIX and --ipv4-gateway=ADDR, and
+ * the service listens on that address unless --addr says otherwise.  The
+ * unix target has none: these weak definitions stand in for it. */
+__attribute__((weak)) int uw_net_option(const char *arg) { (void)arg; return 0; }
+__attribute__((weak)) const char *uw_net_default_addr(void) { return "127.0.0.1"; }
+__attribute__((weak)) const char *uw_net_options_help(void) { return ""; }
+
 static void usage(FILE *f, const char *name)
 {
     fprintf(f,
@@ -137,6 +145,7 @@ static void usage(FILE *f, const char *name)
 "OPTIONS\n"
 "    --addr=ADDR             listen address (default 127.0.0.1)\n"
 "    --port=PORT             listen port (default 8080; 0 picks a free one)\n"
+"%s"
 "    --max-connections=N     connections open at once; more get 503 (default 16384)\n"
 "    --max-body=BYTES        default request body limit (default 1048576)\n"
 "    --max-head=BYTES        request line and headers limit (default 8192)\n"
@@ -150,7 +159,7 @@ static void usage(FILE *f, const char *name)
 "EXIT STATUS\n"
 "    0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the\n"
 "    service cannot start; 2 for a bad command line.\n",
-            name, name);
+            name, name, uw_net_options_help());
 }
 
 static bool opt_num(const char *arg, const char *name, uint64_t *out)
@@ -184,11 +193,13 @@ int uw_main(int argc, char **argv, const uw_app *app)
     uw_http_config_default(&cfg);
     cfg.log = stderr;
     const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
+    bool addr_given = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v;
+        int k;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 0; }
-        else if (strncmp(a, "--addr=", 7) == 0) cfg.addr = a + 7;
+        else if (strncmp(a, "--addr=", 7) == 0) { cfg.addr = a + 7; addr_given = true; }
         else if (opt_num(a, "--port", &v)) {
             if (v > 65535) { fprintf(stderr, "uweb: --port must be at most 65535\n"); return 2; }
             cfg.port = (uint16_t)v;
@@ -201,11 +212,13 @@ int uw_main(int argc, char **argv, const uw_app *app)
         else if (opt_num(a, "--idle-timeout", &v)) cfg.idle_timeout = UW_SEC((int64_t)v);
         else if (opt_num(a, "--shutdown-grace", &v)) cfg.shutdown_grace = UW_SEC((int64_t)v);
         else if (strcmp(a, "--quiet") == 0) cfg.log = NULL;
+        else if ((k = uw_net_option(a)) != 0) { if (k < 0) return 2; }
         else {
             fprintf(stderr, "%s: unknown option %s (see --help)\n", name, a);
             return 2;
         }
     }
+    if (!addr_given) cfg.addr = uw_net_default_addr();
     started_name = name;
     started_addr = cfg.addr;
     int r = uw_app_serve(app, &cfg, print_listening, NULL);
