@@ -1,0 +1,74 @@
+# platform/lwip/build.mk - the network stack of the unikernels and uweb
+# itself built for them.
+#
+#   build/<t>/lwip/liblwip.a    lwIP (Debian's source package, fetched into
+#                               build/src/lwip) + the service interface
+#                               (platform/lwip/netif.c), NO_SYS, our lwipopts.h
+#   build/<t>/libuweb.a         src/*/*.c minus *_unix.c, plus llhttp
+#   build/<t>/apps/NAME.<t>     apps/NAME/*.c linked with the above, zlib and
+#                               the manifest declaring net device "service"
+#
+#   make unikernel-apps-spt / unikernel-apps-hvt, or make TARGET=spt|hvt
+#
+# Run: build/uweb-spt --net:service=TAP -- build/spt/apps/hello.spt --ipv4=10.0.0.2/24
+
+DEB_PACKAGES += iputils-ping wrk
+
+LWIP_DIR := $(B)/src/lwip
+LWIP_FETCHED := $(LWIP_DIR)/.fetched
+LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp core/netif \
+  core/pbuf core/tcp core/tcp_in core/tcp_out core/timeouts core/udp \
+  core/ipv4/etharp core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
+  netif/ethernet
+LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
+UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)
+UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS))
+UK_APPS := $(APPS)
+
+$(LWIP_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
+	@platform/scripts/fetch-src.sh lwip $(LWIP_DIR) $(B)/apt-src-lwip
+	@touch $@
+
+# $(call uk_app_objs,TARGET,APP): the app's objects for TARGET (its own
+# sources and the generated ones its build.mk adds under build/obj/).
+uk_app_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard apps/$(2)/*.c)) \
+  $(patsubst $(B)/obj/%,$(B)/$(1)/%,$(filter $(B)/obj/%.o,$(APP_DEPS_$(2))))
+
+define uk_target_rules
+$(B)/$(1)/lwip/%.o: $(LWIP_FETCHED) $(B)/$(1)/.flags platform/lwip/include/lwipopts.h platform/lwip/include/arch/cc.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(LWIP_CPPFLAGS) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(LWIP_DIR)/src/$$*.c -o $$@
+$(B)/$(1)/lwip/liblwip.a: $(LWIP_MODULES:%=$(B)/$(1)/lwip/%.o) $(B)/$(1)/platform/lwip/netif.o
+	@rm -f $$@; ar rcs $$@ $$^
+$(B)/$(1)/platform/lwip/%.o: GUEST_CPPFLAGS_EXTRA = $(LWIP_CPPFLAGS)
+$(B)/$(1)/platform/lwip/netif.o: | $(LWIP_FETCHED)
+$(B)/$(1)/src/%.o: GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
+$(B)/$(1)/apps/%.o: GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
+$(B)/$(1)/$(B)/gen/%.o: GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
+$(B)/$(1)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(B)/$(1)/.flags
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(UK_CPPFLAGS) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $$< -o $$@
+$(UK_LIB_SRCS:%.c=$(B)/$(1)/%.o): | $(LWIP_FETCHED) $(ZLIB_DIR)/zlib.h $(LLHTTP_DIR)/api.c
+$(B)/$(1)/libuweb.a: $(UK_LIB_SRCS:%.c=$(B)/$(1)/%.o) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
+	@rm -f $$@; ar rcs $$@ $$^
+UK_APP_BINS_$(1) := $(UK_APPS:%=$(B)/$(1)/apps/%.$(1))
+endef
+$(foreach t,$(GUEST_TARGETS),$(eval $(call uk_target_rules,$(t))))
+
+# Apps (apps/*/build.mk are read before this fragment: APP_DEPS_NAME is
+# set; crunchzip's sources include its generated asset header).
+define uk_app_rule
+$(call uk_app_objs,$(1),$(2)): | $(LLHTTP_DIR)/api.c $(ZLIB_DIR)/zlib.h $(if $(filter crunchzip,$(2)),$(CRUNCHZIP_GEN_H))
+$(call guest_link_rule,$(1),$(B)/$(1)/apps/$(2).$(1),$(call uk_app_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/zlib/libz.a)
+endef
+$(foreach t,$(GUEST_TARGETS),$(foreach a,$(UK_APPS),$(eval $(call uk_app_rule,$(t),$(a)))))
+
+.PHONY: unikernel-apps-spt unikernel-apps-hvt
+unikernel-apps-spt: $(UK_APP_BINS_spt)
+unikernel-apps-hvt: $(UK_APP_BINS_hvt)
+ifeq ($(TARGET),spt)
+EXTRA_ALL += $(UK_APP_BINS_spt)
+endif
+ifeq ($(TARGET),hvt)
+EXTRA_ALL += $(UK_APP_BINS_hvt)
+endif

@@ -1,0 +1,111 @@
+/*
+ * lwipopts.h - lwIP configuration of uweb unikernels.
+ *
+ * One thread, no operating system (NO_SYS=1): lwIP runs only from the
+ * runtime's event backend (src/runtime/poll_uk.c) and from tasks calling
+ * the raw TCP API (src/net/tcp_lwip.c), never concurrently.  Ethernet,
+ * ARP, IPv4, ICMP echo, TCP and UDP on one interface (the "service" net
+ * device); no DHCP, DNS, IPv6 or sockets API.
+ *
+ * Memory comes from the guest heap: lwIP's heap and its pools are malloc
+ * (MEM_LIBC_MALLOC, MEMP_MEM_MALLOC), through uw_lwip_malloc &co.
+ * (netif_uk.c), which keep lwIP within a share of the heap.  TCP window,
+ * send buffer and send queue are set at start from the heap size
+ * (uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf, see uw_lwip.h); the constant
+ * after ':' below is only what lwIP's preprocessor sanity checks see.
+ */
+#ifndef UW_LWIPOPTS_H
+#define UW_LWIPOPTS_H
+
+#include <stddef.h>
+
+/* ------------------------------------------------ system */
+#define NO_SYS                      1
+#define LWIP_TIMERS                 1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_NETCONN                0
+#define LWIP_SOCKET                 0
+#define LWIP_NETIF_API              0
+#define LWIP_SINGLE_NETIF           1
+#define LWIP_HAVE_LOOPIF            0
+#define LWIP_NETIF_LOOPBACK         0
+#define LWIP_STATS                  0
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+
+/* ------------------------------------------------ memory */
+#define MEM_LIBC_MALLOC             1
+#define MEMP_MEM_MALLOC             1
+#define MEM_ALIGNMENT               8
+/* Not allocated (malloc is): only makes mem_size_t 32 bits wide, so a
+ * pbuf may hold a 64 KiB frame. */
+#define MEM_SIZE                    (1024L * 1024 * 1024)
+void *uw_lwip_malloc(size_t size);
+void *uw_lwip_calloc(size_t count, size_t size);
+void uw_lwip_free(void *p);
+#define mem_clib_malloc             uw_lwip_malloc
+#define mem_clib_calloc             uw_lwip_calloc
+#define mem_clib_free               uw_lwip_free
+/* A frame from the device is one PBUF_RAM pbuf; TCP segments to send are
+ * built in one pbuf with room for every header, so most frames go to the
+ * device without being copied. */
+#define LWIP_NETIF_TX_SINGLE_PBUF   1
+#define PBUF_LINK_HLEN              14
+#define ETH_PAD_SIZE                0
+
+/* ------------------------------------------------ link, IP */
+#define LWIP_ETHERNET               1
+#define LWIP_ARP                    1
+#define ARP_TABLE_SIZE              32
+#define ARP_QUEUEING                1
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0
+#define IP_FORWARD                  0
+#define IP_REASSEMBLY               1
+#define IP_FRAG                     1
+#define IP_DEFAULT_TTL              64
+#define LWIP_ICMP                   1
+#define LWIP_RAW                    0
+#define LWIP_DHCP                   0
+#define LWIP_AUTOIP                 0
+#define LWIP_IGMP                   0
+#define LWIP_DNS                    0
+#define LWIP_UDP                    1
+
+/* ------------------------------------------------ TCP */
+#define LWIP_TCP                    1
+#define TCP_TTL                     64
+/* The largest segment lwIP may use; the MSS it announces and uses is
+ * derived from the interface's MTU (LWIP_CALCULATE_EFF_SEND_MSS): 1460
+ * on a 1500-byte link, more on a link with jumbo frames. */
+#define TCP_MSS                     8960
+#define LWIP_CALCULATE_EFF_SEND_MSS 1
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               4
+extern unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
+#define TCP_WND                     (uw_lwip_tcp_wnd ? uw_lwip_tcp_wnd : 65535u)
+#define TCP_SND_BUF                 (uw_lwip_tcp_snd_buf ? uw_lwip_tcp_snd_buf : 65535u)
+/* Segments of at least 536 bytes fill the send buffer, and each may take
+ * a second pbuf. */
+#define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF) / 536)
+#define TCP_SNDLOWAT                (TCP_SND_BUF / 2)
+#define TCP_QUEUE_OOSEQ             1
+#define TCP_LISTEN_BACKLOG          1
+#define TCP_DEFAULT_LISTEN_BACKLOG  255
+#define LWIP_TCP_KEEPALIVE          0
+#define TCP_OVERSIZE                TCP_MSS
+#define LWIP_TCP_TIMESTAMPS         0
+#define LWIP_EVENT_API              0
+#define LWIP_CALLBACK_API           1
+
+/* ------------------------------------------------ checksums (a tap device
+ * hands over complete frames; everything is computed and checked) */
+#define CHECKSUM_GEN_IP             1
+#define CHECKSUM_GEN_TCP            1
+#define CHECKSUM_GEN_UDP            1
+#define CHECKSUM_GEN_ICMP           1
+#define CHECKSUM_CHECK_IP           1
+#define CHECKSUM_CHECK_TCP          1
+#define CHECKSUM_CHECK_UDP          1
+#define CHECKSUM_CHECK_ICMP         1
+
+#endif

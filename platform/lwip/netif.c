@@ -1,0 +1,331 @@
+/*
+ * The service interface: lwIP's netif driver over the platform's net
+ * device, its configuration from the command line, and lwIP's system
+ * glue (clock, random numbers, memory within a budget).  Contract in
+ * uw_lwip.h.
+ */
+#include "uw_lwip.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+/* Frames read per poll: enough to drain a burst, few enough that tasks
+ * run between bursts of a flood. */
+#define FRAMES_PER_POLL 128
+
+/* A frame much shorter than the receive buffer is copied into a pbuf of
+ * its own size; the buffer then takes the next frame. */
+#define COPY_BELOW 512
+
+unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
+
+static struct {
+    bool configured, started;
+    int start_result;
+    ip4_addr_t addr, mask, gw;
+    char addr_text[16];
+    struct netif netif;
+    uw_plat_handle_t handle;
+    struct uw_plat_net_info info;
+    struct pbuf *rx_spare;     /* receive buffer: mtu + 14 bytes */
+    uint8_t *tx_buf;           /* a chained frame is gathered here */
+    size_t mem_used, mem_limit, mem_peak;
+    uint64_t frames_in, frames_out, dropped_in, dropped_out;
+    uint64_t rand_state;
+} N;
+
+const char uw_lwip_options_help[] =
+"    --ipv4=ADDR/PREFIX      the unikernel's IPv4 address on its network (required)\n"
+"    --ipv4-gateway=ADDR     default route\n";
+
+/* ------------------------------------------------------------ options */
+
+static bool parse_ip4(const char *s, ip4_addr_t *out)
+{
+    unsigned v[4];
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        if (*p < '0' || *p > '9') return false;
+        unsigned x = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            x = x * 10 + (unsigned)(*p++ - '0');
+            if (++digits > 3 || x > 255) return false;
+        }
+        v[i] = x;
+        if (i < 3 && *p++ != '.') return false;
+    }
+    if (*p) return false;
+    IP4_ADDR(out, v[0], v[1], v[2], v[3]);
+    return true;
+}
+
+int uw_lwip_option(const char *arg)
+{
+    if (strncmp(arg, "--ipv4=", 7) == 0) {
+        char buf[32];
+        const char *v = arg + 7;
+        const char *slash = strchr(v, '/');
+        size_t n = slash ? (size_t)(slash - v) : 0;
+        char *end = NULL;
+        long prefix = -1;
+        if (slash && slash[1] >= '0' && slash[1] <= '9') prefix = strtol(slash + 1, &end, 10);
+        if (!slash || n == 0 || n >= sizeof buf || prefix < 1 || prefix > 32 || *end) {
+            fprintf(stderr, "uweb: --ipv4 needs ADDR/PREFIX (e.g. --ipv4=10.0.0.2/24), not \"%s\"\n", v);
+            return -1;
+        }
+        memcpy(buf, v, n);
+        buf[n] = 0;
+        ip4_addr_t a;
+        if (!parse_ip4(buf, &a)) {
+            fprintf(stderr, "uweb: --ipv4: \"%s\" is not an IPv4 address\n", buf);
+            return -1;
+        }
+        N.addr = a;
+        ip4_addr_set_u32(&N.mask, lwip_htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix)));
+        memcpy(N.addr_text, buf, n + 1);
+        N.configured = true;
+        return 1;
+    }
+    if (strncmp(arg, "--ipv4-gateway=", 15) == 0) {
+        if (!parse_ip4(arg + 15, &N.gw)) {
+            fprintf(stderr, "uweb: --ipv4-gateway: \"%s\" is not an IPv4 address\n", arg + 15);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+const char *uw_lwip_address(void)
+{
+    return N.configured ? N.addr_text : NULL;
+}
+
+/* ------------------------------------------------------------ system glue */
+
+u32_t sys_now(void)
+{
+    return (u32_t)(uw_plat_clock_monotonic() / 1000000u);
+}
+
+unsigned int uw_lwip_rand(void)
+{
+    /* xorshift64*, seeded from both clocks: port numbers and initial
+     * sequence numbers only need to differ between runs. */
+    if (!N.rand_state)
+        N.rand_state = (uw_plat_clock_wall() ^ (uw_plat_clock_monotonic() << 17)
+                        ^ (uint64_t)(uintptr_t)&N) | 1;
+    uint64_t x = N.rand_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    N.rand_state = x;
+    return (unsigned int)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+void *uw_lwip_malloc(size_t size)
+{
+    if (N.mem_limit && N.mem_used + size > N.mem_limit) return NULL;
+    void *p = malloc(size);
+    if (!p) return NULL;
+    N.mem_used += malloc_usable_size(p);
+    if (N.mem_used > N.mem_peak) N.mem_peak = N.mem_used;
+    return p;
+}
+
+void *uw_lwip_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) return NULL;
+    void *p = uw_lwip_malloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
+void uw_lwip_free(void *p)
+{
+    if (!p) return;
+    N.mem_used -= malloc_usable_size(p);
+    free(p);
+}
+
+/* The largest block malloc can give now: the heap's free size at start. */
+static size_t heap_free_size(void)
+{
+    size_t lo = 0, hi = (size_t)1 << 40;
+    int saved = errno;
+    while (hi - lo > 64 * 1024) {
+        size_t mid = lo + (hi - lo) / 2;
+        void *p = malloc(mid);
+        if (p) {
+            free(p);
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    errno = saved;
+    return lo;
+}
+
+/* ------------------------------------------------------------ driver */
+
+static err_t link_output(struct netif *netif, struct pbuf *p)
+{
+    (void)netif;
+    const uint8_t *frame = p->payload;
+    if (p->next) {
+        if (p->tot_len > N.info.mtu + 14) {
+            N.dropped_out++;
+            return ERR_IF;
+        }
+        pbuf_copy_partial(p, N.tx_buf, p->tot_len, 0);
+        frame = N.tx_buf;
+    }
+    uw_plat_result_t r = uw_plat_net_write(N.handle, frame, p->tot_len);
+    if (r != UW_PLAT_OK) {
+        /* The host's queue is full (AGAIN) or the frame is refused: drop
+         * it, as a saturated link would; TCP sends it again. */
+        N.dropped_out++;
+        return r == UW_PLAT_AGAIN ? ERR_OK : ERR_IF;
+    }
+    N.frames_out++;
+    return ERR_OK;
+}
+
+static err_t netif_setup(struct netif *netif)
+{
+    netif->name[0] = 's';
+    netif->name[1] = 'v';
+    netif->output = etharp_output;
+    netif->linkoutput = link_output;
+    netif->mtu = (u16_t)(N.info.mtu > 65535 - 14 ? 65535 - 14 : N.info.mtu);
+    netif->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(netif->hwaddr, N.info.mac_address, ETH_HWADDR_LEN);
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    return ERR_OK;
+}
+
+static int start(void)
+{
+    if (!N.configured) {
+        fprintf(stderr, "uweb: no address for the network: give --ipv4=ADDR/PREFIX\n");
+        return -6; /* UW_EINVAL */
+    }
+    if (uw_plat_net_acquire(UW_LWIP_DEVICE, &N.handle, &N.info) != UW_PLAT_OK) {
+        fprintf(stderr, "uweb: no net device \"" UW_LWIP_DEVICE "\" attached\n");
+        return -6;
+    }
+    if (N.info.mtu < 576 || N.info.mtu > 65535 - 14) {
+        fprintf(stderr, "uweb: net device MTU %zu is not usable\n", N.info.mtu);
+        return -6;
+    }
+    /* lwIP may use half of the heap; a connection's receive window and
+     * send buffer are 1/64 of the heap each, within [16 KiB, 1 MiB). */
+    size_t heap = heap_free_size();
+    N.mem_limit = heap / 2;
+    size_t w = heap / 64;
+    if (w < 16 * 1024) w = 16 * 1024;
+    if (w > (0xffffu << TCP_RCV_SCALE)) w = 0xffffu << TCP_RCV_SCALE;
+    uw_lwip_tcp_wnd = (unsigned)w;
+    uw_lwip_tcp_snd_buf = (unsigned)(w < 0xffff * 4 ? w : 0xffff * 4);
+    N.tx_buf = malloc(N.info.mtu + 14);
+    if (!N.tx_buf) return -4; /* UW_ENOMEM */
+    lwip_init();
+    if (!netif_add(&N.netif, &N.addr, &N.mask, &N.gw, NULL, netif_setup, ethernet_input)) {
+        fprintf(stderr, "uweb: cannot add the network interface\n");
+        return -5; /* UW_EIO */
+    }
+    netif_set_default(&N.netif);
+    netif_set_link_up(&N.netif);
+    netif_set_up(&N.netif);
+    /* Tell the link who we are (and refresh switches' tables). */
+    etharp_gratuitous(&N.netif);
+    return 0;
+}
+
+int uw_lwip_start(void)
+{
+    if (!N.started && N.start_result == 0) {
+        N.start_result = start();
+        if (N.start_result == 0) N.started = true;
+        else if (N.start_result > 0) N.start_result = -5;
+    }
+    return N.start_result;
+}
+
+bool uw_lwip_started(void) { return N.started; }
+
+int64_t uw_lwip_next_deadline(void)
+{
+    if (!N.started) return INT64_MAX;
+    u32_t ms = sys_timeouts_sleeptime();
+    if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE) return INT64_MAX;
+    return (int64_t)uw_plat_clock_monotonic() + (int64_t)ms * 1000000;
+}
+
+/* One frame from the device into a pbuf; NULL when none is waiting. */
+static struct pbuf *receive(void)
+{
+    size_t cap = N.info.mtu + 14;
+    if (!N.rx_spare) {
+        N.rx_spare = pbuf_alloc(PBUF_RAW, (u16_t)cap, PBUF_RAM);
+        if (!N.rx_spare) {
+            /* Out of memory: take the frame off the device and drop it. */
+            uint8_t *tmp = N.tx_buf;
+            size_t len;
+            if (uw_plat_net_read(N.handle, tmp, cap, &len) == UW_PLAT_OK) N.dropped_in++;
+            return NULL;
+        }
+    }
+    size_t len = 0;
+    if (uw_plat_net_read(N.handle, N.rx_spare->payload, cap, &len) != UW_PLAT_OK) return NULL;
+    N.frames_in++;
+    struct pbuf *p;
+    if (len < COPY_BELOW && (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM)) != NULL) {
+        memcpy(p->payload, N.rx_spare->payload, len);
+        return p;
+    }
+    p = N.rx_spare;
+    N.rx_spare = NULL;
+    pbuf_realloc(p, (u16_t)len);
+    return p;
+}
+
+void uw_lwip_poll(uw_plat_handle_set_t ready)
+{
+    if (!N.started) return;
+    if (ready & (1ull << N.handle)) {
+        for (int i = 0; i < FRAMES_PER_POLL; i++) {
+            struct pbuf *p = receive();
+            if (!p) break;
+            if (N.netif.input(p, &N.netif) != ERR_OK) pbuf_free(p);
+        }
+    }
+    sys_check_timeouts();
+}
+
+void uw_lwip_get_stats(struct uw_lwip_stats *s)
+{
+    s->frames_in = N.frames_in;
+    s->frames_out = N.frames_out;
+    s->frames_dropped_in = N.dropped_in;
+    s->frames_dropped_out = N.dropped_out;
+    s->mem_used = N.mem_used;
+    s->mem_limit = N.mem_limit;
+    s->mem_peak = N.mem_peak;
+    s->tcp_wnd = uw_lwip_tcp_wnd;
+    s->tcp_snd_buf = uw_lwip_tcp_snd_buf;
+    s->mss = N.started ? (unsigned)(N.netif.mtu - 40) : 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * uw_lwip.h - lwIP inside a uweb unikernel: the service interface, shared
+ * by the runtime's event backend (src/runtime/poll_uk.c) and TCP for
+ * tasks (src/net/tcp_lwip.c).  Not for applications.
+ *
+ * The interface is the net device "service" of the guest's manifest,
+ * configured from the command line (uw_lwip_option) and brought up on
+ * first use (uw_lwip_start, called by the first listen or connect).  From
+ * then on the event backend waits with uw_lwip_next_deadline() in mind
+ * and calls uw_lwip_poll() after every platform yield: received frames go
+ * to lwIP, whose callbacks run there, and lwIP's timers run.
+ *
+ * Memory: lwIP allocates from the guest heap through uw_lwip_malloc &co.
+ * (lwipopts.h), at most a fixed share of the heap measured at start.
+ */
+#ifndef UW_LWIP_H
+#define UW_LWIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "uw_platform.h"
+
+/* The net device every uweb service declares in its manifest. */
+#define UW_LWIP_DEVICE "service"
+
+/*
+ * Takes one command-line option of the network stack:
+ *   --ipv4=ADDR/PREFIX     the interface's address and prefix length
+ *   --ipv4-gateway=ADDR    the default route
+ * Returns 1 when ARG is one of them (taken), 0 when it is not, -1 when
+ * its value is malformed (a one-line message went to stderr).
+ */
+int uw_lwip_option(const char *arg);
+
+/* Help text for these options, one line each, for a --help page. */
+extern const char uw_lwip_options_help[];
+
+/* The configured address as text ("10.0.0.2"), or NULL if none. */
+const char *uw_lwip_address(void);
+
+/*
+ * Brings the interface up once: acquires the device, sizes memory and
+ * TCP buffers from the heap, initialises lwIP, adds the interface with
+ * the configured address.  Later calls return the first result.
+ * 0, or a negative uw_status (UW_EINVAL: no address or no device;
+ * UW_ENOMEM).  A message says why on stderr.
+ */
+int uw_lwip_start(void);
+
+/* True once uw_lwip_start succeeded. */
+bool uw_lwip_started(void);
+
+/* The monotonic time (ns) of lwIP's next timer, INT64_MAX if none. */
+int64_t uw_lwip_next_deadline(void);
+
+/*
+ * Reads the frames waiting on the device (at most a bounded number per
+ * call, so tasks are not starved under a flood) when READY says it has
+ * some, hands them to lwIP, then runs lwIP's due timers.
+ */
+void uw_lwip_poll(uw_plat_handle_set_t ready);
+
+/* Counters, for tests and benchmarks. */
+struct uw_lwip_stats {
+    uint64_t frames_in, frames_out, frames_dropped_in, frames_dropped_out;
+    size_t mem_used, mem_limit, mem_peak;
+    unsigned tcp_wnd, tcp_snd_buf, mss;
+};
+void uw_lwip_get_stats(struct uw_lwip_stats *s);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * TCP for tasks on the unikernels: lwIP's raw TCP API on the service
+ * interface (platform/lwip/).  lwIP's callbacks run from the event
+ * backend (src/runtime/poll_uk.c) and only record what happened and wake
+ * the waiting task (or call the connection's notify function); the tasks
+ * do the rest.
+ *
+ * Received data stays in lwIP's pbufs until a task reads it, and the
+ * window opens again (tcp_recved) only as the task consumes it: a slow
+ * reader slows the sender down instead of filling memory.  Writes copy
+ * into lwIP's send buffer and wait while it is full (tcp_sndbuf) until
+ * the peer acknowledges data.
+ */
+#include <uweb/net.h>
+#include "uw_lwip.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/ip4_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+struct uw_conn {
+    struct tcp_pcb *pcb;        /* NULL once lwIP has freed it */
+    /* Received, not yet read: whole packets linked through their pbufs'
+     * next pointers (not pbuf_cat: a chain's u16 tot_len would wrap
+     * beyond 64 KiB); rx_len counts the bytes. */
+    struct pbuf *rx, *rx_tail;
+    size_t rx_len;
+    bool eof;                   /* the peer's FIN arrived */
+    bool reset;                 /* reset or aborted: reads and writes fail */
+    bool connected;             /* uw_tcp_connect: the handshake completed */
+    uw_waitq rq, wq;
+    void (*notify)(uw_conn *c, void *arg);
+    void *notify_arg;
+    uw_conn *next;              /* in the listener's accept queue */
+    ip4_addr_t peer;
+    uint16_t peer_port;
+};
+
+struct uw_listener {
+    struct tcp_pcb *pcb;        /* NULL once closed */
+    uw_conn *head, *tail;       /* accepted, not yet taken */
+    uw_waitq aq;
+    uint16_t port;
+};
+
+/* ------------------------------------------------------------ options */
+
+/* Network options of the unikernel's command line (see uw_lwip.h). */
+int uw_net_option(const char *arg)
+{
+    return uw_lwip_option(arg);
+}
+
+const char *uw_net_default_addr(void)
+{
+    const char *a = uw_lwip_address();
+    return a ? a : "0.0.0.0";
+}
+
+const char *uw_net_options_help(void)
+{
+    return uw_lwip_options_help;
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+/* Something a reader waits for happened: wake it, or tell the owner of a
+ * connection no task reads. */
+static void readable(uw_conn *c)
+{
+    if (!uw_wake_one(&c->rq) && c->notify) c->notify(c, c->notify_arg);
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    uw_conn *c = arg;
+    (void)err;
+    if (!c) {                   /* closed by its owner: drop, keep the window open */
+        if (p) {
+            tcp_recved(pcb, p->tot_len);
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (!p) {
+        c->eof = true;
+    } else {
+        if (c->rx) c->rx_tail->next = p; else c->rx = p;
+        c->rx_len += p->tot_len;
+        while (p->next) p = p->next;
+        c->rx_tail = p;
+    }
+    readable(c);
+    return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    uw_conn *c = arg;
+    (void)pcb;
+    (void)len;
+    if (c) uw_wake_all(&c->wq);
+    return ERR_OK;
+}
+
+/* lwIP freed the pcb (reset by the peer, or aborted). */
+static void on_err(void *arg, err_t err)
+{
+    uw_conn *c = arg;
+    (void)err;
+    if (!c) return;
+    c->pcb = NULL;
+    c->reset = true;
+    uw_wake_all(&c->wq);
+    uw_wake_all(&c->rq);
+    if (c->notify) c->notify(c, c->notify_arg);
+}
+
+static void conn_attach(uw_conn *c, struct tcp_pcb *pcb)
+{
+    c->pcb = pcb;
+    c->peer = *ip_2_ip4(&pcb->remote_ip);
+    c->peer_port = pcb->remote_port;
+    tcp_arg(pcb, c);
+    tcp_recv(pcb, on_recv);
+    tcp_sent(pcb, on_sent);
+    tcp_err(pcb, on_err);
+    tcp_nagle_disable(pcb);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    uw_listener *l = arg;
+    if (err != ERR_OK || !pcb || !l || !l->pcb) return ERR_VAL;
+    uw_conn *c = calloc(1, sizeof *c);
+    if (!c) return ERR_MEM;     /* lwIP aborts the connection */
+    conn_attach(c, pcb);
+    c->connected = true;
+    /* Counts against the backlog until a task takes it. */
+    tcp_backlog_delayed(pcb);
+    if (l->tail) l->tail->next = c; else l->head = c;
+    l->tail = c;
+    uw_wake_one(&l->aq);
+    return ERR_OK;
+}
+
+static void conn_detach(uw_conn *c)
+{
+    struct tcp_pcb *pcb = c->pcb;
+    if (!pcb) return;
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, on_recv);     /* with a NULL arg: drops what arrives */
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    c->pcb = NULL;
+}
+
+/* ------------------------------------------------------------ listen, accept */
+
+static int parse_addr(const char *addr, ip_addr_t *out)
+{
+    if (!addr || strcmp(addr, "0.0.0.0") == 0) {
+        ip_addr_set_any(false, out);
+        return UW_OK;
+    }
+    return ipaddr_aton(addr, out) ? UW_OK : UW_EINVAL;
+}
+
+int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog)
+{
+    int r = uw_lwip_start();
+    if (r != 0) return r;
+    ip_addr_t ip;
+    if (parse_addr(addr, &ip) != UW_OK) return UW_EINVAL;
+    uw_listener *l = calloc(1, sizeof *l);
+    if (!l) return UW_ENOMEM;
+    struct tcp_pcb *pcb = tcp_new();
+    if (!pcb) { free(l); return UW_ENOMEM; }
+    if (tcp_bind(pcb, &ip, port) != ERR_OK) {
+        tcp_abort(pcb);
+        free(l);
+        return UW_EIO;
+    }
+    struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, (u8_t)(backlog <= 0 || backlog > 255 ? 255 : backlog));
+    if (!lp) {
+        tcp_abort(pcb);
+        free(l);
+        return UW_ENOMEM;
+    }
+    l->pcb = lp;
+    l->port = lp->local_port;
+    tcp_arg(lp, l);
+    tcp_accept(lp, on_accept);
+    *out = l;
+    return UW_OK;
+}
+
+uint16_t uw_listener_port(const uw_listener *l) { return l->port; }
+
+int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
+{
+    for (;;) {
+        if (!l->pcb) return UW_ECLOSED;
+        uw_conn *c = l->head;
+        if (c) {
+            l->head = c->next;
+            if (!l->head) l->tail = NULL;
+            c->next = NULL;
+            if (c->pcb) tcp_backlog_accepted(c->pcb);
+            *out = c;
+            return UW_OK;
+        }
+        int r = uw_wait(&l->aq, deadline);
+        if (r != UW_OK) return r;
+    }
+}
+
+void uw_listener_close(uw_listener *l)
+{
+    if (!l || !l->pcb) return;
+    tcp_arg(l->pcb, NULL);
+    tcp_accept(l->pcb, NULL);
+    tcp_close(l->pcb);          /* a listening pcb closes without failing */
+    l->pcb = NULL;
+    while (l->head) {
+        uw_conn *c = l->head;
+        l->head = c->next;
+        uw_conn_close(c, true);
+    }
+    l->tail = NULL;
+    uw_wake_all(&l->aq);
+}
+
+void uw_listener_free(uw_listener *l)
+{
+    if (!l) return;
+    uw_listener_close(l);
+    free(l);
+}
+
+/* ------------------------------------------------------------ connect */
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    uw_conn *c = arg;
+    (void)pcb;
+    if (c && err == ERR_OK) {
+        c->connected = true;
+        uw_wake_all(&c->wq);
+    }
+    return ERR_OK;
+}
+
+int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadline)
+{
+    int r = uw_lwip_start();
+    if (r != 0) return r;
+    ip_addr_t ip;
+    if (!host || !ipaddr_aton(host, &ip)) return UW_EINVAL;
+    uw_conn *c = calloc(1, sizeof *c);
+    if (!c) return UW_ENOMEM;
+    struct tcp_pcb *pcb = tcp_new();
+    if (!pcb) { free(c); return UW_ENOMEM; }
+    conn_attach(c, pcb);
+    if (tcp_connect(pcb, &ip, port, on_connected) != ERR_OK) {
+        uw_conn_close(c, true);
+        return UW_EIO;
+    }
+    while (!c->connected) {
+        if (c->reset) { uw_conn_close(c, true); return UW_EIO; }
+        r = uw_wait(&c->wq, deadline);
+        if (r != UW_OK) { uw_conn_close(c, true); return r; }
+    }
+    c->peer = *ip_2_ip4(&ip);
+    c->peer_port = port;
+    *out = c;
+    return UW_OK;
+}
+
+/* ------------------------------------------------------------ read, write */
+
+/* Gives N consumed bytes back to the receive window. */
+static void window_open(uw_conn *c, size_t n)
+{
+    while (c->pcb && n > 0) {
+        u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
+        tcp_recved(c->pcb, k);
+        n -= k;
+    }
+}
+
+ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
+{
+    for (;;) {
+        if (c->rx && n > 0) {
+            size_t k = 0;
+            while (c->rx && k < n) {
+                struct pbuf *q = c->rx;
+                size_t m = n - k < q->len ? n - k : q->len;
+                memcpy((char *)buf + k, q->payload, m);
+                k += m;
+                if (m < q->len) {
+                    pbuf_remove_header(q, m);
+                } else {
+                    c->rx = q->next;
+                    q->next = NULL;
+                    pbuf_free(q);
+                }
+            }
+            if (!c->rx) c->rx_tail = NULL;
+            c->rx_len -= k;
+            window_open(c, k);
+            return (ssize_t)k;
+        }
+        if (c->rx && n == 0) return 0;
+        if (c->reset) return UW_ECLOSED;
+        if (c->eof) return 0;
+        if (!c->pcb) return UW_ECLOSED;
+        int r = uw_wait(&c->rq, deadline);
+        if (r != UW_OK) return r;
+    }
+}
+
+bool uw_conn_may_read(const uw_conn *c)
+{
+    return c->rx || c->eof || c->reset || !c->pcb;
+}
+
+int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = v[i].ptr;
+        size_t left = v[i].len;
+        while (left > 0) {
+            if (c->reset || !c->pcb) return UW_ECLOSED;
+            size_t room = tcp_sndbuf(c->pcb);
+            if (tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN) room = 0;
+            err_t e = ERR_MEM;
+            size_t k = left < room ? left : room;
+            if (k > 0) {
+                u8_t flags = TCP_WRITE_FLAG_COPY;
+                if (k < left || i + 1 < n) flags |= TCP_WRITE_FLAG_MORE;
+                e = tcp_write(c->pcb, p, (u16_t)k, flags);
+            }
+            if (e == ERR_OK) {
+                p += k;
+                left -= k;
+                continue;
+            }
+            if (e != ERR_MEM) return UW_ECLOSED;
+            /* Full (or lwIP out of memory): send what is queued and wait
+             * for the peer's acknowledgments, or retry shortly if nothing
+             * is in flight to bring one. */
+            tcp_output(c->pcb);
+            int64_t until = deadline;
+            if (!c->pcb->unacked && !c->pcb->unsent) {
+                int64_t soon = uw_now() + UW_MS(10);
+                if (soon < until) until = soon;
+            }
+            int r = uw_wait(&c->wq, until);
+            if (r == UW_ETIMEDOUT && until != deadline) continue;
+            if (r != UW_OK) return r;
+        }
+    }
+    if (c->pcb) tcp_output(c->pcb);
+    return c->reset ? UW_ECLOSED : UW_OK;
+}
+
+void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg)
+{
+    c->notify = fn;
+    c->notify_arg = arg;
+}
+
+void uw_conn_shutdown_write(uw_conn *c)
+{
+    if (c->pcb) tcp_shutdown(c->pcb, 0, 1);
+}
+
+void uw_conn_close(uw_conn *c, bool reset)
+{
+    if (!c) return;
+    while (c->rx) {
+        struct pbuf *q = c->rx;
+        c->rx = q->next;
+        q->next = NULL;
+        pbuf_free(q);
+    }
+    window_open(c, c->rx_len);
+    c->rx_len = 0;
+    struct tcp_pcb *pcb = c->pcb;
+    conn_detach(c);
+    if (pcb) {
+        if (reset || tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
+    }
+    uw_wake_all(&c->rq);
+    uw_wake_all(&c->wq);
+    free(c);
+}
+
+const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
+{
+    char ip[IP4ADDR_STRLEN_MAX];
+    ip4addr_ntoa_r(&c->peer, ip, sizeof ip);
+    snprintf(buf, n, "%s:%u", ip, (unsigned)c->peer_port);
+    return buf;
+}
