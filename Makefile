@@ -151,4 +151,4 @@ bench: all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/apps $(B)/tools $(B)/tests $(B)/fuzz $(B)/*.a
+	rm -rf $(B)/obj $(B)/asan $(B)/apps $(B)/tools $(B)/tests $(B)/fuzz $(B)/*.a $(EXTRA_CLEAN)

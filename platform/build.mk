@@ -127,3 +127,6 @@ endif
 unikernel-spt: $(UNIKERNEL_SPT)
 
 -include $(shell find $(B)/spt $(B)/hvt $(B)/host -name '*.d' 2>/dev/null)
+
+# What `make clean` removes besides the library builds (fetched sources stay).
+EXTRA_CLEAN += $(B)/spt $(B)/hvt $(B)/host $(B)/uweb-spt $(B)/uweb-hvt
