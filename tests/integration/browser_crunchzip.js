@@ -4,7 +4,7 @@
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [url, shot] = process.argv.slice(2);
+const [url, shot, zipOut, ...uploads] = process.argv.slice(2);
 let failed = 0;
 function check(name, cond, why) {
   if (cond) console.log(`ok - ${name}`);
@@ -25,7 +25,8 @@ function check(name, cond, why) {
     return;
   }
   try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const context = await browser.newContext({ viewport: { width: 900, height: 700 }, acceptDownloads: true });
+    const page = await context.newPage();
     const responses = {};
     page.on('response', r => { responses[new URL(r.url()).pathname] = r; });
     const resp = await page.goto(url + '/', { waitUntil: 'load' });
@@ -65,6 +66,31 @@ function check(name, cond, why) {
     const sent = again ? await again.request().allHeaders() : {};
     check('a reload revalidates the page with its ETag', etag && sent['if-none-match'] === etag,
           `${sent['if-none-match']} vs ${etag}`);
+
+    // The whole service: pick files in two fields, submit, get the zip
+    // (the wrapper checks its contents).
+    if (zipOut && uploads.length >= 2) {
+      await page.getByRole('button', { name: '+ Add a field' }).click();
+      const fields = page.locator('form input[type=file]');
+      await fields.nth(0).setInputFiles(uploads[0]);
+      await fields.nth(1).setInputFiles(uploads[1]);
+      const downloaded = page.waitForEvent('download', { timeout: 60000 });
+      const answered = page.waitForResponse(r => new URL(r.url()).pathname === '/upload', { timeout: 60000 });
+      downloaded.catch(() => {});
+      answered.catch(() => {});
+      await page.getByRole('button', { name: 'Crunch & Zip' }).click();
+      const first = await Promise.race([downloaded.then(d => ({ d })), answered.then(r => ({ r }))]);
+      if (first.r && first.r.status() !== 200) {
+        let text = '';
+        try { text = (await first.r.text()).slice(0, 160); } catch (e) { /* no body */ }
+        check('submitting the form downloads archive.zip', false, `POST /upload answered ${first.r.status()}: ${text}`);
+      } else {
+        const download = first.d || await downloaded;
+        check('submitting the form downloads archive.zip', download.suggestedFilename() === 'archive.zip',
+              download.suggestedFilename());
+        await download.saveAs(zipOut);
+      }
+    }
   } catch (e) {
     check('browser session', false, e.message.split('\n')[0]);
   } finally {
