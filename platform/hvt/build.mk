@@ -39,14 +39,8 @@ GUEST_CPPFLAGS_hvt += -Iplatform/hvt
 
 GUEST_BINDINGS_hvt := $(B)/hvt/platform/hvt/start.o $(B)/hvt/platform/hvt/bindings.o
 
-# Objects are rebuilt when HVT_SOFT_KVM changes: they depend on a stamp
-# file holding its value, rewritten (so newer) only when the value changes.
-HVT_SOFT_KVM_STAMP := $(B)/hvt/.soft-kvm
-$(shell mkdir -p $(B)/hvt && { [ "$$(cat $(HVT_SOFT_KVM_STAMP) 2>/dev/null)" = "$(HVT_SOFT_KVM)" ] || echo "$(HVT_SOFT_KVM)" >$(HVT_SOFT_KVM_STAMP); })
-HVT_GUEST_OBJS := $(GUEST_BINDINGS_hvt) $(patsubst %.c,$(B)/hvt/%.o,$(GUEST_LIBC_SRCS)) \
-  $(ZLIB_MODULES:%=$(B)/hvt/zlib/%.o) \
-  $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(call guest_test_objs,hvt,$(n)))
-$(HVT_GUEST_OBJS): $(HVT_SOFT_KVM_STAMP)
+# Changing HVT_SOFT_KVM changes GUEST_CFLAGS_hvt, and build/hvt/.flags
+# (platform/build.mk) then rebuilds every hvt object.
 
 HVT_TEST_GUESTS := $(patsubst %,$(B)/hvt/tests/unikernel/%.hvt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only))
 $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_hvt_only),$(eval $(call guest_test_rule,hvt,$(n))))
