@@ -66,6 +66,8 @@ $(foreach t,$(GUEST_TARGETS),$(foreach a,$(UK_APPS),$(eval $(call uk_app_rule,$(
 .PHONY: unikernel-apps-spt unikernel-apps-hvt
 unikernel-apps-spt: $(UK_APP_BINS_spt)
 unikernel-apps-hvt: $(UK_APP_BINS_hvt)
+# tests/net/unikernel.py runs them.
+EXTRA_TEST_DEPS += $(UK_APP_BINS_spt) $(UK_APP_BINS_hvt)
 ifeq ($(TARGET),spt)
 EXTRA_ALL += $(UK_APP_BINS_spt)
 endif

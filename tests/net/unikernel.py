@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Unikernel networking: uweb's apps as spt and hvt unikernels with their
+own TCP/IP stack (lwIP) on a tap device, answering real clients.
+
+The test creates a network namespace with one tap device per guest
+(10.81.N.1/24 on the host side, the guest at 10.81.N.2), runs itself
+again inside it, and removes the namespace at the end.  Checks: ping;
+curl GET / on hello via spt; many concurrent connections; the guest
+keeps serving after clients reset; Crunch & Zip's POST /upload through
+spt checked with unzip, and 1 GiB through a guest with --mem=32; on hvt
+(a smoke test: KVM may be emulated in software here) hello answers curl.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from uwtest import T, BUILD  # noqa: E402
+
+t = T()
+SPT = os.path.join(BUILD, "uweb-spt")
+HVT = os.path.join(BUILD, "uweb-hvt")
+ZIPGEN = os.path.join(BUILD, "tests", "zip", "zipgen")
+
+
+def image(target, app):
+    return os.path.join(BUILD, target, "apps", f"{app}.{target}")
+
+
+# ------------------------------------------------------------ outside
+
+def outside():
+    if os.geteuid() != 0:
+        t.skip("unikernel networking", "needs root for a network namespace and tap devices")
+        t.done()
+    if not os.path.exists("/dev/net/tun") or not shutil.which("ip"):
+        t.skip("unikernel networking", "no /dev/net/tun or no ip(8)")
+        t.done()
+    if not (os.access(SPT, os.X_OK) and os.access(image("spt", "hello"), os.R_OK)):
+        t.skip("unikernel networking", f"{SPT} or {image('spt', 'hello')} not built (make unikernel-apps-spt)")
+        t.done()
+    ns = f"uwnet{os.getpid()}"
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
+        t.skip("unikernel networking", "cannot create a network namespace (ip netns add)")
+        t.done()
+    try:
+        cmds = [["ip", "-n", ns, "link", "set", "lo", "up"]]
+        for i in range(3):
+            cmds += [["ip", "-n", ns, "tuntap", "add", "dev", f"uwtap{i}", "mode", "tap"],
+                     ["ip", "-n", ns, "addr", "add", f"10.81.{i}.1/24", "dev", f"uwtap{i}"],
+                     ["ip", "-n", ns, "link", "set", f"uwtap{i}", "up"]]
+        for c in cmds:
+            r = subprocess.run(c, capture_output=True)
+            if r.returncode != 0:
+                t.skip("unikernel networking", f"cannot set up a tap device: {' '.join(c)}: "
+                       f"{r.stderr.decode().strip()}")
+                t.done()
+        r = subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inside"])
+        sys.exit(r.returncode)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+# ------------------------------------------------------------ inside
+
+class Guest:
+    """A unikernel app on tap uwtapN at 10.81.N.2, port 8080."""
+
+    def __init__(self, target, app, n, mem=None, timeout=10.0):
+        self.addr = f"10.81.{n}.2"
+        self.url = f"http://{self.addr}:8080"
+        tender = SPT if target == "spt" else HVT
+        argv = [tender] + ([f"--mem={mem}"] if mem else []) + \
+            [f"--net:service=uwtap{n}", "--", image(target, app), f"--ipv4={self.addr}/24", "--quiet"]
+        self.out = tempfile.TemporaryFile()
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.out)
+        self.ready = False
+        line = []
+        done = threading.Event()
+
+        def first_line():
+            line.append(self.proc.stdout.readline())
+            done.set()
+        threading.Thread(target=first_line, daemon=True).start()
+        done.wait(timeout)
+        self.ready = bool(line) and b"listening on" in line[0]
+        self.first = line[0] if line else b""
+        # keep the console drained
+        threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True).start()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def log(self):
+        self.out.seek(0)
+        return (self.first + self.out.read()).decode(errors="replace")[-400:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def curl(*args, timeout=60):
+    p = subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def get(addr, path="/", timeout=5.0):
+    with socket.create_connection((addr, 8080), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        return read_all(s, timeout)
+
+
+def read_all(s, timeout=5.0):
+    s.settimeout(timeout)
+    out = b""
+    while True:
+        try:
+            d = s.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not d:
+            break
+        out += d
+    return out
+
+
+def reset(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+
+
+def test_spt_hello():
+    g = Guest("spt", "hello", 0, mem=64)
+    try:
+        if not t.check("spt: hello starts and listens", g.ready, g.log()):
+            return
+        if shutil.which("ping"):
+            r = subprocess.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", g.addr], capture_output=True)
+            t.check("spt: the guest answers ping", r.returncode == 0, r.stdout.decode()[-200:])
+        else:
+            t.skip("spt: the guest answers ping", "ping(8) is not installed (iputils-ping)")
+        rc, out, err = curl("-f", g.url + "/")
+        t.check("spt: curl GET / on hello says Hello World!", rc == 0 and out == b"Hello World!\n", err or out)
+
+        # many connections at once: all open before any request is sent
+        n = 300
+        socks, fails = [], 0
+        for _ in range(n):
+            try:
+                socks.append(socket.create_connection((g.addr, 8080), timeout=10))
+            except OSError:
+                fails += 1
+        for s in socks:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        good = 0
+        for s in socks:
+            r = read_all(s, 10)
+            good += r.startswith(b"HTTP/1.1 200 ") and r.endswith(b"Hello World!\n")
+            s.close()
+        t.check(f"spt: {n} concurrent connections all answered (--mem=64)", good == n,
+                f"{good} answered, {fails} failed to connect")
+
+        # keep-alive with pipelining: 16 requests in one write
+        with socket.create_connection((g.addr, 8080), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 15 + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            r = read_all(s, 10)
+        t.check("spt: 16 pipelined requests answered in order", r.count(b"Hello World!\n") == 16, r[-200:])
+
+        # clients that reset: mid-head, right after a request, with unread data
+        for _ in range(20):
+            s = socket.create_connection((g.addr, 8080), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHo")
+            reset(s)
+            s = socket.create_connection((g.addr, 8080), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 64)
+            reset(s)
+            s = socket.create_connection((g.addr, 8080), timeout=5)
+            reset(s)
+        time.sleep(0.2)
+        rc, out, err = curl("-f", g.url + "/")
+        t.check("spt: the guest keeps serving after 60 clients reset", g.alive() and rc == 0
+                and out == b"Hello World!\n", err or g.log())
+        r = get(g.addr, "/nope")
+        t.check("spt: an unknown path gets 404", r.startswith(b"HTTP/1.1 404 "), r[:100])
+    finally:
+        g.stop()
+
+
+def test_spt_crunchzip():
+    if not os.access(image("spt", "crunchzip"), os.R_OK):
+        t.skip("spt: crunchzip upload", f"{image('spt', 'crunchzip')} not built")
+        return
+    g = Guest("spt", "crunchzip", 1, mem=32)
+    tmp = tempfile.mkdtemp(prefix="uwnet")
+    try:
+        if not t.check("spt: crunchzip starts with --mem=32", g.ready, g.log()):
+            return
+        files = {"notes.txt": b"uweb unikernel\n" * 200000, "blob.bin": os.urandom(3 << 20), "empty": b""}
+        args = []
+        for i, (name, data) in enumerate(files.items()):
+            p = os.path.join(tmp, f"in{i}")
+            with open(p, "wb") as f:
+                f.write(data)
+            args += ["-F", f"file=@{p};filename={name}"]
+        out = os.path.join(tmp, "out.zip")
+        rc, _, err = curl("-f", "-o", out, *args, g.url + "/upload", timeout=120)
+        ok, why = rc == 0, err
+        if ok and shutil.which("unzip"):
+            r = subprocess.run(["unzip", "-t", out], capture_output=True)
+            ok, why = r.returncode == 0, r.stdout.decode()[-300:]
+        if ok:
+            try:
+                with zipfile.ZipFile(out) as z:
+                    ok = all(z.read(n) == d for n, d in files.items())
+                    why = f"names {z.namelist()}"
+            except Exception as x:
+                ok, why = False, repr(x)
+        t.check("spt: an upload through crunchzip comes back as a ZIP unzip accepts, byte for byte", ok, why)
+
+        if not os.access(ZIPGEN, os.X_OK):
+            t.skip("spt: 1 GiB upload with --mem=32", f"{ZIPGEN} not built")
+            return
+        src = os.path.join(tmp, "big.bin")
+        with open(src, "wb") as f:
+            subprocess.run([ZIPGEN, "--emit", "random:1G:9"], stdout=f, check=True)
+        big = os.path.join(tmp, "big.zip")
+        start = time.monotonic()
+        rc, _, err = curl("-f", "-o", big, "-F", f"f=@{src};filename=big.bin", g.url + "/upload", timeout=600)
+        secs = time.monotonic() - start
+        os.unlink(src)
+        ok, why = rc == 0, err
+        if ok:
+            try:
+                with zipfile.ZipFile(big) as z:
+                    ok = z.testzip() is None and z.getinfo("big.bin").file_size == 1 << 30
+                    why = "CRC or size mismatch"
+            except Exception as x:
+                ok, why = False, repr(x)
+        print(f"# 1 GiB upload through spt (--mem=32) in {secs:.1f} s", flush=True)
+        t.check("spt: a 1 GiB upload through a --mem=32 guest comes back whole", ok and g.alive(), why or g.log())
+    finally:
+        g.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_hvt_hello():
+    name = "hvt: hello answers curl"
+    if not (os.access(HVT, os.X_OK) and os.access(image("hvt", "hello"), os.R_OK)):
+        t.skip(name, f"{HVT} or {image('hvt', 'hello')} not built (make unikernel-apps-hvt)")
+        return
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        t.skip(name, "/dev/kvm is not usable")
+        return
+    g = Guest("hvt", "hello", 2, timeout=120)
+    try:
+        if not t.check("hvt: hello starts and listens", g.ready, g.log()):
+            return
+        rc, out, err = curl("-f", "-m", "120", g.url + "/", timeout=150)
+        t.check(name, rc == 0 and out == b"Hello World!\n", err or out)
+    finally:
+        g.stop()
+
+
+def inside():
+    test_spt_hello()
+    test_spt_crunchzip()
+    test_hvt_hello()
+    t.done()
+
+
+if __name__ == "__main__":
+    if "--inside" in sys.argv:
+        inside()
+    else:
+        outside()
