@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # platform/hvt/bench.sh - start-to-exit time of the hello unikernel on hvt,
-# beside the same image on spt (the reference), and the image sizes.
+# beside the same image on spt (the reference), and the image sizes; then,
+# when the hello app is built for both (make unikernel-apps-hvt
+# unikernel-apps-spt), the latency of GET / served by it over lwIP and a tap
+# device, hvt beside spt.
 #
 #   platform/hvt/bench.sh [RUNS]      (default 21 runs each; prints medians)
 #
-# Measures the whole life of the tender: exec, KVM setup, loading the
-# image, the guest's run to its exit hypercall, exit.  Needs
+# Start to exit is the whole life of the tender: exec, KVM setup, loading
+# the image, the guest's run to its exit hypercall, exit.  Needs
 # build/uweb-hvt and build/hvt/tests/unikernel/hello.hvt (make them first);
-# spt is measured when build/uweb-spt and hello.spt exist.
+# spt is measured when build/uweb-spt and hello.spt exist.  The HTTP part
+# runs in a network namespace it creates and removes (root needed).
 set -eu
 cd "$(dirname "$0")/../.."
 B=${UWEB_BUILD:-build}
@@ -43,4 +47,60 @@ if [ -x $B/uweb-spt ] && [ -f "$spt_img" ]; then
   python3 -c "print('ratio hvt/spt: %.1fx' % ($hvt / $spt))"
 else
   echo "hello on spt: not built, no ratio"
+fi
+
+# ---------------------------------------------------------------- GET /
+# median_get_ms TARGET: starts apps/hello on TARGET on a tap device in a
+# fresh namespace, times RUNS sequential GET / (a new TCP connection each,
+# Connection: close, read to the end) and prints the median in ms.
+median_get_ms() {
+  local t=$1 ns=uwhvtbench$$ tap=uwhb0 pid rc
+  ip netns add "$ns" || return 1
+  ip -n "$ns" link set lo up
+  ip -n "$ns" tuntap add dev $tap mode tap
+  ip -n "$ns" addr add 10.77.0.1/24 dev $tap
+  ip -n "$ns" link set $tap up
+  ip netns exec "$ns" "$B/uweb-$t" --net:service=$tap "$B/$t/apps/hello.$t" --ipv4=10.77.0.2/24 >/dev/null 2>&1 &
+  pid=$!
+  ip netns exec "$ns" python3 -c '
+import socket, sys, time
+runs, addr = int(sys.argv[1]), ("10.77.0.2", 8080)
+def get():
+    with socket.create_connection(addr, timeout=30) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+for _ in range(300):            # until it answers, at most about 30 s
+    try:
+        get(); break
+    except OSError:
+        time.sleep(0.1)
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    answer = get()
+    times.append((time.perf_counter() - t) * 1000)
+    if not answer.startswith(b"HTTP/1.1 200") or not answer.endswith(b"Hello World!\n"):
+        sys.exit("bad answer: %r" % answer)
+times.sort()
+print("%.2f" % times[len(times) // 2])
+' "$RUNS"
+  rc=$?
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  ip netns del "$ns"
+  return $rc
+}
+
+if [ -f $B/hvt/apps/hello.hvt ] && [ -f $B/spt/apps/hello.spt ] && [ -x $B/uweb-spt ]; then
+  ghvt=$(median_get_ms hvt) && gspt=$(median_get_ms spt) || { echo "GET / bench failed"; exit 1; }
+  echo "GET / from apps/hello on hvt: median ${ghvt} ms per request, new connection each ($RUNS requests)"
+  echo "GET / from apps/hello on spt: median ${gspt} ms per request"
+  python3 -c "print('ratio hvt/spt: %.1fx' % ($ghvt / $gspt))"
+  echo "hello.hvt app image: $(stat -c %s $B/hvt/apps/hello.hvt) bytes"
+else
+  echo "GET /: apps/hello not built for hvt and spt (make unikernel-apps-hvt unikernel-apps-spt), skipped"
 fi
