@@ -46,7 +46,7 @@ static const char *usage_text =
 "    copying.  A file named index.html is also served at its directory path\n"
 "    (\"/docs/index.html\" at \"/docs/\").\n"
 "\n"
-"    Types that are compressed already (images but SVG and BMP, audio,\n"
+"    Types that are compressed already (PNG, JPEG, GIF, WebP, AVIF, audio,\n"
 "    video, WOFF, archives, PDF) are kept as they are.\n"
 "\n"
 "    The output depends only on the inputs (names, bytes and, without\n"
