@@ -17,7 +17,7 @@ static const char usage_text[] =
 "\n"
 "SYNOPSIS\n"
 "    uweb-hvt [--mem=MIB] [--net:NAME=TAPIF]... [--block:NAME=FILE]...\n"
-"             UNIKERNEL [ARG]...\n"
+"             [--] UNIKERNEL [ARG]...\n"
 "    uweb-hvt --describe UNIKERNEL\n"
 "    uweb-hvt --help\n"
 "\n"
@@ -48,6 +48,8 @@ static const char usage_text[] =
 "        and exit.\n"
 "    --help\n"
 "        Print this text and exit.\n"
+"    --\n"
+"        End of options: the next argument is UNIKERNEL.\n"
 "\n"
 "EXIT STATUS\n"
 "    0..254  the guest's exit status\n"
@@ -58,8 +60,20 @@ static const char usage_text[] =
 "            request to a hypercall\n"
 "    A message on standard error says why for 125, 139 and 255.\n"
 "\n"
+"GUEST MEMORY\n"
+"    Identity-mapped.  Page 0 and a guard page below the 1 MiB stack are\n"
+"    unmapped; the image's pages keep their segment's permissions, never\n"
+"    writable and executable; heap and stack are not executable.\n"
+"\n"
+"ENVIRONMENT\n"
+"    Needs read and write access to /dev/kvm, and to /dev/net/tun for\n"
+"    net devices.  Where KVM is emulated in software (no vmx/svm CPU\n"
+"    flag), guests must be built without SSE (make HVT_SOFT_KVM=1, the\n"
+"    default there).\n"
+"\n"
 "EXAMPLES\n"
-"    uweb-hvt --mem=32 --net:service0=tap0 build/hvt/apps/hello.hvt\n";
+"    uweb-hvt --net:service=tap0 -- build/hvt/apps/hello.hvt --ipv4=10.0.0.2/24\n"
+"    uweb-hvt --describe build/hvt/apps/hello.hvt\n";
 
 #define DEFAULT_MEM_MIB 32
 
