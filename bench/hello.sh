@@ -342,6 +342,8 @@ EOF
                 > "$OUT/perf-$wl.txt" 2>/dev/null || true
             perf report -i "$OUT/perf-$wl.data" --children --stdio -g none --percent-limit 2 \
                 > "$OUT/perf-$wl-children.txt" 2>/dev/null || true
+            perf report -i "$OUT/perf-$wl.data" --no-children --stdio -g none --sort dso \
+                > "$OUT/perf-$wl-dso.txt" 2>/dev/null || true
             log "  build/bench/hello/perf-$wl.txt"
         done
     fi

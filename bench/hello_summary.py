@@ -43,6 +43,7 @@ if os.path.exists(path):
         req, dus, cpu = int(d["requests"]), int(d["duration_us"]), int(d["cpu_ns"])
         errors = sum(int(v) for k, v in d.items() if k.startswith("errors_"))
         runs.setdefault((server, wl), []).append({
+            "run": int(f[2]),
             "rps": req * 1e6 / dus,
             "p50": int(d["p50_us"]),
             "p99": int(d["p99_us"]),
@@ -53,7 +54,9 @@ if os.path.exists(path):
 
 med = {}
 for key, rs in runs.items():
-    m = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "rpc", "cpu")}
+    # wrk now and then prints a percentile of 0 (its histogram after the
+    # coordinated-omission correction): such a run has no latency figure.
+    m = {k: statistics.median([r[k] for r in rs if r[k] > 0] or [0]) for k in ("rps", "p50", "p99", "rpc", "cpu")}
     m["n"] = len(rs)
     m["errors"] = sum(r["errors"] for r in rs)
     m["rpc_min"] = min(r["rpc"] for r in rs)
@@ -91,6 +94,21 @@ if med:
         print(f"| {wname} | {ratio(u['rps'], n['rps'])} | {ratio(u['p50'], n['p50'])} | "
               f"{ratio(u['p99'], n['p99'])} | {ratio(u['rpc'], n['rpc'])} | "
               f"{ratio(u['rpc'], fl['rpc']) if fl else 'n/a'} | {ratio(n['rpc'], fl['rpc']) if fl else 'n/a'} |")
+    print()
+    print("Paired: median over runs of (uweb in run i) / (nginx or floor in run i); the runs of one round are")
+    print("adjacent in time, so slow changes in the machine's load cancel out.\n")
+    print("| workload | req/s uweb/nginx | p50 uweb/nginx | p99 uweb/nginx | req/CPU-s uweb/nginx | req/CPU-s uweb/floor |")
+    print("|---|---:|---:|---:|---:|---:|")
+
+    def paired(wl, a, b, k):
+        ra = {r["run"]: r[k] for r in runs.get((a, wl), [])}
+        rb = {r["run"]: r[k] for r in runs.get((b, wl), [])}
+        rs = [ra[i] / rb[i] for i in ra if i in rb and ra[i] and rb[i]]
+        return f"{statistics.median(rs):.2f}x" if rs else "n/a"
+    for wl, wname in WORKLOADS:
+        print(f"| {wname} | {paired(wl, 'uweb', 'nginx', 'rps')} | {paired(wl, 'uweb', 'nginx', 'p50')} | "
+              f"{paired(wl, 'uweb', 'nginx', 'p99')} | {paired(wl, 'uweb', 'nginx', 'rpc')} | "
+              f"{paired(wl, 'uweb', 'floor', 'rpc')} |")
     print()
 
 mem = {}
