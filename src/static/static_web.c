@@ -2,6 +2,7 @@
 #include "uweb/static.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "uweb/web.h"
 
