@@ -17,7 +17,7 @@
 #ifndef UW_HVT_TENDER_H
 #define UW_HVT_TENDER_H
 
-#include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +85,13 @@ void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len,
 
 /* Start of the unmapped guard page below the stack. */
 #define HVT_GUARD(h) ((h)->mem_size - UW_HVT_STACK_SIZE - UW_HVT_GUARD_SIZE)
+
+/*
+ * Print "uweb-hvt: <prefix><message>" on stderr in one write, without
+ * stdio or allocation (safe after the seccomp lockdown).
+ */
+void hvt_vsay(const char *prefix, const char *fmt, va_list ap);
+void hvt_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "uweb-hvt: guest stopped: <message>" and exits 139. */
 _Noreturn void hvt_guest_fault(const char *fmt, ...)

@@ -188,7 +188,6 @@ static int call_halt(struct hvt *h, uint64_t gpa)
 {
     struct uw_hvt_halt a;
     ARG_IN(h, gpa, a, "halt");
-    fflush(stdout);
     return (int)(a.status & 0xff);
 }
 
@@ -199,9 +198,9 @@ static int call_abort(struct hvt *h, uint64_t gpa)
     if (a.message != 0 && a.len > 0) {
         uint64_t len = a.len > 4096 ? 4096 : a.len;
         const char *msg = hvt_gpa(h, a.message, len, HVT_READ, "abort message");
-        fprintf(stderr, "uweb-hvt: guest aborted: %.*s\n", (int)len, msg);
+        hvt_say("guest aborted: %.*s", (int)len, msg);
     } else {
-        fprintf(stderr, "uweb-hvt: guest aborted\n");
+        hvt_say("guest aborted");
     }
     return UW_PLAT_EXIT_ABORT;
 }

@@ -32,27 +32,51 @@
 #define PTE_PS (1ULL << 7)
 #define PTE_NX (1ULL << 63)
 
+/*
+ * Writes "uweb-hvt: <prefix><message>\n" to stderr in one write(2): no
+ * allocation and no stdio, so it works under the seccomp filter.
+ */
+void hvt_vsay(const char *prefix, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    int n = snprintf(msg, sizeof(msg), "uweb-hvt: %s", prefix);
+    if (n < 0 || n >= (int)sizeof(msg) - 1)
+        n = 0;
+    int m = vsnprintf(msg + n, sizeof(msg) - (size_t)n - 1, fmt, ap);
+    if (m < 0)
+        m = 0;
+    size_t len = (size_t)n + (size_t)m;
+    if (len > sizeof(msg) - 2)
+        len = sizeof(msg) - 2;
+    msg[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, msg, len);
+    (void)w; /* nothing better to do if stderr is gone */
+}
+
+void hvt_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hvt_vsay("", fmt, ap);
+    va_end(ap);
+}
+
 void hvt_die(const char *fmt, ...)
 {
     va_list ap;
-    fputs("uweb-hvt: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    hvt_vsay("", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    exit(HVT_EXIT_TENDER);
+    _exit(HVT_EXIT_TENDER);
 }
 
 void hvt_guest_fault(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fputs("uweb-hvt: guest stopped: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    hvt_vsay("guest stopped: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    exit(HVT_EXIT_GUEST_FAULT);
+    _exit(HVT_EXIT_GUEST_FAULT);
 }
 
 void *hvt_gpa(struct hvt *h, uint64_t gpa, uint64_t len,
