@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# bench/unikernel_net.sh — Hello World as an spt unikernel (its own TCP/IP
+# stack, lwIP, on a tap device) beside the same app on the unix target
+# (host sockets), under the same wrk load, in a network namespace this
+# script creates and removes.
+#
+#     bench/unikernel_net.sh [--runs=N] [--duration=SEC] [--quick]
+#
+# Workloads (wrk, one thread, keep-alive):
+#   c1        1 connection, one request at a time
+#   c16       16 connections, one request at a time each
+#   pipe16    16 connections, 16 pipelined requests per write
+# The server (the tender uweb-spt, or build/apps/hello) is pinned to CPU 0,
+# wrk to CPU 1.  Server CPU time: the first field of
+# /proc/PID/task/*/schedstat (ns), summed over threads, before and after
+# each run; "req/CPU-s" is requests divided by that.  spt is reached at
+# 10.83.0.2 through the tap device, unix at 127.0.0.1 in the namespace.
+# Each (target, workload) runs --runs times (default 3) for --duration
+# seconds (default 5), targets alternating; medians are printed.
+#
+# Also: time from starting the tender to the first HTTP answer (median of
+# 21 starts; from the moment of the start a client opens a new connection
+# every 1 ms, keeping the older ones, and the first to answer a GET
+# counts), the same for the unix process, and the sizes of the app images.
+# Goals (reported, not asserted): spt >= 0.8x unix in req/CPU-s; first
+# answer within 10 ms of start; crunchzip image under 1 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=3
+DURATION=5
+for a in "$@"; do
+    case "$a" in
+    --runs=*) RUNS=${a#*=} ;;
+    --duration=*) DURATION=${a#*=} ;;
+    --quick) RUNS=1; DURATION=2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    *) echo "unikernel_net.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+
+[ "$(id -u)" = 0 ] || { echo "unikernel_net.sh: needs root (network namespace, tap device)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "unikernel_net.sh: needs wrk" >&2; exit 1; }
+make -s build/uweb-spt build/apps/hello build/spt/apps/hello.spt build/spt/apps/crunchzip.spt \
+    build/hvt/apps/hello.hvt build/hvt/apps/crunchzip.hvt >&2
+
+NS=uwbench$$
+cleanup() { ip netns del "$NS" 2>/dev/null || true; }
+trap cleanup EXIT
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add dev uwb0 mode tap
+ip -n "$NS" addr add 10.83.0.1/24 dev uwb0
+ip -n "$NS" link set uwb0 up
+
+ip netns exec "$NS" env RUNS="$RUNS" DURATION="$DURATION" ROOT="$ROOT" python3 - <<'EOF'
+import os, re, select, socket, statistics, subprocess, time
+
+ROOT, RUNS, DURATION = os.environ["ROOT"], int(os.environ["RUNS"]), int(os.environ["DURATION"])
+B = os.path.join(ROOT, "build")
+os.sched_setaffinity(0, {1})   # this client beside wrk, away from the server's CPU
+LUA = os.path.join(ROOT, "bench")
+TARGETS = {
+    "spt": ("10.83.0.2", [f"{B}/uweb-spt", "--net:service=uwb0", "--", f"{B}/spt/apps/hello.spt",
+                          "--ipv4=10.83.0.2/24", "--quiet"]),
+    "unix": ("127.0.0.1", [f"{B}/apps/hello", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
+}
+WORKLOADS = {"c1": (1, "hello_single.lua", []), "c16": (16, "hello_single.lua", []),
+             "pipe16": (16, "hello_pipeline.lua", ["--", "16"])}
+
+
+def cpu_ns(pid):
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total
+
+
+def first_answer(addr, t0, limit=10.0):
+    """Seconds from t0 to the first HTTP answer: a new non-blocking
+    connection attempt every 1 ms, older ones kept, the first to answer
+    wins (a SYN sent before the guest listens is not waited for)."""
+    pending, sent = [], set()
+    next_try = 0.0
+    try:
+        while True:
+            now = time.monotonic()
+            if now - t0 > limit:
+                return None
+            if now >= next_try:
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex((addr, 8080))
+                pending.append(s)
+                next_try = now + 0.001
+            _, w, _ = select.select([], [x for x in pending if x not in sent], [], 0.0002)
+            for x in w:
+                if x.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    x.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    sent.add(x)
+                else:
+                    pending.remove(x)
+                    x.close()
+            if sent:
+                r, _, _ = select.select(list(sent), [], [], 0)
+                for x in r:
+                    try:
+                        if x.recv(4096).startswith(b"HTTP/1.1 200"):
+                            return time.monotonic() - t0
+                    except OSError:
+                        pass
+                    sent.discard(x)
+                    pending.remove(x)
+                    x.close()
+    finally:
+        for x in pending:
+            x.close()
+
+
+def start(target):
+    addr, argv = TARGETS[target]
+    t0 = time.monotonic()
+    p = subprocess.Popen(["taskset", "-c", "0"] + argv, stdout=subprocess.DEVNULL)
+    dt = first_answer(addr, t0)
+    if dt is None:
+        raise SystemExit(f"{target} does not answer")
+    return p, dt
+
+
+def stop(p):
+    p.kill()
+    p.wait()
+
+
+res = {}
+for r in range(RUNS):
+    for w, (conns, lua, extra) in WORKLOADS.items():
+        for target in TARGETS:
+            addr = TARGETS[target][0]
+            p, _ = start(target)
+            subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", "-d1s",
+                            "-s", f"{LUA}/{lua}", f"http://{addr}:8080/"] + extra, capture_output=True)
+            c0 = cpu_ns(p.pid)
+            out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{DURATION}s",
+                                  "-s", f"{LUA}/{lua}", f"http://{addr}:8080/"] + extra,
+                                 capture_output=True, text=True).stdout
+            c1 = cpu_ns(p.pid)
+            stop(p)
+            m = re.search(r"RESULT requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
+                          r"errors_connect=(\d+) errors_read=(\d+) errors_write=(\d+) errors_timeout=(\d+) errors_status=(\d+)", out)
+            if not m:
+                raise SystemExit(f"wrk gave no result for {target} {w}: {out}")
+            n, us, p50, p99 = (int(m.group(i)) for i in range(1, 5))
+            errs = sum(int(m.group(i)) for i in range(5, 10))
+            res.setdefault((target, w), []).append((n / (us / 1e6), n / ((c1 - c0) / 1e9), p50, p99, errs))
+
+print(f"## Hello World: spt vs unix ({RUNS} runs x {DURATION} s, medians)\n")
+print("| workload | target | req/s | req/CPU-s | p50 | p99 | errors |")
+print("|---|---|---|---|---|---|---|")
+for w in WORKLOADS:
+    for target in TARGETS:
+        rows = res[(target, w)]
+        med = lambda i: statistics.median(r[i] for r in rows)
+        print(f"| {w} | {target} | {med(0):,.0f} | {med(1):,.0f} | {med(2):.0f} us | {med(3):.0f} us | {sum(r[4] for r in rows)} |")
+print()
+print("| workload | spt/unix req/s | spt/unix req/CPU-s |")
+print("|---|---|---|")
+for w in WORKLOADS:
+    s, u = res[("spt", w)], res[("unix", w)]
+    rs = statistics.median(r[0] for r in s) / statistics.median(r[0] for r in u)
+    rc = statistics.median(r[1] for r in s) / statistics.median(r[1] for r in u)
+    print(f"| {w} | {rs:.2f}x | {rc:.2f}x |")
+
+print("\n## Start to first HTTP answer (median of 21 starts)\n")
+print("| target | median | min | max |")
+print("|---|---|---|---|")
+for target in TARGETS:
+    ts = []
+    for _ in range(21):
+        p, dt = start(target)
+        stop(p)
+        ts.append(dt * 1000)
+    print(f"| {target} | {statistics.median(ts):.2f} ms | {min(ts):.2f} ms | {max(ts):.2f} ms |")
+
+print("\n## Image sizes\n")
+print("| image | bytes |")
+print("|---|---|")
+for t in ("spt", "hvt"):
+    for a in ("hello", "crunchzip"):
+        path = f"{B}/{t}/apps/{a}.{t}"
+        print(f"| {a}.{t} | {os.path.getsize(path):,} |")
+EOF
