@@ -15,8 +15,8 @@
  * 268 KiB with the default window_bits 15 and mem_level 8, allocated the
  * first time an entry is deflated) and the central directory, which must
  * be kept until uw_zip_finish: per entry a 56-byte record, 8 bytes of
- * name index and its name (arrays that double as they grow: at most twice
- * that).  max_entries and max_name_bytes bound it; past them
+ * name index and its name, and 20 bytes per directory the names imply
+ * (arrays that double as they grow: at most twice that).  max_entries and max_name_bytes bound it; past them
  * uw_zip_entry_begin answers UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the
  * writer never keeps a pointer to them after a call returns.
  *
@@ -64,7 +64,10 @@
  * component is cut to 200 bytes and the name to 1024; an empty result
  * becomes "unnamed".  A name equal to an earlier one (ASCII
  * case-insensitively) gets a counter before its extension: "a.txt",
- * "a (1).txt", "a (2).txt".
+ * "a (1).txt", "a (2).txt"; so does a file named like a directory of an
+ * earlier name ("a/b" then "a" -> "a (1)"), and a directory named like an
+ * earlier file ("a" then "a/b" and "a/c" -> "a (1)/b", "a (1)/c"), so the
+ * archive extracts without clashes.
  *
  * Errors: uw_zip_entry_begin's errors leave the archive as it was (the
  * caller may skip that entry and go on).  Any other error is sticky: the

@@ -23,12 +23,20 @@ typedef struct zip_record {
     uint32_t crc;
     uint32_t name_off;      /* into names */
     uint32_t dup_next;      /* next counter to try for a duplicate of this name */
+    uint32_t dir_alias;     /* n when "name/..." became "name (n)/...", or 0 */
     uint32_t mtime;         /* for the 0x5455 field */
     uint16_t name_len, method, dos_time, dos_date;
     uint8_t descriptor;     /* bit 3 set: sizes follow the data */
     uint8_t local_zip64;    /* the local header had a ZIP64 extra field */
 } zip_record;
 _Static_assert(sizeof(zip_record) == 56, "zip.h documents 56 bytes per entry");
+
+/* A directory some entry's name implies ("a/b/c" implies "a" and "a/b"):
+ * a prefix of that entry's name. */
+typedef struct zip_dir {
+    uint32_t name_off, len;
+    uint32_t dup_next;      /* next counter to try for a file named like it */
+} zip_dir;
 
 struct uw_zip {
     uw_zip_allocator al;
@@ -55,6 +63,10 @@ struct uw_zip {
     size_t names_len, names_cap;
     uint32_t *table;                /* open addressing: record index + 1, 0 empty */
     size_t table_cap;
+    zip_dir *dirs;                  /* directories the names imply */
+    size_t dirs_count, dirs_cap;
+    uint32_t *dir_table;            /* open addressing: dir index + 1, 0 empty */
+    size_t dir_table_cap;
 
     size_t out_len;
     unsigned char out[OUT_CAP];
@@ -224,6 +236,8 @@ void uw_zip_free(uw_zip *z)
     z->al.free(z->al.ctx, z->records);
     z->al.free(z->al.ctx, z->names);
     z->al.free(z->al.ctx, z->table);
+    z->al.free(z->al.ctx, z->dirs);
+    z->al.free(z->al.ctx, z->dir_table);
     z->al.free(z->al.ctx, z);
 }
 
@@ -325,25 +339,112 @@ static size_t format_suffix(char *p, uint32_t n)
     return o;
 }
 
-/* Makes z->name_buf[0..*len) unique: "a.txt" -> "a (1).txt", "a (2).txt"... */
+/* Index + 1 of the directory s[0..len), or 0. */
+static size_t dir_find(const uw_zip *z, const char *s, size_t len)
+{
+    if (!z->dir_table_cap)
+        return 0;
+    size_t mask = z->dir_table_cap - 1;
+    for (size_t i = name_hash(s, len) & mask;; i = (i + 1) & mask) {
+        uint32_t d = z->dir_table[i];
+        if (!d)
+            return 0;
+        const zip_dir *dir = &z->dirs[d - 1];
+        if (dir->len == len && name_equal(z->names + dir->name_off, s, len))
+            return d;
+    }
+}
+
+static void dir_table_insert(uw_zip *z, size_t index)
+{
+    const zip_dir *d = &z->dirs[index];
+    size_t mask = z->dir_table_cap - 1;
+    size_t i = name_hash(z->names + d->name_off, d->len) & mask;
+    while (z->dir_table[i])
+        i = (i + 1) & mask;
+    z->dir_table[i] = (uint32_t)(index + 1);
+}
+
+/* Room for n directories, the table at most half full. */
+static int dirs_reserve(uw_zip *z, size_t n)
+{
+    if (grow(z, (void **)&z->dirs, &z->dirs_cap, n, sizeof(zip_dir), 16))
+        return -1;
+    if (n * 2 <= z->dir_table_cap)
+        return 0;
+    size_t cap = z->dir_table_cap ? z->dir_table_cap : 64;
+    while (n * 2 > cap)
+        cap *= 2;
+    uint32_t *t = z->al.alloc(z->al.ctx, cap * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t, 0, cap * sizeof *t);
+    z->al.free(z->al.ctx, z->dir_table);
+    z->dir_table = t;
+    z->dir_table_cap = cap;
+    for (size_t i = 0; i < z->dirs_count; i++)
+        dir_table_insert(z, i);
+    return 0;
+}
+
+/* A counter to start from: where the last search for this name ended. */
+static uint32_t *counter_of(uw_zip *z, size_t file, size_t dir)
+{
+    return file ? &z->records[file - 1].dup_next : &z->dirs[dir - 1].dup_next;
+}
+
+/*
+ * Makes z->name_buf[0..*len) safe to extract beside the earlier names:
+ * 1. a directory component named like an earlier file gets a counter
+ *    ("a" then "a/b" -> "a (1)/b"; later "a/c" -> "a (1)/c" as well);
+ * 2. a name taken by an earlier file or directory gets a counter before
+ *    its extension ("a.txt" -> "a (1).txt", "a (2).txt"...).
+ * At most count names are taken, so a free counter is found within
+ * count + 1 tries; the counters kept per name skip those tried before.
+ */
 static void make_unique(uw_zip *z, size_t *len)
 {
-    size_t first = name_find(z, z->name_buf, *len);
-    if (!first)
+    char *s = z->name_buf;
+    char keep[ZIP_NAME_MAX + ZIP_SUFFIX_MAX + 1];
+    for (size_t p = 0; p < *len; p++) {
+        size_t file;
+        if (s[p] != '/' || !(file = name_find(z, s, p)))
+            continue;
+        size_t rest = *len - p;
+        if (p + ZIP_SUFFIX_MAX + rest > ZIP_NAME_MAX) {
+            /* no room for a counter: give up the path */
+            memcpy(s, "unnamed", 7);
+            *len = 7;
+            break;
+        }
+        memcpy(keep, s + p, rest);
+        /* the same alias every time, so "a/b" and "a/c" stay together; an
+         * alias never becomes a file later (step 2 renames such a file) */
+        uint32_t *alias = &z->records[file - 1].dir_alias;
+        for (uint32_t n = *alias ? *alias : 1;; n++) {
+            size_t o = p + format_suffix(s + p, n);
+            if (!name_find(z, s, o)) {
+                *alias = n;
+                memcpy(s + o, keep, rest);
+                *len = o + rest;
+                p = o;
+                break;
+            }
+        }
+    }
+    size_t file = name_find(z, s, *len), dir = file ? 0 : dir_find(z, s, *len);
+    if (!file && !dir)
         return;
-    zip_record *base = &z->records[first - 1];
-    char ext[ZIP_NAME_MAX + 1];
-    size_t dot = zip_extension_start(z->name_buf, *len);
+    uint32_t *next = counter_of(z, file, dir);
+    size_t dot = zip_extension_start(s, *len);
     size_t ext_len = *len - dot;
-    memcpy(ext, z->name_buf + dot, ext_len);
-    /* At most count names are taken, so a free counter is found within
-     * count + 1 tries; base->dup_next skips those tried before. */
-    for (uint32_t n = base->dup_next ? base->dup_next : 1;; n++) {
-        size_t o = dot + format_suffix(z->name_buf + dot, n);
-        memcpy(z->name_buf + o, ext, ext_len);
+    memcpy(keep, s + dot, ext_len);
+    for (uint32_t n = *next ? *next : 1;; n++) {
+        size_t o = dot + format_suffix(s + dot, n);
+        memcpy(s + o, keep, ext_len);
         o += ext_len;
-        if (!name_find(z, z->name_buf, o)) {
-            base->dup_next = n + 1;
+        if (!name_find(z, s, o) && !dir_find(z, s, o)) {
+            *next = n + 1;
             *len = o;
             return;
         }
@@ -369,9 +470,12 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
     make_unique(z, &len);
     if (z->names_len + len + 1 > z->max_name_bytes)
         return UW_ZIP_ELIMIT;
+    size_t slashes = 0;
+    for (size_t i = 0; i < len; i++)
+        slashes += z->name_buf[i] == '/';
     if (grow(z, (void **)&z->records, &z->records_cap, z->count + 1, sizeof(zip_record), 16) ||
         grow(z, (void **)&z->names, &z->names_cap, z->names_len + len + 1, 1, 1024) ||
-        table_reserve(z, z->count + 1))
+        table_reserve(z, z->count + 1) || dirs_reserve(z, z->dirs_count + slashes))
         return UW_ZIP_ENOMEM;
 
     zip_record *r = &z->records[z->count];
@@ -385,6 +489,12 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
     r->mtime = (uint32_t)(mtime < 0 ? 0 : mtime > INT32_MAX ? INT32_MAX : mtime);
     table_insert(z, z->count);
     z->count++;
+    for (size_t i = 0; i < len; i++) {
+        if (z->name_buf[i] != '/' || dir_find(z, z->name_buf, i))
+            continue;
+        z->dirs[z->dirs_count] = (zip_dir){ r->name_off, (uint32_t)i, 0 };
+        dir_table_insert(z, z->dirs_count++);
+    }
 
     z->size_hint = size_hint;
     z->probe_len = 0;

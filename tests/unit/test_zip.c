@@ -399,7 +399,7 @@ static void test_sanitized_names(void)
         { "a/../b", "a/b" },
         { "C:\\Users\\me\\f.txt", "Users/me/f.txt" },
         { "dir\\sub\\f", "dir/sub/f" },
-        { "./a//b/./c", "a/b/c" },
+        { "./a//b/./c", "a/b (1)/c" },   /* "a/b" is a file above */
         { "", "unnamed" },
         { "..", "unnamed (1)" },
         { "/", "unnamed (2)" },
@@ -449,10 +449,14 @@ static void test_sanitized_names(void)
 static void test_duplicate_names(void)
 {
     static const char *in[] = { "a.txt", "a.txt", "A.TXT", "a (1).txt", "a.txt", "dir/a.txt",
-                                "dir/a.txt", ".bashrc", ".bashrc", "noext", "noext", "x.tar.gz", "x.tar.gz" };
+                                "dir/a.txt", ".bashrc", ".bashrc", "noext", "noext", "x.tar.gz", "x.tar.gz",
+                                /* files and directories of the same name */
+                                "f", "f/b", "f/c", "d/y", "d", "D", "d/y/z", "f (1)", "F/e/g" };
     static const char *want[] = { "a.txt", "a (1).txt", "A (2).TXT", "a (1) (1).txt", "a (3).txt",
                                   "dir/a.txt", "dir/a (1).txt", ".bashrc", ".bashrc (1)", "noext",
-                                  "noext (1)", "x.tar.gz", "x.tar (1).gz" };
+                                  "noext (1)", "x.tar.gz", "x.tar (1).gz",
+                                  "f", "f (1)/b", "f (1)/c", "d/y", "d (1)", "D (2)", "d/y (1)/z", "f (1) (1)",
+                                  "F (1)/e/g" };
     membuf m = { 0 };
     uw_zip *z;
     CHECK_EQ_INT(uw_zip_new(&z, NULL, mem_sink, &m), UW_ZIP_OK);
