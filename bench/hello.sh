@@ -85,7 +85,7 @@ NOFILE=$(ulimit -n)
 [ "$(ulimit -n)" -gt $((IDLE_CONNS + 200)) ] || die "ulimit -n is $(ulimit -n), below --idle=$IDLE_CONNS"
 
 log "building uweb hello and the floor"
-make -s build/apps/hello >/dev/null
+timeout 900 make -s build/apps/hello >/dev/null
 # A private copy: the tree may be rebuilt meanwhile, and perf needs the
 # binary it sampled.
 cp build/apps/hello "$OUT/uweb-hello"

@@ -163,5 +163,5 @@ goal(f"idle RSS < 4 MiB ({mib(um.get('idle_rss_kb'))}, VmHWM {mib(um.get('idle_h
      int(um["idle_rss_kb"]) < 4096 if um.get("idle_rss_kb") else None)
 goal(f"{um.get('opened', '?')} idle connections under 64 MiB while others are served "
      f"(VmHWM {mib(um.get('idle_conns_hwm_kb'))}, curl served: {um.get('curl_served', '?')})",
-     (int(um["idle_conns_hwm_kb"]) < 65536 and um.get("curl_served") == "yes"
-      and int(um.get("opened", 0)) >= 10000) if um.get("idle_conns_hwm_kb") else None)
+     (int(um["idle_conns_hwm_kb"]) < 65536 and um.get("curl_served") == "yes")
+     if um.get("idle_conns_hwm_kb") and int(um.get("opened", 0)) >= 10000 else None)
