@@ -255,25 +255,6 @@ static int out_borrow(uw_http_worker *w, const void *p, size_t n)
     return UW_OK;
 }
 
-static int out_printf(uw_http_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int out_printf(uw_http_worker *w, const char *fmt, ...)
-{
-    for (int attempt = 0; attempt < 2; attempt++) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = OUT_CAP - w->out_len;
-        int n = vsnprintf(w->out + w->out_len, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) return UW_EINVAL;
-        if ((size_t)n < room) {
-            w->out_len += (size_t)n;
-            return UW_OK;
-        }
-        int r = flush(w);
-        if (r != UW_OK) return r;
-    }
-    return UW_ELIMIT;
-}
 
 /* ------------------------------------------------------------ response */
 
@@ -283,67 +264,104 @@ static bool keep_alive(uw_http_worker *w)
 }
 
 /* Writes the status line and headers.  body_len < 0: streamed. */
+/* Appends n bytes; the caller reserved room. */
+static inline void put(uw_http_worker *w, const char *p, size_t n)
+{
+    memcpy(w->out + w->out_len, p, n);
+    w->out_len += n;
+}
+#define PUT_LIT(w, s) put((w), (s), sizeof(s) - 1)
+
+static void put_u64(uw_http_worker *w, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) w->out[w->out_len++] = tmp[--n];
+}
+
+/* Writes the status line and headers.  body_len < 0: streamed.  No
+ * printf: this runs once per response. */
 static int send_head(uw_res *res, int64_t body_len)
 {
     uw_http_worker *w = res->w;
     uw_req *req = &w->req;
     if (res->head_sent) return UW_EPROTO;
     res->head_sent = true;
-    if (res->status == 0) res->status = 200;
-    update_date();
+    if (res->status < 100 || res->status > 999) res->status = res->status ? 500 : 200;
+    if (!S.date_len) update_date();
     int r = out_reserve(w, 256 + res->hdrs_len);
     if (r != UW_OK) return r;
-    r = out_printf(w, "HTTP/1.1 %d %s\r\nServer: uweb\r\n", res->status, uw_http_reason(res->status));
-    if (r != UW_OK) return r;
-    memcpy(w->out + w->out_len, S.date, S.date_len);
-    w->out_len += S.date_len;
-    memcpy(w->out + w->out_len, res->hdrs, res->hdrs_len);
-    w->out_len += res->hdrs_len;
+    if (res->status == 200) {
+        PUT_LIT(w, "HTTP/1.1 200 OK\r\nServer: uweb\r\n");
+    } else {
+        const char *reason = uw_http_reason(res->status);
+        PUT_LIT(w, "HTTP/1.1 ");
+        put_u64(w, (uint64_t)res->status);
+        w->out[w->out_len++] = ' ';
+        put(w, reason, strlen(reason));
+        PUT_LIT(w, "\r\nServer: uweb\r\n");
+    }
+    put(w, S.date, S.date_len);
+    put(w, res->hdrs, res->hdrs_len);
     bool bodyless = res->status < 200 || res->status == 204 || res->status == 304;
     if (bodyless) {
         res->has_length = true;
         res->content_length = 0;
-    } else if (body_len >= 0) {
+    } else if (body_len >= 0 || res->has_length) {
+        if (body_len >= 0) res->content_length = (uint64_t)body_len;
         res->has_length = true;
-        res->content_length = (uint64_t)body_len;
-        r = out_printf(w, "Content-Length: %lld\r\n", (long long)body_len);
-    } else if (res->has_length) {
-        r = out_printf(w, "Content-Length: %llu\r\n", (unsigned long long)res->content_length);
+        PUT_LIT(w, "Content-Length: ");
+        put_u64(w, res->content_length);
+        PUT_LIT(w, "\r\n");
     } else if (req->minor >= 1) {
         res->chunked = true;
-        r = out_printf(w, "Transfer-Encoding: chunked\r\n");
+        PUT_LIT(w, "Transfer-Encoding: chunked\r\n");
     } else {
         res->close = true;       /* HTTP/1.0: the end of the body is the close */
     }
-    if (r != UW_OK) return r;
     /* A request whose body was not read (and cannot be skipped) ends the
      * connection: the next request would start inside it. */
     if (req->has_body && !req->body_done && req->expect_continue && !req->continue_sent)
         res->close = true;
     if (!keep_alive(w))
-        r = out_printf(w, "Connection: close\r\n\r\n");
+        PUT_LIT(w, "Connection: close\r\n\r\n");
     else if (req->minor == 0)
-        r = out_printf(w, "Connection: keep-alive\r\n\r\n");
+        PUT_LIT(w, "Connection: keep-alive\r\n\r\n");
     else
-        r = out_printf(w, "\r\n");
-    return r;
+        PUT_LIT(w, "\r\n");
+    return UW_OK;
 }
 
 void uw_res_status(uw_res *res, int status) { if (!res->head_sent) res->status = status; }
+
+/* RFC 9110 tchar, as a bitmap over 7-bit characters. */
+static bool tchar(unsigned char c)
+{
+    static const uint32_t map[4] = {
+        0x00000000,                 /* controls */
+        0x03ff6cfa,                 /* ! # $ % & ' * + - . 0-9 */
+        0xc7fffffe,                 /* A-Z ^ _ */
+        0x57ffffff,                 /* ` a-z | ~ */
+    };
+    return c < 128 && (map[c >> 5] >> (c & 31) & 1);
+}
 
 static bool token_ok(const char *s)
 {
     if (!*s) return false;
     for (; *s; s++)
-        if (*s <= 32 || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s)) return false;
+        if (!tchar((unsigned char)*s)) return false;
     return true;
 }
 
 int uw_res_header(uw_res *res, const char *name, const char *value)
 {
     if (res->head_sent) return UW_EPROTO;
-    if (!token_ok(name) || strpbrk(value, "\r\n")) return UW_EINVAL;
-    size_t nl = strlen(name), vl = strlen(value);
+    if (!token_ok(name)) return UW_EINVAL;
+    size_t nl = strlen(name), vl = 0;
+    for (; value[vl]; vl++)
+        if (value[vl] == '\r' || value[vl] == '\n') return UW_EINVAL;
     if (res->hdrs_len + nl + vl + 4 > res->hdrs_cap) return UW_ELIMIT;
     char *p = res->hdrs + res->hdrs_len;
     memcpy(p, name, nl); p += nl;
@@ -1144,11 +1162,15 @@ static void acceptor_main(void *arg)
     }
 }
 
+/* Closes idle connections past the idle timeout and keeps the Date line
+ * current: it wakes just after each wall-clock second. */
 static void sweeper_main(void *arg)
 {
     (void)arg;
     while (!S.stopping) {
-        if (uw_sleep(UW_SEC(1)) != UW_OK) break;
+        int64_t into = uw_wall_now() % UW_SEC(1);
+        if (uw_sleep(UW_SEC(1) - into + UW_MS(1)) != UW_OK) break;
+        update_date();
         int64_t limit = uw_now() - S.cfg.idle_timeout;
         while (S.idle_head && S.idle_head->idle_since <= limit) conn_free(S.idle_head, false);
     }

@@ -91,6 +91,10 @@ static bool match_pattern(const char *pattern, const char *path, size_t path_len
 {
     const char *p = pattern, *s = path, *end = path + path_len;
     size_t nc = 0;
+    if (!strchr(pattern, '<')) {          /* literal route: one comparison */
+        if (ncaps) *ncaps = 0;
+        return strlen(pattern) == path_len && memcmp(pattern, path, path_len) == 0;
+    }
     if (*p != '/' || path_len == 0 || *s != '/') return false;
     for (;;) {
         /* both at a '/' (or pattern at its end) */
