@@ -14,7 +14,9 @@
 # wrk to CPU 1.  Server CPU time: the first field of
 # /proc/PID/task/*/schedstat (ns), summed over threads, before and after
 # each run; "req/CPU-s" is requests divided by that.  spt is reached at
-# 10.83.0.2 through the tap device, unix at 127.0.0.1 in the namespace.
+# 10.83.0.2 through a tap device of the usual MTU (1500), spt-mtu9000 at
+# 10.83.1.2 through one of MTU 9000 (a batch of 16 answers then fits one
+# frame), unix at 127.0.0.1 in the namespace (loopback, MTU 65536).
 # Each (target, workload) runs --runs times (default 3) for --duration
 # seconds (default 5), targets alternating; medians are printed.
 #
@@ -52,6 +54,9 @@ ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev uwb0 mode tap
 ip -n "$NS" addr add 10.83.0.1/24 dev uwb0
 ip -n "$NS" link set uwb0 up
+ip -n "$NS" tuntap add dev uwb1 mode tap
+ip -n "$NS" addr add 10.83.1.1/24 dev uwb1
+ip -n "$NS" link set uwb1 mtu 9000 up
 
 ip netns exec "$NS" env RUNS="$RUNS" DURATION="$DURATION" ROOT="$ROOT" python3 - <<'EOF'
 import os, re, select, socket, statistics, subprocess, time
@@ -63,6 +68,8 @@ LUA = os.path.join(ROOT, "bench")
 TARGETS = {
     "spt": ("10.83.0.2", [f"{B}/uweb-spt", "--net:service=uwb0", "--", f"{B}/spt/apps/hello.spt",
                           "--ipv4=10.83.0.2/24", "--quiet"]),
+    "spt-mtu9000": ("10.83.1.2", [f"{B}/uweb-spt", "--net:service=uwb1", "--", f"{B}/spt/apps/hello.spt",
+                                  "--ipv4=10.83.1.2/24", "--quiet"]),
     "unix": ("127.0.0.1", [f"{B}/apps/hello", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
 }
 WORKLOADS = {"c1": (1, "hello_single.lua", []), "c16": (16, "hello_single.lua", []),
@@ -164,18 +171,20 @@ for w in WORKLOADS:
         med = lambda i: statistics.median(r[i] for r in rows)
         print(f"| {w} | {target} | {med(0):,.0f} | {med(1):,.0f} | {med(2):.0f} us | {med(3):.0f} us | {sum(r[4] for r in rows)} |")
 print()
-print("| workload | spt/unix req/s | spt/unix req/CPU-s |")
-print("|---|---|---|")
+print("| workload | target | req/s vs unix | req/CPU-s vs unix |")
+print("|---|---|---|---|")
 for w in WORKLOADS:
-    s, u = res[("spt", w)], res[("unix", w)]
-    rs = statistics.median(r[0] for r in s) / statistics.median(r[0] for r in u)
-    rc = statistics.median(r[1] for r in s) / statistics.median(r[1] for r in u)
-    print(f"| {w} | {rs:.2f}x | {rc:.2f}x |")
+    u = res[("unix", w)]
+    for target in ("spt", "spt-mtu9000"):
+        s = res[(target, w)]
+        rs = statistics.median(r[0] for r in s) / statistics.median(r[0] for r in u)
+        rc = statistics.median(r[1] for r in s) / statistics.median(r[1] for r in u)
+        print(f"| {w} | {target} | {rs:.2f}x | {rc:.2f}x |")
 
 print("\n## Start to first HTTP answer (median of 21 starts)\n")
 print("| target | median | min | max |")
 print("|---|---|---|---|")
-for target in TARGETS:
+for target in ("spt", "unix"):
     ts = []
     for _ in range(21):
         p, dt = start(target)
