@@ -153,6 +153,31 @@ def test_unnamed_parts(s):
             ok, f"{head[:40]!r} {names}")
 
 
+def test_after_get_on_same_connection(s):
+    """A browser posts the form on the connection that fetched the page."""
+    body = multipart(b"XyZ", [(b'Content-Disposition: form-data; name="f"; filename="a.txt"', b"hello")])
+    with s.connect() as c:
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.settimeout(5)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += c.recv(65536)
+        length = int(re.search(rb"(?i)content-length: *(\d+)", got).group(1))
+        while len(got.partition(b"\r\n\r\n")[2]) < length:
+            got += c.recv(65536)
+        c.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        r = read_all(c, timeout=5)
+    head, _, rest = r.partition(b"\r\n\r\n")
+    data, complete = dechunk(rest)
+    try:
+        ok = zipfile.ZipFile(io.BytesIO(data)).read("a.txt") == b"hello"
+    except Exception:
+        ok = False
+    t.check("upload: a POST after a GET on the same keep-alive connection", head.startswith(b"HTTP/1.1 200") and ok,
+            repr(r[:200]))
+
+
 def test_bad_requests(s):
     cases = [
         ("wrong Content-Type", post_raw(s, b"hello", ctype=b"text/plain")),
@@ -244,6 +269,7 @@ def main():
         with Server("crunchzip") as s:
             test_round_trip(s, tmp)
             test_unnamed_parts(s)
+            test_after_get_on_same_connection(s)
             test_bad_requests(s)
             test_streams_before_upload_ends(s)
             test_memory_flat(s, tmp)
