@@ -470,6 +470,105 @@ static void test_duplicate_names(void)
     free(m.p);
 }
 
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!k || i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
+            (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int ascii_casecmp_n(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') x += 32;
+        if (y >= 'A' && y <= 'Z') y += 32;
+        if (x != y)
+            return 1;
+    }
+    return 0;
+}
+
+/* Random hostile names: every resulting name is valid UTF-8 without
+ * control characters, relative, without "", "." or ".." components or
+ * backslashes, within the length limits, unique (ASCII case-insensitively),
+ * and no name is a directory of another, so any archive extracts cleanly. */
+static void test_random_names(void)
+{
+    static const char *pieces[] = { "a", "B", "/", "\\", ".", "..", ":", "C:", "\xc3\xa9", "\xff", "\xe6\x97",
+                                    "\x01", " ", "x.txt", "\xf0\x9f\x98\x80", "dir/", "(1)", "A.TXT" };
+    enum { N = 3000 };
+    char (*names)[1100] = calloc(N, sizeof *names);
+    uint64_t rng = 12345;
+    countsink c = { 0 };
+    uw_zip *z;
+    CHECK_EQ_INT(uw_zip_new(&z, NULL, count_sink, &c), UW_ZIP_OK);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        char in[400];
+        size_t len = 0;
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int count = (int)(rng >> 60) % 12;
+        for (int k = 0; k < count; k++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            const char *p = pieces[(rng >> 33) % (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(p);
+            memcpy(in + len, p, l);
+            len += l;
+        }
+        CHECK_EQ_INT(uw_zip_entry_begin(z, in, len, 0, 0), UW_ZIP_OK);
+        const char *n = uw_zip_entry_name(z);
+        size_t nl = strlen(n);
+        snprintf(names[i], sizeof names[i], "%s", n);
+        int ok = nl > 0 && nl <= 1024 + 16 && utf8_valid((const unsigned char *)n, nl) && n[0] != '/' &&
+                 !strchr(n, '\\') && n[nl - 1] != '/';
+        for (size_t k = 0; k < nl; k++)
+            if ((unsigned char)n[k] < 0x20 || n[k] == 0x7F)
+                ok = 0;
+        for (const char *comp = n; ok && comp;) {   /* components */
+            const char *end = strchr(comp, '/');
+            size_t cl = end ? (size_t)(end - comp) : strlen(comp);
+            if (cl == 0 || (cl == 1 && comp[0] == '.') || (cl == 2 && comp[0] == '.' && comp[1] == '.'))
+                ok = 0;
+            comp = end ? end + 1 : NULL;
+        }
+        if (!ok && bad++ < 5)
+            printf("# bad name from %d input bytes: \"%s\"\n", (int)len, n);
+        uw_zip_entry_end(z);
+    }
+    CHECK_EQ_INT(bad, 0);
+    int clashes = 0;
+    for (int i = 0; i < N; i++) {
+        size_t li = strlen(names[i]);
+        for (int j = 0; j < N; j++) {
+            if (i == j)
+                continue;
+            size_t lj = strlen(names[j]);
+            if ((li == lj && !ascii_casecmp_n(names[i], names[j], li)) ||
+                (li < lj && names[j][li] == '/' && !ascii_casecmp_n(names[i], names[j], li))) {
+                if (clashes++ < 5)
+                    printf("# \"%s\" clashes with \"%s\"\n", names[i], names[j]);
+            }
+        }
+    }
+    CHECK_EQ_INT(clashes, 0);
+    CHECK_EQ_INT(uw_zip_finish(z), UW_ZIP_OK);
+    uw_zip_free(z);
+    free(names);
+}
+
 /* 20000 entries of the same name stay fast (no quadratic search). */
 static void test_many_duplicates(void)
 {
@@ -813,6 +912,7 @@ int main(void)
     RUN(test_levels);
     RUN(test_sanitized_names);
     RUN(test_duplicate_names);
+    RUN(test_random_names);
     RUN(test_many_duplicates);
     RUN(test_entry_count_zip64);
     RUN(test_limits);
