@@ -16,9 +16,10 @@
  * first time an entry is deflated) and the central directory, which must
  * be kept until uw_zip_finish: per entry a 56-byte record, 8 bytes of
  * name index and its name, and 20 bytes per directory the names imply
- * (arrays that double as they grow: at most twice that).  max_entries and max_name_bytes bound it; past them
- * uw_zip_entry_begin answers UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the
- * writer never keeps a pointer to them after a call returns.
+ * (arrays that double as they grow: at most twice that).  max_entries
+ * and max_name_bytes bound it; past them uw_zip_entry_begin answers
+ * UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the writer
+ * never keeps a pointer to them after a call returns.
  *
  * Calling pattern:
  *
@@ -70,9 +71,10 @@
  * archive extracts without clashes.
  *
  * Errors: uw_zip_entry_begin's errors leave the archive as it was (the
- * caller may skip that entry and go on).  Any other error is sticky: the
- * archive already sent is broken, every later call returns the same error,
- * and the caller should abort the output (and still call uw_zip_free).
+ * caller may skip that entry and go on), and so does UW_ZIP_ESTATE from
+ * any call.  Any other error is sticky: the archive already sent is
+ * broken, every later call returns the same error, and the caller should
+ * abort the output (and still call uw_zip_free).
  */
 #ifndef UWEB_ZIP_H
 #define UWEB_ZIP_H
