@@ -536,6 +536,9 @@ static int on_message_begin(llhttp_t *p)
     w->nfields = 0;
     w->in_field = false;
     w->headers_done = w->message_done = false;
+    /* The previous message's end may have been parsed after this request
+     * record was reset: it says nothing about this request's body. */
+    w->req.body_done = false;
     return 0;
 }
 

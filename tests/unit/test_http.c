@@ -101,6 +101,7 @@ static const char *requests[] = {
     "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
     "POST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
 };
 
 static void test_every_split_point_same_answers(void)
@@ -137,6 +138,10 @@ static void test_answers(void)
     CHECK(strstr(o, "Hello World!\n") != NULL);
     o = exchange(requests[4], strlen(requests[4]));
     CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);
+    /* a body after a bodiless request on the same connection is read whole */
+    o = exchange(requests[6], strlen(requests[6]));
+    CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
+    CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
     o = exchange(requests[5], strlen(requests[5]));
     CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);
     CHECK(strstr(o, "Hello") == NULL);   /* closed: the smuggled request is not served */
