@@ -17,12 +17,18 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 /* Frames read per poll: enough to drain a burst, few enough that tasks
  * run between bursts of a flood. */
 #define FRAMES_PER_POLL 128
+
+/* Connections in TIME-WAIT kept at most (the newest); lwIP looks
+ * through them for every segment that matches no open connection. */
+#define TIME_WAIT_MAX 512
+#define TIME_WAIT_TRIM_NS 250000000
 
 /* A frame much shorter than the receive buffer is copied into a pbuf of
  * its own size; the buffer then takes the next frame. */
@@ -43,6 +49,7 @@ static struct {
     size_t mem_used, mem_limit, mem_peak;
     uint64_t frames_in, frames_out, dropped_in, dropped_out;
     uint64_t rand_state;
+    uint64_t next_trim;
 } N;
 
 const char uw_lwip_options_help[] =
@@ -303,6 +310,48 @@ static struct pbuf *receive(void)
     return p;
 }
 
+/*
+ * A SYN for the address and ports of a connection we closed, still in
+ * TIME-WAIT: lwIP would answer it with an ACK and keep ignoring the
+ * client's SYNs for 2 MSL.  As other stacks do (RFC 6191's fallback
+ * without timestamps), a SYN whose sequence number is beyond what the
+ * old connection received ends the TIME-WAIT, and lwIP then takes it as
+ * a new connection.
+ */
+static void syn_after_time_wait(const struct pbuf *p)
+{
+    const uint8_t *f = p->payload;
+    size_t len = p->len;
+    if (!tcp_tw_pcbs || len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00) return;
+    const uint8_t *ip = f + 14;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != IP_PROTO_TCP || len < 14 + ihl + 20) return;
+    if (((ip[6] & 0x1f) | ip[7]) != 0) return;          /* a fragment */
+    const uint8_t *th = ip + ihl;
+    if ((th[13] & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN) return;
+    u32_t src, dst;
+    memcpy(&src, ip + 12, 4);
+    memcpy(&dst, ip + 16, 4);
+    u16_t sport = (u16_t)(th[0] << 8 | th[1]), dport = (u16_t)(th[2] << 8 | th[3]);
+    u32_t seq = (u32_t)th[4] << 24 | (u32_t)th[5] << 16 | (u32_t)th[6] << 8 | th[7];
+    for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->remote_port == sport && pcb->local_port == dport
+            && ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == src
+            && ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)) == dst) {
+            if (TCP_SEQ_GT(seq, pcb->rcv_nxt)) tcp_abort(pcb);
+            return;
+        }
+    }
+}
+
+/* Keeps the newest TIME_WAIT_MAX connections in TIME-WAIT. */
+static void time_wait_trim(void)
+{
+    struct tcp_pcb *pcb = tcp_tw_pcbs;
+    for (unsigned n = 1; pcb && n < TIME_WAIT_MAX; n++) pcb = pcb->next;
+    while (pcb && pcb->next) tcp_abort(pcb->next);
+}
+
 void uw_lwip_poll(uw_plat_handle_set_t ready)
 {
     if (!N.started) return;
@@ -310,10 +359,20 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
         for (int i = 0; i < FRAMES_PER_POLL; i++) {
             struct pbuf *p = receive();
             if (!p) break;
+            syn_after_time_wait(p);
             if (N.netif.input(p, &N.netif) != ERR_OK) pbuf_free(p);
         }
     }
     sys_check_timeouts();
+    uint64_t now = uw_plat_clock_monotonic();
+    if (now >= N.next_trim) {
+        time_wait_trim();
+        N.next_trim = now + TIME_WAIT_TRIM_NS;
+    }
+    /* Connections we closed wait 2 MSL in TIME-WAIT to catch late
+     * segments; under a stream of short connections they could hold the
+     * memory new ones need.  Past 3/4 of lwIP's share they go first. */
+    while (tcp_tw_pcbs && N.mem_used > N.mem_limit / 4 * 3) tcp_abort(tcp_tw_pcbs);
 }
 
 void uw_lwip_get_stats(struct uw_lwip_stats *s)

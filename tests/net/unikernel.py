@@ -10,6 +10,7 @@ keeps serving after clients reset; Crunch & Zip's POST /upload through
 spt checked with unzip, and 1 GiB through a guest with --mem=32; on hvt
 (a smoke test: KVM may be emulated in software here) hello answers curl.
 """
+import errno
 import os
 import shutil
 import socket
@@ -189,6 +190,31 @@ def test_spt_hello():
         rc, out, err = curl("-f", g.url + "/")
         t.check("spt: the guest keeps serving after 60 clients reset", g.alive() and rc == 0
                 and out == b"Hello World!\n", err or g.log())
+        # the guest closes first (Connection: close) and keeps the
+        # connection in TIME-WAIT; the client reconnects from the same port
+        answered, why = 0, ""
+        for _ in range(20):
+            try:
+                with socket.socket() as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(("0.0.0.0", 61123))
+                    s.settimeout(5)
+                    for _ in range(100):     # the last one may still wait for the guest's last ACK
+                        try:
+                            s.connect((g.addr, 8080))
+                            break
+                        except OSError as x:
+                            if x.errno != errno.EADDRNOTAVAIL:
+                                raise
+                            time.sleep(0.01)
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    r = read_all(s, 5)
+                    answered += r.endswith(b"Hello World!\n")
+                    why = why or (r[:60] if not r.endswith(b"Hello World!\n") else "")
+            except OSError as x:
+                why = why or repr(x)
+        t.check("spt: a client reconnecting from the same port after the guest closed is answered "
+                "(20 times)", answered == 20, f"{answered} of 20; {why}")
         r = get(g.addr, "/nope")
         t.check("spt: an unknown path gets 404", r.startswith(b"HTTP/1.1 404 "), r[:100])
     finally:
