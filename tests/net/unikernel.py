@@ -109,6 +109,14 @@ class Guest:
         self.proc.wait()
 
 
+def cpu_ns(pid):
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total
+
+
 def curl(*args, timeout=60):
     p = subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
@@ -151,6 +159,13 @@ def test_spt_hello():
             t.skip("spt: the guest answers ping", "ping(8) is not installed (iputils-ping)")
         rc, out, err = curl("-f", g.url + "/")
         t.check("spt: curl GET / on hello says Hello World!", rc == 0 and out == b"Hello World!\n", err or out)
+
+        # idle: the guest waits in the platform's yield, no busy loop
+        before = cpu_ns(g.proc.pid)
+        time.sleep(2)
+        used = cpu_ns(g.proc.pid) - before
+        t.check("spt: an idle guest sleeps (under 10% of a CPU over 2 s)", used < 200_000_000,
+                f"{used / 1e6:.0f} ms of CPU")
 
         # many connections at once: all open before any request is sent
         n = 300
