@@ -68,6 +68,12 @@ const char *uw_net_options_help(void)
 
 /* ------------------------------------------------------------ callbacks */
 
+/* The pcb whose receive callback is running: a notify function it calls
+ * may close the connection, and lwIP must then be told (ERR_ABRT) that
+ * the pcb it is working on is gone. */
+static struct tcp_pcb *in_recv;
+static bool in_recv_aborted;
+
 /* Something a reader waits for happened: wake it, or tell the owner of a
  * connection no task reads. */
 static void readable(uw_conn *c)
@@ -94,8 +100,11 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         while (p->next) p = p->next;
         c->rx_tail = p;
     }
+    in_recv = pcb;
+    in_recv_aborted = false;
     readable(c);
-    return ERR_OK;
+    in_recv = NULL;
+    return in_recv_aborted ? ERR_ABRT : ERR_OK;
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -394,7 +403,13 @@ void uw_conn_close(uw_conn *c, bool reset)
     c->rx_len = 0;
     struct tcp_pcb *pcb = c->pcb;
     conn_detach(c);
-    if (pcb) {
+    if (pcb == in_recv && pcb) {
+        /* Inside lwIP's receive callback (a notify function gave up on
+         * the connection): only an abort leaves lwIP a pcb state it
+         * expects. */
+        tcp_abort(pcb);
+        in_recv_aborted = true;
+    } else if (pcb) {
         if (reset || tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
     }
     uw_wake_all(&c->rq);
