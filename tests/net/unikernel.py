@@ -230,10 +230,79 @@ def test_spt_hello():
                 why = why or repr(x)
         t.check("spt: a client reconnecting from the same port after the guest closed is answered "
                 "(20 times)", answered == 20, f"{answered} of 20; {why}")
+        # malformed frames straight onto the guest's link
+        sent = garbage_frames("uwtap0", g.addr, "10.81.0.1")
+        time.sleep(0.3)
+        rc, out, err = curl("-f", "-m", "5", g.url + "/")
+        t.check(f"spt: the guest keeps serving after {sent} malformed frames", g.alive() and rc == 0
+                and out == b"Hello World!\n", err or g.log())
         r = get(g.addr, "/nope")
         t.check("spt: an unknown path gets 404", r.startswith(b"HTTP/1.1 404 "), r[:100])
     finally:
         g.stop()
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    x = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while x >> 16:
+        x = (x & 0xffff) + (x >> 16)
+    return (~x) & 0xffff
+
+
+def garbage_frames(ifname, guest, host, seed=7):
+    """Sends malformed frames to the guest through an AF_PACKET socket on
+    the tap interface: random bytes; IPv4 headers with bad lengths,
+    versions, options and fragments; TCP segments to port 8080 with random
+    flags, offsets and options (valid checksums, so lwIP parses them);
+    ICMP and UDP with random bodies.  Returns how many were sent."""
+    import random
+    rnd = random.Random(seed)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((ifname, 0))
+    mac_src = bytes.fromhex("02aabbccddee")
+    eth = b"\xff" * 6 + mac_src + b"\x08\x00"
+    gip, hip = socket.inet_aton(guest), socket.inet_aton(host)
+
+    def ip4(proto, payload, ihl=5, tot=None, frag=0, ver=4, opts=b""):
+        tot = 20 + len(opts) + len(payload) if tot is None else tot
+        h = bytes([ver << 4 | ihl, 0]) + tot.to_bytes(2, "big") + rnd.randbytes(2) + frag.to_bytes(2, "big") \
+            + bytes([64, proto]) + b"\0\0" + hip + gip + opts
+        h = h[:10] + csum(h).to_bytes(2, "big") + h[12:]
+        return h + payload
+
+    def tcp(flags, data=b"", off=5, opts=b""):
+        h = rnd.randbytes(2) + (8080).to_bytes(2, "big") + rnd.randbytes(8) \
+            + bytes([off << 4, flags]) + rnd.randbytes(2) + b"\0\0" + b"\0\0" + opts
+        seg = h + data
+        pseudo = hip + gip + bytes([0, 6]) + len(seg).to_bytes(2, "big")
+        c = csum(pseudo + seg)
+        return seg[:16] + c.to_bytes(2, "big") + seg[18:]
+
+    frames = []
+    for _ in range(300):
+        frames.append(eth + rnd.randbytes(rnd.randrange(0, 200)))                 # junk
+        frames.append(rnd.randbytes(rnd.randrange(1, 60)))                        # runts
+        frames.append(eth + ip4(6, rnd.randbytes(40), ihl=rnd.randrange(0, 16)))  # bad IHL
+        frames.append(eth + ip4(6, rnd.randbytes(40), tot=rnd.randrange(0, 65536)))
+        frames.append(eth + ip4(rnd.randrange(256), rnd.randbytes(rnd.randrange(0, 100)), ver=rnd.randrange(16)))
+        frames.append(eth + ip4(6, tcp(rnd.randrange(256), rnd.randbytes(rnd.randrange(0, 100)))))
+        frames.append(eth + ip4(6, tcp(rnd.randrange(256), b"", off=rnd.randrange(16),
+                                      opts=rnd.randbytes(4 * rnd.randrange(0, 11)))))
+        frames.append(eth + ip4(6, rnd.randbytes(rnd.randrange(0, 30)), frag=rnd.randrange(65536)))
+        frames.append(eth + ip4(1, rnd.randbytes(rnd.randrange(0, 100))))
+        frames.append(eth + ip4(17, rnd.randbytes(rnd.randrange(0, 100))))
+        frames.append(b"\xff" * 6 + mac_src + b"\x08\x06" + rnd.randbytes(rnd.randrange(0, 60)))  # ARP junk
+    sent = 0
+    for f in frames:
+        try:
+            s.send(f[:1514])
+            sent += 1
+        except OSError:
+            pass
+    s.close()
+    return sent
 
 
 def test_spt_parked_wakeup():
