@@ -63,11 +63,23 @@ $(call guest_link_rule,$(1),$(B)/$(1)/apps/$(2).$(1),$(call uk_app_objs,$(1),$(2
 endef
 $(foreach t,$(GUEST_TARGETS),$(foreach a,$(UK_APPS),$(eval $(call uk_app_rule,$(t),$(a)))))
 
+# Test unikernels of tests/net/ (folders with a main.c), linked like the
+# apps: build/<t>/tests/net/NAME.<t>.
+UK_NET_TESTS := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/net/*/main.c))))
+uk_net_test_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard tests/net/$(2)/*.c))
+define uk_net_test_rule
+$(call uk_net_test_objs,$(1),$(2)): GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
+$(call uk_net_test_objs,$(1),$(2)): | $(LWIP_FETCHED)
+$(call guest_link_rule,$(1),$(B)/$(1)/tests/net/$(2).$(1),$(call uk_net_test_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/zlib/libz.a)
+endef
+$(foreach t,$(GUEST_TARGETS),$(foreach n,$(UK_NET_TESTS),$(eval $(call uk_net_test_rule,$(t),$(n)))))
+UK_NET_TEST_BINS := $(UK_NET_TESTS:%=$(B)/spt/tests/net/%.spt)
+
 .PHONY: unikernel-apps-spt unikernel-apps-hvt
 unikernel-apps-spt: $(UK_APP_BINS_spt)
 unikernel-apps-hvt: $(UK_APP_BINS_hvt)
 # tests/net/unikernel.py runs them.
-EXTRA_TEST_DEPS += $(UK_APP_BINS_spt) $(UK_APP_BINS_hvt)
+EXTRA_TEST_DEPS += $(UK_APP_BINS_spt) $(UK_APP_BINS_hvt) $(UK_NET_TEST_BINS)
 ifeq ($(TARGET),spt)
 EXTRA_ALL += $(UK_APP_BINS_spt)
 endif

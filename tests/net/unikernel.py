@@ -52,7 +52,7 @@ def outside():
         t.done()
     try:
         cmds = [["ip", "-n", ns, "link", "set", "lo", "up"]]
-        for i in range(3):
+        for i in range(4):
             cmds += [["ip", "-n", ns, "tuntap", "add", "dev", f"uwtap{i}", "mode", "tap"],
                      ["ip", "-n", ns, "addr", "add", f"10.81.{i}.1/24", "dev", f"uwtap{i}"],
                      ["ip", "-n", ns, "link", "set", f"uwtap{i}", "up"]]
@@ -420,9 +420,42 @@ def test_hvt_hello():
         g.stop()
 
 
+def test_spt_tcp_client():
+    """uw_tcp_connect from the guest to an echo server on the host: 8 MiB
+    written by one task while another reads the echo back."""
+    name = "spt: the guest connects out, 8 MiB echoed back intact (uw_tcp_connect, writes wait, reads)"
+    guest = os.path.join(BUILD, "spt", "tests", "net", "tcp_client.spt")
+    if not os.access(guest, os.R_OK):
+        t.skip(name, f"{guest} not built")
+        return
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("10.81.3.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def echo():
+        c, _ = srv.accept()
+        with c:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            c.shutdown(socket.SHUT_WR)
+    th = threading.Thread(target=echo, daemon=True)
+    th.start()
+    p = subprocess.run([SPT, "--net:service=uwtap3", "--", guest, "--ipv4=10.81.3.2/24",
+                        "10.81.3.1", str(port), str(8 << 20)], capture_output=True, timeout=120)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    srv.close()
+    t.check(name, p.returncode == 0 and "SUCCESS" in out, f"status {p.returncode}: {out[-300:]}")
+
+
 def inside():
     test_spt_hello()
     test_spt_parked_wakeup()
+    test_spt_tcp_client()
     test_spt_crunchzip()
     test_hvt_hello()
     t.done()
