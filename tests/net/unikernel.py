@@ -418,6 +418,35 @@ def test_hvt_hello():
         t.check(name, rc == 0 and out == b"Hello World!\n", err or out)
     finally:
         g.stop()
+    name = "hvt: a 24 KB upload through crunchzip comes back as a ZIP unzip accepts"
+    if not os.access(image("hvt", "crunchzip"), os.R_OK):
+        t.skip(name, f"{image('hvt', 'crunchzip')} not built")
+        return
+    g = Guest("hvt", "crunchzip", 2, timeout=120)
+    tmp = tempfile.mkdtemp(prefix="uwnet")
+    try:
+        if not t.check("hvt: crunchzip starts and listens", g.ready, g.log()):
+            return
+        data = b"uweb on hvt\n" * 2000
+        src, out = os.path.join(tmp, "notes.txt"), os.path.join(tmp, "out.zip")
+        with open(src, "wb") as f:
+            f.write(data)
+        rc, _, err = curl("-f", "-m", "120", "-o", out, "-F", f"f=@{src};filename=notes.txt",
+                          g.url + "/upload", timeout=150)
+        ok, why = rc == 0, err
+        if ok:
+            try:
+                with zipfile.ZipFile(out) as z:
+                    ok, why = z.read("notes.txt") == data, "contents differ"
+            except Exception as x:
+                ok, why = False, repr(x)
+        if ok and shutil.which("unzip"):
+            r = subprocess.run(["unzip", "-t", out], capture_output=True)
+            ok, why = r.returncode == 0, r.stdout.decode()[-300:]
+        t.check(name, ok, why)
+    finally:
+        g.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_spt_tcp_client():
