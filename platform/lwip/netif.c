@@ -167,6 +167,56 @@ void uw_lwip_free(void *p)
     free(p);
 }
 
+/* lwIP's checksum (LWIP_CHKSUM): the 16-bit one's complement sum of
+ * DATA in network byte order, not complemented, as lwip_standard_chksum
+ * returns it; 32-bit words into a 64-bit sum, folded at the end.  Same
+ * results as lwIP's own for every length and alignment. */
+uint16_t uw_lwip_chksum(const void *data, int len)
+{
+    const uint8_t *p = data;
+    uint64_t sum = 0;
+    int odd = (int)((uintptr_t)p & 1);
+    if (len <= 0) return 0;
+    if (odd) {                       /* the first byte is the high half of a word */
+        sum = (uint64_t)p[0] << 8;
+        p++;
+        len--;
+    }
+    while (len > 0 && ((uintptr_t)p & 7)) {
+        if (len == 1) { sum += p[0]; len = 0; break; }
+        uint16_t w;
+        memcpy(&w, p, 2);
+        sum += w;
+        p += 2;
+        len -= 2;
+    }
+    while (len >= 32) {
+        uint32_t w[8];
+        memcpy(w, p, 32);
+        sum += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        sum += w;
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        sum += w;
+        p += 2;
+        len -= 2;
+    }
+    if (len) sum += p[0];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    if (odd) sum = ((sum & 0xff) << 8) | (sum >> 8);
+    return (uint16_t)sum;
+}
+
 /* The largest block malloc can give now: the heap's free size at start. */
 static size_t heap_free_size(void)
 {

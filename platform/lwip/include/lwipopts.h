@@ -18,6 +18,7 @@
 #define UW_LWIPOPTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ------------------------------------------------ system */
 #define NO_SYS                      1
@@ -96,6 +97,12 @@ extern unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
 #define LWIP_TCP_TIMESTAMPS         0
 #define LWIP_EVENT_API              0
 #define LWIP_CALLBACK_API           1
+
+/* The Internet checksum 4 bytes at a time into a 64-bit sum (netif.c),
+ * and computed while tcp_write copies the data in. */
+uint16_t uw_lwip_chksum(const void *data, int len);
+#define LWIP_CHKSUM                 uw_lwip_chksum
+#define LWIP_CHECKSUM_ON_COPY       1
 
 /* ------------------------------------------------ checksums (a tap device
  * hands over complete frames; everything is computed and checked) */
