@@ -465,6 +465,7 @@ def test_spt_tcp_client():
 
     def echo():
         c, _ = srv.accept()
+        c.settimeout(60)
         with c:
             while True:
                 d = c.recv(65536)
@@ -480,8 +481,47 @@ def test_spt_tcp_client():
     srv.close()
     t.check(name, p.returncode == 0 and "SUCCESS" in out, f"status {p.returncode}: {out[-300:]}")
 
+    # through the default route: 10.82.0.1 is off the guest's subnet
+    name = "spt: the guest reaches an address off its subnet through --ipv4-gateway"
+    if subprocess.run(["ip", "addr", "add", "10.82.0.1/32", "dev", "lo"], capture_output=True).returncode != 0:
+        t.skip(name, "cannot add an address in the namespace")
+        return
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("10.82.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    th = threading.Thread(target=echo, daemon=True)
+    th.start()
+    p = subprocess.run([SPT, "--net:service=uwtap3", "--", guest, "--ipv4=10.81.3.2/24",
+                        "--ipv4-gateway=10.81.3.1", "10.82.0.1", str(port), str(1 << 20)],
+                       capture_output=True, timeout=120)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    srv.close()
+    t.check(name, p.returncode == 0 and "SUCCESS" in out, f"status {p.returncode}: {out[-300:]}")
+
+
+def test_spt_command_line():
+    """--help lists the network options; bad or missing ones are refused."""
+    base = [SPT, "--net:service=uwtap0", "--", image("spt", "hello")]
+    p = subprocess.run(base + ["--help"], capture_output=True, timeout=30)
+    out = p.stdout.decode(errors="replace")
+    t.check("spt: hello --help lists --ipv4 and --ipv4-gateway", p.returncode == 0
+            and "--ipv4=ADDR/PREFIX" in out and "--ipv4-gateway=ADDR" in out, out[-300:])
+    for bad in ("--ipv4=10.0.0.2", "--ipv4=10.0.0.256/24", "--ipv4=10.0.0.2/33", "--ipv4=/24",
+                "--ipv4=10.0.0.2/24x", "--ipv4-gateway=nope"):
+        p = subprocess.run(base + [bad], capture_output=True, timeout=30)
+        err = p.stderr.decode(errors="replace") + p.stdout.decode(errors="replace")
+        t.check(f"spt: hello refuses {bad} (status 2, a message)", p.returncode == 2 and "--ipv4" in err,
+                f"status {p.returncode}: {err[-200:]}")
+    p = subprocess.run(base, capture_output=True, timeout=30)
+    err = p.stderr.decode(errors="replace") + p.stdout.decode(errors="replace")
+    t.check("spt: hello without --ipv4 says it needs an address (status 1)",
+            p.returncode == 1 and "--ipv4" in err, f"status {p.returncode}: {err[-200:]}")
+
 
 def inside():
+    test_spt_command_line()
     test_spt_hello()
     test_spt_parked_wakeup()
     test_spt_tcp_client()
