@@ -30,8 +30,10 @@
 #define TIME_WAIT_MAX 512
 #define TIME_WAIT_TRIM_NS 250000000
 
-/* A frame much shorter than the receive buffer is copied into a pbuf of
- * its own size; the buffer then takes the next frame. */
+/* A frame shorter than 512 bytes or than half the receive buffer (on a
+ * link with a large MTU) is copied into a pbuf of its own size, and the
+ * buffer takes the next frame: data waiting to be read never holds more
+ * than twice its size. */
 #define COPY_BELOW 512
 
 unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
@@ -350,7 +352,7 @@ static struct pbuf *receive(void)
     if (uw_plat_net_read(N.handle, N.rx_spare->payload, cap, &len) != UW_PLAT_OK) return NULL;
     N.frames_in++;
     struct pbuf *p;
-    if (len < COPY_BELOW && (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM)) != NULL) {
+    if ((len < COPY_BELOW || len <= cap / 2) && (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM)) != NULL) {
         memcpy(p->payload, N.rx_spare->payload, len);
         return p;
     }
