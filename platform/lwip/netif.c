@@ -48,8 +48,7 @@ static struct {
     struct uw_plat_net_info info;
     struct pbuf *rx_spare;     /* receive buffer: mtu + 14 bytes */
     uint8_t *tx_buf;           /* a chained frame is gathered here */
-    size_t mem_used, mem_limit, mem_peak;
-    uint64_t frames_in, frames_out, dropped_in, dropped_out;
+    size_t mem_used, mem_limit;
     uint64_t rand_state;
     uint64_t next_trim;
 } N;
@@ -150,7 +149,6 @@ void *uw_lwip_malloc(size_t size)
     void *p = malloc(size);
     if (!p) return NULL;
     N.mem_used += malloc_usable_size(p);
-    if (N.mem_used > N.mem_peak) N.mem_peak = N.mem_used;
     return p;
 }
 
@@ -245,10 +243,7 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
     (void)netif;
     const uint8_t *frame = p->payload;
     if (p->next) {
-        if (p->tot_len > N.info.mtu + 14) {
-            N.dropped_out++;
-            return ERR_IF;
-        }
+        if (p->tot_len > N.info.mtu + 14) return ERR_IF;
         pbuf_copy_partial(p, N.tx_buf, p->tot_len, 0);
         frame = N.tx_buf;
     }
@@ -256,10 +251,8 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
     if (r != UW_PLAT_OK) {
         /* The host's queue is full (AGAIN) or the frame is refused: drop
          * it, as a saturated link would; TCP sends it again. */
-        N.dropped_out++;
         return r == UW_PLAT_AGAIN ? ERR_OK : ERR_IF;
     }
-    N.frames_out++;
     return ERR_OK;
 }
 
@@ -291,7 +284,8 @@ static int start(void)
         return -6;
     }
     /* lwIP may use half of the heap; a connection's receive window and
-     * send buffer are 1/64 of the heap each, within [16 KiB, 1 MiB). */
+     * send buffer are 1/64 of the heap each, the window within
+     * [16 KiB, 1 MiB), the send buffer at most 256 KiB. */
     size_t heap = heap_free_size();
     N.mem_limit = heap / 2;
     size_t w = heap / 64;
@@ -344,13 +338,12 @@ static struct pbuf *receive(void)
             /* Out of memory: take the frame off the device and drop it. */
             uint8_t *tmp = N.tx_buf;
             size_t len;
-            if (uw_plat_net_read(N.handle, tmp, cap, &len) == UW_PLAT_OK) N.dropped_in++;
+            uw_plat_net_read(N.handle, tmp, cap, &len);
             return NULL;
         }
     }
     size_t len = 0;
     if (uw_plat_net_read(N.handle, N.rx_spare->payload, cap, &len) != UW_PLAT_OK) return NULL;
-    N.frames_in++;
     struct pbuf *p;
     if ((len < COPY_BELOW || len <= cap / 2) && (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM)) != NULL) {
         memcpy(p->payload, N.rx_spare->payload, len);
@@ -425,18 +418,4 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
      * segments; under a stream of short connections they could hold the
      * memory new ones need.  Past 3/4 of lwIP's share they go first. */
     while (tcp_tw_pcbs && N.mem_used > N.mem_limit / 4 * 3) tcp_abort(tcp_tw_pcbs);
-}
-
-void uw_lwip_get_stats(struct uw_lwip_stats *s)
-{
-    s->frames_in = N.frames_in;
-    s->frames_out = N.frames_out;
-    s->frames_dropped_in = N.dropped_in;
-    s->frames_dropped_out = N.dropped_out;
-    s->mem_used = N.mem_used;
-    s->mem_limit = N.mem_limit;
-    s->mem_peak = N.mem_peak;
-    s->tcp_wnd = uw_lwip_tcp_wnd;
-    s->tcp_snd_buf = uw_lwip_tcp_snd_buf;
-    s->mss = N.started ? (unsigned)(N.netif.mtu - 40) : 0;
 }

@@ -61,12 +61,4 @@ int64_t uw_lwip_next_deadline(void);
  */
 void uw_lwip_poll(uw_plat_handle_set_t ready);
 
-/* Counters, for tests and benchmarks. */
-struct uw_lwip_stats {
-    uint64_t frames_in, frames_out, frames_dropped_in, frames_dropped_out;
-    size_t mem_used, mem_limit, mem_peak;
-    unsigned tcp_wnd, tcp_snd_buf, mss;
-};
-void uw_lwip_get_stats(struct uw_lwip_stats *s);
-
 #endif
