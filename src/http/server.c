@@ -221,30 +221,9 @@ static int out_reserve(uw_http_worker *w, size_t n)
     return n <= OUT_CAP ? UW_OK : UW_ELIMIT;
 }
 
-static int out_bytes(uw_http_worker *w, const void *p, size_t n)
+/* References n bytes that stay valid until the next flush. */
+static int out_ref(uw_http_worker *w, const void *p, size_t n)
 {
-    if (n > OUT_CAP / 2) {
-        /* Large: reference it (caller guarantees it lives until flushed). */
-        out_seal(w);
-        if (w->niov >= IOV_MAX_PENDING - 1) {
-            int r = flush(w);
-            if (r != UW_OK) return r;
-        }
-        w->iov[w->niov++] = (uw_slice){ p, n };
-        w->must_flush = true;
-        return UW_OK;
-    }
-    int r = out_reserve(w, n);
-    if (r != UW_OK) return r;
-    memcpy(w->out + w->out_len, p, n);
-    w->out_len += n;
-    return UW_OK;
-}
-
-static int out_borrow(uw_http_worker *w, const void *p, size_t n)
-{
-    if (n == 0) return UW_OK;
-    if (n <= COPY_BODY_MAX) return out_bytes(w, p, n);
     out_seal(w);
     if (w->niov >= IOV_MAX_PENDING - 1) {
         int r = flush(w);
@@ -253,6 +232,26 @@ static int out_borrow(uw_http_worker *w, const void *p, size_t n)
     w->iov[w->niov++] = (uw_slice){ p, n };
     w->must_flush = true;
     return UW_OK;
+}
+
+/* Copies n bytes into the output, or references them when large (the
+ * caller guarantees they live until flushed). */
+static int out_bytes(uw_http_worker *w, const void *p, size_t n)
+{
+    if (n > OUT_CAP / 2) return out_ref(w, p, n);
+    int r = out_reserve(w, n);
+    if (r != UW_OK) return r;
+    memcpy(w->out + w->out_len, p, n);
+    w->out_len += n;
+    return UW_OK;
+}
+
+/* A body the handler lends until it returns: small ones are copied so
+ * pipelined answers still go out in one write. */
+static int out_borrow(uw_http_worker *w, const void *p, size_t n)
+{
+    if (n == 0) return UW_OK;
+    return n <= COPY_BODY_MAX ? out_bytes(w, p, n) : out_ref(w, p, n);
 }
 
 

@@ -154,27 +154,29 @@ int uw_route_match(const uw_app *app, unsigned method, const char *path, size_t 
     unsigned want = method == UW_HEAD ? (UW_HEAD | UW_GET) : method;
     unsigned allow = 0;
     int redirect_to = -1;
+    /* The same path with the trailing slash removed or added (not for
+     * paths long enough to strain a task's stack). */
+    size_t tl = path_len <= 2048 ? path_len : 0;
+    char toggled_path[tl + 2];
+    if (tl) {
+        memcpy(toggled_path, path, path_len);
+        if (path_len > 1 && path[path_len - 1] == '/') tl--;
+        else toggled_path[tl++] = '/';
+        toggled_path[tl] = 0;
+    }
     for (size_t i = 0; i < app->nroutes; i++) {
         const uw_route *r = &app->routes[i];
         bool hit = match_pattern(r->pattern, path, path_len, NULL, NULL, NULL);
         bool toggled = false;
-        if (!hit && r->slash != UW_SLASH_EXACT) {
-            /* the same path with the trailing slash added or removed */
-            char tmp[path_len + 2];
-            size_t tl = path_len;
-            memcpy(tmp, path, path_len);
-            if (path_len > 1 && path[path_len - 1] == '/') tl--;
-            else tmp[tl++] = '/';
-            tmp[tl] = 0;
-            if (match_pattern(r->pattern, tmp, tl, NULL, NULL, NULL)) {
-                hit = toggled = true;
-                if (r->slash == UW_SLASH_REDIRECT) {
-                    if ((r->methods & want) && redirect_to < 0 && redirect) {
-                        char *d = arena ? uw_arena_strndup(arena, tmp, tl) : NULL;
-                        if (d) { *redirect = d; redirect_to = (int)i; }
-                    }
-                    continue;
+        if (!hit && tl && r->slash != UW_SLASH_EXACT &&
+            match_pattern(r->pattern, toggled_path, tl, NULL, NULL, NULL)) {
+            hit = toggled = true;
+            if (r->slash == UW_SLASH_REDIRECT) {
+                if ((r->methods & want) && redirect_to < 0 && redirect) {
+                    char *d = arena ? uw_arena_strndup(arena, toggled_path, tl) : NULL;
+                    if (d) { *redirect = d; redirect_to = (int)i; }
                 }
+                continue;
             }
         }
         if (!hit) continue;
@@ -182,17 +184,9 @@ int uw_route_match(const uw_app *app, unsigned method, const char *path, size_t 
             allow |= r->methods;
             continue;
         }
-        if (toggled) {
-            char tmp[path_len + 2];
-            size_t tl = path_len;
-            memcpy(tmp, path, path_len);
-            if (path_len > 1 && path[path_len - 1] == '/') tl--;
-            else tmp[tl++] = '/';
-            tmp[tl] = 0;
-            if (!match_pattern(r->pattern, tmp, tl, arena, caps, ncaps)) return -400;
-        } else if (!match_pattern(r->pattern, path, path_len, arena, caps, ncaps)) {
+        /* Match again, now decoding the captures. */
+        if (!match_pattern(r->pattern, toggled ? toggled_path : path, toggled ? tl : path_len, arena, caps, ncaps))
             return -400;   /* matched, but a capture does not decode */
-        }
         return (int)i;
     }
     if (redirect_to >= 0) return -308;
