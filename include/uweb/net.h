@@ -52,6 +52,16 @@ void uw_conn_shutdown_write(uw_conn *c);
 /* Closes and frees; reset=true sends RST instead of FIN. */
 void uw_conn_close(uw_conn *c, bool reset);
 
+/* Options of the target's network stack, which uw_main hands over: on
+ * the unikernels --ipv4=ADDR/PREFIX and --ipv4-gateway=ADDR (the service
+ * then listens on that address unless --addr says otherwise); none on
+ * unix.  uw_net_option returns 1 when it took arg, 0 when arg is not its
+ * own, -1 for a bad value (after a one-line message on stderr). */
+int uw_net_option(const char *arg);
+const char *uw_net_default_addr(void);
+/* Lines for --help, "" when there are none. */
+const char *uw_net_options_help(void);
+
 /* Peer address as text ("10.0.0.1:5000"), for logs. */
 const char *uw_conn_peer(uw_conn *c, char *buf, size_t n);
 

@@ -248,3 +248,14 @@ const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
     snprintf(buf, n, "%s:%u", ip, (unsigned)ntohs(sa.sin_port));
     return buf;
 }
+
+/* Host sockets take no options of their own; services listen on loopback
+ * unless --addr says otherwise. */
+int uw_net_option(const char *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+const char *uw_net_default_addr(void) { return "127.0.0.1"; }
+const char *uw_net_options_help(void) { return ""; }

@@ -125,14 +125,6 @@ static const char *prog_name(const char *argv0)
     return s ? s + 1 : argv0;
 }
 
-/* Options of the target's network stack: on the unikernels
- * (src/net/tcp_lwip.c) --ipv4=ADDR/PREFIX and --ipv4-gateway=ADDR, and
- * the service listens on that address unless --addr says otherwise.  The
- * unix target has none: these weak definitions stand in for it. */
-__attribute__((weak)) int uw_net_option(const char *arg) { (void)arg; return 0; }
-__attribute__((weak)) const char *uw_net_default_addr(void) { return "127.0.0.1"; }
-__attribute__((weak)) const char *uw_net_options_help(void) { return ""; }
-
 static void usage(FILE *f, const char *name)
 {
     fprintf(f,
@@ -143,7 +135,7 @@ static void usage(FILE *f, const char *name)
 "    %s [--addr=ADDR] [--port=PORT] [OPTIONS]\n"
 "\n"
 "OPTIONS\n"
-"    --addr=ADDR             listen address (default 127.0.0.1)\n"
+"    --addr=ADDR             listen address (default %s)\n"
 "    --port=PORT             listen port (default 8080; 0 picks a free one)\n"
 "%s"
 "    --max-connections=N     connections open at once; more get 503 (default 16384)\n"
@@ -159,7 +151,7 @@ static void usage(FILE *f, const char *name)
 "EXIT STATUS\n"
 "    0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the\n"
 "    service cannot start; 2 for a bad command line.\n",
-            name, name, uw_net_options_help());
+            name, name, uw_net_default_addr(), uw_net_options_help());
 }
 
 static bool opt_num(const char *arg, const char *name, uint64_t *out)
