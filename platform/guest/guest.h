@@ -43,6 +43,10 @@ const struct uw_plat_device *uw_guest_device_get(uw_plat_handle_t handle, uint32
 /* Hands [START, START + SIZE) to malloc; called once by uw_plat_app_main. */
 void uwc_heap_init(void *start, size_t size);
 
+/* Bytes of the heap malloc manages (0 before uwc_heap_init): what a
+ * service sizes its memory budget from. */
+size_t uwc_heap_size(void);
+
 /*
  * Splits the command line LINE into at most MAX_ARGS words in BUF (SIZE
  * bytes): words are separated by spaces; "..." quotes, and inside quotes

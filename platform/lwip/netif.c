@@ -5,6 +5,7 @@
  * uw_lwip.h.
  */
 #include "uw_lwip.h"
+#include "guest.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -217,24 +218,6 @@ uint16_t uw_lwip_chksum(const void *data, int len)
     return (uint16_t)sum;
 }
 
-/* The largest block malloc can give now: the heap's free size at start. */
-static size_t heap_free_size(void)
-{
-    size_t lo = 0, hi = (size_t)1 << 40;
-    int saved = errno;
-    while (hi - lo > 64 * 1024) {
-        size_t mid = lo + (hi - lo) / 2;
-        void *p = malloc(mid);
-        if (p) {
-            free(p);
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    errno = saved;
-    return lo;
-}
 
 /* ------------------------------------------------------------ driver */
 
@@ -286,7 +269,7 @@ static int start(void)
     /* lwIP may use half of the heap; a connection's receive window and
      * send buffer are 1/64 of the heap each, the window within
      * [16 KiB, 1 MiB), the send buffer at most 256 KiB. */
-    size_t heap = heap_free_size();
+    size_t heap = uwc_heap_size();
     N.mem_limit = heap / 2;
     size_t w = heap / 64;
     if (w < 16 * 1024) w = 16 * 1024;

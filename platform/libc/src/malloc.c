@@ -103,6 +103,11 @@ static void heap_corrupt(const char *what, const void *p)
     uw_plat_abort();
 }
 
+size_t uwc_heap_size(void)
+{
+    return heap_end > heap_lo ? (size_t)(heap_end - heap_lo) : 0;
+}
+
 void uwc_heap_init(void *start, size_t size)
 {
     uintptr_t lo = ((uintptr_t)start + HEADER + 15) / 16 * 16 - HEADER;
