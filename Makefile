@@ -25,7 +25,7 @@ LDLIBS := -lz
 
 # Debian packages a fresh machine needs; build.mk fragments append theirs.
 DEB_PACKAGES := gcc make clang llvm libclang-rt-14-dev curl python3 \
-  zlib1g-dev libbrotli-dev libzstd-dev iproute2 procps
+  zlib1g-dev libbrotli-dev libzstd-dev iproute2 procps socat
 
 # ---------------------------------------------------------------- deps
 # Installs missing packages (only when missing) and fetches the Debian
@@ -145,7 +145,7 @@ test: check-build
 	@UWEB_ROOT=$(ROOT) UWEB_BUILD=$(ROOT)/$(B) CC=$(CC) CLANG=$(CLANG) tests/run.sh
 
 run: all
-	@scripts/run.sh $(B)
+	@TARGET=$(TARGET) scripts/run.sh $(B)
 
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
