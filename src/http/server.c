@@ -69,6 +69,7 @@ struct uw_http_worker {
     size_t url_len;
     bool in_field;
     size_t nfields;
+    size_t trailer_len;
     bool head_too_big, too_many_headers, headers_done, message_done;
 };
 
@@ -533,6 +534,7 @@ static int on_message_begin(llhttp_t *p)
     w->url = NULL;
     w->url_len = 0;
     w->nfields = 0;
+    w->trailer_len = 0;
     w->in_field = false;
     w->headers_done = w->message_done = false;
     /* The previous message's end may have been parsed after this request
@@ -549,10 +551,18 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* Trailer fields (after a chunked body) are ignored, but their bytes are
+ * bounded like a head's. */
+static int trailer_bytes(uw_http_worker *w, size_t len)
+{
+    w->trailer_len += len;
+    return w->trailer_len > S.cfg.max_head_bytes ? HPE_USER : 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     uw_http_worker *w = W(p);
-    if (w->headers_done) return 0; /* trailers are ignored */
+    if (w->headers_done) return trailer_bytes(w, len);
     if (!w->in_field) {
         if (w->nfields >= S.cfg.max_headers) {
             w->too_many_headers = true;
@@ -568,7 +578,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     uw_http_worker *w = W(p);
-    if (w->headers_done) return 0;
+    if (w->headers_done) return trailer_bytes(w, len);
     uw_header *h = &w->headers[w->nfields - 1];
     if (w->in_field) {
         w->in_field = false;

@@ -182,6 +182,11 @@ with echo() as s:
     t.check("more than 64 header fields: 431", status_of(raw) == 431, raw[:100])
     raw = s.raw(b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     t.check("request line over the head limit: 431", status_of(raw) == 431, raw[:100])
+    trailers = b"".join(b"X-T%d: %s\r\n" % (i, b"v" * 100) for i in range(200))
+    raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n" + trailers + b"\r\n")
+    t.check("chunked trailers over the head limit: 400", status_of(raw) == 400, raw[:100])
+    raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\nX-T: v\r\n\r\n")
+    t.check("small chunked trailers are accepted and ignored", status_of(raw) == 200 and b"3 " in raw, raw[-60:])
     t.check("after the oversized heads the server still serves", still_serves(s))
 
     # a client that resets in the middle of an upload
