@@ -11,14 +11,17 @@
 #   make unikernel-apps-spt / unikernel-apps-hvt, or make TARGET=spt|hvt
 #
 # Run: build/uweb-spt --net:service=TAP -- build/spt/apps/hello.spt --ipv4=10.0.0.2/24
+# (without --ipv4 the guest asks a DHCP server on the tap's link)
 
-DEB_PACKAGES += iputils-ping wrk
+# dnsmasq-base: the DHCP server of tests/net/unikernel.py (the binary
+# only; the dnsmasq package would also start a DNS service on the host).
+DEB_PACKAGES += iputils-ping wrk dnsmasq-base
 
 LWIP_DIR := $(B)/src/lwip
 LWIP_FETCHED := $(LWIP_DIR)/.fetched
 LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp core/netif \
   core/pbuf core/tcp core/tcp_in core/tcp_out core/timeouts core/udp \
-  core/ipv4/etharp core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
+  core/ipv4/dhcp core/ipv4/etharp core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
   netif/ethernet
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
 UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)

@@ -3,6 +3,14 @@
  * device, its configuration from the command line, and lwIP's system
  * glue (clock, random numbers, memory within a budget).  Contract in
  * uw_lwip.h.
+ *
+ * Without --ipv4 the interface is configured by lwIP's DHCP client: it
+ * comes up without an address, dhcp_start asks the link's DHCP server,
+ * and lwIP renews (or rebinds, or starts over) as the lease says.  Every
+ * poll compares the interface's address with the last one announced: a
+ * new lease (or a new address after a renewal) gives one log line, a
+ * lost lease another.  If no lease came within DHCP_WARN_MS, one line
+ * says so; lwIP keeps asking.
  */
 #include "uw_lwip.h"
 #include "guest.h"
@@ -12,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
@@ -37,10 +46,17 @@
  * than twice its size. */
 #define COPY_BELOW 512
 
+/* Without a lease this long after start, a line says so (once). */
+#define DHCP_WARN_MS 10000
+
 unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
 
 static struct {
-    bool configured, started;
+    bool configured, gw_given, started;
+    bool dhcp;                 /* no --ipv4: the address comes from DHCP */
+    bool dhcp_warned;          /* the "no lease yet" line was written */
+    ip4_addr_t dhcp_shown;     /* the address last announced (0: none) */
+    uint64_t dhcp_since;       /* when DHCP started (monotonic ns) */
     int start_result;
     ip4_addr_t addr, mask, gw;
     char addr_text[16];
@@ -55,8 +71,9 @@ static struct {
 } N;
 
 const char uw_lwip_options_help[] =
-"    --ipv4=ADDR/PREFIX      the unikernel's IPv4 address on its network (required)\n"
-"    --ipv4-gateway=ADDR     default route\n";
+"    --ipv4=ADDR/PREFIX      the unikernel's IPv4 address on its network\n"
+"                            (without it: address and gateway by DHCP)\n"
+"    --ipv4-gateway=ADDR     default route (with --ipv4)\n";
 
 /* ------------------------------------------------------------ options */
 
@@ -112,6 +129,7 @@ int uw_lwip_option(const char *arg)
             fprintf(stderr, "uweb: --ipv4-gateway: \"%s\" is not an IPv4 address\n", arg + 15);
             return -1;
         }
+        N.gw_given = true;
         return 1;
     }
     return 0;
@@ -252,10 +270,48 @@ static err_t netif_setup(struct netif *netif)
     return ERR_OK;
 }
 
+/* After frames and timers: announces a new lease, a changed address or
+ * a lost lease, once each; without a lease DHCP_WARN_MS after start, one
+ * line, while lwIP goes on asking (discovers at growing intervals, at
+ * most a minute apart).  lwIP's DHCP timer runs every 500 ms, so polls
+ * come at least as often. */
+static void dhcp_report(void)
+{
+    const ip4_addr_t *a = netif_ip4_addr(&N.netif);
+    bool bound = dhcp_supplied_address(&N.netif);
+    if (!bound && !N.dhcp_warned
+        && uw_plat_clock_monotonic() - N.dhcp_since >= (uint64_t)DHCP_WARN_MS * 1000000u) {
+        fprintf(stderr, "uweb: DHCP: no lease after %d s on net device \"" UW_LWIP_DEVICE "\" "
+                "(no DHCP server on its link?); still asking\n", DHCP_WARN_MS / 1000);
+        N.dhcp_warned = true;
+    }
+    if (bound && !ip4_addr_cmp(a, &N.dhcp_shown)) {
+        const struct dhcp *d = netif_dhcp_data(&N.netif);
+        const ip4_addr_t *m = netif_ip4_netmask(&N.netif), *g = netif_ip4_gw(&N.netif);
+        char addr[16], gw[16], lease[24];
+        ip4addr_ntoa_r(a, addr, sizeof addr);
+        if (ip4_addr_isany(g)) snprintf(gw, sizeof gw, "none");
+        else ip4addr_ntoa_r(g, gw, sizeof gw);
+        if (!d || d->offered_t0_lease == 0xffffffffUL) snprintf(lease, sizeof lease, "infinite");
+        else snprintf(lease, sizeof lease, "%lu s", (unsigned long)d->offered_t0_lease);
+        int prefix = 0;
+        for (u32_t x = lwip_ntohl(ip4_addr_get_u32(m)); x & 0x80000000u; x <<= 1) prefix++;
+        fprintf(stderr, "uweb: DHCP: address %s/%d, gateway %s, lease %s\n", addr, prefix, gw, lease);
+        N.dhcp_shown = *a;
+        N.dhcp_warned = true;
+    } else if (!bound && !ip4_addr_isany_val(N.dhcp_shown)) {
+        char addr[16];
+        ip4addr_ntoa_r(&N.dhcp_shown, addr, sizeof addr);
+        fprintf(stderr, "uweb: DHCP: the lease of %s ended; asking again\n", addr);
+        ip4_addr_set_zero(&N.dhcp_shown);
+    }
+}
+
 static int start(void)
 {
-    if (!N.configured) {
-        fprintf(stderr, "uweb: no address for the network: give --ipv4=ADDR/PREFIX\n");
+    N.dhcp = !N.configured;
+    if (N.dhcp && N.gw_given) {
+        fprintf(stderr, "uweb: --ipv4-gateway needs --ipv4 (without --ipv4, DHCP gives the gateway)\n");
         return -6; /* UW_EINVAL */
     }
     if (uw_plat_net_acquire(UW_LWIP_DEVICE, &N.handle, &N.info) != UW_PLAT_OK) {
@@ -286,6 +342,16 @@ static int start(void)
     netif_set_default(&N.netif);
     netif_set_link_up(&N.netif);
     netif_set_up(&N.netif);
+    if (N.dhcp) {
+        /* The address arrives later: the service listens on 0.0.0.0 in
+         * the meantime.  lwIP announces the leased address itself. */
+        if (dhcp_start(&N.netif) != ERR_OK) {
+            fprintf(stderr, "uweb: cannot start DHCP on the network interface\n");
+            return -4; /* UW_ENOMEM: dhcp_start only fails for memory */
+        }
+        N.dhcp_since = uw_plat_clock_monotonic();
+        return 0;
+    }
     /* Tell the link who we are (and refresh switches' tables). */
     etharp_gratuitous(&N.netif);
     return 0;
@@ -392,6 +458,7 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
         }
     }
     sys_check_timeouts();
+    if (N.dhcp) dhcp_report();
     uint64_t now = uw_plat_clock_monotonic();
     if (now >= N.next_trim) {
         time_wait_trim();

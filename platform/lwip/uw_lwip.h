@@ -27,7 +27,8 @@
 /*
  * Takes one command-line option of the network stack:
  *   --ipv4=ADDR/PREFIX     the interface's address and prefix length
- *   --ipv4-gateway=ADDR    the default route
+ *   --ipv4-gateway=ADDR    the default route (only with --ipv4)
+ * Without --ipv4 the interface is configured by DHCP once started.
  * Returns 1 when ARG is one of them (taken), 0 when it is not, -1 when
  * its value is malformed (a one-line message went to stderr).
  */
@@ -36,15 +37,19 @@ int uw_lwip_option(const char *arg);
 /* Help text for these options, one line each, for a --help page. */
 extern const char uw_lwip_options_help[];
 
-/* The configured address as text ("10.0.0.2"), or NULL if none. */
+/* The address given by --ipv4 as text ("10.0.0.2"), or NULL if none
+ * (DHCP: the service listens on 0.0.0.0). */
 const char *uw_lwip_address(void);
 
 /*
  * Brings the interface up once: acquires the device, sizes memory and
  * TCP buffers from the heap, initialises lwIP, adds the interface with
- * the configured address.  Later calls return the first result.
- * 0, or a negative uw_status (UW_EINVAL: no address or no device;
- * UW_ENOMEM).  A message says why on stderr.
+ * the configured address, or without one starts DHCP (the interface has
+ * no address until a lease arrives; stderr gets one line when it does,
+ * and one if none came within 10 s).  Later calls return the first
+ * result.  0, or a negative uw_status (UW_EINVAL: no device, or
+ * --ipv4-gateway without --ipv4; UW_ENOMEM).  A message says why on
+ * stderr.
  */
 int uw_lwip_start(void);
 

@@ -7,11 +7,14 @@ The test creates a network namespace with one tap device per guest
 again inside it, and removes the namespace at the end.  Checks: ping;
 curl GET / on hello via spt; many concurrent connections; the guest
 keeps serving after clients reset; Crunch & Zip's POST /upload through
-spt checked with unzip, and 1 GiB through a guest with --mem=32; on hvt
-(a smoke test: KVM may be emulated in software here) hello answers curl.
+spt checked with unzip, and 1 GiB through a guest with --mem=32; without
+--ipv4 a lease from dnsmasq on the tap's host side, and a guest with no
+DHCP server saying so; on hvt (a smoke test: KVM may be emulated in
+software here) hello answers curl.
 """
 import errno
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -52,7 +55,7 @@ def outside():
         t.done()
     try:
         cmds = [["ip", "-n", ns, "link", "set", "lo", "up"]]
-        for i in range(4):
+        for i in range(6):
             cmds += [["ip", "-n", ns, "tuntap", "add", "dev", f"uwtap{i}", "mode", "tap"],
                      ["ip", "-n", ns, "addr", "add", f"10.81.{i}.1/24", "dev", f"uwtap{i}"],
                      ["ip", "-n", ns, "link", "set", f"uwtap{i}", "up"]]
@@ -71,14 +74,16 @@ def outside():
 # ------------------------------------------------------------ inside
 
 class Guest:
-    """A unikernel app on tap uwtapN at 10.81.N.2, port 8080."""
+    """A unikernel app on tap uwtapN at 10.81.N.2, port 8080 (with
+    ipv4=False: no --ipv4, the guest asks for a lease by DHCP)."""
 
-    def __init__(self, target, app, n, mem=None, timeout=10.0):
+    def __init__(self, target, app, n, mem=None, timeout=10.0, ipv4=True):
         self.addr = f"10.81.{n}.2"
         self.url = f"http://{self.addr}:8080"
         tender = SPT if target == "spt" else HVT
         argv = [tender] + ([f"--mem={mem}"] if mem else []) + \
-            [f"--net:service=uwtap{n}", "--", image(target, app), f"--ipv4={self.addr}/24", "--quiet"]
+            [f"--net:service=uwtap{n}", "--", image(target, app)] + \
+            ([f"--ipv4={self.addr}/24"] if ipv4 else []) + ["--quiet"]
         self.out = tempfile.TemporaryFile()
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.out)
@@ -93,8 +98,18 @@ class Guest:
         done.wait(timeout)
         self.ready = bool(line) and b"listening on" in line[0]
         self.first = line[0] if line else b""
-        # keep the console drained
-        threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True).start()
+        # keep the console drained, its lines kept for text()
+        self.lines = []
+
+        def drain():
+            for ln in self.proc.stdout:
+                self.lines.append(ln)
+        threading.Thread(target=drain, daemon=True).start()
+
+    def text(self):
+        """Everything the guest wrote so far (console and stderr)."""
+        err = os.pread(self.out.fileno(), os.fstat(self.out.fileno()).st_size, 0)
+        return (self.first + b"".join(self.lines) + err).decode(errors="replace")
 
     def alive(self):
         return self.proc.poll() is None
@@ -514,10 +529,94 @@ def test_spt_command_line():
         err = p.stderr.decode(errors="replace") + p.stdout.decode(errors="replace")
         t.check(f"spt: hello refuses {bad} (status 2, a message)", p.returncode == 2 and "--ipv4" in err,
                 f"status {p.returncode}: {err[-200:]}")
-    p = subprocess.run(base, capture_output=True, timeout=30)
+    t.check("spt: hello --help says DHCP is used without --ipv4", "DHCP" in out, out[-300:])
+    p = subprocess.run(base + ["--ipv4-gateway=10.81.0.1"], capture_output=True, timeout=30)
     err = p.stderr.decode(errors="replace") + p.stdout.decode(errors="replace")
-    t.check("spt: hello without --ipv4 says it needs an address (status 1)",
-            p.returncode == 1 and "--ipv4" in err, f"status {p.returncode}: {err[-200:]}")
+    t.check("spt: hello refuses --ipv4-gateway without --ipv4 (status 1, a message)",
+            p.returncode == 1 and "--ipv4-gateway needs --ipv4" in err, f"status {p.returncode}: {err[-200:]}")
+
+
+def test_spt_dhcp():
+    """Without --ipv4 the guest configures itself by DHCP: dnsmasq on
+    uwtap4's host side leases 10.81.4.50-60, the guest logs the lease and
+    answers curl there; on uwtap5 no server answers, and the guest says
+    so once after 10 s, keeps listening on 0.0.0.0 and keeps asking."""
+    name = "spt: without --ipv4 hello gets a lease from dnsmasq and answers curl on it"
+    dnsmasq = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
+    if not dnsmasq:
+        t.skip(name, "dnsmasq is not installed (dnsmasq-base)")
+        return
+    lonely = Guest("spt", "hello", 5, ipv4=False)     # no DHCP server on uwtap5
+    tmp = tempfile.mkdtemp(prefix="uwdhcp")
+    leases = os.path.join(tmp, "leases")
+    srv_log = open(os.path.join(tmp, "dnsmasq.log"), "w+b")
+    srv = subprocess.Popen([dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=uwtap4",
+                            "--bind-interfaces", "--dhcp-range=10.81.4.50,10.81.4.60,255.255.255.0,2m",
+                            f"--dhcp-leasefile={leases}", f"--pid-file={os.path.join(tmp, 'pid')}"],
+                           stdout=srv_log, stderr=srv_log)
+    g = None
+    try:
+        for _ in range(50):
+            srv_log.seek(0)
+            if srv.poll() is not None or b"DHCP, sockets bound" in srv_log.read():
+                break
+            time.sleep(0.1)
+        if srv.poll() is not None:
+            srv_log.seek(0)
+            t.skip(name, f"dnsmasq cannot run (status {srv.returncode}): "
+                   f"{srv_log.read().decode(errors='replace').strip()[-200:]}")
+        else:
+            g = Guest("spt", "hello", 4, ipv4=False)
+            if t.check("spt: hello without --ipv4 starts and listens on 0.0.0.0",
+                       g.ready and b"http://0.0.0.0:8080/" in g.first, g.log()):
+                m = None
+                deadline = time.monotonic() + 30
+                while m is None and time.monotonic() < deadline and g.alive():
+                    m = re.search(r"DHCP: address (10\.81\.4\.(\d+))/24, gateway 10\.81\.4\.1, lease (\d+) s",
+                                  g.text())
+                    time.sleep(0.2)
+                t.check("spt: the guest logs its lease: an address in dnsmasq's range, gateway, lease time",
+                        m is not None and 50 <= int(m.group(2)) <= 60 and 60 <= int(m.group(3)) <= 120,
+                        f"{g.text()[-300:]}")
+                addr = m.group(1) if m else None
+                seen = ""
+                for _ in range(50):
+                    try:
+                        with open(leases) as f:
+                            seen = f.read()
+                    except OSError:
+                        pass
+                    if addr and f" {addr} " in seen:
+                        break
+                    time.sleep(0.1)
+                t.check("spt: dnsmasq's lease file holds the guest's address", addr is not None
+                        and f" {addr} " in seen, f"guest: {addr}; leases: {seen.strip()[-200:]}")
+                if addr:
+                    rc, out, err = curl("-f", "-m", "10", f"http://{addr}:8080/")
+                    t.check(name, rc == 0 and out == b"Hello World!\n", err or out)
+                else:
+                    t.check(name, False, "no lease")
+    finally:
+        if g:
+            g.stop()
+        srv.terminate()
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+        srv_log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        left = lonely.started + 13 - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        out = lonely.text()
+        t.check("spt: with no DHCP server the guest says once, after 10 s, that no lease came, and keeps running",
+                lonely.ready and lonely.alive() and out.count("no lease after 10 s") == 1
+                and "DHCP: address" not in out, out[-300:])
+    finally:
+        lonely.stop()
 
 
 def inside():
@@ -525,6 +624,7 @@ def inside():
     test_spt_hello()
     test_spt_parked_wakeup()
     test_spt_tcp_client()
+    test_spt_dhcp()
     test_spt_crunchzip()
     test_hvt_hello()
     t.done()

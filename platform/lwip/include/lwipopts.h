@@ -4,8 +4,9 @@
  * One thread, no operating system (NO_SYS=1): lwIP runs only from the
  * runtime's event backend (src/runtime/poll_uk.c) and from tasks calling
  * the raw TCP API (src/net/tcp_lwip.c), never concurrently.  Ethernet,
- * ARP, IPv4, ICMP echo, TCP and UDP on one interface (the "service" net
- * device); no DHCP, DNS, IPv6 or sockets API.
+ * ARP, IPv4, ICMP echo, TCP, UDP and a DHCP client (used when no
+ * --ipv4 is given) on one interface (the "service" net device); no DNS,
+ * IPv6 or sockets API.
  *
  * Memory comes from the guest heap: lwIP's heap and its pools are malloc
  * (MEM_LIBC_MALLOC, MEMP_MEM_MALLOC), through uw_lwip_malloc &co.
@@ -66,7 +67,10 @@ void uw_lwip_free(void *p);
 #define IP_DEFAULT_TTL              64
 #define LWIP_ICMP                   1
 #define LWIP_RAW                    0
-#define LWIP_DHCP                   0
+/* DHCP when the command line gives no address (netif.c); the offered
+ * address is checked with ARP before it is taken. */
+#define LWIP_DHCP                   1
+#define DHCP_DOES_ARP_CHECK         1
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
 #define LWIP_DNS                    0
