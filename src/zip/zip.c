@@ -3,6 +3,7 @@
 #include "zip_internal.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -38,6 +39,14 @@ typedef struct zip_dir {
     uint32_t dup_next;      /* next counter to try for a file named like it */
 } zip_dir;
 
+/* Names of records or directories, by open addressing: index + 1 of the
+ * record (or directory), 0 for an empty slot; at most half full. */
+typedef struct name_set {
+    uint32_t *slots;
+    size_t cap;
+    bool dirs;                      /* indexes z->dirs, else z->records */
+} name_set;
+
 struct uw_zip {
     uw_zip_allocator al;
     uw_zip_write_fn write;
@@ -61,12 +70,10 @@ struct uw_zip {
     size_t count, records_cap;
     char *names;
     size_t names_len, names_cap;
-    uint32_t *table;                /* open addressing: record index + 1, 0 empty */
-    size_t table_cap;
+    name_set files;                 /* the records by name */
     zip_dir *dirs;                  /* directories the names imply */
     size_t dirs_count, dirs_cap;
-    uint32_t *dir_table;            /* open addressing: dir index + 1, 0 empty */
-    size_t dir_table_cap;
+    name_set dir_set;               /* the directories by name */
 
     size_t out_len;
     unsigned char out[OUT_CAP];
@@ -222,6 +229,7 @@ uw_zip_error uw_zip_new(uw_zip **out, const uw_zip_options *opts,
     z->mem_level = opts->mem_level;
     z->max_entries = opts->max_entries;
     z->max_name_bytes = opts->max_name_bytes;
+    z->dir_set.dirs = true;
     z->state = ST_IDLE;
     *out = z;
     return UW_ZIP_OK;
@@ -235,9 +243,9 @@ void uw_zip_free(uw_zip *z)
         deflateEnd(&z->zs);
     z->al.free(z->al.ctx, z->records);
     z->al.free(z->al.ctx, z->names);
-    z->al.free(z->al.ctx, z->table);
+    z->al.free(z->al.ctx, z->files.slots);
     z->al.free(z->al.ctx, z->dirs);
-    z->al.free(z->al.ctx, z->dir_table);
+    z->al.free(z->al.ctx, z->dir_set.slots);
     z->al.free(z->al.ctx, z);
 }
 
@@ -277,51 +285,68 @@ static int name_equal(const char *a, const char *b, size_t len)
     return 1;
 }
 
-/* Index + 1 of the record named s[0..len), or 0. */
-static size_t name_find(const uw_zip *z, const char *s, size_t len)
+/* The name of entry i of set t. */
+static const char *set_key(const uw_zip *z, const name_set *t, size_t i, size_t *len)
 {
-    if (!z->table_cap)
+    if (t->dirs) {
+        *len = z->dirs[i].len;
+        return z->names + z->dirs[i].name_off;
+    }
+    *len = z->records[i].name_len;
+    return z->names + z->records[i].name_off;
+}
+
+/* Index + 1 of the entry of t named s[0..len), or 0. */
+static size_t set_find(const uw_zip *z, const name_set *t, const char *s, size_t len)
+{
+    if (!t->cap)
         return 0;
-    size_t mask = z->table_cap - 1;
+    size_t mask = t->cap - 1;
     for (size_t i = name_hash(s, len) & mask;; i = (i + 1) & mask) {
-        uint32_t r = z->table[i];
-        if (!r)
+        uint32_t e = t->slots[i];
+        if (!e)
             return 0;
-        const zip_record *rec = &z->records[r - 1];
-        if (rec->name_len == len && name_equal(z->names + rec->name_off, s, len))
-            return r;
+        size_t kl;
+        const char *k = set_key(z, t, e - 1, &kl);
+        if (kl == len && name_equal(k, s, len))
+            return e;
     }
 }
 
-static void table_insert(uw_zip *z, size_t index)
+static void set_insert(const uw_zip *z, name_set *t, size_t index)
 {
-    const zip_record *rec = &z->records[index];
-    size_t mask = z->table_cap - 1;
-    size_t i = name_hash(z->names + rec->name_off, rec->name_len) & mask;
-    while (z->table[i])
+    size_t len;
+    const char *k = set_key(z, t, index, &len);
+    size_t mask = t->cap - 1;
+    size_t i = name_hash(k, len) & mask;
+    while (t->slots[i])
         i = (i + 1) & mask;
-    z->table[i] = (uint32_t)(index + 1);
+    t->slots[i] = (uint32_t)(index + 1);
 }
 
-/* Keeps the table at most half full; rebuilds it when it doubles. */
-static int table_reserve(uw_zip *z, size_t entries)
+/* Room for `entries` entries in t, which holds `count` now: keeps it at
+ * most half full, rebuilding it when it doubles. */
+static int set_reserve(uw_zip *z, name_set *t, size_t entries, size_t count)
 {
-    if (entries * 2 <= z->table_cap)
+    if (entries * 2 <= t->cap)
         return 0;
-    size_t cap = z->table_cap ? z->table_cap : 64;
+    size_t cap = t->cap ? t->cap : 64;
     while (entries * 2 > cap)
         cap *= 2;
-    uint32_t *t = z->al.alloc(z->al.ctx, cap * sizeof *t);
-    if (!t)
+    uint32_t *slots = z->al.alloc(z->al.ctx, cap * sizeof *slots);
+    if (!slots)
         return -1;
-    memset(t, 0, cap * sizeof *t);
-    z->al.free(z->al.ctx, z->table);
-    z->table = t;
-    z->table_cap = cap;
-    for (size_t i = 0; i < z->count; i++)
-        table_insert(z, i);
+    memset(slots, 0, cap * sizeof *slots);
+    z->al.free(z->al.ctx, t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    for (size_t i = 0; i < count; i++)
+        set_insert(z, t, i);
     return 0;
 }
+
+static size_t name_find(const uw_zip *z, const char *s, size_t len) { return set_find(z, &z->files, s, len); }
+static size_t dir_find(const uw_zip *z, const char *s, size_t len) { return set_find(z, &z->dir_set, s, len); }
 
 static size_t format_suffix(char *p, uint32_t n)
 {
@@ -339,52 +364,12 @@ static size_t format_suffix(char *p, uint32_t n)
     return o;
 }
 
-/* Index + 1 of the directory s[0..len), or 0. */
-static size_t dir_find(const uw_zip *z, const char *s, size_t len)
-{
-    if (!z->dir_table_cap)
-        return 0;
-    size_t mask = z->dir_table_cap - 1;
-    for (size_t i = name_hash(s, len) & mask;; i = (i + 1) & mask) {
-        uint32_t d = z->dir_table[i];
-        if (!d)
-            return 0;
-        const zip_dir *dir = &z->dirs[d - 1];
-        if (dir->len == len && name_equal(z->names + dir->name_off, s, len))
-            return d;
-    }
-}
-
-static void dir_table_insert(uw_zip *z, size_t index)
-{
-    const zip_dir *d = &z->dirs[index];
-    size_t mask = z->dir_table_cap - 1;
-    size_t i = name_hash(z->names + d->name_off, d->len) & mask;
-    while (z->dir_table[i])
-        i = (i + 1) & mask;
-    z->dir_table[i] = (uint32_t)(index + 1);
-}
-
-/* Room for n directories, the table at most half full. */
+/* Room for n directories and their names. */
 static int dirs_reserve(uw_zip *z, size_t n)
 {
     if (grow(z, (void **)&z->dirs, &z->dirs_cap, n, sizeof(zip_dir), 16))
         return -1;
-    if (n * 2 <= z->dir_table_cap)
-        return 0;
-    size_t cap = z->dir_table_cap ? z->dir_table_cap : 64;
-    while (n * 2 > cap)
-        cap *= 2;
-    uint32_t *t = z->al.alloc(z->al.ctx, cap * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t, 0, cap * sizeof *t);
-    z->al.free(z->al.ctx, z->dir_table);
-    z->dir_table = t;
-    z->dir_table_cap = cap;
-    for (size_t i = 0; i < z->dirs_count; i++)
-        dir_table_insert(z, i);
-    return 0;
+    return set_reserve(z, &z->dir_set, n, z->dirs_count);
 }
 
 /* A counter to start from: where the last search for this name ended. */
@@ -475,7 +460,7 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
         slashes += z->name_buf[i] == '/';
     if (grow(z, (void **)&z->records, &z->records_cap, z->count + 1, sizeof(zip_record), 16) ||
         grow(z, (void **)&z->names, &z->names_cap, z->names_len + len + 1, 1, 1024) ||
-        table_reserve(z, z->count + 1) || dirs_reserve(z, z->dirs_count + slashes))
+        set_reserve(z, &z->files, z->count + 1, z->count) || dirs_reserve(z, z->dirs_count + slashes))
         return UW_ZIP_ENOMEM;
 
     zip_record *r = &z->records[z->count];
@@ -487,13 +472,13 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
     z->names_len += len + 1;
     zip_dos_time(mtime, &r->dos_time, &r->dos_date);
     r->mtime = (uint32_t)(mtime < 0 ? 0 : mtime > INT32_MAX ? INT32_MAX : mtime);
-    table_insert(z, z->count);
+    set_insert(z, &z->files, z->count);
     z->count++;
     for (size_t i = 0; i < len; i++) {
         if (z->name_buf[i] != '/' || dir_find(z, z->name_buf, i))
             continue;
         z->dirs[z->dirs_count] = (zip_dir){ r->name_off, (uint32_t)i, 0 };
-        dir_table_insert(z, z->dirs_count++);
+        set_insert(z, &z->dir_set, z->dirs_count++);
     }
 
     z->size_hint = size_hint;
