@@ -25,7 +25,7 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from uwtest import T, BUILD  # noqa: E402
+from uwtest import T, BUILD, read_all  # noqa: E402
 
 t = T()
 SPT = os.path.join(BUILD, "uweb-spt")
@@ -141,20 +141,6 @@ def get(addr, path="/", timeout=5.0):
     with socket.create_connection((addr, 8080), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         return read_all(s, timeout)
-
-
-def read_all(s, timeout=5.0):
-    s.settimeout(timeout)
-    out = b""
-    while True:
-        try:
-            d = s.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not d:
-            break
-        out += d
-    return out
 
 
 def reset(s):
