@@ -58,6 +58,21 @@ struct uw_res {
     uint64_t content_length, body_sent;
 };
 
+/* Request-target forms (RFC 9112 §3.2) and their parse (target.c). */
+enum uw_target_form { UW_TARGET_ORIGIN, UW_TARGET_ABSOLUTE, UW_TARGET_AUTHORITY, UW_TARGET_ASTERISK };
+typedef struct uw_target {
+    enum uw_target_form form;
+    char *path;                 /* NUL-terminated: "/a/b", "*", or CONNECT's host:port */
+    size_t path_len;
+    const char *query;          /* after '?', "" when none */
+} uw_target;
+/* Parses target[0..len) (writable, NUL at len) in place: NULL when well
+ * formed (t filled, pointers into target), else why it is not (answer
+ * 400).  connect: the method is CONNECT (authority-form only). */
+const char *uw__http_parse_target(char *target, size_t len, unsigned method, bool connect, uw_target *t);
+/* A Host field value: uri-host [ ":" port ] (RFC 9110 §7.2). */
+bool uw__http_host_ok(const char *value, size_t len);
+
 /* Used by the framework for early answers. */
 int uw__http_check_body_limit(uw_req *req);
 

@@ -838,31 +838,22 @@ static int build_request(uw_http_worker *w, const char **why)
     }
     if (req->minor >= 1 && !host) { *why = "HTTP/1.1 request without Host"; return 400; }
 
-    char *target = w->url;
-    if (target[0] != '/') {
-        if (req->method == UW_OPTIONS && strcmp(target, "*") == 0) {
-            /* server-wide OPTIONS: routed as "*" */
-        } else if (strncasecmp(target, "http://", 7) == 0 || strncasecmp(target, "https://", 8) == 0) {
-            char *s = strchr(target + 8, '/');
-            target = s ? s : (char *)"/";
-        } else {
-            *why = "request target is not a path";
-            return 400;
-        }
+    /* The request-target by RFC 9112's grammar (target.c); the router
+     * gets the path of an origin- or absolute-form target, "*" for a
+     * server-wide OPTIONS. */
+    uw_target t;
+    bool connect = p->method == HTTP_CONNECT;
+    const char *bad = uw__http_parse_target(w->url, w->url_len, req->method, connect, &t);
+    if (bad) { *why = bad; return 400; }
+    req->path = t.path;
+    req->path_len = t.path_len;
+    req->query = t.query;
+    if (connect) {
+        /* No route tunnels; what follows a CONNECT head is not HTTP. */
+        w->res.close = true;
+        *why = "CONNECT is not served here";
+        return 501;
     }
-    char *q = strchr(target, '?');
-    if (q) {
-        *q = 0;
-        req->query = q + 1;
-    } else {
-        req->query = "";
-    }
-    /* Fragments are never sent by clients; treat '#' as the end. */
-    char *frag = strchr(req->query, '#');
-    if (frag) *frag = 0;
-    if (!q && (frag = strchr(target, '#'))) *frag = 0;
-    req->path = target;
-    req->path_len = strlen(target);
 
     req->chunked = (p->flags & F_CHUNKED) != 0;
     if (te && !req->chunked) { *why = "Transfer-Encoding without chunked as the final coding"; return 400; }

@@ -143,6 +143,8 @@ with echo() as s:
     raw = s.raw(reqs + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     got = re.findall(rb"user (\d+)\n", raw)
     t.check("16 pipelined requests answered in order", got == [b"%d" % i for i in range(16)] and raw.endswith(b"Hello World!\n"), raw[-200:])
+    raw = s.raw(b"GET http://x:80/users/4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.check("absolute-form target: routed by its path", status_of(raw) == 200 and raw.endswith(b"user 4\n"), raw[-100:])
     raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /users/9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     t.check("pipelined request after a body", statuses(raw) == [200, 200] and b"user 9" in raw, raw[-200:])
     raw = s.raw(b"GET / HTTP/1.0\r\n\r\n")
@@ -159,6 +161,9 @@ with echo() as s:
         "space before the header colon": b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n",
         "HTTP/1.1 without Host": b"GET / HTTP/1.1\r\n\r\n",
         "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "absolute-form target of exactly http://": b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n",
+        "absolute-form target with a userinfo": b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        "asterisk-form target for GET": b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
         "garbage request line": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
     }
     for name, req in bad.items():

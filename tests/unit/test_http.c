@@ -102,6 +102,7 @@ static const char *requests[] = {
     "POST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+    "GET http://a.example/users/3?q=b HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
 };
 
 static void test_every_split_point_same_answers(void)
@@ -147,6 +148,48 @@ static void test_answers(void)
     CHECK(strstr(o, "Hello") == NULL);   /* closed: the smuggled request is not served */
 }
 
+/* Request-target forms by RFC 9112's grammar: each request alone on a
+ * connection, the status it must get, and a part of the answer. */
+static void test_request_targets(void)
+{
+    static const struct { const char *req, *status, *body; } cases[] = {
+        /* absolute-form: exactly "http://" once read past the target */
+        { "GET http:// HTTP/1.0\r\n\r\n", "400", "host" },
+        { "GET http://a HTTP/1.0\r\n\r\n", "200", "Hello World!" },
+        { "GET HTTPS://a:8080?q=1 HTTP/1.0\r\n\r\n", "200", "Hello World!" },
+        { "GET http://a.example:80/users/5?q=x%20y HTTP/1.1\r\nHost: a\r\n\r\n", "200", "user 5 - x y" },
+        { "GET http://[::1]:80/users/6 HTTP/1.0\r\n\r\n", "200", "user 6" },
+        { "GET http://u@a/ HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET http://a:80x/ HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET http:/a/ HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET http://:80/ HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET ftp://a/ HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET http://[zz]/ HTTP/1.0\r\n\r\n", "400", NULL },
+        /* origin-form */
+        { "GET /users/7#frag HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET /users/7?q=%zz HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET /users/%4 HTTP/1.0\r\n\r\n", "400", NULL },
+        { "GET /a\"b HTTP/1.0\r\n\r\n", "400", NULL },
+        /* authority-form: CONNECT only, and CONNECT only with it */
+        { "GET a:80 HTTP/1.0\r\n\r\n", "400", NULL },
+        { "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "501", NULL },
+        { "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
+        { "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
+        /* asterisk-form: OPTIONS only */
+        { "GET * HTTP/1.0\r\n\r\n", "400", NULL },
+        { "OPTIONS * HTTP/1.0\r\n\r\n", "404", NULL },
+    };
+    bytewise = false;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        split = 3;
+        const char *o = exchange(cases[i].req, strlen(cases[i].req));
+        bool ok = strncmp(o, "HTTP/1.1 ", 9) == 0 && strncmp(o + 9, cases[i].status, 3) == 0 &&
+                  (!cases[i].body || strstr(o, cases[i].body)) && strstr(o + 9, "HTTP/1.1 ") == NULL;
+        if (!ok) printf("# %s-> %.60s\n", cases[i].req, o);
+        CHECK(ok);
+    }
+}
+
 static void test_truncated_requests_get_no_answer(void)
 {
     const char *full = requests[2];
@@ -173,6 +216,7 @@ int main(void)
     cfg.io_timeout = UW_SEC(2);
     cfg.idle_timeout = UW_MS(500);
     RUN(test_answers);
+    RUN(test_request_targets);
     RUN(test_every_split_point_same_answers);
     RUN(test_truncated_requests_get_no_answer);
     uw_rt_fini();
