@@ -134,6 +134,15 @@ int uw_routes_check(const uw_route *routes, size_t n);
 
 /* ------------------------------------------------------------ request */
 
+/* Lifetimes.  Every string the accessors below return is NUL-terminated
+ * and stays valid, unchanged, until the handler returns (the request
+ * ends) — also after the handler has read the body: the method name is
+ * static; the path, query string, header names and values are the
+ * request head, which the server keeps in place for the whole request;
+ * captures (uw_req_param) and decoded query values (uw_req_query) live in
+ * the request's arena.  Only uw_req_read_chunk's *data is shorter-lived
+ * (until the next read).  Copy what must outlive the request. */
+
 unsigned uw_req_method(const uw_req *req);         /* UW_GET ... */
 const char *uw_req_method_name(const uw_req *req); /* "GET" */
 const char *uw_req_path(const uw_req *req);        /* raw path, without the query */

@@ -36,6 +36,8 @@
 #define COPY_BODY_MAX 2048
 #define FREE_WORKERS_MAX 256
 #define RES_HDRS_CAP 4096
+/* Input buffer bytes kept for body reads after the longest head. */
+#define BODY_ROOM 4096
 
 typedef struct hconn {
     uw_conn *c;
@@ -53,6 +55,7 @@ struct uw_http_worker {
     uw_http_worker *next_free;
     char *in;
     size_t in_cap, in_len, in_pos;
+    size_t body_base;            /* in[0..body_base) is the pinned request head */
     char *out;
     size_t out_len, out_seg;     /* bytes used; start of the open segment */
     uw_slice iov[IOV_MAX_PENDING];
@@ -654,14 +657,19 @@ static llhttp_errno_t parse_some(uw_http_worker *w)
 
 /* ------------------------------------------------------------ request body */
 
+/* Reads more body bytes.  The request head stays where it was parsed
+ * (in[0..body_base)) for the whole request: its names, values, path and
+ * query are what the accessors return, so body bytes only ever reuse the
+ * buffer after it. */
 static int read_more(uw_http_worker *w, int64_t deadline)
 {
-    if (w->in_pos == w->in_len) w->in_pos = w->in_len = 0;
+    size_t base = w->body_base;
+    if (w->in_pos == w->in_len) w->in_pos = w->in_len = base;
     if (w->in_len == w->in_cap) {
         /* Body bytes already handed out can be dropped. */
-        memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
-        w->in_len -= w->in_pos;
-        w->in_pos = 0;
+        memmove(w->in + base, w->in + w->in_pos, w->in_len - w->in_pos);
+        w->in_len -= w->in_pos - base;
+        w->in_pos = base;
     }
     ssize_t n = uw_conn_read(w->hc->c, w->in + w->in_len, w->in_cap - w->in_len, deadline);
     if (n == 0) return UW_ECLOSED;
@@ -894,10 +902,12 @@ enum head_result { HEAD_OK, HEAD_PARK, HEAD_CLOSE };
 static enum head_result read_head(uw_http_worker *w)
 {
     /* A new head starts at in_pos; make room for a whole head after it so
-     * the head never moves while its spans are recorded. */
+     * the head never moves while its spans are recorded, and for body
+     * reads after it (the head stays put until the request ends). */
+    w->body_base = 0;
     if (w->in_pos == w->in_len) {
         w->in_pos = w->in_len = 0;
-    } else if (w->in_cap - w->in_pos < S.cfg.max_head_bytes + 1) {
+    } else if (w->in_cap - w->in_pos < S.cfg.max_head_bytes + 1 + BODY_ROOM) {
         memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
         w->in_len -= w->in_pos;
         w->in_pos = 0;
@@ -912,6 +922,7 @@ static enum head_result read_head(uw_http_worker *w)
                     early_error(w, 431, "request head too large");
                     return HEAD_CLOSE;
                 }
+                w->body_base = w->in_pos;
                 return HEAD_OK;
             }
             if (e == HPE_PAUSED) continue;   /* end of a previous body */

@@ -119,6 +119,24 @@ with echo() as s:
         rc, out, err = curl("-sv", "-H", "Expect: 100-continue", "--data-binary", "@" + f.name, s.url + "/count")
         t.check("Expect: 100-continue answered, then the body",
                 "HTTP/1.1 100 Continue" in err and out == f"{len(data)} {zlib.crc32(data):08x}\n".encode(), err[-400:])
+        # the head outlives the body: a handler that reads 3 MiB first, then the head
+        rc, out, err = curl("-s", "--data-binary", "@" + f.name, "-H", "X-Tag: tag-value", "-H", "X-Request-Id: rid-7",
+                            s.url + "/late/caf%C3%A9?q=a+b&r=1")
+        t.check("head accessors after the handler read a 3 MiB body (curl)",
+                out == f"{len(data)} bytes; path=/late/caf%C3%A9 query=q=a+b&r=1 q=a b name=café tag=tag-value "
+                       f"tag_before=tag-value id=rid-7 last=".encode() + out[out.find(b" last=") + 6:]
+                and len(data) > 1 << 20, out[:300])
+        with s.connect() as c:
+            c.sendall(b"POST /late/x?q=%7E HTTP/1.1\r\nHost: x\r\nX-Tag: t2\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\nX-Last: the-last\r\n\r\n")
+            for i in range(0, len(data), 10000):
+                piece = data[i:i + 10000]
+                c.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            c.sendall(b"0\r\n\r\n")
+            raw = read_all(c, 10)
+        t.check("head accessors after the handler read a 3 MiB chunked body (raw socket)",
+                raw.endswith(f"{len(data)} bytes; path=/late/x query=q=%7E q=~ name=x tag=t2 tag_before=t2 id=(none) "
+                              f"last=X-Last:the-last\n".encode()), raw[-300:])
     rc, out, err = curl("-si", "--data-binary", "x" * 100, s.url + "/small")
     t.check("body over the route limit (Content-Length): 413", b" 413 " in out, out[:200])
     rc, out, err = curl("-si", "-H", "Transfer-Encoding: chunked", "--data-binary", "x" * 100, s.url + "/small")

@@ -31,8 +31,21 @@ static void sum(uw_req *req, uw_res *res)
     if (n < 0) return;
     uw_res_textf(res, 200, "%u bytes sum %u\n", bytes, total);
 }
+/* Reads the whole body, then the head (which must outlive the body). */
+static void late(uw_req *req, uw_res *res)
+{
+    char buf[4096];
+    ssize_t n;
+    size_t bytes = 0;
+    while ((n = uw_req_read(req, buf, sizeof buf)) > 0) bytes += (size_t)n;
+    if (n < 0) return;
+    const char *x = uw_req_header(req, "X-Thing"), *q = uw_req_query(req, "q");
+    uw_res_textf(res, 200, "late %zu %s %s %s %s\n", bytes, uw_req_path(req), uw_req_param(req, "name"),
+                 x ? x : "-", q ? q : "-");
+}
 static const uw_route routes[] = {
     { UW_GET, "/", hello },
+    { UW_POST, "/late/<name>", late, .max_body = UW_BODY_UNLIMITED },
     { UW_GET, "/users/<int:id>", user },
     { UW_POST, "/sum", sum, .max_body = 100 },
 };
@@ -143,6 +156,13 @@ static void test_answers(void)
     o = exchange(requests[6], strlen(requests[6]));
     CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
     CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
+    /* the head is still there after a body of several input buffers */
+    static char big[200000];
+    size_t hl = (size_t)snprintf(big, sizeof big, "POST /late/n%%41me?q=%%7E HTTP/1.1\r\nHost: a\r\nContent-Length: 150000\r\n"
+                                 "X-Thing: thing\r\n\r\n");
+    memset(big + hl, 'b', 150000);
+    o = exchange(big, hl + 150000);
+    CHECK(strstr(o, "late 150000 /late/n%41me nAme thing ~\n") != NULL);
     o = exchange(requests[5], strlen(requests[5]));
     CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);
     CHECK(strstr(o, "Hello") == NULL);   /* closed: the smuggled request is not served */

@@ -125,6 +125,26 @@ static void whoami(uw_req *req, uw_res *res)
     uw_res_textf(res, 200, "id=%s\n", id ? id : "(none)");
 }
 
+/* Reads the whole body first, then the head: every accessor must still
+ * answer what the client sent (the head outlives the body reads). */
+static void late(uw_req *req, uw_res *res)
+{
+    const char *tag_before = uw_req_header(req, "X-Tag");
+    const void *d;
+    ssize_t n;
+    uint64_t total = 0;
+    while ((n = uw_req_read_chunk(req, &d)) > 0) total += (uint64_t)n;
+    if (n < 0) return;
+    const char *tag = uw_req_header(req, "X-Tag"), *q = uw_req_query(req, "q");
+    const char *id = uw_req_value(req, REQUEST_ID);
+    const char *last_name = "", *last_value = "";
+    if (uw_req_header_count(req)) uw_req_header_at(req, uw_req_header_count(req) - 1, &last_name, &last_value);
+    uw_res_textf(res, 200, "%llu bytes; path=%s query=%s q=%s name=%s tag=%s tag_before=%s id=%s last=%s:%s\n",
+                 (unsigned long long)total, uw_req_path(req), uw_req_query_string(req), q ? q : "(none)",
+                 uw_req_param(req, "name"), tag ? tag : "(none)", tag_before ? tag_before : "(none)",
+                 id ? id : "(none)", last_name, last_value);
+}
+
 static const uw_basic_auth auth = { .realm = "echo", .prefix = "/secret", .user = "alice", .password = "s3cret" };
 static const uw_middleware middlewares[] = {
     { tag, NULL },
@@ -141,6 +161,7 @@ static const uw_route routes[] = {
     { UW_POST | UW_PUT,  "/echo",              echo,  .max_body = 64 << 20 },
     { UW_POST,           "/count",             count, .max_body = UW_BODY_UNLIMITED },
     { UW_POST,           "/small",             count, .max_body = 16 },
+    { UW_POST,           "/late/<name>",       late,  .max_body = UW_BODY_UNLIMITED },
     { UW_GET,            "/stream",            stream },
     { UW_GET,            "/slices",            slices },
     { UW_GET,            "/large",             large },
