@@ -1,5 +1,7 @@
 /*
- * web.h — the web framework: routes, requests, responses, middlewares.
+ * web.h — the web framework: routes, middlewares, and the main of every
+ * app.  Requests and responses themselves (uw_req_*, uw_res_*) are
+ * http.h's, the same whatever the protocol.
  *
  * An app is a route table a newcomer reads at a glance and a main:
  *
@@ -36,7 +38,7 @@
  * or writing a streamed response suspends only this task.  Memory for the
  * request comes from its arena (uw_req_arena), freed when the request ends.
  *
- * Responses: whole (uw_res_send / uw_res_text: Content-Length), from a
+ * Responses (http.h): whole (uw_res_send / uw_res_text: Content-Length), from a
  * list of slices sent without copying (uw_res_slices: the memory must stay
  * valid until the handler returns), or streamed (uw_res_begin, uw_res_write,
  * uw_res_end: chunked unless uw_res_content_length was given), or from a
@@ -52,14 +54,6 @@
 #include <uweb/stream.h>
 #include <stdarg.h>
 #include <sys/types.h>
-
-/* Methods, as bits so a route can take several. */
-enum {
-    UW_GET = 1 << 0, UW_HEAD = 1 << 1, UW_POST = 1 << 2, UW_PUT = 1 << 3,
-    UW_DELETE = 1 << 4, UW_PATCH = 1 << 5, UW_OPTIONS = 1 << 6,
-    UW_OTHER_METHOD = 1 << 7,
-    UW_ANY_METHOD = 0xff,
-};
 
 enum { UW_QUERY_ANY = 0, UW_QUERY_NONE = 1, UW_QUERY_NAMED = 2 };
 enum { UW_SLASH_REDIRECT = 0, UW_SLASH_EXACT = 1, UW_SLASH_EITHER = 2 };
@@ -101,16 +95,24 @@ typedef struct uw_app {
 #define UW_MIDDLEWARES(m) .middlewares = (m), .nmiddlewares = UW_COUNT(m)
 
 /* Parses the common options (--addr=A --port=N --max-connections=N
- * --quiet --help ...), serves app until SIGINT/SIGTERM, returns the exit
- * status for main. */
+ * --quiet --help ...; see --help), initializes and runs the runtime,
+ * serves app on its listeners until SIGINT/SIGTERM (a graceful stop of
+ * every server), returns the exit status for main: 0 after a stop, 1 when
+ * it cannot serve, 2 for a bad command line. */
 int uw_main(int argc, char **argv, const uw_app *app);
 
-/* Serves app with an explicit configuration (tests, embedding). */
+/* The dispatch of an app (for uw_http_server_init: arg is the app). */
+void uw_app_dispatch(uw_req *req, uw_res *res, void *app);
+
+/* Serves app on cfg->addr:cfg->port, plain HTTP/1.1, with the runtime
+ * (initialized and run here) until SIGINT/SIGTERM.  on_listen, if not
+ * NULL, gets the bound port and arg once listening.  Returns 0, or a
+ * negative status when it could not serve. */
 int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
                  void (*on_listen)(uint16_t port, void *arg), void *arg);
 
 /* Serves app on one connected connection in the calling task (tests and
- * fuzzing; see uw_http_serve_conn). */
+ * fuzzing; see uw_http_server_serve_conn). */
 int uw_app_serve_conn(const uw_app *app, const uw_http_config *cfg, struct uw_conn *c);
 
 /* The router alone, for tests and tools: matches method and path (no
@@ -134,25 +136,10 @@ int uw_routes_check(const uw_route *routes, size_t n);
 
 /* ------------------------------------------------------------ request */
 
-/* Lifetimes.  Every string the accessors below return is NUL-terminated
- * and stays valid, unchanged, until the handler returns (the request
- * ends) — also after the handler has read the body: the method name is
- * static; the path, query string, header names and values are the
- * request head, which the server keeps in place for the whole request;
- * captures (uw_req_param) and decoded query values (uw_req_query) live in
- * the request's arena.  Only uw_req_read_chunk's *data is shorter-lived
- * (until the next read).  Copy what must outlive the request. */
-
-unsigned uw_req_method(const uw_req *req);         /* UW_GET ... */
-const char *uw_req_method_name(const uw_req *req); /* "GET" */
-const char *uw_req_path(const uw_req *req);        /* raw path, without the query */
-const char *uw_req_query_string(const uw_req *req);/* raw query without '?', "" if none */
-int uw_req_http_minor(const uw_req *req);          /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
-
-/* First value of a header (case-insensitive name), or NULL. */
-const char *uw_req_header(const uw_req *req, const char *name);
-size_t uw_req_header_count(const uw_req *req);
-void uw_req_header_at(const uw_req *req, size_t i, const char **name, const char **value);
+/* What the router and the middlewares add to a request (http.h has the
+ * rest: method, path, headers, body).  Captures (uw_req_param) and decoded
+ * query values (uw_req_query) live in the request's arena: valid until
+ * the handler returns. */
 
 /* Captured path parameter by name (decoded), or NULL. */
 const char *uw_req_param(const uw_req *req, const char *name);
@@ -161,56 +148,12 @@ int uw_req_param_int(const uw_req *req, const char *name, int64_t *out);
 /* Decoded query parameter ('+' is a space), "" for a bare key, or NULL. */
 const char *uw_req_query(uw_req *req, const char *name);
 
-/* Declared body length, or -1 when chunked / unknown.  0 without a body. */
-int64_t uw_req_content_length(const uw_req *req);
-
-/* Reads body bytes: the count, 0 at the end of the body, or a negative
- * status: UW_ELIMIT past the route's body limit (the server answers 413 if
- * the response has not started), UW_ETIMEDOUT, UW_EPROTO (malformed
- * chunked framing; the connection is closed), UW_ECLOSED. */
-ssize_t uw_req_read(uw_req *req, void *buf, size_t n);
-/* Zero-copy variant: points *data into the server's buffer; valid until
- * the next read.  Same results. */
-ssize_t uw_req_read_chunk(uw_req *req, const void **data);
-
-uw_arena *uw_req_arena(uw_req *req);
+/* The matched route's .arg. */
 void *uw_req_route_arg(const uw_req *req);
 /* Values passed from middlewares to handlers, by key (compared by
- * pointer: use a static string or object as the key). */
+ * pointer: use a static string or object as the key).  UW_ELIMIT past 8. */
 int uw_req_set_value(uw_req *req, const void *key, void *value);
 void *uw_req_value(const uw_req *req, const void *key);
-
-/* ------------------------------------------------------------ response */
-
-void uw_res_status(uw_res *res, int status);
-/* Adds a header (copied).  UW_ELIMIT when the response head is full,
- * UW_EINVAL for CR/LF in name or value, UW_EPROTO once the head was sent. */
-int uw_res_header(uw_res *res, const char *name, const char *value);
-int uw_res_headerf(uw_res *res, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Whole responses, with Content-Length.  The body is borrowed: it must
- * stay valid until the handler returns. */
-int uw_res_send(uw_res *res, int status, const char *content_type, const void *body, size_t len);
-int uw_res_text(uw_res *res, int status, const char *text);     /* text/plain; charset=utf-8 */
-int uw_res_textf(uw_res *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int uw_res_slices(uw_res *res, int status, const char *content_type, const uw_slice *v, size_t n);
-/* "<status> <reason>: <detail>\n" as text/plain, e.g. 413 with why. */
-int uw_res_error(uw_res *res, int status, const char *detail);
-
-/* Streamed responses.  uw_res_content_length before uw_res_begin sends a
- * fixed length instead of chunked encoding. */
-void uw_res_content_length(uw_res *res, uint64_t len);
-int uw_res_begin(uw_res *res);
-int uw_res_write(uw_res *res, const void *data, size_t n);
-int uw_res_end(uw_res *res);
-/* Sends the pipe's bytes as the body until its producer closes it. */
-int uw_res_pipe(uw_res *res, uw_pipe *p);
-
-bool uw_res_started(const uw_res *res);
-bool uw_res_done(const uw_res *res);
-/* Sends Connection: close and closes after this response.  After the
- * head was sent, aborts the connection (the client sees a truncated body). */
-void uw_res_close(uw_res *res);
 
 /* ------------------------------------------------------------ middlewares */
 

@@ -1,62 +1,107 @@
 /*
- * http_internal.h — the request and response records the HTTP server
- * fills and the web framework reads.  Not a public interface.
+ * http_internal.h — the HTTP core's records: the request and response
+ * every protocol fills, the table of operations a protocol implements
+ * under uw_req_* / uw_res_* (message.c), and the server's connections and
+ * workers (server.c, h1_conn.c).  Not a public interface.
+ *
+ * Layers, top down:
+ *   message.c   uw_req_* / uw_res_*: HTTP semantics that hold for every
+ *               protocol (status, fields, lengths, HEAD, limits), then a
+ *               call into req->ops / res->ops
+ *   h1_conn.c   HTTP/1.1 on a connection: buffers, reads and writes, the
+ *               ops table; h1.c is its engine (bytes in, events out; head
+ *               and chunk framing into a buffer), with no I/O
+ *   server.c    the server object: listeners, acceptors, TLS handshake and
+ *               ALPN, the worker pool, parked idle connections, shutdown
  */
 #ifndef UWEB_HTTP_INTERNAL_H
 #define UWEB_HTTP_INTERNAL_H
 
-#include <uweb/web.h>
+#include <uweb/http.h>
 #include <uweb/net.h>
-
-typedef struct uw_http_worker uw_http_worker;
 
 typedef struct uw_header {
     const char *name, *value;   /* NUL-terminated in the input buffer */
     size_t name_len, value_len;
 } uw_header;
 
-#define UW_REQ_MAX_VALUES 8
+/* What a protocol does under the request and response calls.  message.c
+ * has already applied what HTTP says for every protocol (a head is sent
+ * once; no body for HEAD, 1xx, 204 and 304; a declared length is not
+ * exceeded; the body limit), so these only move bytes. */
+typedef struct uw_http_ops {
+    /* The next body bytes from the wire: the count (*data valid until the
+     * next call), 0 at the end of the body, or a negative status. */
+    ssize_t (*read_body)(uw_req *req, const void **data);
+    /* Tells a client that waits for it to send the body (100 Continue). */
+    int (*send_continue)(uw_req *req);
+    /* Status and fields (res->status, res->hdrs); the body's framing from
+     * res->no_body, res->has_length / res->content_length (else streamed). */
+    int (*send_head)(uw_res *res);
+    /* Body bytes lent until the handler returns (whole responses). */
+    int (*send_body)(uw_res *res, const uw_slice *v, size_t n);
+    /* Streamed body bytes: the caller's again once this returns. */
+    int (*write_body)(uw_res *res, const void *data, size_t n);
+    /* Sends what is pending now (the head of a streamed response). */
+    int (*flush)(uw_res *res);
+    /* The body is complete (HTTP/1.1: the last chunk). */
+    int (*end)(uw_res *res);
+    /* The response cannot be completed: the client must see it broken
+     * (res->failed is set). */
+    void (*abort)(uw_res *res);
+} uw_http_ops;
 
 struct uw_req {
-    uw_http_worker *w;
+    const uw_http_ops *ops;
+    void *proto;                /* the protocol's exchange (HTTP/1.1: its worker) */
+    uw_res *res;
     unsigned method;
     const char *method_name;
     char *path;                 /* NUL-terminated, without the query */
     size_t path_len;
     const char *query;          /* "" when none */
     int minor;
+    bool secure;                /* over TLS */
     uw_header *headers;
     size_t nheaders;
-    int64_t content_length;     /* -1 when chunked */
-    bool has_body, chunked;
-    bool body_done;             /* message complete seen */
+    int64_t content_length;     /* -1 when not declared (chunked) */
+    bool has_body;
+    bool body_done;             /* the end of the body was handed out */
     bool expect_continue, continue_sent;
     bool body_error;            /* framing error or limit hit */
     bool body_limit_hit;        /* over max_body: answer 413 */
     uint64_t body_read, max_body;
-    const char *span;           /* body bytes parsed but not handed out */
+    const char *span;           /* body bytes read but not handed out */
     size_t span_len;
     uw_arena *arena;
-    /* set by the framework */
-    uw_capture caps[UW_MAX_CAPTURES];
-    size_t ncaps;
-    void *route_arg;
-    struct { const void *key; void *value; } values[UW_REQ_MAX_VALUES];
-    size_t nvalues;
-    char **query_pairs;         /* decoded "name", "value", ... (lazily) */
-    size_t nquery_pairs;
-    bool query_parsed;
+    void *framework;            /* the web framework's per-request state; http never reads it */
 };
 
 struct uw_res {
-    uw_http_worker *w;
+    const uw_http_ops *ops;
+    void *proto;
     int status;
     char *hdrs;                 /* "Name: value\r\n"... of the handler */
     size_t hdrs_len, hdrs_cap;
-    bool head_sent, done, chunked, close, head_only, failed;
+    bool head_sent, done, close, head_only, failed;
+    bool no_body;               /* 1xx, 204, 304: no body, no framing */
     bool has_length;
     uint64_t content_length, body_sent;
+    uw_arena *arena;
+    int64_t io_timeout;
 };
+
+/* Starts an exchange: clears req and res and ties them to a protocol. */
+void uw__http_exchange_init(uw_req *req, uw_res *res, const uw_http_ops *ops, void *proto,
+                            uw_arena *arena, const uw_http_config *cfg, char *hdrs, size_t hdrs_cap);
+/* After the handler: the answer it did not give (413, 400 or 500), or the
+ * end of the stream it left open. */
+void uw__http_exchange_finish(uw_req *req, uw_res *res);
+/* Answers an error found before the handler ran, and closes after it. */
+void uw__http_early_error(uw_res *res, int status, const char *why);
+/* Sets the request's body limit (0: keep the server's); UW_ELIMIT (and
+ * the request marked for 413) when the declared length is over it. */
+int uw__req_limit_body(uw_req *req, uint64_t max_body);
 
 /* Request-target forms (RFC 9112 §3.2) and their parse (target.c). */
 enum uw_target_form { UW_TARGET_ORIGIN, UW_TARGET_ABSOLUTE, UW_TARGET_AUTHORITY, UW_TARGET_ASTERISK };
@@ -73,7 +118,66 @@ const char *uw__http_parse_target(char *target, size_t len, unsigned method, boo
 /* A Host field value: uri-host [ ":" port ] (RFC 9110 §7.2). */
 bool uw__http_host_ok(const char *value, size_t len);
 
-/* Used by the framework for early answers. */
-int uw__http_check_body_limit(uw_req *req);
+/* ------------------------------------------------------------ server */
+
+/* A connection, small while parked: it borrows a worker while it has a
+ * request in flight. */
+typedef struct uw_http_conn {
+    uw_conn *c;
+    struct uw_http_port *port;    /* its listener (NULL: uw_http_server_serve_conn) */
+    uw_http_server *srv;
+    struct uw_http_worker *w;
+    struct uw_http_conn *prev, *next;   /* idle list while parked */
+    int64_t idle_since;
+    bool parked;
+    bool ready;                   /* TLS handshake done, protocol chosen */
+    bool secure;
+} uw_http_conn;
+
+/* The dispatch a connection's requests go to. */
+static inline uw_http_dispatch uw__conn_dispatch(const uw_http_conn *hc, void **arg)
+{
+    if (hc->port && hc->port->conf.dispatch) {
+        *arg = hc->port->conf.arg;
+        return hc->port->conf.dispatch;
+    }
+    *arg = hc->srv->arg;
+    return hc->srv->dispatch;
+}
+
+/* A worker: a task that serves one connection at a time, and the memory
+ * of the protocol it speaks there. */
+typedef struct uw_h1 uw_h1;
+typedef struct uw_http_worker {
+    uw_task *task;
+    uw_http_server *srv;
+    uw_http_conn *hc;
+    uw_waitq wake;
+    struct uw_http_worker *next_free;
+    struct uw_http_worker *prev_busy, *next_busy;
+    uw_h1 *h1;
+} uw_http_worker;
+
+/* HTTP/1.1 on a connection (h1_conn.c). */
+enum uw_h1_outcome {
+    UW_H1_PARK,                   /* idle at a request boundary: park it */
+    UW_H1_CLOSE,                  /* close (FIN) */
+    UW_H1_LINGER,                 /* answered "close": the client may still be sending */
+    UW_H1_RESET,                  /* broken exchange: close with RST */
+};
+uw_h1 *uw__h1_new(const uw_http_config *cfg);
+void uw__h1_free(uw_h1 *h);
+/* Serves requests on hc until it is idle with nothing buffered or must
+ * close.  Everything pending is sent before it returns. */
+enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc);
+/* Sends a 503 to a connection over the limit, without waiting. */
+void uw__h1_reject_busy(uw_conn *c);
+/* Stops sending, then reads and drops the client's bytes for a moment, so
+ * the kernel does not reset the connection before the answer is read. */
+void uw__h1_linger_close(uw_conn *c);
+
+void uw__http_log(const uw_http_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The "Date: ...\r\n" line, current to the second. */
+const char *uw__http_date_line(uw_http_server *srv, size_t *len);
 
 #endif

@@ -13,28 +13,11 @@
 #include <string.h>
 
 #include "mp_internal.h"
+#include "../util/util.h"
 
 enum { B64_DATA, B64_PAD };
 enum { QP_TEXT, QP_EQ, QP_EQ_HEX, QP_EQ_WS, QP_EQ_CR };
 
-static const signed char b64_table[256] = {
-    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
-    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
-    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
-    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
-    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-};   /* value + 1; 0 means "not in the alphabet" */
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 typedef struct outbuf {
     uw_mp_parser *mp;
@@ -68,9 +51,9 @@ static uw_mp_err b64(uw_mp_parser *mp, outbuf *o, const unsigned char *p, size_t
     uw_mp_err e = UW_MP_OK;
     for (size_t i = 0; i < n && !e; i++) {
         unsigned char c = p[i];
-        int v = b64_table[c];
-        if (v && mp->dec_state == B64_DATA) {
-            acc = acc << 6 | (uint32_t)(v - 1);
+        int v = uw__b64val(c);
+        if (v >= 0 && mp->dec_state == B64_DATA) {
+            acc = acc << 6 | (uint32_t)v;
             if (++count == 4) {
                 if ((e = out_byte(o, (unsigned char)(acc >> 16)))) break;
                 if ((e = out_byte(o, (unsigned char)(acc >> 8)))) break;
@@ -128,15 +111,15 @@ static uw_mp_err qp(uw_mp_parser *mp, outbuf *o, const unsigned char *p, size_t 
             }
             break;
         case QP_EQ:
-            if ((h = hexval(c)) >= 0) { mp->dec_acc = c; mp->dec_state = QP_EQ_HEX; i++; }
+            if ((h = uw__hexval(c)) >= 0) { mp->dec_acc = c; mp->dec_state = QP_EQ_HEX; i++; }
             else if (c == ' ' || c == '\t') { mp->dec_state = QP_EQ_WS; i++; }
             else if (c == '\r') { mp->dec_state = QP_EQ_CR; i++; }
             else if (c == '\n') { mp->dec_state = QP_TEXT; i++; }
             else { e = out_byte(o, '='); mp->dec_state = QP_TEXT; }   /* c again, as text */
             break;
         case QP_EQ_HEX:
-            if ((h = hexval(c)) >= 0) {
-                e = out_byte(o, (unsigned char)(hexval((unsigned char)mp->dec_acc) << 4 | h));
+            if ((h = uw__hexval(c)) >= 0) {
+                e = out_byte(o, (unsigned char)(uw__hexval((unsigned char)mp->dec_acc) << 4 | h));
                 i++;
             } else if (!(e = out_byte(o, '='))) {
                 e = out_byte(o, (unsigned char)mp->dec_acc);

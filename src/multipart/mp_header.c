@@ -8,12 +8,7 @@
 #include <strings.h>
 
 #include "mp_internal.h"
-
-static int is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+#include "../util/util.h"
 
 static int is_bchar(unsigned char c)
 {
@@ -27,14 +22,6 @@ int mp_boundary_ok(const char *b, size_t len)
     for (size_t i = 0; i < len; i++)
         if (!is_bchar((unsigned char)b[i])) return 0;
     return 1;
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 /* ---------------------------------------------------------------- values */
@@ -59,7 +46,7 @@ static int read_type(cursor *c, const char **t, size_t *tl)
 {
     skip_ows(c);
     *t = c->s;
-    while (c->s < c->end && (is_tchar((unsigned char)*c->s) || *c->s == '/')) c->s++;
+    while (c->s < c->end && (uw__tchar((unsigned char)*c->s) || *c->s == '/')) c->s++;
     *tl = (size_t)(c->s - *t);
     return *tl ? 0 : -1;
 }
@@ -74,7 +61,7 @@ static int next_param(cursor *c, param *pm)
     skip_ows(c);
     if (c->s >= c->end) return 0;
     pm->name = c->s;
-    while (c->s < c->end && is_tchar((unsigned char)*c->s)) c->s++;
+    while (c->s < c->end && uw__tchar((unsigned char)*c->s)) c->s++;
     pm->name_len = (size_t)(c->s - pm->name);
     if (!pm->name_len) return -1;
     skip_ows(c);
@@ -241,8 +228,8 @@ static const char *put_segments(arena *a, const param *seg, const int *ext, int 
             if (seg[i].quoted && c == '\\' && v < end) {
                 c = (unsigned char)*v++;
             } else if (ext[i] && c == '%') {
-                int hi = end - v >= 2 ? hexval((unsigned char)v[0]) : -1;
-                int lo = end - v >= 2 ? hexval((unsigned char)v[1]) : -1;
+                int hi = end - v >= 2 ? uw__hexval((unsigned char)v[0]) : -1;
+                int lo = end - v >= 2 ? uw__hexval((unsigned char)v[1]) : -1;
                 if (hi < 0 || lo < 0) return NULL;
                 c = (unsigned char)(hi << 4 | lo);
                 v += 2;
@@ -329,7 +316,7 @@ static int split_headers(char *blk, size_t n, size_t *out_len)
             size_t cpos = (size_t)(colon - blk);
             if (cpos == r) return -1;
             for (size_t i = r; i < cpos; i++)
-                if (!is_tchar((unsigned char)blk[i])) return -1;
+                if (!uw__tchar((unsigned char)blk[i])) return -1;
             memmove(blk + w, blk + r, cpos - r);
             w += cpos - r;
             blk[w++] = 0;

@@ -1,5 +1,6 @@
 /* The static asset engine: lookup, negotiation, conditionals, ranges. */
 #include "uweb/static.h"
+#include "../util/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,12 +59,6 @@ bool uw_static_find_dir(const uw_static_set *set, const char *path, size_t len)
 
 static bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-static bool is_tchar(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
@@ -122,7 +117,7 @@ bool uw_static_parse_accept_encoding(const char *v, size_t len, int q[UW_STATIC_
         if (i >= len) break;
         if (v[i] == ',') { i++; continue; }        /* empty list element */
         size_t start = i;
-        while (i < len && is_tchar((unsigned char)v[i])) i++;
+        while (i < len && uw__tchar((unsigned char)v[i])) i++;
         if (i == start) return false;
         const char *name = v + start;
         size_t nlen = i - start;
@@ -283,7 +278,6 @@ static bool if_range_matches(const char *v, size_t len, const char *etag, int64_
 
 /* ------------------------------------------------------------ dates */
 
-static const char day_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
@@ -298,30 +292,9 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 void uw_static_format_http_date(int64_t t, char out[30])
 {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t secs = t - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    int wd = (int)(((days % 7) + 11) % 7);          /* 1970-01-01 was a Thursday */
-    if (y < 0 || y > 9999) { y = y < 0 ? 0 : 9999; }
-    snprintf(out, 30, "%s, %02u %s %04d %02d:%02d:%02d GMT", day_names[wd], d, month_names[m - 1],
-             (int)y, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    uw__http_date(t, out);
 }
 
 struct cursor { const char *v; size_t len, i; };

@@ -1,16 +1,17 @@
 /*
  * Apps: the dispatch from the HTTP server to middlewares and routes, the
- * common command line of every app, and the Basic auth middleware.
+ * main of every app (options, the runtime, its servers, signals), and the
+ * Basic auth middleware.
  */
+#include "web_internal.h"
 #include "../http/http_internal.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int uw__req_parse_query(uw_req *req);
 
 static const char *method_list(uw_arena *a, unsigned m)
 {
@@ -32,14 +33,15 @@ static bool query_allowed(uw_req *req, const uw_route *r, const char **why)
     if (r->query == UW_QUERY_ANY) return true;
     if (r->query == UW_QUERY_NONE) {
         *why = "this resource takes no query parameters";
-        return *req->query == 0;
+        return *uw_req_query_string(req) == 0;
     }
     if (uw__req_parse_query(req) != UW_OK) {
         *why = "malformed query string";
         return false;
     }
-    for (size_t i = 0; i < req->nquery_pairs; i++) {
-        const char *k = req->query_pairs[2 * i];
+    const uw_web_state *st = uw__web_state_peek(req);
+    for (size_t i = 0; i < st->nquery_pairs; i++) {
+        const char *k = st->query_pairs[2 * i];
         size_t kl = strlen(k);
         const char *p = r->params ? r->params : "";
         bool ok = false;
@@ -50,34 +52,41 @@ static bool query_allowed(uw_req *req, const uw_route *r, const char **why)
             p += n + (c ? 1 : 0);
         }
         if (!ok) {
-            *why = uw_arena_printf(req->arena, "unknown query parameter \"%s\"", k);
+            *why = uw_arena_printf(uw_req_arena(req), "unknown query parameter \"%s\"", k);
             return false;
         }
     }
     return true;
 }
 
-static void dispatch(uw_req *req, uw_res *res, void *arg)
+void uw_app_dispatch(uw_req *req, uw_res *res, void *arg)
 {
     const uw_app *app = arg;
     for (size_t i = 0; i < app->nmiddlewares; i++)
         if (app->middlewares[i].fn(req, res, app->middlewares[i].arg) == UW_DONE) return;
 
+    uw_web_state *st = uw__web_state(req);
+    if (!st) {
+        uw_res_error(res, 500, "out of request memory");
+        return;
+    }
+    uw_arena *a = uw_req_arena(req);
+    const char *path = uw_req_path(req), *query = uw_req_query_string(req);
     unsigned allowed = 0;
     const char *redirect = NULL;
-    int idx = uw_route_match(app, req->method, req->path, req->path_len, req->arena,
-                             req->caps, &req->ncaps, &allowed, &redirect);
+    int idx = uw_route_match(app, uw_req_method(req), path, strlen(path), a,
+                             st->caps, &st->ncaps, &allowed, &redirect);
     if (idx == -404) {
         uw_res_error(res, 404, NULL);
         return;
     }
     if (idx == -405) {
-        uw_res_header(res, "Allow", method_list(req->arena, allowed));
+        uw_res_header(res, "Allow", method_list(a, allowed));
         uw_res_error(res, 405, NULL);
         return;
     }
     if (idx == -308) {
-        const char *loc = *req->query ? uw_arena_printf(req->arena, "%s?%s", redirect, req->query) : redirect;
+        const char *loc = *query ? uw_arena_printf(a, "%s?%s", redirect, query) : redirect;
         if (loc && strpbrk(loc, "\r\n") == NULL) uw_res_header(res, "Location", loc);
         uw_res_error(res, 308, NULL);
         return;
@@ -92,29 +101,91 @@ static void dispatch(uw_req *req, uw_res *res, void *arg)
         uw_res_error(res, 400, why);
         return;
     }
-    if (r->max_body) req->max_body = r->max_body;
-    if (uw__http_check_body_limit(req) != UW_OK) {
-        req->body_error = req->body_limit_hit = true;
+    if (uw__req_limit_body(req, r->max_body) != UW_OK) {
         uw_res_close(res);
         uw_res_error(res, 413, "request body larger than this route accepts");
         return;
     }
-    req->route_arg = r->arg;
+    st->route_arg = r->arg;
     r->handler(req, res);
+}
+
+/* ------------------------------------------------------------ running */
+
+#define MAX_SERVERS 2
+
+/* What uw_main and uw_app_serve run: servers in one runtime, stopped
+ * together on SIGINT/SIGTERM. */
+typedef struct service {
+    uw_http_server *servers[MAX_SERVERS];
+    size_t nservers;
+} service;
+
+/* Waits for a signal, stops every server gracefully, waits for them, then
+ * ends the runtime's run (tasks a handler left behind do not keep the
+ * process up). */
+static void signals_main(void *arg)
+{
+    service *sv = arg;
+    for (;;) {
+        int s = uw_wait_signal(uw_now() + UW_SEC(1));
+        if (s > 0) break;
+        if (s == UW_ECANCELED) return;
+        bool all_stopped = true;
+        for (size_t i = 0; i < sv->nservers; i++) all_stopped &= uw_http_server_stopped(sv->servers[i]);
+        if (all_stopped) break;
+    }
+    for (size_t i = 0; i < sv->nservers; i++) uw_http_server_stop(sv->servers[i]);
+    for (size_t i = 0; i < sv->nservers; i++)
+        if (uw_http_server_wait(sv->servers[i], UW_FOREVER) != UW_OK) break;
+    uw_rt_stop();
+}
+
+/* Starts the servers and the signal task, runs the runtime. */
+static int run_service(service *sv)
+{
+    for (size_t i = 0; i < sv->nservers; i++) {
+        int r = uw_http_server_start(sv->servers[i]);
+        if (r != UW_OK) return r;
+    }
+    uw_task *t = uw_spawn(signals_main, sv, 16 * 1024);
+    if (!t) return UW_ENOMEM;
+    uw_detach(t);
+    uw_rt_run();
+    return UW_OK;
 }
 
 int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
                  void (*on_listen)(uint16_t port, void *arg), void *arg)
 {
     if (uw_routes_check(app->routes, app->nroutes) != UW_OK) return UW_EINVAL;
-    /* on_listen gets the app-level argument through a small trampoline. */
-    (void)arg;
-    return uw_http_serve(cfg, dispatch, (void *)app, on_listen);
+    int r = uw_rt_init();
+    if (r != UW_OK) return r;
+    uw_rt_prepare_server();
+    uw_http_server srv;
+    service sv = { { &srv }, 1 };
+    r = uw_http_server_init(&srv, cfg, uw_app_dispatch, (void *)app);
+    if (r == UW_OK) r = uw_http_server_listen(&srv, &(uw_http_listen){ .addr = cfg->addr, .port = cfg->port });
+    if (r > 0) {
+        if (on_listen) on_listen((uint16_t)r, arg);
+        r = run_service(&sv);
+    }
+    uw_http_server_fini(&srv);
+    uw_rt_fini();
+    return r;
 }
 
 int uw_app_serve_conn(const uw_app *app, const uw_http_config *cfg, struct uw_conn *c)
 {
-    return uw_http_serve_conn(cfg, dispatch, (void *)app, c);
+    uw_http_server srv;
+    int r = uw_http_server_init(&srv, cfg, uw_app_dispatch, (void *)app);
+    if (r != UW_OK) {
+        uw_conn_close(c, true);
+        return r;
+    }
+    r = uw_http_server_serve_conn(&srv, c);
+    uw_http_server_fini(&srv);
+    return r;
 }
 
 /* ------------------------------------------------------------ uw_main */
@@ -154,86 +225,108 @@ static void usage(FILE *f, const char *name)
             name, name, uw_net_default_addr(), uw_net_options_help());
 }
 
-static bool opt_num(const char *arg, const char *name, uint64_t *out)
+/* "--name=N": 1 and *out when arg is this option with a number, 0 when arg
+ * is another option, -1 (after a message) for a bad value. */
+static int opt_num(const char *arg, const char *name, uint64_t *out)
 {
     size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
+    if (strncmp(arg, name, n) != 0 || arg[n] != '=') return 0;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg + n + 1, &end, 10);
     if (errno || end == arg + n + 1 || *end || arg[n + 1] == '-') {
         fprintf(stderr, "uweb: %s needs a non-negative number\n", name);
-        exit(2);
+        return -1;
     }
     *out = v;
-    return true;
+    return 1;
 }
 
-static const char *started_name;
-static const char *started_addr;
-
-static void print_listening(uint16_t port, void *arg)
-{
-    (void)arg;
-    printf("%s listening on http://%s:%u/\n", started_name, started_addr, (unsigned)port);
-    fflush(stdout);
-}
-
-int uw_main(int argc, char **argv, const uw_app *app)
-{
+typedef struct main_opts {
     uw_http_config cfg;
-    uw_http_config_default(&cfg);
-    cfg.log = stderr;
-    const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
-    bool addr_given = false;
+    bool addr_given;
+} main_opts;
+
+/* Parses the command line into o: 0 to serve, 1 when --help was shown,
+ * -1 for a bad command line (a line on stderr says why). */
+static int parse_options(int argc, char **argv, const char *name, main_opts *o)
+{
+    uw_http_config *cfg = &o->cfg;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v;
         int k;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 0; }
-        else if (strncmp(a, "--addr=", 7) == 0) { cfg.addr = a + 7; addr_given = true; }
-        else if (opt_num(a, "--port", &v)) {
-            if (v > 65535) { fprintf(stderr, "uweb: --port must be at most 65535\n"); return 2; }
-            cfg.port = (uint16_t)v;
-        }
-        else if (opt_num(a, "--max-connections", &v)) cfg.max_connections = v ? v : 1;
-        else if (opt_num(a, "--max-body", &v)) cfg.max_body = v;
-        else if (opt_num(a, "--max-head", &v)) cfg.max_head_bytes = v < 256 ? 256 : v;
-        else if (opt_num(a, "--max-headers", &v)) cfg.max_headers = v ? v : 1;
-        else if (opt_num(a, "--header-timeout", &v)) cfg.header_timeout = UW_SEC((int64_t)v);
-        else if (opt_num(a, "--idle-timeout", &v)) cfg.idle_timeout = UW_SEC((int64_t)v);
-        else if (opt_num(a, "--shutdown-grace", &v)) cfg.shutdown_grace = UW_SEC((int64_t)v);
-        else if (strcmp(a, "--quiet") == 0) cfg.log = NULL;
-        else if ((k = uw_net_option(a)) != 0) { if (k < 0) return 2; }
-        else {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 1; }
+        if (strncmp(a, "--addr=", 7) == 0) { cfg->addr = a + 7; o->addr_given = true; continue; }
+        if ((k = opt_num(a, "--port", &v)) != 0) {
+            if (k < 0) return -1;
+            if (v > 65535) { fprintf(stderr, "uweb: --port must be at most 65535\n"); return -1; }
+            cfg->port = (uint16_t)v;
+        } else if ((k = opt_num(a, "--max-connections", &v)) != 0) {
+            cfg->max_connections = v ? v : 1;
+        } else if ((k = opt_num(a, "--max-body", &v)) != 0) {
+            cfg->max_body = v;
+        } else if ((k = opt_num(a, "--max-head", &v)) != 0) {
+            cfg->max_head_bytes = v < 256 ? 256 : v;
+        } else if ((k = opt_num(a, "--max-headers", &v)) != 0) {
+            cfg->max_headers = v ? v : 1;
+        } else if ((k = opt_num(a, "--header-timeout", &v)) != 0) {
+            cfg->header_timeout = UW_SEC((int64_t)v);
+        } else if ((k = opt_num(a, "--idle-timeout", &v)) != 0) {
+            cfg->idle_timeout = UW_SEC((int64_t)v);
+        } else if ((k = opt_num(a, "--shutdown-grace", &v)) != 0) {
+            cfg->shutdown_grace = UW_SEC((int64_t)v);
+        } else if (strcmp(a, "--quiet") == 0) {
+            cfg->log = NULL;
+            k = 1;
+        } else if ((k = uw_net_option(a)) == 0) {
             fprintf(stderr, "%s: unknown option %s (see --help)\n", name, a);
-            return 2;
+            return -1;
         }
+        if (k < 0) return -1;
     }
-    if (!addr_given) cfg.addr = uw_net_default_addr();
-    started_name = name;
-    started_addr = cfg.addr;
-    int r = uw_app_serve(app, &cfg, print_listening, NULL);
-    if (r != 0) {
-        fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, cfg.addr, (unsigned)cfg.port, uw_strerror(r));
+    if (!o->addr_given) cfg->addr = uw_net_default_addr();
+    return 0;
+}
+
+int uw_main(int argc, char **argv, const uw_app *app)
+{
+    const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
+    main_opts o = { 0 };
+    uw_http_config_default(&o.cfg);
+    o.cfg.log = stderr;
+    int k = parse_options(argc, argv, name, &o);
+    if (k != 0) return k > 0 ? 0 : 2;
+    if (uw_routes_check(app->routes, app->nroutes) != UW_OK) return 1;
+
+    int r = uw_rt_init();
+    if (r != UW_OK) {
+        fprintf(stderr, "%s: cannot start the runtime: %s\n", name, uw_strerror(r));
         return 1;
     }
-    return 0;
+    uw_rt_prepare_server();
+    uw_http_server srv;
+    service sv = { { &srv }, 1 };
+    int status = 1;
+    r = uw_http_server_init(&srv, &o.cfg, uw_app_dispatch, (void *)app);
+    if (r == UW_OK) r = uw_http_server_listen(&srv, &(uw_http_listen){ .addr = o.cfg.addr, .port = o.cfg.port });
+    if (r < 0) {
+        fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
+    } else {
+        printf("%s listening on http://%s:%d/\n", name, o.cfg.addr, r);
+        fflush(stdout);
+        r = run_service(&sv);
+        if (r == UW_OK) status = 0;
+        else fprintf(stderr, "%s: cannot serve: %s\n", name, uw_strerror(r));
+    }
+    uw_http_server_fini(&srv);
+    uw_rt_fini();
+    return status;
 }
 
 /* ------------------------------------------------------------ basic auth */
 
 const char UW_AUTH_USER[] = "uweb.auth.user";
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
 
 /* Decodes standard base64 (with padding) into out; -1 when malformed. */
 static ssize_t b64decode(const char *s, char *out, size_t cap)
@@ -243,7 +336,7 @@ static ssize_t b64decode(const char *s, char *out, size_t cap)
     for (size_t i = 0; i < n; i += 4) {
         int v[4];
         for (int k = 0; k < 4; k++) {
-            v[k] = s[i + k] == '=' ? 0 : b64val((unsigned char)s[i + k]);
+            v[k] = s[i + k] == '=' ? 0 : uw__b64val((unsigned char)s[i + k]);
             if (v[k] < 0) return -1;
             if (s[i + k] == '=' && (i + 4 != n || k < 2)) return -1;
         }
@@ -268,7 +361,7 @@ static bool same(const char *a, size_t an, const char *b)
 int uw_mw_basic_auth(uw_req *req, uw_res *res, void *arg)
 {
     const uw_basic_auth *cfg = arg;
-    if (cfg->prefix && strncmp(req->path, cfg->prefix, strlen(cfg->prefix)) != 0) return UW_NEXT;
+    if (cfg->prefix && strncmp(uw_req_path(req), cfg->prefix, strlen(cfg->prefix)) != 0) return UW_NEXT;
     const char *h = uw_req_header(req, "Authorization");
     if (h && strncasecmp(h, "Basic ", 6) == 0) {
         char buf[512];
@@ -280,7 +373,7 @@ int uw_mw_basic_auth(uw_req *req, uw_res *res, void *arg)
                 size_t ul = (size_t)(colon - buf);
                 bool ok = same(buf, ul, cfg->user) & same(colon + 1, (size_t)n - ul - 1, cfg->password);
                 if (ok) {
-                    uw_req_set_value(req, UW_AUTH_USER, uw_arena_strndup(req->arena, buf, ul));
+                    uw_req_set_value(req, UW_AUTH_USER, uw_arena_strndup(uw_req_arena(req), buf, ul));
                     return UW_NEXT;
                 }
             }

@@ -1,46 +1,43 @@
-/* Request accessors: headers, captures, query parameters, values. */
+/* The framework's request accessors: captures, the route argument, query
+ * parameters, middleware values.  The wire-level ones are http's
+ * (message.c). */
+#include "web_internal.h"
 #include "../http/http_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *out_len);
-
-unsigned uw_req_method(const uw_req *req) { return req->method; }
-const char *uw_req_method_name(const uw_req *req) { return req->method_name; }
-const char *uw_req_path(const uw_req *req) { return req->path; }
-const char *uw_req_query_string(const uw_req *req) { return req->query; }
-int uw_req_http_minor(const uw_req *req) { return req->minor; }
-int64_t uw_req_content_length(const uw_req *req) { return req->content_length; }
-uw_arena *uw_req_arena(uw_req *req) { return req->arena; }
-void *uw_req_route_arg(const uw_req *req) { return req->route_arg; }
-
-const char *uw_req_header(const uw_req *req, const char *name)
+uw_web_state *uw__web_state(uw_req *req)
 {
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < req->nheaders; i++)
-        if (req->headers[i].name_len == nl && strcasecmp(req->headers[i].name, name) == 0)
-            return req->headers[i].value;
-    return NULL;
+    if (!req->framework) {
+        uw_web_state *st = uw_arena_alloc(req->arena, sizeof *st);
+        if (!st) return NULL;
+        memset(st, 0, sizeof *st);
+        req->framework = st;
+    }
+    return req->framework;
 }
 
-size_t uw_req_header_count(const uw_req *req) { return req->nheaders; }
-
-void uw_req_header_at(const uw_req *req, size_t i, const char **name, const char **value)
+const uw_web_state *uw__web_state_peek(const uw_req *req)
 {
-    if (i >= req->nheaders) { *name = *value = NULL; return; }
-    *name = req->headers[i].name;
-    *value = req->headers[i].value;
+    return req->framework;
+}
+
+void *uw_req_route_arg(const uw_req *req)
+{
+    const uw_web_state *st = uw__web_state_peek(req);
+    return st ? st->route_arg : NULL;
 }
 
 const char *uw_req_param(const uw_req *req, const char *name)
 {
+    const uw_web_state *st = uw__web_state_peek(req);
+    if (!st) return NULL;
     size_t nl = strlen(name);
-    for (size_t i = 0; i < req->ncaps; i++)
-        if (req->caps[i].name_len == nl && memcmp(req->caps[i].name, name, nl) == 0)
-            return req->caps[i].value;
+    for (size_t i = 0; i < st->ncaps; i++)
+        if (st->caps[i].name_len == nl && memcmp(st->caps[i].name, name, nl) == 0)
+            return st->caps[i].value;
     return NULL;
 }
 
@@ -56,16 +53,17 @@ int uw_req_param_int(const uw_req *req, const char *name, int64_t *out)
     return UW_OK;
 }
 
-/* Splits the query string into decoded pairs, once.  Returns UW_OK or
- * UW_EINVAL when an escape is malformed. */
 int uw__req_parse_query(uw_req *req)
 {
-    if (req->query_parsed) return req->query_pairs || !*req->query ? UW_OK : UW_EINVAL;
-    req->query_parsed = true;
-    const char *q = req->query;
+    uw_web_state *st = uw__web_state(req);
+    if (!st) return UW_ENOMEM;
+    const char *q = uw_req_query_string(req);
+    if (st->query_parsed) return st->query_pairs || !*q ? UW_OK : UW_EINVAL;
+    st->query_parsed = true;
+    uw_arena *a = uw_req_arena(req);
     size_t n = 0;
     for (const char *p = q; *p; p++) n += *p == '&';
-    char **pairs = uw_arena_alloc(req->arena, (n + 1) * 2 * sizeof *pairs);
+    char **pairs = uw_arena_alloc(a, (n + 1) * 2 * sizeof *pairs);
     if (!pairs) return UW_ENOMEM;
     size_t k = 0;
     while (*q) {
@@ -74,8 +72,8 @@ int uw__req_parse_query(uw_req *req)
         if (len) {
             const char *eq = memchr(q, '=', len);
             size_t kl = eq ? (size_t)(eq - q) : len;
-            char *key = uw__decode(req->arena, q, kl, true, NULL);
-            char *val = eq ? uw__decode(req->arena, eq + 1, len - kl - 1, true, NULL) : uw_arena_strndup(req->arena, "", 0);
+            char *key = uw__decode(a, q, kl, true, NULL);
+            char *val = eq ? uw__decode(a, eq + 1, len - kl - 1, true, NULL) : uw_arena_strndup(a, "", 0);
             if (!key || !val) return UW_EINVAL;
             pairs[2 * k] = key;
             pairs[2 * k + 1] = val;
@@ -83,33 +81,38 @@ int uw__req_parse_query(uw_req *req)
         }
         q += len + (amp ? 1 : 0);
     }
-    req->query_pairs = pairs;
-    req->nquery_pairs = k;
+    st->query_pairs = pairs;
+    st->nquery_pairs = k;
     return UW_OK;
 }
 
 const char *uw_req_query(uw_req *req, const char *name)
 {
     if (uw__req_parse_query(req) != UW_OK) return NULL;
-    for (size_t i = 0; i < req->nquery_pairs; i++)
-        if (strcmp(req->query_pairs[2 * i], name) == 0) return req->query_pairs[2 * i + 1];
+    const uw_web_state *st = uw__web_state_peek(req);
+    for (size_t i = 0; i < st->nquery_pairs; i++)
+        if (strcmp(st->query_pairs[2 * i], name) == 0) return st->query_pairs[2 * i + 1];
     return NULL;
 }
 
 int uw_req_set_value(uw_req *req, const void *key, void *value)
 {
-    for (size_t i = 0; i < req->nvalues; i++)
-        if (req->values[i].key == key) { req->values[i].value = value; return UW_OK; }
-    if (req->nvalues == UW_REQ_MAX_VALUES) return UW_ELIMIT;
-    req->values[req->nvalues].key = key;
-    req->values[req->nvalues].value = value;
-    req->nvalues++;
+    uw_web_state *st = uw__web_state(req);
+    if (!st) return UW_ENOMEM;
+    for (size_t i = 0; i < st->nvalues; i++)
+        if (st->values[i].key == key) { st->values[i].value = value; return UW_OK; }
+    if (st->nvalues == UW_REQ_MAX_VALUES) return UW_ELIMIT;
+    st->values[st->nvalues].key = key;
+    st->values[st->nvalues].value = value;
+    st->nvalues++;
     return UW_OK;
 }
 
 void *uw_req_value(const uw_req *req, const void *key)
 {
-    for (size_t i = 0; i < req->nvalues; i++)
-        if (req->values[i].key == key) return req->values[i].value;
+    const uw_web_state *st = uw__web_state_peek(req);
+    if (!st) return NULL;
+    for (size_t i = 0; i < st->nvalues; i++)
+        if (st->values[i].key == key) return st->values[i].value;
     return NULL;
 }

@@ -3,7 +3,8 @@
  * Patterns are parsed as they are matched (they are short), so a route
  * table is plain constant data.
  */
-#include "../http/http_internal.h"
+#include "web_internal.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,14 +42,6 @@ static seg next_pattern_seg(const char **p)
     return (seg){ SEG_LITERAL, s, n };
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into the arena; NULL on a bad escape or a NUL
  * byte (which no capture may contain). plus_space: '+' means ' '. */
 char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *out_len)
@@ -60,7 +53,7 @@ char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *
         char c = s[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval((unsigned char)s[i + 1])) < 0 || (l = hexval((unsigned char)s[i + 2])) < 0)
+            if (i + 2 >= n || (h = uw__hexval((unsigned char)s[i + 1])) < 0 || (l = uw__hexval((unsigned char)s[i + 2])) < 0)
                 return NULL;
             c = (char)(h * 16 + l);
             if (c == 0) return NULL;

@@ -1,0 +1,354 @@
+/*
+ * The HTTP/1.1 engine: llhttp turned into events, the head checked as
+ * RFC 9112 asks, and response heads and chunk framing written into a
+ * buffer.  No I/O (see h1.h).
+ *
+ * llhttp is paused at the end of the head, after each body span and at
+ * the end of each message, so every event leaves the parser at a point
+ * where the caller may act (run the handler between the head and the
+ * body; leave pipelined requests in the buffer until their turn).
+ */
+#include "h1.h"
+
+#include <string.h>
+#include <strings.h>
+
+static uw_h1_parser *P(llhttp_t *l) { return (uw_h1_parser *)l; }
+
+static int on_message_begin(llhttp_t *l)
+{
+    uw_h1_parser *p = P(l);
+    p->url = NULL;
+    p->url_len = 0;
+    p->nfields = 0;
+    p->trailer_bytes = 0;
+    p->in_field = false;
+    p->headers_done = p->message_done = false;
+    return 0;
+}
+
+static int on_url(llhttp_t *l, const char *at, size_t len)
+{
+    uw_h1_parser *p = P(l);
+    if (!p->url) p->url = (char *)at;
+    p->url_len += len;
+    return 0;
+}
+
+/* Trailer fields (after a chunked body) are ignored, but their bytes are
+ * bounded like a head's. */
+static int trailer_bytes(uw_h1_parser *p, size_t len)
+{
+    p->trailer_bytes += len;
+    if (p->trailer_bytes <= p->max_head_bytes) return 0;
+    p->trailer_too_big = true;
+    return HPE_USER;
+}
+
+static int on_header_field(llhttp_t *l, const char *at, size_t len)
+{
+    uw_h1_parser *p = P(l);
+    if (p->headers_done) return trailer_bytes(p, len);
+    if (!p->in_field) {
+        if (p->nfields >= p->max_fields) {
+            p->too_many_fields = true;
+            return HPE_USER;
+        }
+        p->fields[p->nfields++] = (uw_header){ at, NULL, 0, 0 };
+        p->in_field = true;
+    }
+    p->fields[p->nfields - 1].name_len += len;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *l, const char *at, size_t len)
+{
+    uw_h1_parser *p = P(l);
+    if (p->headers_done) return trailer_bytes(p, len);
+    uw_header *h = &p->fields[p->nfields - 1];
+    if (p->in_field) {
+        p->in_field = false;
+        h->value = at;
+    }
+    h->value_len += len;
+    return 0;
+}
+
+static int on_header_value_complete(llhttp_t *l)
+{
+    uw_h1_parser *p = P(l);
+    if (p->headers_done) return 0;
+    uw_header *h = &p->fields[p->nfields - 1];
+    if (p->in_field) {   /* empty value: no value callback */
+        p->in_field = false;
+        h->value = h->name + h->name_len + 1;
+        h->value_len = 0;
+    }
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *l)
+{
+    P(l)->headers_done = true;
+    return HPE_PAUSED;
+}
+
+static int on_body(llhttp_t *l, const char *at, size_t len)
+{
+    uw_h1_parser *p = P(l);
+    p->span = at;
+    p->span_len = len;
+    return HPE_PAUSED;
+}
+
+static int on_message_complete(llhttp_t *l)
+{
+    P(l)->message_done = true;
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+void uw_h1_init(uw_h1_parser *p, uw_header *fields, size_t max_fields, size_t max_head_bytes)
+{
+    memset(p, 0, sizeof *p);
+    llhttp_init(&p->llhttp, HTTP_REQUEST, &settings);
+    p->fields = fields;
+    p->max_fields = max_fields;
+    p->max_head_bytes = max_head_bytes;
+    p->head.minor = 1;
+    p->phase = UW_H1_IN_HEAD;
+}
+
+static unsigned method_bit(uint8_t m)
+{
+    switch (m) {
+    case HTTP_GET: return UW_GET;
+    case HTTP_HEAD: return UW_HEAD;
+    case HTTP_POST: return UW_POST;
+    case HTTP_PUT: return UW_PUT;
+    case HTTP_DELETE: return UW_DELETE;
+    case HTTP_PATCH: return UW_PATCH;
+    case HTTP_OPTIONS: return UW_OPTIONS;
+    default: return UW_OTHER_METHOD;
+    }
+}
+
+/* Turns the parsed head into p->head.  Returns 0 or an HTTP status to
+ * answer with (and *why). */
+static int finish_head(uw_h1_parser *p, const char **why)
+{
+    llhttp_t *l = &p->llhttp;
+    uw_h1_head *h = &p->head;
+    h->method = method_bit(l->method);
+    h->method_name = llhttp_method_name((llhttp_method_t)l->method);
+    h->minor = l->http_major == 1 ? l->http_minor : 1;
+    if (l->http_major != 1) { *why = "only HTTP/1.x is served here"; return 505; }
+    if (!p->url || p->url_len == 0) { *why = "empty request target"; return 400; }
+
+    /* NUL-terminate in place; every byte written over was consumed. */
+    p->url[p->url_len] = 0;
+    h->headers = p->fields;
+    h->nheaders = p->nfields;
+    bool host = false, te = false;
+    for (size_t i = 0; i < p->nfields; i++) {
+        uw_header *f = &p->fields[i];
+        ((char *)f->name)[f->name_len] = 0;
+        /* llhttp hands a folded line (obs-fold) over as part of the value:
+         * refuse it, as RFC 9112 allows, rather than guess. */
+        if (memchr(f->value, '\n', f->value_len) || memchr(f->value, '\r', f->value_len)) {
+            *why = "obsolete line folding in a header";
+            return 400;
+        }
+        ((char *)f->value)[f->value_len] = 0;
+        /* Trailing whitespace is not part of a field value. */
+        while (f->value_len && (f->value[f->value_len - 1] == ' ' || f->value[f->value_len - 1] == '\t'))
+            ((char *)f->value)[--f->value_len] = 0;
+        if (f->name_len == 4 && strcasecmp(f->name, "host") == 0) {
+            if (host) { *why = "more than one Host header"; return 400; }
+            host = true;
+        } else if (f->name_len == 17 && strcasecmp(f->name, "transfer-encoding") == 0) {
+            te = true;
+        } else if (f->name_len == 6 && strcasecmp(f->name, "expect") == 0) {
+            if (strcasecmp(f->value, "100-continue") != 0) { *why = "unsupported expectation"; return 417; }
+            h->expect_continue = h->minor >= 1;
+        }
+    }
+    if (h->minor >= 1 && !host) { *why = "HTTP/1.1 request without Host"; return 400; }
+
+    /* The request-target by RFC 9112's grammar (target.c); the router
+     * gets the path of an origin- or absolute-form target, "*" for a
+     * server-wide OPTIONS. */
+    uw_target t;
+    bool connect = l->method == HTTP_CONNECT;
+    const char *bad = uw__http_parse_target(p->url, p->url_len, h->method, connect, &t);
+    if (bad) { *why = bad; return 400; }
+    h->path = t.path;
+    h->path_len = t.path_len;
+    h->query = t.query;
+    if (connect) {
+        /* No route tunnels; what follows a CONNECT head is not HTTP. */
+        *why = "CONNECT is not served here";
+        return 501;
+    }
+
+    h->chunked = (l->flags & F_CHUNKED) != 0;
+    if (te && !h->chunked) { *why = "Transfer-Encoding without chunked as the final coding"; return 400; }
+    if (h->chunked) {
+        h->content_length = -1;
+        h->has_body = true;
+    } else if (l->flags & F_CONTENT_LENGTH) {
+        h->content_length = (int64_t)l->content_length;
+        h->has_body = l->content_length > 0;
+    } else {
+        h->content_length = 0;
+        h->has_body = false;
+    }
+    h->keep_alive = llhttp_should_keep_alive(l);
+    return 0;
+}
+
+static size_t fail(uw_h1_parser *p, uw_h1_event *ev, size_t consumed, int status, const char *why)
+{
+    p->phase = UW_H1_FAILED;
+    ev->kind = UW_H1_ERROR;
+    ev->status = status;
+    ev->why = why;
+    return consumed;
+}
+
+size_t uw_h1_parse(uw_h1_parser *p, char *buf, size_t len, uw_h1_event *ev)
+{
+    llhttp_t *l = &p->llhttp;
+    memset(ev, 0, sizeof *ev);
+    if (p->phase == UW_H1_FAILED) return fail(p, ev, 0, 400, "input after an error");
+    bool in_head = p->phase == UW_H1_IN_HEAD;
+    if (in_head) {
+        /* Until the head is complete and checked, an error answer knows
+         * nothing of the request (not even whether it is HEAD). */
+        memset(&p->head, 0, sizeof p->head);
+        p->head.minor = 1;
+    }
+    if (llhttp_get_errno(l) == HPE_PAUSED) llhttp_resume(l);
+    llhttp_errno_t e = llhttp_execute(l, buf, len);
+    size_t used = len;
+    if (e != HPE_OK && llhttp_get_error_pos(l)) used = (size_t)(llhttp_get_error_pos(l) - buf);
+    if (in_head) p->head_bytes += used;
+    if (e == HPE_PAUSED) {
+        if (in_head && p->headers_done) {
+            if (p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
+            const char *why = "";
+            int status = finish_head(p, &why);
+            if (status) return fail(p, ev, used, status, why);
+            p->phase = UW_H1_IN_BODY;
+            ev->kind = UW_H1_HEAD;
+            return used;
+        }
+        if (p->message_done) {
+            p->message_done = false;
+            p->phase = UW_H1_IN_HEAD;
+            p->head_bytes = 0;
+            ev->kind = UW_H1_END;
+            return used;
+        }
+        /* a body span */
+        ev->kind = UW_H1_BODY;
+        ev->data = p->span;
+        ev->len = p->span_len;
+        p->span_len = 0;
+        return used;
+    }
+    if (e != HPE_OK) {
+        if (in_head && p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
+        if (p->too_many_fields) return fail(p, ev, used, 431, "too many header fields");
+        if (p->trailer_too_big) return fail(p, ev, used, 400, "trailer fields too large");
+        return fail(p, ev, used, 400, llhttp_get_error_reason(l));
+    }
+    if (in_head && p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
+    ev->kind = UW_H1_MORE;
+    return used;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static inline char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) *o++ = tmp[--n];
+    return o;
+}
+
+/* No printf: this runs once per response. */
+size_t uw_h1_write_head(char *out, uw_h1_response *r)
+{
+    char *o = out;
+    if (r->status == 200) {
+        o = PUT_LIT(o, "HTTP/1.1 200 OK\r\nServer: uweb\r\n");
+    } else {
+        const char *reason = uw_http_reason(r->status);
+        o = PUT_LIT(o, "HTTP/1.1 ");
+        o = put_u64(o, (uint64_t)r->status);
+        *o++ = ' ';
+        o = put(o, reason, strlen(reason));
+        o = PUT_LIT(o, "\r\nServer: uweb\r\n");
+    }
+    if (r->date) o = put(o, r->date, r->date_len);
+    o = put(o, r->fields, r->fields_len);
+    r->chunked = false;
+    if (r->no_body) {
+        /* no framing: the head is the whole message */
+    } else if (r->has_length) {
+        o = PUT_LIT(o, "Content-Length: ");
+        o = put_u64(o, r->length);
+        o = PUT_LIT(o, "\r\n");
+    } else if (r->minor >= 1) {
+        r->chunked = true;
+        o = PUT_LIT(o, "Transfer-Encoding: chunked\r\n");
+    } else {
+        r->close = true;       /* HTTP/1.0: the end of the body is the close */
+    }
+    if (r->close)
+        o = PUT_LIT(o, "Connection: close\r\n\r\n");
+    else if (r->minor == 0)
+        o = PUT_LIT(o, "Connection: keep-alive\r\n\r\n");
+    else
+        o = PUT_LIT(o, "\r\n");
+    return (size_t)(o - out);
+}
+
+size_t uw_h1_chunk_head(char out[UW_H1_CHUNK_HEAD_MAX], size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+    size_t k = 0;
+    do { tmp[k++] = hex[n & 15]; n >>= 4; } while (n);
+    size_t o = 0;
+    while (k) out[o++] = tmp[--k];
+    out[o++] = '\r';
+    out[o++] = '\n';
+    return o;
+}
+
+const char uw_h1_busy[] =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: uweb\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 45\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+    "503 Service Unavailable: too many connections\n";
+const size_t uw_h1_busy_len = sizeof uw_h1_busy - 1;

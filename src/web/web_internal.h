@@ -1,0 +1,37 @@
+/*
+ * web_internal.h — the web framework's per-request state: the router's
+ * captures and route argument, middleware values, the decoded query.  It
+ * hangs off the request (uw_req's framework slot) and lives in the
+ * request's arena; http never looks at it.  Not a public interface.
+ */
+#ifndef UWEB_WEB_INTERNAL_H
+#define UWEB_WEB_INTERNAL_H
+
+#include <uweb/web.h>
+
+#define UW_REQ_MAX_VALUES 8
+
+typedef struct uw_web_state {
+    uw_capture caps[UW_MAX_CAPTURES];
+    size_t ncaps;
+    void *route_arg;
+    struct { const void *key; void *value; } values[UW_REQ_MAX_VALUES];
+    size_t nvalues;
+    char **query_pairs;         /* decoded "name", "value", ... (lazily) */
+    size_t nquery_pairs;
+    bool query_parsed;
+} uw_web_state;
+
+/* The request's state, made (zeroed, in its arena) on first use; NULL
+ * when the arena is exhausted. */
+uw_web_state *uw__web_state(uw_req *req);
+/* The state if there is one, else NULL (nothing is made). */
+const uw_web_state *uw__web_state_peek(const uw_req *req);
+
+/* Splits the query string into decoded pairs, once.  UW_OK or UW_EINVAL
+ * when an escape is malformed. */
+int uw__req_parse_query(uw_req *req);
+/* Percent-decodes s[0..n) into the arena (router.c). */
+char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *out_len);
+
+#endif
