@@ -27,10 +27,13 @@ static int on_message_begin(llhttp_t *l)
     return 0;
 }
 
+/* Spans: llhttp may report a span empty (at the end of an input, or an
+ * empty field value, at a position past it), so a span's start is taken
+ * from its first non-empty piece. */
 static int on_url(llhttp_t *l, const char *at, size_t len)
 {
     uw_h1_parser *p = P(l);
-    if (!p->url) p->url = (char *)at;
+    if (p->url_len == 0) p->url = (char *)at;
     p->url_len += len;
     return 0;
 }
@@ -50,26 +53,35 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
     uw_h1_parser *p = P(l);
     if (p->headers_done) return trailer_bytes(p, len);
     if (!p->in_field) {
-        if (p->nfields >= p->max_fields) {
-            p->too_many_fields = true;
-            return HPE_USER;
-        }
+        /* One field past the limit is recorded (fields has room for it)
+         * and refused once its name is complete: refused at its first
+         * byte, the answer would depend on where the input was split. */
+        if (p->nfields > p->max_fields) return HPE_USER;
         p->fields[p->nfields++] = (uw_header){ at, NULL, 0, 0 };
         p->in_field = true;
     }
-    p->fields[p->nfields - 1].name_len += len;
+    uw_header *h = &p->fields[p->nfields - 1];
+    if (h->name_len == 0) h->name = at;
+    h->name_len += len;
     return 0;
+}
+
+static int on_header_field_complete(llhttp_t *l)
+{
+    uw_h1_parser *p = P(l);
+    if (p->headers_done || p->nfields <= p->max_fields) return 0;
+    p->too_many_fields = true;
+    return HPE_USER;
 }
 
 static int on_header_value(llhttp_t *l, const char *at, size_t len)
 {
     uw_h1_parser *p = P(l);
     if (p->headers_done) return trailer_bytes(p, len);
+    if (p->nfields == 0) return HPE_USER;   /* a value without a field */
     uw_header *h = &p->fields[p->nfields - 1];
-    if (p->in_field) {
-        p->in_field = false;
-        h->value = at;
-    }
+    p->in_field = false;
+    if (h->value_len == 0) h->value = at;
     h->value_len += len;
     return 0;
 }
@@ -78,12 +90,10 @@ static int on_header_value_complete(llhttp_t *l)
 {
     uw_h1_parser *p = P(l);
     if (p->headers_done) return 0;
+    if (p->nfields == 0) return HPE_USER;
     uw_header *h = &p->fields[p->nfields - 1];
-    if (p->in_field) {   /* empty value: no value callback */
-        p->in_field = false;
-        h->value = h->name + h->name_len + 1;
-        h->value_len = 0;
-    }
+    p->in_field = false;
+    if (h->value_len == 0) h->value = h->name + h->name_len + 1;   /* empty: the byte after ':' */
     return 0;
 }
 
@@ -96,6 +106,8 @@ static int on_headers_complete(llhttp_t *l)
 static int on_body(llhttp_t *l, const char *at, size_t len)
 {
     uw_h1_parser *p = P(l);
+    /* An empty span (after a pause) has nothing to hand out: go on. */
+    if (len == 0) return 0;
     p->span = at;
     p->span_len = len;
     return HPE_PAUSED;
@@ -111,6 +123,7 @@ static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
     .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
     .on_header_value = on_header_value,
     .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,

@@ -1,108 +1,132 @@
 /*
- * Fuzz target for the request path: bytes in through a socketpair, parsed
- * by the HTTP server, routed, answered.  Checks that every answer is a
- * well-formed status line and that the server never crashes or hangs.
+ * Fuzz target for HTTP/1.1 request parsing: the engine (src/http/h1.c)
+ * fed directly, no sockets.  The input is parsed as it would arrive in
+ * one read, then split at a point the input picks, then a byte at a time;
+ * every way must give the same events: each head (method, path, query,
+ * version, fields, framing), each message's body bytes, each end, and
+ * the error answered (its status, and its reason unless it is a 431,
+ * where "too large" and "too many fields" may trade places).  Aborts on a
+ * difference, and on an event the engine must never give (a body before
+ * a head, an error status outside 4xx/5xx, consumed bytes past the input).
  */
-#include <uweb/web.h>
-#include <uweb/net.h>
-#include <uweb/io_unix.h>
+#include "../../src/http/h1.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-static void hello(uw_req *req, uw_res *res) { (void)req; uw_res_text(res, 200, "Hello World!\n"); }
+#define MAX_INPUT 16384
+#define MAX_FIELDS 16
+#define MAX_HEAD 1024
 
-static void user(uw_req *req, uw_res *res)
+typedef struct transcript {
+    char text[1 << 16];
+    size_t len;
+    uint64_t body_hash, body_len;
+    bool in_message;
+} transcript;
+
+static void add(transcript *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(transcript *t, const char *fmt, ...)
 {
-    int64_t id = 0;
-    uw_req_param_int(req, "id", &id);
-    uw_res_textf(res, 200, "user %lld q=%s\n", (long long)id, uw_req_query(req, "q") ? uw_req_query(req, "q") : "-");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->text + t->len, sizeof t->text - t->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) t->len += (size_t)n;
+    if (t->len >= sizeof t->text) t->len = sizeof t->text - 1;
 }
 
-static void echo(uw_req *req, uw_res *res)
+static void body_done(transcript *t)
 {
-    char buf[512];
-    ssize_t n;
-    uw_res_begin(res);
-    while ((n = uw_req_read(req, buf, sizeof buf)) > 0) uw_res_write(res, buf, (size_t)n);
-    if (n < 0) { uw_res_close(res); return; }
-    uw_res_end(res);
+    add(t, "body %llu %016llx\n", (unsigned long long)t->body_len, (unsigned long long)t->body_hash);
+    t->body_len = 0;
+    t->body_hash = 1469598103934665603ull;
 }
 
-static void count(uw_req *req, uw_res *res)
+/* Parses data[0..size), handed to the engine step bytes at a time (the
+ * first piece is first bytes long), and writes what it saw into t. */
+static void run(const uint8_t *data, size_t size, size_t first, size_t step, transcript *t)
 {
-    const void *d;
-    ssize_t n;
-    uint64_t total = 0;
-    while ((n = uw_req_read_chunk(req, &d)) > 0) total += (uint64_t)n;
-    if (n < 0) return;   /* the server answers 413/400 */
-    uw_res_textf(res, 200, "%llu\n", (unsigned long long)total);
+    static char buf[MAX_INPUT + 1];
+    static uw_header fields[MAX_FIELDS + 1];
+    memcpy(buf, data, size);
+    memset(t, 0, sizeof *t);
+    t->body_hash = 1469598103934665603ull;
+    uw_h1_parser p;
+    uw_h1_init(&p, fields, MAX_FIELDS, MAX_HEAD);
+    size_t pos = 0, avail = first < size ? first : size;
+    for (;;) {
+        uw_h1_event ev;
+        size_t used = uw_h1_parse(&p, buf + pos, avail - pos, &ev);
+        if (used > avail - pos) abort();
+        pos += used;
+        switch (ev.kind) {
+        case UW_H1_HEAD: {
+            const uw_h1_head *h = &p.head;
+            if (t->in_message) abort();
+            t->in_message = true;
+            add(t, "head %s %s ? %s HTTP/1.%d len %lld%s%s%s\n", h->method_name, h->path, h->query, h->minor,
+                (long long)h->content_length, h->chunked ? " chunked" : "",
+                h->expect_continue ? " continue" : "", h->keep_alive ? " keep-alive" : "");
+            if (strlen(h->path) != h->path_len) abort();
+            for (size_t i = 0; i < h->nheaders; i++) {
+                const uw_header *f = &h->headers[i];
+                if (strlen(f->name) != f->name_len || strlen(f->value) != f->value_len) abort();
+                add(t, "  %s: %s\n", f->name, f->value);
+            }
+            break;
+        }
+        case UW_H1_BODY:
+            if (!t->in_message) abort();
+            for (size_t i = 0; i < ev.len; i++)
+                t->body_hash = (t->body_hash ^ (unsigned char)ev.data[i]) * 1099511628211ull;
+            t->body_len += ev.len;
+            break;
+        case UW_H1_END:
+            if (!t->in_message) abort();
+            body_done(t);
+            add(t, "end\n");
+            t->in_message = false;
+            break;
+        case UW_H1_ERROR:
+            if (ev.status < 400 || ev.status > 599 || !ev.why) abort();
+            if (t->in_message) body_done(t);
+            add(t, "error %d %s\n", ev.status, ev.status == 431 ? "" : ev.why);
+            return;
+        case UW_H1_MORE:
+            if (pos != avail) abort();
+            if (avail == size) {
+                if (t->in_message) body_done(t);
+                add(t, "eof\n");
+                return;
+            }
+            avail = avail + step < size ? avail + step : size;
+            break;
+        }
+    }
 }
 
-static const uw_basic_auth auth = { "fuzz", "/secret", "u", "p" };
-static const uw_middleware mws[] = { { uw_mw_basic_auth, (void *)&auth } };
-static const uw_route routes[] = {
-    { UW_GET, "/", hello },
-    { UW_GET, "/users/<int:id>", user, .query = UW_QUERY_NAMED, .params = "q" },
-    { UW_GET, "/files/<rest:p>", hello, .query = UW_QUERY_NONE },
-    { UW_POST, "/echo", echo, .max_body = 4096 },
-    { UW_POST | UW_PUT, "/count", count, .max_body = 1000 },
-    { UW_GET, "/secret/", hello },
-};
-static const uw_app app = { UW_ROUTES(routes), UW_MIDDLEWARES(mws) };
+static transcript whole, split;
 
-static int sv[2];
-static const uint8_t *in;
-static size_t in_len, got;
-static char out[1 << 20];
-
-static void server_task(void *arg)
+static void same(const char *how, size_t at)
 {
-    uw_http_config *cfg = arg;
-    uw_conn *c;
-    if (uw_conn_from_fd(&c, sv[0]) == UW_OK) uw_app_serve_conn(&app, cfg, c);
-}
-
-/* The client: sends the input, half-closes, reads every answer. */
-static void client_task(void *arg)
-{
-    (void)arg;
-    uw_conn *c;
-    if (uw_conn_from_fd(&c, sv[1]) != UW_OK) return;
-    uw_slice s = { in, in_len };
-    uw_conn_writev(c, &s, 1, uw_now() + UW_SEC(1));
-    uw_conn_shutdown_write(c);
-    ssize_t n;
-    while ((n = uw_conn_read(c, out + got, sizeof out - got, uw_now() + UW_SEC(1))) > 0) got += (size_t)n;
-    uw_conn_close(c, false);
+    if (whole.len == split.len && memcmp(whole.text, split.text, whole.len) == 0) return;
+    fprintf(stderr, "events differ (%s at %zu):\n--- whole\n%.*s--- split\n%.*s", how, at,
+            (int)whole.len, whole.text, (int)split.len, split.text);
+    abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uw_http_config cfg;
-    static bool init;
-    if (!init) {
-        uw_rt_init();
-        uw_http_config_default(&cfg);
-        cfg.max_head_bytes = 1024;
-        cfg.max_headers = 16;
-        cfg.header_timeout = UW_MS(200);
-        cfg.io_timeout = UW_MS(200);
-        cfg.idle_timeout = UW_MS(200);
-        init = true;
-    }
-    if (size > 16384) size = 16384;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) abort();
-    in = data;
-    in_len = size;
-    got = 0;
-    uw_task *t = uw_spawn(server_task, &cfg, 0), *u = uw_spawn(client_task, NULL, 0);
-    if (!t || !u) abort();
-    uw_detach(t);
-    uw_detach(u);
-    uw_rt_run();
-    if (got > 0 && memcmp(out, "HTTP/1.", got < 7 ? got : 7) != 0) abort();
+    if (size > MAX_INPUT) size = MAX_INPUT;
+    run(data, size, size, size, &whole);
+    if (size < 2) return 0;
+    size_t at = ((size_t)data[0] << 8 | data[size - 1]) % size;
+    run(data, size, at, size, &split);
+    same("split", at);
+    run(data, size, 1, 1, &split);
+    same("byte at a time", 1);
     return 0;
 }

@@ -116,6 +116,8 @@ static const char *requests[] = {
     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
     "GET http://a.example/users/3?q=b HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    /* an empty field value: split after its line, the next field stays whole */
+    "GET /users/4 HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Thing: t\r\n\r\n",
 };
 
 static void test_every_split_point_same_answers(void)
