@@ -34,6 +34,7 @@ struct uw_req {
     bool body_error;            /* framing error or limit hit */
     bool body_limit_hit;        /* over max_body: answer 413 */
     uint64_t body_read, max_body;
+    uint64_t body_extra;        /* chunk extension bytes and leading zeros (count against max_body) */
     const char *span;           /* body bytes parsed but not handed out */
     size_t span_len;
     uw_arena *arena;

@@ -36,6 +36,11 @@
 #define COPY_BODY_MAX 2048
 #define FREE_WORKERS_MAX 256
 #define RES_HDRS_CAP 4096
+/* Chunked framing bounds (the shape of CVE-2024-22019: a chunk-size line
+ * of megabytes kept a worker busy under any body limit).  Past them: 400.
+ * Extension bytes and leading zeros also count against the body limit. */
+#define CHUNK_EXT_MAX 256        /* extension bytes (names, values, ';' '=') per chunk */
+#define CHUNK_SIZE_DIGITS_MAX 16 /* hex digits of a chunk size, leading zeros included */
 /* Input buffer bytes kept for body reads after the longest head. */
 #define BODY_ROOM 4096
 
@@ -73,6 +78,11 @@ struct uw_http_worker {
     bool in_field;
     size_t nfields;
     size_t trailer_len;
+    /* chunk-size line being parsed: its digits are counted before llhttp
+     * sees them (llhttp has no callback for them) */
+    bool in_size_line, size_nonzero, chunk_bad, last_chunk;
+    unsigned size_digits, size_zeros;
+    size_t chunk_ext;
     bool head_too_big, too_many_headers, headers_done, message_done;
 };
 
@@ -604,9 +614,50 @@ static int on_header_value_complete(llhttp_t *p)
     return 0;
 }
 
+/* A chunk-size line starts here (after the head, after each chunk). */
+static void size_line_start(uw_http_worker *w)
+{
+    w->in_size_line = true;
+    w->size_nonzero = false;
+    w->size_digits = w->size_zeros = 0;
+    w->chunk_ext = 0;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
-    W(p)->headers_done = true;
+    uw_http_worker *w = W(p);
+    w->headers_done = true;
+    if (p->flags & F_CHUNKED) size_line_start(w);
+    return HPE_PAUSED;
+}
+
+/* Chunk extensions are parsed by llhttp and ignored, but bounded: their
+ * names and values, and one separator for each (';' or '='). */
+static int chunk_ext_bytes(llhttp_t *p, size_t n)
+{
+    uw_http_worker *w = W(p);
+    w->chunk_ext += n;
+    w->req.body_extra += n;
+    if (w->chunk_ext <= CHUNK_EXT_MAX) return 0;
+    llhttp_set_error_reason(p, "chunk extensions too long");
+    return HPE_USER;
+}
+static int on_chunk_ext_data(llhttp_t *p, const char *at, size_t len) { (void)at; return chunk_ext_bytes(p, len); }
+static int on_chunk_ext_done(llhttp_t *p) { return chunk_ext_bytes(p, 1); }
+
+static int on_chunk_header(llhttp_t *p)
+{
+    W(p)->last_chunk = p->content_length == 0;
+    return 0;
+}
+
+/* Paused so that parse_some sees where the next chunk-size line starts;
+ * after the last chunk (and its trailers) the message ends instead. */
+static int on_chunk_complete(llhttp_t *p)
+{
+    uw_http_worker *w = W(p);
+    if (w->last_chunk) return 0;
+    size_line_start(w);
     return HPE_PAUSED;
 }
 
@@ -637,13 +688,44 @@ static void settings_init(void)
     S.settings.on_headers_complete = on_headers_complete;
     S.settings.on_body = on_body;
     S.settings.on_message_complete = on_message_complete;
+    S.settings.on_chunk_extension_name = on_chunk_ext_data;
+    S.settings.on_chunk_extension_value = on_chunk_ext_data;
+    S.settings.on_chunk_extension_name_complete = on_chunk_ext_done;
+    S.settings.on_chunk_extension_value_complete = on_chunk_ext_done;
+    S.settings.on_chunk_header = on_chunk_header;
+    S.settings.on_chunk_complete = on_chunk_complete;
 }
 
 /* Runs the parser over buffered input from in_pos.  Returns HPE_OK when
  * all input was consumed, HPE_PAUSED at a pause point, or an error. */
+/* Counts the hex digits at the start of a chunk-size line in the bytes
+ * about to be parsed (the line may arrive in pieces).  False past
+ * CHUNK_SIZE_DIGITS_MAX; leading zeros count against the body limit. */
+static bool scan_size_digits(uw_http_worker *w)
+{
+    for (size_t i = w->in_pos; i < w->in_len; i++) {
+        unsigned char c = (unsigned char)w->in[i];
+        if (!isxdigit(c)) {
+            w->in_size_line = false;
+            /* "0" alone is the last chunk's size, not a leading zero */
+            w->req.body_extra += w->size_nonzero || !w->size_zeros ? w->size_zeros : w->size_zeros - 1;
+            return true;
+        }
+        if (c != '0') w->size_nonzero = true;
+        else if (!w->size_nonzero) w->size_zeros++;
+        if (++w->size_digits > CHUNK_SIZE_DIGITS_MAX) return false;
+    }
+    return true;
+}
+
 static llhttp_errno_t parse_some(uw_http_worker *w)
 {
     llhttp_t *p = &w->hc->parser;
+    if (w->chunk_bad) return HPE_USER;
+    if (w->in_size_line && !scan_size_digits(w)) {
+        w->chunk_bad = true;     /* sticky: the connection is closed */
+        return HPE_USER;
+    }
     if (llhttp_get_errno(p) == HPE_PAUSED) llhttp_resume(p);
     const char *start = w->in + w->in_pos;
     llhttp_errno_t e = llhttp_execute(p, start, w->in_len - w->in_pos);
@@ -705,7 +787,7 @@ ssize_t uw_req_read_chunk(uw_req *req, const void **data)
             *data = req->span;
             req->span_len = 0;
             req->body_read += n;
-            if (req->body_read > req->max_body) {
+            if (req->body_read + req->body_extra > req->max_body) {
                 req->body_error = req->body_limit_hit = true;
                 w->res.close = true;
                 return UW_ELIMIT;
@@ -752,7 +834,7 @@ ssize_t uw_req_read(uw_req *req, void *buf, size_t n)
     req->span += k;
     req->span_len -= k;
     req->body_read += k;
-    if (req->body_read > req->max_body) {
+    if (req->body_read + req->body_extra > req->max_body) {
         req->body_error = req->body_limit_hit = true;
         req->w->res.close = true;
         return UW_ELIMIT;
@@ -768,14 +850,14 @@ static bool discard_body(uw_http_worker *w)
     if (!req->has_body || req->body_done) return !req->body_error;
     if (req->body_error) return false;
     if (req->expect_continue && !req->continue_sent) return false;
-    uint64_t budget = 256 * 1024;   /* more than this unread: close instead */
+    /* more than this unread (data, extensions, leading zeros): close instead */
+    uint64_t limit = req->body_read + req->body_extra + 256 * 1024;
     req->max_body = UINT64_MAX;
     for (;;) {
         const void *d;
         ssize_t n = uw_req_read_chunk(req, &d);
         if (n == 0) return true;
-        if (n < 0 || (uint64_t)n > budget) return false;
-        budget -= (uint64_t)n;
+        if (n < 0 || req->body_read + req->body_extra > limit) return false;
     }
 }
 
@@ -893,6 +975,7 @@ static void reset_request(uw_http_worker *w)
     w->res.hdrs_cap = sizeof w->res_hdrs;
     w->head_too_big = w->too_many_headers = false;
     w->headers_done = w->message_done = false;
+    w->in_size_line = w->chunk_bad = w->last_chunk = false;
 }
 
 enum head_result { HEAD_OK, HEAD_PARK, HEAD_CLOSE };

@@ -196,6 +196,26 @@ with echo() as s:
             closed = closed_after(c)
         t.check(f"{name}: 400 and the connection closed", status_of(first) == 400 and closed and len(statuses(first)) == 1,
                 first[:120])
+    # chunked framing past its bounds (the shape of CVE-2024-22019): answered 400 at once, not read to the end
+    for name, line in (("a 1 MiB chunk extension", b"3;" + b"e" * (1 << 20) + b"\r\n"),
+                       ("1 MiB of leading zeros in a chunk size", b"0" * (1 << 20) + b"3\r\n")):
+        with s.connect() as c:
+            c.sendall(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            start = time.time()
+            try:
+                c.sendall(line + b"abc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            except OSError:
+                pass
+            got = read_all(c, 5)
+        t.check(f"{name}: 400 and closed", status_of(got) == 400 and len(statuses(got)) == 1 and time.time() - start < 4,
+                got[:120])
+    raw = s.raw(b"POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"1;" + b"e" * 30 + b"\r\nx\r\n0\r\n\r\n")
+    t.check("chunk extension bytes count against the body limit (413)", status_of(raw) == 413, raw[:100])
+    raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"003;e=\"v\"\r\nabc\r\n0\r\n\r\n")
+    t.check("small chunk extensions and leading zeros are accepted", status_of(raw) == 200 and raw.endswith(b"3 352441c2\n"),
+            raw[-60:])
     t.check("after the hostile requests the server still serves", still_serves(s))
 
     # limits on the head

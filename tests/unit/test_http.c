@@ -116,6 +116,9 @@ static const char *requests[] = {
     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
     "GET http://a.example/users/3?q=b HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    /* chunk extensions and leading zeros: within bounds, over them (400), over the body limit (413) */
+    "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0003;ext=\"val\";e2=\"q v\";e3\r\nabc\r\n000000000000000a\r\n0123456789\r\n00\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0000000000000000a\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
 };
 
 static void test_every_split_point_same_answers(void)
@@ -156,6 +159,40 @@ static void test_answers(void)
     o = exchange(requests[6], strlen(requests[6]));
     CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
     CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
+    /* chunked framing bounds */
+    o = exchange(requests[8], strlen(requests[8]));
+    CHECK(strstr(o, "13 bytes sum ") != NULL && strstr(o, "Hello World!\n") != NULL);
+    o = exchange(requests[9], strlen(requests[9]));
+    CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0 && strstr(o, "Hello") == NULL);
+    {
+        char req[1024], ext[300];
+        const char *head = "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        memset(ext, 'e', sizeof ext);
+        /* 255 name bytes + its separator: exactly the 256 allowed */
+        snprintf(req, sizeof req, "%s1;%.255s\r\nx\r\n0\r\n\r\n", head, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 256 + 1 bytes over /sum's 100 */
+        snprintf(req, sizeof req, "%s1;%.60s=%.30s\r\nx\r\n0\r\n\r\n", head, ext, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strstr(o, "1 bytes sum 120\n") != NULL);  /* 92 extension bytes + 1: under 100 */
+        snprintf(req, sizeof req, "%s1;%.60s=%.40s\r\nx\r\n0\r\n\r\n", head, ext, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 102 extension bytes + 1 */
+        snprintf(req, sizeof req, "%s1;%.256s\r\nx\r\n0\r\n\r\n", head, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);   /* 257: over the per-chunk bound */
+        snprintf(req, sizeof req, "%s%.15s1\r\nx\r\n0\r\n\r\n", head, "0000000000000000");
+        o = exchange(req, strlen(req));
+        CHECK(strstr(o, "1 bytes sum 120\n") != NULL);  /* 15 leading zeros + 1 digit */
+        snprintf(req, sizeof req, "%s%.16s1\r\nx\r\n0\r\n\r\n", head, "0000000000000000");
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);   /* 17 digits */
+        size_t n = (size_t)snprintf(req, sizeof req, "%s", head);
+        for (int i = 0; i < 7; i++) n += (size_t)snprintf(req + n, sizeof req - n, "0000000000000001\r\nx\r\n");
+        snprintf(req + n, sizeof req - n, "0\r\n\r\n");
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 7 x 15 leading zeros + 7 bytes over 100 */
+    }
     /* the head is still there after a body of several input buffers */
     static char big[200000];
     size_t hl = (size_t)snprintf(big, sizeof big, "POST /late/n%%41me?q=%%7E HTTP/1.1\r\nHost: a\r\nContent-Length: 150000\r\n"
