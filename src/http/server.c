@@ -733,6 +733,14 @@ static llhttp_errno_t parse_some(uw_http_worker *w)
         w->in_pos = w->in_len;
     } else if (e == HPE_PAUSED) {
         w->in_pos = (size_t)(llhttp_get_error_pos(p) - w->in);
+    } else if (e == HPE_PAUSED_UPGRADE) {
+        /* llhttp stops after a message that asked for Upgrade (h2c,
+         * websocket) or was a CONNECT.  No route takes an upgrade, so the
+         * request was answered as an ordinary one (RFC 9110 §7.8: a server
+         * may ignore Upgrade) and what follows is HTTP/1 again. */
+        w->in_pos = (size_t)(llhttp_get_error_pos(p) - w->in);
+        llhttp_resume_after_upgrade(p);
+        e = HPE_PAUSED;
     }
     return e;
 }

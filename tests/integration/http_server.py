@@ -74,6 +74,16 @@ with echo() as s:
     t.check("curl keep-alive: two requests on one connection",
             rc == 0 and "Re-using existing connection" in err and out == b"Hello World!\nuser 7\n", err[-300:])
 
+    # Upgrade asked for and not taken: an ordinary request, the connection goes on
+    rc, out, err = curl("-s", "--http2", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{http_version}\n",
+                        s.url + "/", s.url + "/users/7")
+    t.check("curl --http2 on plain HTTP (Upgrade: h2c): both requests 200 over HTTP/1.1",
+            rc == 0 and out == b"200 1.1\n200 1.1\n", f"rc={rc} {out!r} {err[-200:]}")
+    raw = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nGET /users/8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.check("Upgrade: websocket to a route that does not upgrade: answered, then the next request",
+            statuses(raw) == [200, 200] and raw.endswith(b"user 8\n") and b"101" not in raw, raw[-200:])
+
     rc, out, err = curl("-sI", s.url + "/")
     t.check("HEAD: headers with Content-Length, no body",
             rc == 0 and b"Content-Length: 13" in out and not out.rstrip().endswith(b"Hello World!"), out[-200:])

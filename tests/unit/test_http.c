@@ -119,6 +119,10 @@ static const char *requests[] = {
     /* chunk extensions and leading zeros: within bounds, over them (400), over the body limit (413) */
     "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0003;ext=\"val\";e2=\"q v\";e3\r\nabc\r\n000000000000000a\r\n0123456789\r\n00\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
     "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0000000000000000a\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    /* Upgrade asked for, not taken: ordinary requests, the connection stays usable */
+    "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+    "POST /sum HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc"
+    "GET /users/2 HTTP/1.1\r\nHost: a\r\n\r\n",
 };
 
 static void test_every_split_point_same_answers(void)
@@ -159,6 +163,8 @@ static void test_answers(void)
     o = exchange(requests[6], strlen(requests[6]));
     CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
     CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
+    o = exchange(requests[10], strlen(requests[10]));
+    CHECK(strstr(o, "Hello World!\n") != NULL && strstr(o, "3 bytes sum 294\n") != NULL && strstr(o, "user 2 - -\n") != NULL);
     /* chunked framing bounds */
     o = exchange(requests[8], strlen(requests[8]));
     CHECK(strstr(o, "13 bytes sum ") != NULL && strstr(o, "Hello World!\n") != NULL);
