@@ -75,7 +75,7 @@ struct uw_http_worker {
     const char *head_start;
     char *url;
     size_t url_len;
-    bool in_field;
+    enum { FIELD_BETWEEN, FIELD_NAME, FIELD_VALUE } field;   /* where the head's parse is */
     size_t nfields;
     size_t trailer_len;
     /* chunk-size line being parsed: its digits are counted before llhttp
@@ -548,7 +548,7 @@ static int on_message_begin(llhttp_t *p)
     w->url_len = 0;
     w->nfields = 0;
     w->trailer_len = 0;
-    w->in_field = false;
+    w->field = FIELD_BETWEEN;
     w->headers_done = w->message_done = false;
     /* The previous message's end may have been parsed after this request
      * record was reset: it says nothing about this request's body. */
@@ -576,25 +576,34 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     uw_http_worker *w = W(p);
     if (w->headers_done) return trailer_bytes(w, len);
-    if (!w->in_field) {
+    if (w->field != FIELD_NAME) {
         if (w->nfields >= S.cfg.max_headers) {
             w->too_many_headers = true;
             return HPE_USER;
         }
         w->headers[w->nfields++] = (uw_header){ at, NULL, 0, 0 };
-        w->in_field = true;
+        w->field = FIELD_NAME;
     }
     w->headers[w->nfields - 1].name_len += len;
     return 0;
+}
+
+/* A field line that starts with its colon (": a"): llhttp has no name
+ * span to report, so it shows as a value with no name before it. */
+static int empty_field_name(llhttp_t *p)
+{
+    llhttp_set_error_reason(p, "empty header field name");
+    return HPE_USER;
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     uw_http_worker *w = W(p);
     if (w->headers_done) return trailer_bytes(w, len);
+    if (w->field == FIELD_BETWEEN) return empty_field_name(p);
     uw_header *h = &w->headers[w->nfields - 1];
-    if (w->in_field) {
-        w->in_field = false;
+    if (w->field == FIELD_NAME) {
+        w->field = FIELD_VALUE;
         h->value = at;
     }
     h->value_len += len;
@@ -605,12 +614,13 @@ static int on_header_value_complete(llhttp_t *p)
 {
     uw_http_worker *w = W(p);
     if (w->headers_done) return 0;
+    if (w->field == FIELD_BETWEEN) return empty_field_name(p);
     uw_header *h = &w->headers[w->nfields - 1];
-    if (w->in_field) {   /* empty value: no value callback */
-        w->in_field = false;
+    if (w->field == FIELD_NAME) {   /* empty value: no value callback */
         h->value = h->name + h->name_len + 1;
         h->value_len = 0;
     }
+    w->field = FIELD_BETWEEN;
     return 0;
 }
 
@@ -906,6 +916,12 @@ static int build_request(uw_http_worker *w, const char **why)
     if (p->http_major != 1) { *why = "only HTTP/1.x is served here"; return 505; }
     if (!w->url || w->url_len == 0) { *why = "empty request target"; return 400; }
 
+    /* request-line = method SP request-target SP HTTP-version, one SP
+     * each (llhttp lets runs of spaces through). */
+    if (w->url[-1] != ' ' || w->url[-2] == ' ' || w->url[w->url_len] != ' ' || w->url[w->url_len + 1] == ' ') {
+        *why = "more than one space between the parts of the request line";
+        return 400;
+    }
     /* NUL-terminate in place; every byte written over was consumed. */
     w->url[w->url_len] = 0;
     req->headers = w->headers;
@@ -913,6 +929,11 @@ static int build_request(uw_http_worker *w, const char **why)
     bool host = false, te = false;
     for (size_t i = 0; i < w->nfields; i++) {
         uw_header *h = &w->headers[i];
+        /* field-name = token: llhttp lets a space inside it ("X Y: a")
+         * or before the colon through. */
+        for (size_t k = 0; k < h->name_len; k++)
+            if (!tchar((unsigned char)h->name[k])) { *why = "malformed header field name"; return 400; }
+        if (h->name_len == 0) { *why = "empty header field name"; return 400; }
         ((char *)h->name)[h->name_len] = 0;
         /* llhttp hands a folded line (obs-fold) over as part of the value:
          * refuse it, as RFC 9112 allows, rather than guess. */
@@ -926,6 +947,7 @@ static int build_request(uw_http_worker *w, const char **why)
             ((char *)h->value)[--h->value_len] = 0;
         if (h->name_len == 4 && strcasecmp(h->name, "host") == 0) {
             if (host) { *why = "more than one Host header"; return 400; }
+            if (!uw__http_host_ok(h->value, h->value_len)) { *why = "malformed Host header"; return 400; }
             host = true;
         } else if (h->name_len == 17 && strcasecmp(h->name, "transfer-encoding") == 0) {
             te = true;

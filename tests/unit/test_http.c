@@ -211,8 +211,8 @@ static void test_answers(void)
     CHECK(strstr(o, "Hello") == NULL);   /* closed: the smuggled request is not served */
 }
 
-/* Request-target forms by RFC 9112's grammar: each request alone on a
- * connection, the status it must get, and a part of the answer. */
+/* Request-target forms and head forms by RFC 9112's grammar: each
+ * request alone on a connection, the status it must get, and a part of the answer. */
 static void test_request_targets(void)
 {
     static const struct { const char *req, *status, *body; } cases[] = {
@@ -238,6 +238,22 @@ static void test_request_targets(void)
         { "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "501", NULL },
         { "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
         { "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
+        /* head forms RFC 9112 says to reject, next to ones it allows */
+        { "GET / HTTP/1.1\r\nHost: a\r\nX Y: a\r\n\r\n", "400", "field name" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", "400", "field name" },
+        { "GET / HTTP/1.1\r\nHost: a\r\n: a\r\n\r\n", "400", "empty header field name" },
+        { "GET / HTTP/1.1\r\n: a\r\nHost: a\r\n\r\n", "400", "empty header field name" },
+        { "GET / HTTP/1.1\r\n:\r\nHost: a\r\n\r\n", "400", "empty header field name" },
+        { "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "400", "space" },
+        { "GET /  HTTP/1.1\r\nHost: a\r\n\r\n", "400", "space" },
+        { "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\n\r\n", "200", "Hello World!" },
+        { "GET / HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "200", "Hello World!" },
+        { "GET / HTTP/1.1\r\nHost:\r\n\r\n", "200", "Hello World!" },
+        { "\r\nGET / HTTP/1.1\r\nHost: a \r\n\r\n", "200", "Hello World!" },
         /* asterisk-form: OPTIONS only */
         { "GET * HTTP/1.0\r\n\r\n", "400", NULL },
         { "OPTIONS * HTTP/1.0\r\n\r\n", "404", NULL },
