@@ -175,8 +175,24 @@ with echo() as s:
     t.check("absolute-form target: routed by its path", status_of(raw) == 200 and raw.endswith(b"user 4\n"), raw[-100:])
     raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /users/9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     t.check("pipelined request after a body", statuses(raw) == [200, 200] and b"user 9" in raw, raw[-200:])
-    raw = s.raw(b"GET / HTTP/1.0\r\n\r\n")
-    t.check("HTTP/1.0 without keep-alive: answered and closed", status_of(raw) == 200 and b"Connection: close" in raw)
+    with s.connect() as c:
+        c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        start = time.time()
+        c.settimeout(2)
+        raw, eof = b"", False
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    eof = True
+                    break
+                raw += d
+        except (socket.timeout, ConnectionResetError):
+            pass
+        elapsed = time.time() - start
+    t.check("HTTP/1.0 without keep-alive: answered and closed (EOF right after the answer)",
+            status_of(raw) == 200 and b"Connection: close" in raw and raw.endswith(b"Hello World!\n") and eof and elapsed < 1,
+            f"eof={eof} after {elapsed:.2f}s {raw[-80:]!r}")
 
     # ---------------------------------------------------------- hostile input
     bad = {
