@@ -41,7 +41,7 @@ typedef struct tcp_conn {
     uint16_t peer_port;
 } tcp_conn;
 
-static const struct uw_conn_ops tcp_ops;
+static const struct uw_conn_ops conn_ops;
 
 struct uw_listener {
     struct tcp_pcb *pcb;        /* NULL once closed */
@@ -150,7 +150,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     if (err != ERR_OK || !pcb || !l || !l->pcb) return ERR_VAL;
     tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return ERR_MEM;     /* lwIP aborts the connection */
-    c->base.ops = &tcp_ops;
+    c->base.ops = &conn_ops;
     conn_attach(c, pcb);
     c->connected = true;
     /* Counts against the backlog until a task takes it. */
@@ -276,7 +276,7 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
     if (!host || !ipaddr_aton(host, &ip)) return UW_EINVAL;
     tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return UW_ENOMEM;
-    c->base.ops = &tcp_ops;
+    c->base.ops = &conn_ops;
     struct tcp_pcb *pcb = tcp_new();
     if (!pcb) { free(c); return UW_ENOMEM; }
     conn_attach(c, pcb);
@@ -307,7 +307,7 @@ static void window_open(tcp_conn *c, size_t n)
     }
 }
 
-static ssize_t tcp_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
+static ssize_t conn_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
 {
     tcp_conn *c = (tcp_conn *)conn;
     for (;;) {
@@ -340,13 +340,13 @@ static ssize_t tcp_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
     }
 }
 
-static bool tcp_may_read(const uw_conn *conn)
+static bool conn_may_read(const uw_conn *conn)
 {
     const tcp_conn *c = (const tcp_conn *)conn;
     return c->rx || c->eof || c->reset || !c->pcb;
 }
 
-static int tcp_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadline)
+static int conn_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadline)
 {
     tcp_conn *c = (tcp_conn *)conn;
     for (size_t i = 0; i < n; i++) {
@@ -387,20 +387,20 @@ static int tcp_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadli
     return c->reset ? UW_ECLOSED : UW_OK;
 }
 
-static void tcp_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
+static void conn_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
 {
     tcp_conn *c = (tcp_conn *)conn;
     c->notify = fn;
     c->notify_arg = arg;
 }
 
-static void tcp_shutdown_write(uw_conn *conn)
+static void conn_shutdown_write(uw_conn *conn)
 {
     tcp_conn *c = (tcp_conn *)conn;
     if (c->pcb) tcp_shutdown(c->pcb, 0, 1);
 }
 
-static void tcp_close(uw_conn *conn, bool reset)
+static void conn_close(uw_conn *conn, bool reset)
 {
     tcp_conn *c = (tcp_conn *)conn;
     while (c->rx) {
@@ -427,7 +427,7 @@ static void tcp_close(uw_conn *conn, bool reset)
     free(c);
 }
 
-static const char *tcp_peer(uw_conn *conn, char *buf, size_t n)
+static const char *conn_peer(uw_conn *conn, char *buf, size_t n)
 {
     tcp_conn *c = (tcp_conn *)conn;
     char ip[IP4ADDR_STRLEN_MAX];
@@ -436,12 +436,12 @@ static const char *tcp_peer(uw_conn *conn, char *buf, size_t n)
     return buf;
 }
 
-static const struct uw_conn_ops tcp_ops = {
-    .read = tcp_read,
-    .writev = tcp_writev,
-    .may_read = tcp_may_read,
-    .set_notify = tcp_set_notify,
-    .shutdown_write = tcp_shutdown_write,
-    .close = tcp_close,
-    .peer = tcp_peer,
+static const struct uw_conn_ops conn_ops = {
+    .read = conn_read,
+    .writev = conn_writev,
+    .may_read = conn_may_read,
+    .set_notify = conn_set_notify,
+    .shutdown_write = conn_shutdown_write,
+    .close = conn_close,
+    .peer = conn_peer,
 };
