@@ -15,6 +15,8 @@
  *   --request-timeout MS the whole request
  *   --max-body N         cap on a body
  *   --out FILE           write the last body to FILE
+ *
+ * Client options (redirects, timeouts, caps) count only before the first URL.
  */
 #include <uweb/client.h>
 
