@@ -118,6 +118,7 @@ static int on_headers_complete(llhttp_t *ll)
     p->head_done = true;
     p->status = ll->status_code;
     p->http_minor = ll->http_major == 1 ? ll->http_minor : 0;
+    if (p->status < 100) return fail(p, UW_EPROTO);                    /* status codes have three digits */
     if (ll->upgrade || p->status == 101) return fail(p, UW_EPROTO);   /* no protocol switch was asked for */
     bool no_body = p->head_request || p->status / 100 == 1 || p->status == 204 || p->status == 304;
     if (no_body) p->content_length = 0;

@@ -142,6 +142,8 @@ static void test_parser_truncated_and_bad(void)
     }
     parse_all("HTTP/1.1 abc\r\n\r\n", 16, 0, false, &a);
     CHECK_EQ_INT(a.err, UW_EPROTO);
+    parse_all("HTTP/1.1 2 short\r\n\r\n", 20, 0, false, &a);       /* found by fuzz_response */
+    CHECK_EQ_INT(a.err, UW_EPROTO);
     parse_all("SMTP ready\r\n", 12, 0, false, &a);
     CHECK_EQ_INT(a.err, UW_EPROTO);
     parse_all("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 60, 0, false, &a);
