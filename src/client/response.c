@@ -131,7 +131,7 @@ static int on_headers_complete(llhttp_t *ll)
 static int on_body(llhttp_t *ll, const char *at, size_t len)
 {
     uw_client_parser *p = CP(ll);
-    if (len == 0) return 0;     /* an open span flushed at the end of the input */
+    if (len == 0 || p->skip_body) return 0;   /* an open span flushed at the end of the input */
     p->body = at;
     p->body_len = len;
     p->event = UW_CP_BODY;

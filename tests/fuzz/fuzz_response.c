@@ -1,7 +1,7 @@
 /*
  * Fuzz target for the client's response parser (uw_client_parser): the
- * input's first byte picks the split size, HEAD or not and the header
- * storage; the rest is fed as answers from a server.  Checks that events
+ * input's first byte picks the split size, HEAD or not, the header
+ * storage and skip_body; the rest is fed as answers from a server.  Checks that events
  * come in order (a head before its body and its end), that body spans
  * lie inside the bytes fed, and that limits hold.
  */
@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char head[2048];
     uw_client_parser p;
     uw_client_parser_init(&p, (mode & 32) ? NULL : head, sizeof head, 1024, 16, head_request);
+    p.skip_body = mode & 64;
     size_t fed = 0, pos = 0;
     bool in_message = false, headed = false;
     uint64_t body = 0;
@@ -50,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case UW_CP_BODY:
             if (!headed) abort();
             if (p.body < (const char *)data || p.body + p.body_len > (const char *)data + fed) abort();
-            if (head_request) abort();
+            if (head_request || p.skip_body) abort();
             body += p.body_len;
             break;
         case UW_CP_DONE:

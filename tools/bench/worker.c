@@ -81,6 +81,7 @@ static void conn_task(void *arg)
                 continue;
             }
             uw_client_parser_init(&p, NULL, 0, 64 * 1024, 1000, cfg->head);
+            p.skip_body = !cfg->expect_sha256;
             in_len = in_pos = 0;
         }
         for (size_t i = 0; i < batch; i++) {
