@@ -16,10 +16,10 @@
  * first time an entry is deflated) and the central directory, which must
  * be kept until uw_zip_finish: per entry a 56-byte record, 16 bytes of
  * name index and its name, and 28 bytes per directory the names imply
- * (arrays that double as they grow: at most twice that).  The Unicode
- * tables names are normalized with are 21 KiB of constant data.  max_entries
+ * (arrays that double as they grow: at most twice that).  max_entries
  * and max_name_bytes bound it; past them uw_zip_entry_begin answers
- * UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the writer
+ * UW_ZIP_ELIMIT.  The Unicode tables names are normalized with are 25 KiB
+ * of constant data.  The caller owns the input buffers it passes; the writer
  * never keeps a pointer to them after a call returns.
  *
  * Calling pattern:

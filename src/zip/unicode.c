@@ -18,7 +18,8 @@ _Static_assert(UNI_EXPAND_NUM * 2 <= 3 * UNI_EXPAND_DEN,
 
 #define CP_MASK 0x1FFFFFu
 #define PACK(cp, cc) ((uint32_t)(cc) << 21 | (cp))
-#define CCC_OF(v) ((v) >> 21)
+#define CCC_OF(v) (((v) >> 21) & 0xFF)
+#define SPECIAL 0x80000000u     /* work entry from a code point that may fold */
 
 /* Hangul syllables (Unicode 15, section 3.12) */
 #define S_BASE 0xAC00u
@@ -100,6 +101,14 @@ int zip_is_bidi_control(uint32_t cp)
     } \
     (out) = (long)lo_ - 1; \
 } while (0)
+
+/* Whether cp is in one of the ranges (start << 11 | (length - 1)). */
+static int in_ranges(const uint32_t *table, size_t count, uint32_t cp)
+{
+    long i;
+    LAST_AT_MOST(table, count, 11, cp, i);
+    return i >= 0 && cp - (table[i] >> 11) <= (table[i] & 0x7FF);
+}
 
 static unsigned ccc(uint32_t cp)
 {
@@ -197,7 +206,9 @@ static void reorder(uint32_t *b, size_t n)
 }
 
 /* The canonical decomposition of s[0..len) (valid UTF-8) into work, in
- * canonical order; returns its length (cut at cap). */
+ * canonical order; returns its length (cut at cap).  Entries of code
+ * points that decompose (Hangul syllables too), fold or combine carry
+ * SPECIAL. */
 static size_t nfd(const char *s, size_t len, uint32_t *work, size_t cap)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -211,13 +222,19 @@ static size_t nfd(const char *s, size_t len, uint32_t *work, size_t cap)
             k = 1;
         }
         i += k;
-        size_t m = cp < UNI_DECOMP_FIRST ? (d[0] = cp, 1) : decompose(cp, d);
+        if (cp < 0x80 || (cp - S_BASE >= S_COUNT && !in_ranges(uni_special, UNI_SPECIAL_COUNT, cp))) {
+            if (n + 1 > cap)
+                break;
+            work[n++] = cp >= 'A' && cp <= 'Z' ? cp | SPECIAL : cp;
+            continue;
+        }
+        size_t m = decompose(cp, d);
         if (n + m > cap)
             break;
         for (size_t j = 0; j < m; j++) {
             unsigned c = ccc(d[j]);
             marks |= c != 0;
-            work[n++] = PACK(d[j], c);
+            work[n++] = PACK(d[j], c) | SPECIAL;
         }
     }
     if (marks)
@@ -225,13 +242,35 @@ static size_t nfd(const char *s, size_t len, uint32_t *work, size_t cap)
     return n;
 }
 
+/* Whether s (valid UTF-8) is NFC as it is: no code point that NFC could
+ * change or reorder (the quick check of UAX #15, with Maybe as No). */
+static int quick_nfc(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t k = zip_utf8_decode(s + i, len - i, &cp);
+        if (!k || (cp >= UNI_CCC_FIRST && in_ranges(uni_not_quick, UNI_NOT_QUICK_COUNT, cp)))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 size_t zip_nfc(const char *s, size_t len, char *out, size_t cap, uint32_t *work, size_t work_cap)
 {
+    if (quick_nfc((const unsigned char *)s, len)) {
+        size_t o = len;
+        if (o > cap) /* cut before the code point that does not fit */
+            for (o = cap; o > 0 && ((unsigned char)s[o] & 0xC0) == 0x80; o--)
+                ;
+        memmove(out, s, o);
+        return o;
+    }
     size_t n = nfd(s, len, work, work_cap);
     size_t w = 0, starter = SIZE_MAX;
     unsigned last = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t v = work[i];
+        uint32_t v = work[i] & ~SPECIAL;
         unsigned c = CCC_OF(v);
         if (starter != SIZE_MAX && (w == starter + 1 || last < c)) {
             uint32_t comp = compose_pair(work[starter] & CP_MASK, v & CP_MASK);
@@ -262,6 +301,9 @@ size_t zip_name_key(const char *s, size_t len, uint32_t *key, size_t cap)
     size_t n = nfd(s, len, key, cap);
     int changed = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!(key[i] & SPECIAL))
+            continue;
+        key[i] &= ~SPECIAL;
         uint32_t cp = key[i] & CP_MASK, f = fold(cp);
         if (f == cp)
             continue;

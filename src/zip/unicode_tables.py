@@ -18,6 +18,13 @@ and DerivedNormalizationProps.txt (Debian's unicode-data package:
                                  sorted by (first, second)
   simple case folding (C + S)   runs of code points with the same delta
                                  and a stride of 1 or 2, one uint64 each
+  not quick                      ranges of the code points a string in NFC
+                                 cannot hold as they are (NFC_Quick_Check
+                                 No or Maybe, or a non-zero class), one
+                                 uint32 each (start << 11 | (length - 1))
+  special                        ranges of the code points that decompose,
+                                 fold or have a non-zero class (the others
+                                 are their own key), in the same form
 
 Hangul syllables are not in the tables (unicode.c computes them).  The
 script checks the assumptions unicode.c makes and fails when a new
@@ -153,11 +160,30 @@ def main():
             if fold.get(s + k * st) != s + k * st + d:
                 fail("case folding runs do not reproduce CaseFolding.txt")
 
+    def range_words(cps):
+        words = []
+        for cp in sorted(cps):
+            if words:
+                start, n = words[-1] >> 11, (words[-1] & 0x7FF) + 1
+                if start + n == cp and n < 2048:
+                    words[-1] = (start << 11) | n
+                    continue
+            words.append(cp << 11)
+        return words
+
+    quick_check = parse_ranges(dnp, "NFC_QC")  # the file lists N and M only
+    not_quick = range_words(quick_check | set(ccc))
+    special = range_words(set(decomp) | set(fold) | set(ccc))
+    if min(quick_check | set(ccc)) < 0x300 or min(set(decomp) | set(fold) | set(ccc)) < 0x41:
+        fail("unicode.c's fast paths assume nothing special below U+0300 (U+0041 for keys)")
+
     sizes = {
         "combining classes": 4 * len(ccc_words),
         "decompositions": 8 * len(dec_words),
         "composites": 2 * len(comp),
         "folding": 8 * len(fold_words),
+        "not quick": 4 * len(not_quick),
+        "special": 4 * len(special),
     }
     with open(out_path + ".tmp", "w") as o:
         w = o.write
@@ -172,7 +198,8 @@ def main():
         w(f"#define UNI_CCC_FIRST 0x{min(ccc):X}\n#define UNI_CCC_COUNT {len(ccc_words)}\n")
         w(f"#define UNI_DECOMP_FIRST 0x{dec[0]:X}\n#define UNI_DECOMP_COUNT {len(dec)}\n")
         w(f"#define UNI_COMP_SECOND_MIN 0x{second_min:X}\n#define UNI_COMP_COUNT {len(comp)}\n")
-        w(f"#define UNI_FOLD_COUNT {len(fold_words)}\n\n")
+        w(f"#define UNI_FOLD_COUNT {len(fold_words)}\n")
+        w(f"#define UNI_NOT_QUICK_COUNT {len(not_quick)}\n#define UNI_SPECIAL_COUNT {len(special)}\n\n")
 
         def array(ctype, name, values, per_line, fmt):
             w(f"static const {ctype} {name}[{len(values)}] = {{\n")
@@ -184,6 +211,8 @@ def main():
         array("uint64_t", "uni_decomp", dec_words, 3, lambda v: f"0x{v:016X}u")
         array("uint16_t", "uni_comp", comp, 12, str)
         array("uint64_t", "uni_fold", fold_words, 3, lambda v: f"0x{v:016X}u")
+        array("uint32_t", "uni_not_quick", not_quick, 6, lambda v: f"0x{v:08X}u")
+        array("uint32_t", "uni_special", special, 6, lambda v: f"0x{v:08X}u")
     os.replace(out_path + ".tmp", out_path)
 
 

@@ -359,18 +359,11 @@ static int set_reserve(uw_zip *z, name_set *t, size_t entries)
     return 0;
 }
 
-/* Whether a record (name_find) or directory (dir_find) is named like
- * s[0..len): index + 1, or 0. */
+/* Index + 1 of the record named like s[0..len), or 0. */
 static size_t name_find(uw_zip *z, const char *s, size_t len)
 {
     size_t n = key_of(z, s, len);
     return set_find(z, &z->files, n, key_hash(z->key, n));
-}
-
-static size_t dir_find(uw_zip *z, const char *s, size_t len)
-{
-    size_t n = key_of(z, s, len);
-    return set_find(z, &z->dir_set, n, key_hash(z->key, n));
 }
 
 static size_t format_suffix(char *p, uint32_t n)
@@ -411,8 +404,9 @@ static uint32_t *counter_of(uw_zip *z, size_t file, size_t dir)
  *    its extension ("a.txt" -> "a (1).txt", "a (2).txt"...).
  * At most count names are taken, so a free counter is found within
  * count + 1 tries; the counters kept per name skip those tried before.
+ * Leaves the key of the name in z->key and returns its length.
  */
-static void make_unique(uw_zip *z, size_t *len)
+static size_t make_unique(uw_zip *z, size_t *len)
 {
     char *s = z->name_buf;
     char keep[ZIP_NAME_MAX + ZIP_SUFFIX_MAX + 1];
@@ -432,6 +426,7 @@ static void make_unique(uw_zip *z, size_t *len)
                 /* no room for a counter: give up the path */
                 memcpy(s, "unnamed", 7);
                 *len = 7;
+                kn = key_of(z, s, *len);
                 break;
             }
             memcpy(keep, s + p, rest);
@@ -460,9 +455,10 @@ static void make_unique(uw_zip *z, size_t *len)
         h = hash_step(h, '/');
         k++;
     }
-    size_t file = name_find(z, s, *len), dir = file ? 0 : dir_find(z, s, *len);
+    h = key_hash(z->key, kn);
+    size_t file = set_find(z, &z->files, kn, h), dir = file ? 0 : set_find(z, &z->dir_set, kn, h);
     if (!file && !dir)
-        return;
+        return kn;
     uint32_t *next = counter_of(z, file, dir);
     size_t dot = zip_extension_start(s, *len);
     size_t ext_len = *len - dot;
@@ -476,7 +472,7 @@ static void make_unique(uw_zip *z, size_t *len)
         if (!set_find(z, &z->files, kl, kh) && !set_find(z, &z->dir_set, kl, kh)) {
             *next = n + 1;
             *len = o;
-            return;
+            return kl;
         }
     }
 }
@@ -497,7 +493,7 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
         memcpy(z->name_buf, "unnamed", 7);
         len = 7;
     }
-    make_unique(z, &len);
+    size_t kn = make_unique(z, &len), k = 0;
     if (z->names_len + len + 1 > z->max_name_bytes)
         return UW_ZIP_ELIMIT;
     size_t slashes = 0;
@@ -517,7 +513,6 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
     z->names_len += len + 1;
     zip_dos_time(mtime, &r->dos_time, &r->dos_date);
     r->mtime = (uint32_t)(mtime < 0 ? 0 : mtime > INT32_MAX ? INT32_MAX : mtime);
-    size_t kn = key_of(z, z->name_buf, len), k = 0;
     set_insert(&z->files, z->count, key_hash(z->key, kn));
     z->count++;
     /* the directories it implies: prefixes before each '/', whose keys
