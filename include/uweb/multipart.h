@@ -78,7 +78,7 @@
  * Content-Disposition that does not parse that way (a browser's
  * `filename="a\"` for a file named `a\`) is read again with every backslash
  * itself and the first `"` ending each string.  The one ambiguity left: a
- * browser's raw `a\\b` reads as `a\b`.
+ * browser's raw `a\\b` reads as `a\b` (the ZIP writer makes "a/b" of both).
  */
 #ifndef UWEB_MULTIPART_H
 #define UWEB_MULTIPART_H
