@@ -10,7 +10,9 @@
 # hello is pinned to CPU 0, the load generator to CPU 1 (taskset); each
 # workload runs --runs times (default 5) for --duration seconds (default
 # 5), wrk and uweb-bench alternating; medians of requests/s are printed
-# with the ratio uweb-bench / wrk.  uweb-bench records every latency in
+# with the ratio uweb-bench / wrk, and the generator's own CPU time per
+# request (user + system, GNU time), which the machine's load disturbs
+# less than the rate.  uweb-bench records every latency in
 # its histogram as always.  UWEB_BUILD picks the build (default build/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,20 +36,29 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
 URL="http://127.0.0.1:$PORT/"
 
+# Each prints "REQUESTS_PER_S CPU_US_PER_REQUEST": the generator's own
+# user+system time (GNU time, the worker process included) per answer.
 wrk_rps() {  # wrk_rps [options before the URL] [-- script arguments]
   local opts=() rest=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
   rest=("$@")
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "${opts[@]}" "$URL" "${rest[@]}" | awk '/^Requests\/sec:/ { print $2 }'
+  taskset -c 1 /usr/bin/time -f 'CPU %U %S' wrk -t1 -c"$CONNS" -d"${DURATION}s" "${opts[@]}" "$URL" "${rest[@]}" 2>&1 |
+    awk '/^Requests\/sec:/ { r = $2 } /requests in/ { n = $1 } /^CPU/ { c = $2 + $3 } END { printf "%.1f %.3f\n", r, c * 1e6 / n }'
 }
 bench_rps() {
-  taskset -c 1 "$BUILD/tools/uweb-bench" "$URL" -t 1 -c "$CONNS" -d "${DURATION}s" --json "$@" |
-    python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.1f" % j["requests_per_sec"]) if j["success"] else print("failed")'
+  taskset -c 1 /usr/bin/time -f 'CPU %U %S' "$BUILD/tools/uweb-bench" "$URL" -t 1 -c "$CONNS" -d "${DURATION}s" --json "$@" 2>&1 |
+    python3 -c '
+import json, sys
+j, cpu = None, 0.0
+for line in sys.stdin:
+    if line.startswith("{"): j = json.loads(line)
+    elif line.startswith("CPU"): cpu = float(line.split()[1]) + float(line.split()[2])
+print("%.1f %.3f" % (j["requests_per_sec"], cpu * 1e6 / j["requests"]) if j and j["success"] else "failed")'
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "hello on CPU 0, load generators on CPU 1, $CONNS connections, $RUNS runs of ${DURATION}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-16s %14s %14s %8s\n' workload "wrk req/s" "uweb-bench" ratio
+printf '%-12s %12s %12s %7s   %s\n' workload "wrk req/s" "uweb-bench" ratio "generator CPU us per request: wrk, uweb-bench, ratio wrk/uweb-bench"
 for w in keepalive pipeline16; do
   W=() U=()
   for _ in $(seq "$RUNS"); do
@@ -57,7 +68,9 @@ for w in keepalive pipeline16; do
       W+=("$(wrk_rps -s bench/hello_pipeline.lua -- 16)"); U+=("$(bench_rps -P 16)")
     fi
   done
-  wm=$(printf '%s\n' "${W[@]}" | median); um=$(printf '%s\n' "${U[@]}" | median)
-  printf '%-16s %14.0f %14.0f %8.2f   (wrk: %s; uweb-bench: %s)\n' "$w" "$wm" "$um" \
-    "$(python3 -c "print($um / $wm)")" "${W[*]}" "${U[*]}"
+  wr=$(printf '%s\n' "${W[@]}" | cut -d' ' -f1 | median); ur=$(printf '%s\n' "${U[@]}" | cut -d' ' -f1 | median)
+  wc=$(printf '%s\n' "${W[@]}" | cut -d' ' -f2 | median); uc=$(printf '%s\n' "${U[@]}" | cut -d' ' -f2 | median)
+  printf '%-12s %12.0f %12.0f %7.2f   %.2f %.2f %.2f\n' "$w" "$wr" "$ur" "$(python3 -c "print($ur / $wr)")" \
+    "$wc" "$uc" "$(python3 -c "print($wc / $uc)")"
+  echo "    runs (req/s cpu_us): wrk ${W[*]// /:} | uweb-bench ${U[*]// /:}"
 done
