@@ -54,9 +54,11 @@
  * an output buffer for up to UW_TLS_OUT_MAX bytes of ciphertext, and the
  * backend's own record buffers) are allocated when needed and given back
  * by uw_tls_shrink when empty; an idle connection then holds only the
- * backend's session state.  Measured per idle connection (OpenSSL 3.0,
- * after a TLS 1.3 handshake): see tests/unit/test_tls.c ("idle bytes"),
- * about 5 KiB; the backend states its figure in its source.
+ * backend's session state (the SSL object, its keys and session).
+ * Measured per idle connection after a TLS 1.3 handshake and
+ * uw_tls_shrink, heap bytes (tests/unit/test_tls.c prints it, "idle
+ * bytes"): OpenSSL 3.0.19, 14.8 KB.  A backend states its figure in its
+ * source.
  *
  * Threads: a config may be used by connections of one thread at a time
  * (uweb runs one thread); engines are independent objects.
@@ -213,9 +215,11 @@ int uw_tls_handshake(uw_tls *t);
  * or UW_TLS_WANT_INPUT, UW_TLS_EOF, an error. */
 ssize_t uw_tls_read(uw_tls *t, void *buf, size_t n);
 
-/* Bytes of plaintext the engine can hand out without more input (decrypted
- * but not yet read, or whole records waiting in its input buffer);
- * a lower bound, 0 when none. */
+/* Bytes buffered in the engine that a read may turn into plaintext
+ * without new input: decrypted plaintext not yet read plus ciphertext not
+ * yet processed (which may be a partial record); 0 when a read would need
+ * input.  uw_conn_may_read of a TLS connection is "this > 0 or the TCP
+ * connection may read". */
 size_t uw_tls_pending(const uw_tls *t);
 
 /* Encrypts plaintext from the slices, in order, gathering small slices
