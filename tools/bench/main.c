@@ -391,15 +391,23 @@ int main(int argc, char **argv)
         for (char *line = strtok(paths, "\r\n"); line; line = strtok(NULL, "\r\n")) {
             if (!*line) continue;
             if (line[0] != '/' || strpbrk(line, " \t")) die("--paths: not a path: \"%s\"", line);
-            if (nreqs == cap) { cap *= 2; reqs = realloc(reqs, cap * sizeof *reqs); lens = realloc(lens, cap * sizeof *lens); }
+            if (nreqs == cap) {
+                cap *= 2;
+                reqs = realloc(reqs, cap * sizeof *reqs);
+                lens = realloc(lens, cap * sizeof *lens);
+                if (!reqs || !lens) { fprintf(stderr, "uweb-bench: out of memory\n"); return 2; }
+            }
             reqs[nreqs] = build_request(method, line, host_hdr, headers, nheaders, body, body_len, &lens[nreqs]);
             nreqs++;
         }
+        free(paths);
         if (nreqs == 0) die("--paths %s holds no path", paths_file);
     } else {
         reqs[0] = build_request(method, u.target, host_hdr, headers, nheaders, body, body_len, &lens[0]);
         nreqs = 1;
     }
+    for (size_t i = 0; i < nreqs; i++)
+        if (!reqs[i]) { fprintf(stderr, "uweb-bench: out of memory\n"); return 2; }
 
     /* Workers share the connections, requests and rate. */
     size_t st_size = ((sizeof(bench_stats) + 4095) / 4096) * 4096;
@@ -477,11 +485,24 @@ int main(int argc, char **argv)
     R.seconds = (double)elapsed / 1e9;
     if (json) print_json(url, &R, conns, threads, pipeline, rate);
     else print_text(url, &R, conns, threads, pipeline, rate, histogram);
+    fflush(stdout);
+    int status = 0;
     if (R.failed) {
         fprintf(stderr, "uweb-bench: %llu of %llu requests failed\n", (unsigned long long)R.failed,
                 (unsigned long long)(R.ok + R.failed));
-        return 1;
+        status = 1;
+    } else if (R.ok == 0) {
+        fprintf(stderr, "uweb-bench: no request was answered\n");
+        status = 1;
     }
-    if (R.ok == 0) { fprintf(stderr, "uweb-bench: no request was answered\n"); return 1; }
-    return 0;
+    for (size_t i = 0; i < nreqs; i++) free(reqs[i]);
+    free(reqs);
+    free(lens);
+    free(body);
+    free(headers);
+    free(pids);
+    free(R.h);
+    if (sha) free((char *)sha);
+    munmap(all, st_size * (size_t)threads);
+    return status;
 }
