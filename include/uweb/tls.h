@@ -116,8 +116,9 @@ typedef struct uw_tls_options {
      * (the caller then speaks its default, HTTP/1.1).  "acme-tls/1" need
      * not be listed: an ACME certificate (UW_TLS_CERT_ACME) enables it. */
     const char *const *alpn;
-    /* Bytes of ciphertext a client may send during the handshake before it
-     * is refused with UW_TLS_ELIMIT; 0: 16 KiB. */
+    /* Bytes of records the handshake may read from the client before it
+     * is refused with UW_TLS_ELIMIT (application data sent right behind
+     * the client's Finished does not count); 0: 16 KiB. */
     size_t max_handshake;
     /* Session resumption: tickets (TLS 1.2) and PSK tickets (TLS 1.3),
      * encrypted with keys made in memory (uw_random) and rotated every
@@ -192,8 +193,9 @@ void uw_tls_free(uw_tls *t);
  * no input now (it holds a whole record not yet read, or it is closed or
  * failed).  Valid until the next call on t. */
 void *uw_tls_recv_buf(uw_tls *t, size_t *room);
-/* n bytes (<= room) were written at the recv_buf pointer.  Counts them
- * against max_handshake while handshaking: UW_TLS_OK or UW_TLS_ELIMIT. */
+/* n bytes (<= room) were written at the recv_buf pointer.  UW_TLS_OK, or
+ * the engine's error when it had failed.  The next uw_tls_handshake /
+ * uw_tls_read processes them. */
 int uw_tls_recv_done(uw_tls *t, size_t n);
 /* The peer's end of stream (TCP FIN).  Returns UW_TLS_EOF when the peer
  * had sent close_notify (a clean end: reads still drain what is buffered),

@@ -74,6 +74,15 @@ size_t uw_tls__in_take(struct uw_tls_core *c, void *dst, size_t n)
 {
     size_t k = c->in_len - c->in_pos;
     if (k > n) k = n;
+    if (k && c->state == UW_TLS_HANDSHAKING) {
+        /* Only what the handshake itself reads counts: application data
+         * the client sent right behind its Finished does not. */
+        if (c->hs_bytes + k > c->max_hs) {
+            uw_tls__fail(c, UW_TLS_ELIMIT, "handshake larger than %zu bytes", c->max_hs);
+            return 0;
+        }
+        c->hs_bytes += k;
+    }
     if (k) {
         memcpy(dst, c->in + c->in_pos, k);
         c->in_pos += k;
@@ -135,11 +144,6 @@ int uw_tls_recv_done(uw_tls *t, size_t n)
     if (c->state == UW_TLS_FAILED) return c->error;
     if (!c->in || n > UW_TLS_IN_CAP - c->in_len) return UW_TLS_EINVAL;
     c->in_len += n;
-    if (c->state == UW_TLS_HANDSHAKING) {
-        c->hs_bytes += n;
-        if (c->hs_bytes > c->max_hs)
-            return uw_tls__fail(c, UW_TLS_ELIMIT, "handshake larger than %zu bytes", c->max_hs);
-    }
     return UW_TLS_OK;
 }
 

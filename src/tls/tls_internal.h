@@ -23,7 +23,7 @@ struct uw_tls_core {
     size_t in_pos, in_len;
     unsigned char *out;         /* ciphertext to send, [out_pos, out_len) */
     size_t out_pos, out_len, out_cap;
-    size_t hs_bytes, max_hs;    /* ciphertext received while handshaking, its cap */
+    size_t hs_bytes, max_hs;    /* ciphertext the handshake read (uw_tls__in_take), its cap */
     uw_tls_state state;
     int error;                  /* the uw_tls_status the engine failed with */
     bool close_sent;            /* uw_tls_close was called */
@@ -37,7 +37,10 @@ void uw_tls__core_init(struct uw_tls_core *c, size_t max_handshake);
 void uw_tls__core_fini(struct uw_tls_core *c);
 /* Gives back empty buffers. */
 void uw_tls__core_shrink(struct uw_tls_core *c);
-/* Copies up to n received bytes to dst: the count, 0 when none. */
+/* Copies up to n received bytes to dst: the count, 0 when none or when
+ * the handshake would exceed max_handshake (the engine then fails with
+ * UW_TLS_ELIMIT: the backend's receive callback reports an error, not
+ * "would block", when c->state is UW_TLS_FAILED). */
 size_t uw_tls__in_take(struct uw_tls_core *c, void *dst, size_t n);
 static inline size_t uw_tls__in_avail(const struct uw_tls_core *c) { return c->in_len - c->in_pos; }
 /* Appends n bytes of ciphertext to send; false when out of memory. */

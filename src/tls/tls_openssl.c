@@ -114,7 +114,7 @@ static int bio_read(BIO *b, char *dst, int n)
     if (n <= 0) return 0;
     size_t k = uw_tls__in_take(&t->core, dst, (size_t)n);
     if (k == 0) {
-        BIO_set_retry_read(b);
+        if (t->core.state != UW_TLS_FAILED) BIO_set_retry_read(b);
         return -1;
     }
     return (int)k;

@@ -624,11 +624,45 @@ static void test_truncation_at_every_byte(void)
     size_t room;
     void *p = uw_tls_recv_buf(t, &room);
     memcpy(p, hello, len);
-    CHECK_EQ_INT(uw_tls_recv_done(t, len), UW_TLS_ELIMIT);
+    CHECK_EQ_INT(uw_tls_recv_done(t, len), UW_TLS_OK);
+    CHECK_EQ_INT(uw_tls_handshake(t), UW_TLS_ELIMIT);
     CHECK_EQ_INT(uw_tls_handshake(t), UW_TLS_ELIMIT);
     CHECK(strstr(uw_tls_reason(t), "100 bytes") != NULL);
     uw_tls_free(t);
     uw_tls_config_free(small);
+    uw_tls_config_free(cfg);
+}
+
+/* Data the client sends right behind its Finished is no handshake: it
+ * does not count against max_handshake. */
+static void test_app_data_after_finished(void)
+{
+    uw_tls_options o = { .max_handshake = 2000 };
+    uw_tls_config *cfg = config(&o);
+    if (!cfg) { CHECK(cfg); return; }
+    uw_tls *t;
+    uw_tls_new(&t, cfg);
+    client c;
+    client_init(&c, &(client_opts){ .min_version = TLS1_3_VERSION, .seclevel = -1 });
+    SSL_do_handshake(c.ssl);
+    move(&c, t);                                /* ClientHello in, the server's flight out */
+    CHECK_EQ_INT(SSL_do_handshake(c.ssl), 1);   /* the client is done; its Finished is queued */
+    static char data[10000];
+    memset(data, 'd', sizeof data);
+    CHECK_EQ_INT(SSL_write(c.ssl, data, sizeof data), (int)sizeof data);
+    move(&c, t);
+    CHECK_EQ_INT(uw_tls_handshake(t), UW_TLS_OK);
+    static char got[10000];
+    size_t n = 0;
+    for (int i = 0; i < 20 && n < sizeof got; i++) {
+        ssize_t k = uw_tls_read(t, got + n, sizeof got - n);
+        if (k > 0) n += (size_t)k;
+        else move(&c, t);
+    }
+    CHECK_EQ_INT(n, sizeof data);
+    CHECK(memcmp(got, data, sizeof data) == 0);
+    uw_tls_free(t);
+    client_free(&c);
     uw_tls_config_free(cfg);
 }
 
@@ -907,6 +941,7 @@ int main(void)
     RUN(test_old_and_weak_clients_refused);
     RUN(test_garbage);
     RUN(test_truncation_at_every_byte);
+    RUN(test_app_data_after_finished);
     RUN(test_cert_swap);
     RUN(test_bad_certificates);
     RUN(test_random);
