@@ -6,6 +6,7 @@ arguments."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -108,6 +109,18 @@ with Server("benchtarget", binary=TARGET, args=["--quiet"]) as s:
     t.check("the text report gives p50 p90 p99 p99.9 p99.99 max", lat is not None, text)
     rc, text, _ = bench(s.url + "/", "-c", "2", "-n", "200", "--histogram")
     t.check("--histogram draws an ASCII histogram", "histogram (ms, requests)" in text and "#" in text, text)
+
+    # -------------------------------------------------------- progress line on a terminal
+    if shutil.which("script"):
+        p = subprocess.run(["script", "-qec", f"{BENCH} {s.url}/ -c 2 -d 2500ms", "/dev/null"],
+                           capture_output=True, text=True, timeout=60)
+        ticks = [x for x in re.split(r"[\r\n]", p.stdout) if "requests" in x and "errors" in x and " s " in x]
+        t.check("on a terminal a progress line updates once per second", p.returncode == 0 and len(ticks) == 2,
+                repr(p.stdout[:300]))
+        rc, out, err = bench(s.url + "/", "-c", "2", "-n", "10")
+        t.check("no progress line when stderr is not a terminal", rc == 0 and err == "", repr(err))
+    else:
+        t.skip("progress line", "util-linux script is not installed")
 
     # -------------------------------------------------------- timeouts, refused
     rc, j, err = bench_json(s.url + "/sleep/2000", "-c", "2", "-n", "2", "--timeout", "200ms", timeout=20)
