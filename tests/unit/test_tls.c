@@ -886,6 +886,77 @@ static void *client_thread(void *arg)
     return NULL;
 }
 
+/* A connection wrapped without its handshake and parked with no task:
+ * the ClientHello's arrival calls the notify function; the handshake then
+ * runs within the first read (what a server does for idle connections). */
+static uw_waitq parked_q = UW_WAITQ_INIT;
+static int parked_notified;
+static char parked_reply[64];
+static uw_listener *parked_listener;
+static uint16_t parked_port;
+static pthread_t parked_thread;
+static bool parked_started;
+
+static void on_parked(uw_conn *c, void *arg)
+{
+    (void)arg;
+    parked_notified++;
+    uw_conn_set_notify(c, NULL, NULL);
+    uw_wake_one(&parked_q);
+}
+
+static void parked_server(void *arg)
+{
+    (void)arg;
+    uw_conn *tcp, *c;
+    if (uw_tcp_accept(parked_listener, &tcp, uw_now() + UW_SEC(10)) != UW_OK) return;
+    if (uw_tls_wrap(tcp, sock_cfg, uw_now() + UW_SEC(10), &c) != UW_TLS_OK) return;
+    uw_conn_set_notify(c, on_parked, NULL);
+    if (uw_wait(&parked_q, uw_now() + UW_SEC(10)) == UW_OK) {
+        char buf[16];
+        ssize_t n = uw_conn_read(c, buf, sizeof buf, uw_now() + UW_SEC(5));
+        uw_tls *t = uw_tls_conn_engine(c);
+        if (n == 4 && memcmp(buf, "ping", 4) == 0 && uw_tls_get_state(t) == UW_TLS_OPEN) {
+            uw_slice v[] = { { "parked ", 7 }, { uw_tls_version(t), strlen(uw_tls_version(t)) } };
+            uw_conn_writev(c, v, 2, uw_now() + UW_SEC(5));
+        }
+    }
+    uw_conn_close(c, false);
+    uw_listener_close(parked_listener);
+}
+
+static void *parked_client(void *arg)
+{
+    (void)arg;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(parked_port) };
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); SSL_CTX_free(ctx); return NULL; }
+    usleep(200 * 1000);         /* the server parks first */
+    SSL *s = SSL_new(ctx);
+    SSL_set_fd(s, fd);
+    if (SSL_connect(s) == 1) {
+        SSL_write(s, "ping", 4);
+        int n = SSL_read(s, parked_reply, sizeof parked_reply - 1);
+        if (n < 0) parked_reply[0] = 0;
+    }
+    SSL_free(s);
+    close(fd);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+/* Started by the sockets test's waiter, in the same runtime. */
+static void start_parked(void)
+{
+    if (uw_tcp_listen(&parked_listener, "127.0.0.1", 0, 16) != UW_OK) return;
+    parked_port = uw_listener_port(parked_listener);
+    if (pthread_create(&parked_thread, NULL, parked_client, NULL) != 0) return;
+    parked_started = true;
+    uw_detach(uw_spawn(parked_server, NULL, 0));
+}
+
 static void waiter(void *arg)
 {
     pthread_t *th = arg;
@@ -893,6 +964,7 @@ static void waiter(void *arg)
     /* The client thread ends by itself; poll for its results. */
     for (int i = 0; i < 200 && served < 2; i++) uw_sleep(UW_MS(50));
     uw_listener_close(sock_listener);
+    start_parked();
 }
 
 static void test_tls_conn_over_sockets(void)
@@ -911,9 +983,15 @@ static void test_tls_conn_over_sockets(void)
     uw_join(a);
     uw_join(w);
     pthread_join(th, NULL);
+    if (parked_started) pthread_join(parked_thread, NULL);
     uw_listener_free(sock_listener);
+    uw_listener_free(parked_listener);
     uw_rt_fini();
     CHECK(res.garbage_done && res.stall_done);
+    /* A wrapped connection parked with no task until its ClientHello. */
+    CHECK(parked_started);
+    CHECK_EQ_INT(parked_notified, 1);
+    CHECK_EQ_STR(parked_reply, "parked TLSv1.3");
     CHECK_EQ_INT(refused, 2);
     CHECK_EQ_INT(last_status, UW_TLS_ETIMEDOUT);
     CHECK(strstr(last_reason, "timed out") != NULL);
