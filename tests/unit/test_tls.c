@@ -763,7 +763,7 @@ __attribute__((unused)) static void test_idle_memory(void)
         struct mallinfo2 after = mallinfo2();
         long per = ((long)after.uordblks - (long)before.uordblks) / N;
         if (round == 1) {
-            printf("# idle bytes per TLS connection (OpenSSL, TLS 1.3, after uw_tls_shrink): %ld\n", per);
+            printf("# idle bytes per TLS connection (TLS 1.3, after uw_tls_shrink): %ld\n", per);
             CHECK(per > 0 && per < 20 * 1024);    /* a guard against growth; tls.h states the figure */
         }
         for (int i = 0; i < N; i++) uw_tls_free(t[i]);
