@@ -115,6 +115,7 @@ typedef struct client_opts {
     const char *sni;
     SSL_SESSION *session;
     int seclevel;
+    const char *groups;
 } client_opts;
 
 static void client_init(client *c, const client_opts *o)
@@ -125,6 +126,7 @@ static void client_init(client *c, const client_opts *o)
     SSL_CTX_set_min_proto_version(c->ctx, o->min_version ? o->min_version : TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(c->ctx, o->max_version ? o->max_version : TLS1_3_VERSION);
     if (o->ciphers) SSL_CTX_set_cipher_list(c->ctx, o->ciphers);
+    if (o->groups) SSL_CTX_set1_groups_list(c->ctx, o->groups);
     SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);   /* freeing a cache would spoil the sessions kept */
     c->ssl = SSL_new(c->ctx);
     c->in = BIO_new(BIO_s_mem());
@@ -349,6 +351,32 @@ static void test_tls12(void)
     uw_tls_free(t);
     client_free(&c);
     uw_tls_config_free(m);
+    uw_tls_config_free(cfg);
+}
+
+/* Groups: X25519 or P-256.  A client whose first key share is P-384 gets
+ * a HelloRetryRequest for P-256 (the ClientHello callback runs twice, SNI
+ * still chooses); one with neither is refused. */
+static void test_groups(void)
+{
+    uw_tls_config *cfg = config(NULL);
+    if (!cfg) { CHECK(cfg); return; }
+    uw_tls *t;
+    uw_tls_new(&t, cfg);
+    client c;
+    client_init(&c, &(client_opts){ .min_version = TLS1_3_VERSION, .groups = "P-384:P-256", .sni = "b.test", .seclevel = -1 });
+    CHECK_EQ_INT(handshake(&c, t), UW_TLS_OK);
+    char cn[64];
+    peer_cn(&c, cn, sizeof cn);
+    CHECK_EQ_STR(cn, "b");
+    CHECK(client_to_server(&c, t, "after HRR"));
+    uw_tls_free(t);
+    client_free(&c);
+    uw_tls_new(&t, cfg);
+    client_init(&c, &(client_opts){ .groups = "P-384:P-521", .seclevel = -1 });
+    CHECK_EQ_INT(handshake(&c, t), UW_TLS_EHANDSHAKE);
+    uw_tls_free(t);
+    client_free(&c);
     uw_tls_config_free(cfg);
 }
 
@@ -1013,6 +1041,7 @@ int main(void)
     RUN(test_tls13_handshake_and_data);
     RUN(test_writev_gathers_records);
     RUN(test_tls12);
+    RUN(test_groups);
     RUN(test_alpn);
     RUN(test_sni_chooses_certificate);
     RUN(test_resumption);
