@@ -14,8 +14,8 @@
 #
 # Suites, in order: unit tests, the same under ASan+UBSan, fuzz corpus
 # replays and short fuzz runs, every tests/*/*.sh|*.py (integration,
-# tools, unikernels, ...; not tests/lib/ nor tests/multipart/'s vector
-# generators), then tests/integration/*.py once more against
+# tools, unikernels, ...; not tests/lib/, tests/fuzz/ nor tests/multipart/'s
+# vector generators), then tests/integration/*.py once more against
 # the ASan+UBSan builds of the apps (UWEB_ASAN=1, labelled asan/integration/;
 # `make asan` builds them).  UWEB_TEST=PATTERN runs only the programs whose
 # label contains PATTERN.
@@ -88,9 +88,10 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   run_one "fuzz-run" tests/fuzz/run.sh "$FUZZ_SECONDS"
 fi
 for t in $(ls tests/*/*.sh tests/*/*.py 2>/dev/null | sort); do
-  # Not test programs: helpers, the fuzz runner (run above), and the
-  # generators of tests/multipart/'s vectors (run by hand).
-  case "$t" in tests/lib/*|tests/run.sh|tests/fuzz/run.sh|tests/multipart/*.py) continue ;; esac
+  # Not test programs: helpers, tests/fuzz/ (its runner ran above; its
+  # corpus generators are run by hand), and the generators of
+  # tests/multipart/'s vectors (run by hand).
+  case "$t" in tests/lib/*|tests/run.sh|tests/fuzz/*|tests/multipart/*.py) continue ;; esac
   label=${t#tests/}
   if [ ! -x "$t" ]; then
     selected "$label" && verdict "$label" "not ok" "$label is not executable (chmod +x $t)"

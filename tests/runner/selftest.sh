@@ -22,6 +22,8 @@ prog a/crash.sh 755 'echo "ok - before"; echo "boom on stderr" >&2; exit 3'
 prog a/silent.sh 755 'exit 0'
 prog integration/twice.py 755 'echo "ok - twice asan=${UWEB_ASAN:-0}"'
 prog lib/helper.py 644 'echo "ok - a library is not a test"'
+mkdir -p "$fake/tests/fuzz"
+prog fuzz/corpus_gen.py 755 'echo "ok - a corpus generator is not a test"'
 
 output=$(env -u UWEB_TEST -u UWEB_VERBOSE UWEB_ROOT="$fake" UWEB_BUILD="$fake/build" UWEB_FUZZ_SECONDS=0 \
          "$runner" 2>&1)
@@ -48,6 +50,7 @@ check "a crash after an ok line counts as a failure" has "a/crash.sh: exited wit
 check "a failing program's stderr is shown" has "! boom on stderr"
 check "a program that reports nothing is a failure" has "a/silent.sh: reported no checks"
 check "tests/lib/ is not run" hasnt "a library is not a test"
+check "tests/fuzz/'s generators are not run" hasnt "a corpus generator is not a test"
 check "integration tests run a second time with UWEB_ASAN=1, labelled asan/" \
   bash -c 'grep -q "^== integration/twice.py" <<<"$1" && grep -q "^== asan/integration/twice.py" <<<"$1" \
            && grep -q "ok - twice asan=0" <<<"$1" && grep -q "ok - twice asan=1" <<<"$1"' _ "$output"
