@@ -130,6 +130,26 @@ rc, j, err = bench_json(f"http://127.0.0.1:{free_port()}/", "-c", "2", "-n", "10
 t.check("connection refused: exit 1, 10 connect errors", rc == 1 and j and j["errors"]["connect"] == 10,
         f"rc={rc} {j and j['errors']}")
 
+# ------------------------------------------------------------ request bodies
+ECHO = os.path.join(BUILD, "tests", "apps", "echo")
+with Server("echo", binary=ECHO, args=["--quiet"]) as s, tempfile.NamedTemporaryFile("wb", suffix=".body") as f:
+    payload = os.urandom(50000)
+    f.write(payload)
+    f.flush()
+    import hashlib
+    import zlib
+    want = hashlib.sha256(b"%d %08x\n" % (len(payload), zlib.crc32(payload))).hexdigest()
+    rc, j, err = bench_json(s.url + "/count", "--method", "POST", "--body", f.name, "-H", "X-Test: 1",
+                            "-c", "4", "-n", "200", "--expect-body-sha256", want)
+    t.check("--method POST --body FILE: the server counts every byte of every body", rc == 0 and j and j["ok"] == 200,
+            f"rc={rc} {j and j['errors']} {err}")
+    rc, j, err = bench_json(s.url + "/echo", "--method", "PUT", "--body", f.name, "-c", "2", "-P", "4", "-n", "40",
+                            "--expect-body-sha256", hashlib.sha256(payload).hexdigest())
+    t.check("pipelined PUTs with bodies echoed back intact", rc == 0 and j and j["ok"] == 40,
+            f"rc={rc} {j and j['errors']} {err}")
+    rc, out, err = bench(s.url + "/", "--body", "/nonexistent/file")
+    t.check("an unreadable --body is a one-line error", rc == 2 and len(err.strip().splitlines()) == 1, err)
+
 # ------------------------------------------------------------ known distribution
 with Server("benchtarget", binary=TARGET, args=["--quiet"]) as s, tempfile.NamedTemporaryFile("w", suffix=".paths") as f:
     f.write("/sleep/10\n" * 9 + "/sleep/50\n")
