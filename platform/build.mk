@@ -35,6 +35,11 @@ ZLIB_MODULES := adler32 compress crc32 deflate infback inffast inflate inftrees 
 GUEST_LIB_zlib := zlib/libz.a
 GUEST_LIB_CPPFLAGS_zlib := -I$(ZLIB_DIR)
 GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
+# mbedTLS (platform/mbedtls/build.mk) and libuweb.a (platform/lwip/build.mk).
+GUEST_LIB_mbedtls := mbedtls/libmbedtls.a
+GUEST_LIB_CPPFLAGS_mbedtls := -Iplatform/mbedtls -I$(B)/src/mbedtls/include '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
+GUEST_LIB_HEADERS_mbedtls := $(B)/src/mbedtls/.fetched
+GUEST_LIB_uweb := libuweb.a
 
 # ---------------------------------------------------------------- rules per target
 GUEST_LIBC_SRCS := $(sort $(wildcard platform/libc/src/*.c)) $(sort $(wildcard platform/guest/*.c))
@@ -85,6 +90,7 @@ UNIKERNEL_TESTS := $(filter-out hvt_% spt_%,$(UNIKERNEL_ALL))
 UNIKERNEL_TESTS_hvt_only := $(filter hvt_%,$(UNIKERNEL_ALL))
 UNIKERNEL_TESTS_spt_only := $(filter spt_%,$(UNIKERNEL_ALL))
 GUEST_TEST_LIBS_zlib := zlib
+GUEST_TEST_LIBS_tls := uweb mbedtls
 # The libc test checks the library, not the compiler's folding of known calls.
 $(B)/%/tests/unikernel/libc/main.o: GUEST_CFLAGS_EXTRA = -fno-builtin
 
@@ -100,14 +106,35 @@ endef
 $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only),$(eval $(call guest_test_rule,spt,$(n))))
 SPT_TEST_GUESTS := $(patsubst %,$(B)/spt/tests/unikernel/%.spt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only))
 
+# ---------------------------------------------------------------- tenders' shared code
+# platform/tender/: image, manifest and device checks, command line,
+# seccomp filter builder; linked into both tenders (PIE objects).
+TENDER_COMMON_SRCS := $(sort $(wildcard platform/tender/*.c))
+TENDER_COMMON_OBJS := $(TENDER_COMMON_SRCS:%.c=$(B)/host/%.o)
+$(B)/host/platform/tender/%.o: platform/tender/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) -Iplatform/include -Iplatform/tender -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
+
+# tests/fuzz/fuzz_elf.c drives the shared ELF and manifest parsers: its
+# fuzzer and corpus replayer link platform/tender/ instead of src/ modules.
+$(B)/asan/tests/fuzz/fuzz_elf.o: CPPFLAGS += -Iplatform/include -Iplatform/tender
+$(B)/fuzz/replay_elf: $(B)/asan/tests/fuzz/fuzz_elf.o $(B)/asan/tests/fuzz/replay_main.o \
+    $(TENDER_COMMON_SRCS:%.c=$(B)/asan/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^
+$(B)/asan/platform/tender/%.o: CPPFLAGS += -Iplatform/include -Iplatform/tender
+$(B)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(TENDER_COMMON_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iplatform/include -Iplatform/tender -w -o $@ $^
+
 # ---------------------------------------------------------------- spt tender
 SPT_TENDER_SRCS := $(sort $(wildcard platform/spt/tender/*.c))
 SPT_TENDER_OBJS := $(SPT_TENDER_SRCS:%.c=$(B)/host/%.o)
 $(B)/host/platform/spt/%.o: platform/spt/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) -Iplatform/include -Iplatform/spt -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
+	$(CC) -Iplatform/include -Iplatform/spt -Iplatform/tender -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
 # Static PIE: no dynamic loader at start, and no library mapped later.
-$(B)/uweb-spt: $(SPT_TENDER_OBJS)
+$(B)/uweb-spt: $(SPT_TENDER_OBJS) $(TENDER_COMMON_OBJS)
 	$(CC) $(CFLAGS) -static-pie -o $@ $^
 
 # ---------------------------------------------------------------- benchmarks
