@@ -35,11 +35,6 @@ ZLIB_MODULES := adler32 compress crc32 deflate infback inffast inflate inftrees 
 GUEST_LIB_zlib := zlib/libz.a
 GUEST_LIB_CPPFLAGS_zlib := -I$(ZLIB_DIR)
 GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
-# mbedTLS (platform/mbedtls/build.mk) and libuweb.a (platform/lwip/build.mk).
-GUEST_LIB_mbedtls := mbedtls/libmbedtls.a
-GUEST_LIB_CPPFLAGS_mbedtls := -Iplatform/mbedtls -I$(B)/src/mbedtls/include '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
-GUEST_LIB_HEADERS_mbedtls := $(B)/src/mbedtls/.fetched
-GUEST_LIB_uweb := libuweb.a
 
 # ---------------------------------------------------------------- rules per target
 GUEST_LIBC_SRCS := $(sort $(wildcard platform/libc/src/*.c)) $(sort $(wildcard platform/guest/*.c))
@@ -90,7 +85,6 @@ UNIKERNEL_TESTS := $(filter-out hvt_% spt_%,$(UNIKERNEL_ALL))
 UNIKERNEL_TESTS_hvt_only := $(filter hvt_%,$(UNIKERNEL_ALL))
 UNIKERNEL_TESTS_spt_only := $(filter spt_%,$(UNIKERNEL_ALL))
 GUEST_TEST_LIBS_zlib := zlib
-GUEST_TEST_LIBS_tls := uweb mbedtls
 # The libc test checks the library, not the compiler's folding of known calls.
 $(B)/%/tests/unikernel/libc/main.o: GUEST_CFLAGS_EXTRA = -fno-builtin
 
