@@ -158,8 +158,8 @@ with Server("benchtarget", binary=TARGET, args=["--quiet"]) as s, tempfile.Named
     L = j and j["latency_ms"]
     t.check("known distribution (90% 10 ms, 10% 50 ms): p50 and p90 near 10 ms",
             rc == 0 and L and 10 <= L["p50"] < 14 and 10 <= L["p90"] < 20, f"{L}")   # p90 is the slowest 10 ms one
-    t.check("known distribution: p99 and max near 50 ms", L and 50 <= L["p99"] < 58 and 50 <= L["max"] < 70, f"{L}")
-    t.check("known distribution: mean near 14 ms", L and 14 <= L["mean"] < 17, f"{L}")
+    t.check("known distribution: p99 and max near 50 ms", L and 50 <= L["p99"] < 70 and 50 <= L["max"] < 100, f"{L}")
+    t.check("known distribution: mean near 14 ms", L and 14 <= L["mean"] < 18, f"{L}")
     hist = j and j["histogram_us"]
     t.check("histogram buckets hold 180 and 20 answers around 10 and 50 ms",
             hist and sum(c for lo, hi, c in hist if 9000 <= lo < 20000) == 180
@@ -177,7 +177,7 @@ with Server("benchtarget", binary=TARGET, args=["--quiet"]) as s:
 with Server("benchtarget", binary=TARGET, args=["--quiet"]) as s:
     rc, j, err = bench_json(s.url + "/stall-once/1000", "-c", "1", "-d", "3s", timeout=60)
     L = j and j["latency_ms"]
-    t.check("closed loop over the same stall: one slow request (max >= 1 s, p99.9 small)",
-            rc == 0 and L and L["max"] >= 1000 and L["p99.9"] < 100
-            and sum(c for lo, hi, c in j["histogram_us"] if lo >= 100000) == 1, f"rc={rc} {L}")
+    t.check("closed loop over the same stall: one slow request (max >= 1 s, p99.9 far below)",
+            rc == 0 and L and L["max"] >= 1000 and L["p99.9"] < 500
+            and sum(c for lo, hi, c in j["histogram_us"] if lo >= 900000) == 1, f"rc={rc} {L}")
 t.done()
