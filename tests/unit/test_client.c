@@ -644,10 +644,10 @@ static void test_stale_pooled_connection_retried(void)
     CHECK_EQ_INT(s.conns, 3);
     /* Closed while idle in the pool: seen before reuse, no retry needed. */
     s.silent = false;
-    uw_sleep(UW_MS(20));
+    uw_sleep(UW_MS(100));   /* time for the server's close to arrive */
     CHECK_EQ_INT(raw_get(cl, &s, false, &st, &b, &n), UW_OK);
     free(b);
-    uw_sleep(UW_MS(20));
+    uw_sleep(UW_MS(100));   /* time for the server's close to arrive */
     CHECK_EQ_INT(raw_get(cl, &s, false, &st, &b, &n), UW_OK);
     free(b);
     stats = uw_client_get_stats(cl);
@@ -658,7 +658,7 @@ static void test_stale_pooled_connection_retried(void)
     struct gen g = { 10, 10, 0 };
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", (unsigned)s.port);
-    uw_sleep(UW_MS(20));
+    uw_sleep(UW_MS(100));   /* time for the server's close to arrive */
     CHECK_EQ_INT(raw_get(cl, &s, false, &st, &b, &n), UW_OK);   /* a fresh connection, pooled */
     free(b);
     b = NULL;
