@@ -272,6 +272,22 @@ t_spt_sandbox() {
   expect "$2: the allowed calls work" 0 SUCCESS
 }
 
+# Two boots get different seeds (32 bytes each, 64 hex digits).
+t_seed() {
+  local s1 s2
+  run "$1" seed; expect "$2" 0 SUCCESS
+  s1=$(sed -n 's/^seed: \([0-9a-f]\{64\}\)$/\1/p' <<<"$OUT")
+  run "$1" seed
+  s2=$(sed -n 's/^seed: \([0-9a-f]\{64\}\)$/\1/p' <<<"$OUT")
+  if [ -z "$s1" ] || [ -z "$s2" ]; then
+    not_ok "$2: two boots get different seeds" "no seed line"
+  elif [ "$s1" = "$s2" ]; then
+    not_ok "$2: two boots get different seeds" "both $s1"
+  else
+    ok "$2: two boots get different seeds"
+  fi
+}
+
 # Raw pread64/pwrite64 past the device: killed, the file keeps its size.
 t_spt_block_escape() {
   local disk=$tmp/escape.img act size
@@ -307,6 +323,12 @@ t_spt_secrets() {
           "$dir/spt_secrets.$1" "$marker" | cat >/dev/null) 2>&1; exit "${PIPESTATUS[0]}")
   RC=$?
   expect "$2: no environment or argv left in the tender's memory" 0 SUCCESS
+}
+
+# TLS in memory; on hvt one handshake only (slow on an emulated /dev/kvm).
+t_tls() {
+  if [ "$1" = hvt ]; then run "$1" tls -- --one; else run "$1" tls; fi
+  expect "$2" 0 SUCCESS
 }
 
 # Folders without a case: `expect` and `tender-args` files, or SUCCESS.

@@ -124,7 +124,8 @@ static void write_boot_info(struct hvt *h, const char *guest, int argc, char **a
     memcpy(h->mem + UW_HVT_MANIFEST_BASE, h->mft, h->mft_size);
     b->manifest = UW_HVT_MANIFEST_BASE;
     b->manifest_size = h->mft_size;
-    if (uw_tender_random(&b->random, sizeof(b->random), &err) < 0)
+    if (uw_tender_random(&b->random, sizeof(b->random), &err) < 0
+        || uw_tender_random(b->seed, sizeof(b->seed), &err) < 0)
         hvt_die("%s", err.msg);
 }
 

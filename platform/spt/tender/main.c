@@ -259,6 +259,8 @@ int main(int argc, char **argv)
         .clock_gettime = spt_vdso_clock_gettime(),
     };
     canary = 0;
+    if (uw_tender_random(boot->seed, sizeof boot->seed, &err) < 0)
+        return refuse_with(&err);
     if (mprotect((void *)UW_SPT_BOOT_BASE, UW_SPT_BOOT_END - UW_SPT_BOOT_BASE, PROT_READ) < 0
         || mprotect((void *)UW_SPT_BOOT_END, UW_SPT_GUEST_MIN_BASE - UW_SPT_BOOT_END, PROT_NONE) < 0
         || mprotect((void *)heap_end, UW_SPT_GUARD_SIZE, PROT_NONE) < 0) {
