@@ -3,6 +3,7 @@
 #   make            build the library, the apps and the tools for TARGET
 #   make run        install what is missing, build, start the demo services
 #   make test       install what is missing, build, run every test
+#   make asan       the apps and tools built with ASan+UBSan (build/asan/)
 #   make bench      run the side-by-side benchmarks in bench/
 #
 # Parts of the tree that build more than library code add their rules in a
@@ -26,6 +27,9 @@ LDLIBS := -lz
 # Debian packages a fresh machine needs; build.mk fragments append theirs.
 DEB_PACKAGES := gcc make clang llvm libclang-rt-14-dev curl python3 \
   zlib1g-dev libbrotli-dev libzstd-dev iproute2 procps socat
+# The browser test: chromium driven by playwright-core, which npm fetches
+# (Debian's nodejs does not ship npm).
+DEB_PACKAGES += nodejs npm chromium
 
 # ---------------------------------------------------------------- deps
 # Installs missing packages (only when missing) and fetches the Debian
@@ -41,10 +45,15 @@ $(LLHTTP_DIR)/api.c: | $(B)/.deps-ok
 	@test -f $@ && touch $@
 
 # ---------------------------------------------------------------- library
-LIB_SRCS := $(sort $(wildcard src/*/*.c))
+# The TLS backend, one file each (src/tls/tls_BACKEND.c): TLS=openssl
+# (the default on unix) or TLS=mbedtls; the unikernels always use mbedtls
+# (platform/lwip/build.mk).  LIB_SRCS holds none of them.
+TLS ?= openssl
+TLS_BACKEND_SRCS := src/tls/tls_openssl.c src/tls/tls_mbedtls.c
+LIB_SRCS := $(filter-out $(TLS_BACKEND_SRCS),$(sort $(wildcard src/*/*.c)))
 # Variant sources chosen per target: *_unix.c only on unix; *_uk.c and
 # *_lwip.c (the lwIP network stack) only on the unikernels.
-LIB_SRCS_unix := $(filter-out %_lwip.c %_uk.c,$(LIB_SRCS))
+LIB_SRCS_unix := $(filter-out %_lwip.c %_uk.c,$(LIB_SRCS)) $(wildcard src/tls/tls_$(TLS).c)
 LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
 LLHTTP_FLAGS := -std=gnu11 -O2 -g -w -I$(B)/deb/node-llhttp/usr/share/include/llhttp
 
@@ -52,6 +61,11 @@ $(B)/obj/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 $(B)/asan/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+# Objects of the ASan+UBSan apps and tools (`make asan`), apart from their
+# binaries: build/asan/apps/NAME is a program, not a directory of objects.
+$(B)/asan/obj/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 $(B)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
@@ -90,6 +104,23 @@ $(B)/tools/uweb-$(1): $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard tools/$(1)/*.c)) 
 	$(CC) $(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(TOOL_LDLIBS_$(1)) $(LDLIBS)
 endef
 
+# ---------------------------------------------------------------- asan
+# `make asan`: every app and tool built again with ASan+UBSan, into
+# build/asan/apps/NAME and build/asan/tools/uweb-NAME (fragments add theirs
+# to ASAN_BINS); `make test` runs tests/integration/*.py once more against
+# them (UWEB_ASAN=1, read by tests/lib/uwtest.py).
+asan_deps = $(patsubst $(B)/obj/%,$(B)/asan/obj/%,$(1))
+define asan_app_rule
+$(B)/asan/apps/$(1): $$(patsubst %.c,$(B)/asan/obj/%.o,$$(wildcard apps/$(1)/*.c)) $$(call asan_deps,$$(APP_DEPS_$(1))) $(LIB_ASAN)
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $$@ $$(filter %.o %.a,$$^) $(LIB_ASAN) $$(APP_LDLIBS_$(1)) $(LDLIBS)
+endef
+define asan_tool_rule
+$(B)/asan/tools/uweb-$(1): $$(patsubst %.c,$(B)/asan/obj/%.o,$$(wildcard tools/$(1)/*.c)) $(LIB_ASAN)
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $$@ $$(filter %.o,$$^) $(LIB_ASAN) $$(TOOL_LDLIBS_$(1)) $(LDLIBS)
+endef
+
 # ---------------------------------------------------------------- tests
 # tests/unit/test_X.c -> build/tests/unit/test_X and an ASan+UBSan twin.
 # A test links only the modules it tests: src/X/ by default, or the list in
@@ -98,7 +129,8 @@ endef
 .SECONDEXPANSION:
 unit_modules = $(or $(UNIT_MODULES_$(1)),$(patsubst test_%,%,$(1)))
 fuzz_modules = $(or $(FUZZ_MODULES_$(1)),$(1))
-mod_srcs = $(filter-out %_lwip.c %_uk.c,$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c))))
+mod_srcs = $(filter-out %_lwip.c %_uk.c $(TLS_BACKEND_SRCS),$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c)))) \
+  $(if $(filter tls,$(1)),$(wildcard src/tls/tls_$(TLS).c))
 mod_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(call mod_srcs,$(2))) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -129,17 +161,21 @@ include $(sort $(wildcard */build.mk */*/build.mk))
 
 $(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+$(foreach a,$(APPS),$(eval $(call asan_app_rule,$(a))))
+$(foreach t,$(TOOLS),$(eval $(call asan_tool_rule,$(t))))
 APP_BINS := $(APPS:%=$(B)/apps/%)
 TOOL_BINS := $(TOOLS:%=$(B)/tools/uweb-%)
+ASAN_BINS += $(APPS:%=$(B)/asan/apps/%) $(TOOLS:%=$(B)/asan/tools/uweb-%)
 
 -include $(shell find $(B)/obj $(B)/asan -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- goals
 .SECONDARY:
-.PHONY: all test run bench clean check-build fuzz
+.PHONY: all test run bench clean check-build fuzz asan
 all: $(LIB) $(APP_BINS) $(TOOL_BINS) $(EXTRA_ALL)
-check-build: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS) $(EXTRA_TEST_DEPS)
+check-build: all asan $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS) $(EXTRA_TEST_DEPS)
 fuzz: $(FUZZ_BINS)
+asan: $(ASAN_BINS)
 
 test: check-build
 	@UWEB_ROOT=$(ROOT) UWEB_BUILD=$(ROOT)/$(B) CC=$(CC) CLANG=$(CLANG) tests/run.sh

@@ -23,10 +23,14 @@
 # --profile also records `perf record -g` of uweb under each workload into
 # build/bench/hello/perf-*.txt.  --quick: 1 run of 3 s, 2000 idle.
 #
+# Runs in which wrk reported errors (non-2xx answers, socket errors,
+# timeouts) are kept in results.tsv but left out of every median and
+# ratio; the summary says how many were dropped.
+#
 # Everything started is stopped on exit; only 127.0.0.1 is used; the
 # system nginx configuration is not read or touched (own -p/-c/-e under
 # build/bench/).  Results: build/bench/hello/ (results.tsv, memory.txt,
-# summary.md).
+# summary.md).  B=DIR builds and writes in DIR instead of build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -55,8 +59,9 @@ for a in "$@"; do
     esac
 done
 
-OUT=$ROOT/build/bench/hello
-NGX=$ROOT/build/bench/nginx-hello
+B=${B:-build}      # the build directory, as make B=DIR
+OUT=$ROOT/$B/bench/hello
+NGX=$ROOT/$B/bench/nginx-hello
 mkdir -p "$OUT" "$NGX/logs" "$NGX/tmp"
 RESULTS=$OUT/results.tsv
 MEMORY=$OUT/memory.txt
@@ -85,10 +90,10 @@ NOFILE=$(ulimit -n)
 [ "$(ulimit -n)" -gt $((IDLE_CONNS + 200)) ] || die "ulimit -n is $(ulimit -n), below --idle=$IDLE_CONNS"
 
 log "building uweb hello and the floor"
-timeout 900 make -s build/apps/hello >/dev/null
+timeout 900 make -s B="$B" "$B/apps/hello" >/dev/null
 # A private copy: the tree may be rebuilt meanwhile, and perf needs the
 # binary it sampled.
-cp build/apps/hello "$OUT/uweb-hello"
+cp "$B/apps/hello" "$OUT/uweb-hello"
 gcc -O2 -Wall -o "$OUT/hello_floor" bench/hello_floor.c
 
 # ------------------------------------------------------------ processes

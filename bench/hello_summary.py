@@ -52,13 +52,20 @@ if os.path.exists(path):
             "errors": errors,
         })
 
+# A run in which wrk saw errors (non-2xx answers, connect/read/write
+# errors, timeouts) measured something else: it is dropped from every
+# median and ratio, and the tables say how many were.
+dropped = {key: sum(1 for r in rs if r["errors"]) for key, rs in runs.items()}
+errors = {key: sum(r["errors"] for r in rs) for key, rs in runs.items()}
+runs = {key: [r for r in rs if not r["errors"]] for key, rs in runs.items()}
+runs = {key: rs for key, rs in runs.items() if rs}
+
 med = {}
 for key, rs in runs.items():
     # wrk now and then prints a percentile of 0 (its histogram after the
     # coordinated-omission correction): such a run has no latency figure.
     m = {k: statistics.median([r[k] for r in rs if r[k] > 0] or [0]) for k in ("rps", "p50", "p99", "rpc", "cpu")}
     m["n"] = len(rs)
-    m["errors"] = sum(r["errors"] for r in rs)
     m["rpc_min"] = min(r["rpc"] for r in rs)
     m["rpc_max"] = max(r["rpc"] for r in rs)
     med[key] = m
@@ -70,9 +77,14 @@ if os.path.exists(mpath):
         print(f"- {line.strip()}")
 print()
 
+lost = [f"{s} {wl}: {n} of {n + len(runs.get((s, wl), []))} runs ({errors[(s, wl)]} errors)"
+        for (s, wl), n in sorted(dropped.items()) if n]
+if lost:
+    print("Runs in which wrk reported errors are left out of the medians: " + "; ".join(lost) + ".\n")
 if med:
     print("### Throughput and latency (medians)\n")
-    print("| workload | server | req/s | p50 | p99 | req per server CPU-s (min–max) | server CPU | runs | errors |")
+    print("| workload | server | req/s | p50 | p99 | req per server CPU-s (min–max) | server CPU | runs "
+          "| runs dropped (wrk errors) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for wl, wname in WORKLOADS:
         for s in SERVERS:
@@ -81,7 +93,7 @@ if med:
                 continue
             print(f"| {wname} | {s} | {fmt_int(m['rps'])} | {fmt_us(m['p50'])} | {fmt_us(m['p99'])} | "
                   f"{fmt_int(m['rpc'])} ({fmt_int(m['rpc_min'])}–{fmt_int(m['rpc_max'])}) | "
-                  f"{m['cpu'] * 100:.0f}% | {m['n']} | {m['errors']} |")
+                  f"{m['cpu'] * 100:.0f}% | {m['n']} | {dropped[(s, wl)]} ({errors[(s, wl)]}) |")
     print()
     print("### Ratios (of medians)\n")
     print("| workload | req/s uweb/nginx | p50 uweb/nginx | p99 uweb/nginx | req/CPU-s uweb/nginx | "

@@ -22,7 +22,9 @@
 # Prints requests/s and requests per server CPU-second (small, pipeline),
 # MB/s and MB per CPU-second (large), and the uweb/nginx ratios.  Goals
 # (reported, not asserted): small >= 1.2x nginx's requests per CPU-second,
-# pipelined >= 5x, large >= nginx's MB/s.
+# pipelined >= 5x, large >= nginx's MB/s.  Runs in which wrk reported
+# errors (non-2xx answers, socket errors, timeouts) are left out of the
+# medians and counted in a "dropped:" line.  B=DIR: build in DIR (make B=DIR).
 #
 # --embed=MIB measures instead how embedding MIB MiB of random bytes
 # compiles: uweb-crunch's string literals against a brace list of numbers
@@ -54,7 +56,8 @@ for a in "$@"; do
     esac
 done
 
-OUT=$ROOT/build/bench/static
+B=${B:-build}
+OUT=$ROOT/$B/bench/static
 WWW=$OUT/www
 NGX=$OUT/nginx
 mkdir -p "$OUT" "$WWW" "$NGX/logs" "$NGX/tmp"
@@ -67,10 +70,10 @@ die() { log "error: $*"; exit 1; }
 if [ -n "$EMBED" ]; then
     E=$OUT/embed
     mkdir -p "$E/in"
-    make -s build/tools/uweb-crunch >/dev/null
+    make -s B="$B" "$B/tools/uweb-crunch" >/dev/null
     head -c $((EMBED << 20)) /dev/urandom > "$E/in/blob.bin"
     log "uweb-crunch on $EMBED MiB of random bytes"
-    /usr/bin/time -f '%e %M' -o "$E/crunch.time" build/tools/uweb-crunch --no-compress -o "$E/literal.c" -n blob "$E/in"
+    /usr/bin/time -f '%e %M' -o "$E/crunch.time" "$B/tools/uweb-crunch" --no-compress -o "$E/literal.c" -n blob "$E/in"
     python3 - "$E/in/blob.bin" "$E/brace.c" <<'EOF2'
 import sys
 data = open(sys.argv[1], "rb").read()
@@ -126,11 +129,11 @@ EOF
 gzip -9 -n -k -f "$WWW/small.html"
 
 log "building uweb-crunch and the uweb server"
-make -s build/tools/uweb-crunch build/libuweb.a >/dev/null
-build/tools/uweb-crunch -o "$OUT/crunch_test_assets.c" -n crunch_test_assets \
+make -s B="$B" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
+"$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets \
     /small.html:"$WWW/small.html" /large.bin:"$WWW/large.bin"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I"$OUT" -o "$OUT/uweb-static" \
-    tests/tools/crunch_serve.c "$OUT/crunch_test_assets.c" build/libuweb.a -lz
+    tests/tools/crunch_serve.c "$OUT/crunch_test_assets.c" "$B/libuweb.a" -lz
 
 cat > "$OUT/pipeline.lua" <<'EOF'
 -- 16 pipelined GETs per write: wrk ... -s pipeline.lua PATH -- DEPTH
@@ -292,10 +295,17 @@ for line in open(path):
     rows.setdefault((server, wl), []).append({
         "rps": req * 1e6 / dus, "rpc": req * 1e9 / cpu if cpu else 0,
         "mbs": byt / dus, "mbc": byt * 1e3 / cpu if cpu else 0, "err": int(d["errors"])})
-med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "rpc", "mbs", "mbc")} | {"err": sum(r["err"] for r in v)}
-       for k, v in rows.items()}
+# A run in which wrk saw errors (non-2xx, socket errors, timeouts) measured
+# something else: it is left out of the medians, and the summary says so.
+lost = {k: [r["err"] for r in v if r["err"]] for k, v in rows.items()}
+rows = {k: [r for r in v if not r["err"]] for k, v in rows.items()}
+med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "rpc", "mbs", "mbc")} | {"n": len(v)}
+       for k, v in rows.items() if v}
 def ratio(a, b): return f"{a / b:.2f}x" if b else "n/a"
 print(f"static assets, medians of {runs} runs of {duration}s, {conns} connections, server on CPU 0, wrk on CPU 1")
+for k, errs in sorted(lost.items()):
+    if errs:
+        print(f"dropped: {k[0]} {k[1]}: {len(errs)} of {len(errs) + len(rows[k])} runs had wrk errors ({sum(errs)})")
 print(f"{'workload':<34} {'uweb':>14} {'nginx':>14} {'uweb/nginx':>11}")
 for wl, label in (("small", "612 B, one at a time"), ("pipeline", "612 B, 16 pipelined")):
     u, n = med.get(("uweb", wl)), med.get(("nginx", wl))
@@ -306,8 +316,6 @@ u, n = med.get(("uweb", "large")), med.get(("nginx", "large"))
 if u and n:
     print(f"{'1 MiB MB/s':<34} {u['mbs']:>14,.0f} {n['mbs']:>14,.0f} {ratio(u['mbs'], n['mbs']):>11}")
     print(f"{'1 MiB MB/CPU-s':<34} {u['mbc']:>14,.0f} {n['mbc']:>14,.0f} {ratio(u['mbc'], n['mbc']):>11}")
-errs = {f"{k[0]} {k[1]}": v["err"] for k, v in med.items() if v["err"]}
-if errs: print("errors:", errs)
 g = lambda s, w, m: med.get((s, w), {}).get(m, 0)
 print("goals: small req/CPU-s >= 1.2x: %s; pipelined >= 5x: %s; large MB/s >= 1x: %s" % (
     ratio(g("uweb", "small", "rpc"), g("nginx", "small", "rpc")),

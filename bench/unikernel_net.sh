@@ -10,6 +10,7 @@
 #   c1        1 connection, one request at a time
 #   c16       16 connections, one request at a time each
 #   pipe16    16 connections, 16 pipelined requests per write
+#   close16   16 connections, Connection: close (a new connection per request)
 # The server (the tender uweb-spt, or build/apps/hello) is pinned to CPU 0,
 # wrk to CPU 1.  Server CPU time: the first field of
 # /proc/PID/task/*/schedstat (ns), summed over threads, before and after
@@ -74,7 +75,8 @@ TARGETS = {
     "unix": ("127.0.0.1", [f"{B}/apps/hello", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
 }
 WORKLOADS = {"c1": (1, "hello_single.lua", []), "c16": (16, "hello_single.lua", []),
-             "pipe16": (16, "hello_pipeline.lua", ["--", "16"])}
+             "pipe16": (16, "hello_pipeline.lua", ["--", "16"]),
+             "close16": (16, "hello_single.lua", ["-H", "Connection: close"])}
 
 
 def cpu_ns(pid):

@@ -100,14 +100,35 @@ endef
 $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only),$(eval $(call guest_test_rule,spt,$(n))))
 SPT_TEST_GUESTS := $(patsubst %,$(B)/spt/tests/unikernel/%.spt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only))
 
+# ---------------------------------------------------------------- tenders' shared code
+# platform/tender/: image, manifest and device checks, command line,
+# seccomp filter builder; linked into both tenders (PIE objects).
+TENDER_COMMON_SRCS := $(sort $(wildcard platform/tender/*.c))
+TENDER_COMMON_OBJS := $(TENDER_COMMON_SRCS:%.c=$(B)/host/%.o)
+$(B)/host/platform/tender/%.o: platform/tender/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) -Iplatform/include -Iplatform/tender -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
+
+# tests/fuzz/fuzz_elf.c drives the shared ELF and manifest parsers: its
+# fuzzer and corpus replayer link platform/tender/ instead of src/ modules.
+$(B)/asan/tests/fuzz/fuzz_elf.o: CPPFLAGS += -Iplatform/include -Iplatform/tender
+$(B)/fuzz/replay_elf: $(B)/asan/tests/fuzz/fuzz_elf.o $(B)/asan/tests/fuzz/replay_main.o \
+    $(TENDER_COMMON_SRCS:%.c=$(B)/asan/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^
+$(B)/asan/platform/tender/%.o: CPPFLAGS += -Iplatform/include -Iplatform/tender
+$(B)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(TENDER_COMMON_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iplatform/include -Iplatform/tender -w -o $@ $^
+
 # ---------------------------------------------------------------- spt tender
 SPT_TENDER_SRCS := $(sort $(wildcard platform/spt/tender/*.c))
 SPT_TENDER_OBJS := $(SPT_TENDER_SRCS:%.c=$(B)/host/%.o)
 $(B)/host/platform/spt/%.o: platform/spt/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) -Iplatform/include -Iplatform/spt -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
+	$(CC) -Iplatform/include -Iplatform/spt -Iplatform/tender -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
 # Static PIE: no dynamic loader at start, and no library mapped later.
-$(B)/uweb-spt: $(SPT_TENDER_OBJS)
+$(B)/uweb-spt: $(SPT_TENDER_OBJS) $(TENDER_COMMON_OBJS)
 	$(CC) $(CFLAGS) -static-pie -o $@ $^
 
 # ---------------------------------------------------------------- benchmarks

@@ -5,14 +5,20 @@
 #   ok - NAME
 #   not ok - NAME: REASON
 #   skipped - NAME: REASON
-# Other lines are shown as they are.  A program that exits non-zero
-# without reporting a failure counts as one failure.  The last line of
-# this script's output is "N passed, N failed, N skipped".
+# Only stdout is counted (a last line without a newline too); stderr is
+# kept apart and shown when the program fails.  Other stdout lines are
+# shown with UWEB_VERBOSE=1.  A program that exits non-zero without
+# reporting a failure counts as one failure, and so does a tests/*/*.sh or
+# *.py that is not executable.  The last line of this script's output is
+# "N passed, N failed, N skipped".
 #
 # Suites, in order: unit tests, the same under ASan+UBSan, fuzz corpus
-# replays and short fuzz runs, then every executable tests/*/*.sh|*.py
-# (integration, tools, unikernels, ...).  UWEB_TEST=PATTERN runs only the
-# programs whose path contains PATTERN.
+# replays and short fuzz runs, every tests/*/*.sh|*.py (integration,
+# tools, unikernels, ...; not tests/lib/, tests/fuzz/ nor tests/multipart/'s
+# vector generators), then tests/integration/*.py once more against
+# the ASan+UBSan builds of the apps (UWEB_ASAN=1, labelled asan/integration/;
+# `make asan` builds them).  UWEB_TEST=PATTERN runs only the programs whose
+# label contains PATTERN.
 set -u
 : "${UWEB_ROOT:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${UWEB_BUILD:=$UWEB_ROOT/build}"
@@ -22,32 +28,48 @@ FUZZ_SECONDS=${UWEB_FUZZ_SECONDS:-5}
 TIMEOUT=${UWEB_TEST_TIMEOUT:-600}
 pass=0 fail=0 skip=0
 failed=()
-log=$(mktemp); trap 'rm -f "$log"' EXIT
+out=$(mktemp) err=$(mktemp); trap 'rm -f "$out" "$err"' EXIT
+
+selected() { [ -z "${UWEB_TEST:-}" ] || [[ "$1" == *"$UWEB_TEST"* ]]; }
+
+# verdict LABEL ok|not ok|skipped TEXT: one line of the runner's own.
+verdict() {
+  echo "== $1"; echo "  $2 - $3"
+  case "$2" in
+    ok) pass=$((pass+1)) ;;
+    skipped) skip=$((skip+1)) ;;
+    *) fail=$((fail+1)); failed+=("$1: $3") ;;
+  esac
+}
 
 run_one() {  # run_one LABEL CMD...
   local label=$1; shift
-  if [ -n "${UWEB_TEST:-}" ] && [[ "$label" != *"$UWEB_TEST"* ]]; then return; fi
+  selected "$label" || return 0
   echo "== $label"
   local start=$SECONDS
-  timeout -k 10 "$TIMEOUT" "$@" >"$log" 2>&1 </dev/null
+  timeout -k 10 "$TIMEOUT" "$@" >"$out" 2>"$err" </dev/null
   local rc=$? p=0 f=0 s=0 line
-  while IFS= read -r line; do
+  while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in
       "ok - "*)      p=$((p+1)); echo "  $line" ;;
       "not ok - "*)  f=$((f+1)); echo "  $line"; failed+=("$label: ${line#not ok - }") ;;
       "skipped - "*) s=$((s+1)); echo "  $line" ;;
       *)             [ -n "${UWEB_VERBOSE:-}" ] && echo "  | $line" ;;
     esac
-  done <"$log"
+  done <"$out"
   if [ $rc -ne 0 ] && [ $f -eq 0 ]; then
-    f=1; failed+=("$label: exited with status $rc")
-    echo "  not ok - $label exited with status $rc; last output:"; tail -n 15 "$log" | sed 's/^/  | /'
-  elif [ $f -gt 0 ]; then
-    tail -n 30 "$log" | grep -v -e '^ok - ' -e '^not ok - ' | sed 's/^/  | /'
+    local why="exited with status $rc"
+    [ $rc -eq 124 ] && why="timed out after ${TIMEOUT}s"
+    f=1; failed+=("$label: $why")
+    echo "  not ok - $label $why"
   fi
   if [ $((p+f+s)) -eq 0 ] && [ $rc -eq 0 ]; then
     f=1; failed+=("$label: reported no checks")
     echo "  not ok - $label reported no checks"
+  fi
+  if [ $f -gt 0 ]; then
+    grep -v -e '^ok - ' -e '^not ok - ' -e '^skipped - ' "$out" | tail -n 15 | sed 's/^/  | /'
+    if [ -s "$err" ]; then echo "  stderr:"; tail -n 20 "$err" | sed 's/^/  ! /'; fi
   fi
   echo "  ($((SECONDS-start))s)"
   pass=$((pass+p)); fail=$((fail+f)); skip=$((skip+s))
@@ -66,9 +88,28 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   run_one "fuzz-run" tests/fuzz/run.sh "$FUZZ_SECONDS"
 fi
 for t in $(ls tests/*/*.sh tests/*/*.py 2>/dev/null | sort); do
-  case "$t" in tests/lib/*|tests/run.sh|tests/fuzz/run.sh) continue ;; esac
-  [ -x "$t" ] || continue
-  run_one "${t#tests/}" "$t"
+  # Not test programs: helpers, tests/fuzz/ (its runner ran above; its
+  # corpus generators are run by hand), and the generators of
+  # tests/multipart/'s vectors (run by hand).
+  case "$t" in tests/lib/*|tests/run.sh|tests/fuzz/*|tests/multipart/*.py) continue ;; esac
+  label=${t#tests/}
+  if [ ! -x "$t" ]; then
+    selected "$label" && verdict "$label" "not ok" "$label is not executable (chmod +x $t)"
+    continue
+  fi
+  run_one "$label" "$t"
+done
+# The integration tests once more, against the ASan+UBSan builds (uwtest.py
+# reads UWEB_ASAN: it starts $UWEB_BUILD/asan/apps/NAME and fails a test
+# whose server printed a sanitizer report).
+for t in $(ls tests/integration/*.py 2>/dev/null | sort); do
+  label=asan/${t#tests/}
+  [ -x "$t" ] || continue               # already counted as not executable
+  if [ ! -d "$UWEB_BUILD/asan/apps" ]; then
+    selected "$label" && verdict "$label" skipped "$UWEB_BUILD/asan/apps is not built (make asan)"
+    continue
+  fi
+  UWEB_ASAN=1 run_one "$label" "$t"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then

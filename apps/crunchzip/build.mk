@@ -12,5 +12,5 @@ $(CRUNCHZIP_GEN_C) $(CRUNCHZIP_GEN_H) &: $(CRUNCHZIP_ASSETS) $(B)/tools/uweb-cru
 	@mkdir -p $(dir $(CRUNCHZIP_GEN_C)) $(dir $(CRUNCHZIP_GEN_H))
 	$(B)/tools/uweb-crunch -o $(CRUNCHZIP_GEN_C) -H $(CRUNCHZIP_GEN_H) -n crunchzip_assets apps/crunchzip/assets
 
-$(B)/obj/apps/crunchzip/main.o: $(CRUNCHZIP_GEN_H)
+$(B)/obj/apps/crunchzip/main.o $(B)/asan/obj/apps/crunchzip/main.o: $(CRUNCHZIP_GEN_H)
 APP_DEPS_crunchzip := $(B)/obj/$(CRUNCHZIP_GEN_C:.c=.o)

@@ -194,7 +194,9 @@ int uw_client_dial(uw_conn **out, const char *host, uint16_t port, int64_t deadl
  * UW_CP_DONE, uw_client_parser_next readies it for the next response
  * (pipelining), head_request saying whether it answers a HEAD.
  * Bytes of data not counted in *used must be fed again.  head_cap 0 keeps
- * no header fields (status only; what a benchmark needs).
+ * no header fields (status only; what a benchmark needs); skip_body set
+ * after init makes the parser pass over body bytes without UW_CP_BODY
+ * events (fewer stops per answer).
  */
 enum { UW_CP_NONE, UW_CP_HEAD, UW_CP_BODY, UW_CP_DONE };
 typedef struct uw_client_parser {
@@ -205,6 +207,7 @@ typedef struct uw_client_parser {
     const char *body;
     size_t body_len;
     size_t nheaders;
+    bool skip_body;
     /* private */
     char *head;
     size_t head_cap, head_len, head_bytes, max_head_bytes, max_headers;

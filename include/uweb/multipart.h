@@ -68,6 +68,17 @@
  * be folded.  Content-Transfer-Encoding base64 and
  * quoted-printable are decoded; 7bit, 8bit and binary pass through; any
  * other is an error.  A nested multipart must carry its own boundary.
+ *
+ * Backslashes in quoted parameter values (names and filenames): browsers
+ * and curl -F (7.81 and later) send a name as it is, backslashes raw, and
+ * write `"` as %22 (kept as sent: %22 is not decoded); curl --form-escape
+ * and older curl escape `"` and `\` with a backslash.  So in a quoted
+ * string `\"` stands for `"` and `\\` for `\`, and any other backslash is
+ * itself (`filename="a\b"` is `a\b`, `"C:\dir\f"` is `C:\dir\f`).  A
+ * Content-Disposition that does not parse that way (a browser's
+ * `filename="a\"` for a file named `a\`) is read again with every backslash
+ * itself and the first `"` ending each string.  The one ambiguity left: a
+ * browser's raw `a\\b` reads as `a\b` (the ZIP writer makes "a/b" of both).
  */
 #ifndef UWEB_MULTIPART_H
 #define UWEB_MULTIPART_H
@@ -140,8 +151,9 @@ typedef struct uw_mp_part {
     const char *name;            /* the "name" parameter; NULL if absent */
     const char *filename;        /* "filename*" (RFC 5987, percent-decoded, UTF-8; or its
                                     RFC 2231 continuations filename*0*, filename*1, ...) if
-                                    usable, else "filename" (quoted-string unescaped); NULL
-                                    if absent; "" from a browser's empty file input */
+                                    usable, else "filename" (backslashes as described
+                                    above); NULL if absent; "" from a browser's empty
+                                    file input */
     const char *content_type;    /* media type lowercased, no parameters; "text/plain" if absent */
     const char *charset;         /* Content-Type's charset parameter; NULL if absent */
     const char *boundary;        /* for a multipart part, its boundary; else NULL */

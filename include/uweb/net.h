@@ -1,8 +1,8 @@
 /*
- * net.h — TCP for tasks.
+ * net.h — TCP for tasks, and the connection interface TLS also implements.
  *
  * The same interface on every target: host sockets on unix (tcp_unix.c),
- * lwIP on the unikernels (tcp_lwip.c).  Reads and writes suspend the
+ * lwIP on the unikernels (tcp_lwip.c); TLS wraps either (uweb/tls.h).  Reads and writes suspend the
  * calling task only.  Every call that may wait takes an absolute deadline
  * (UW_FOREVER for none; a deadline already past means "do not wait").
  *
@@ -20,6 +20,29 @@
 typedef struct uw_listener uw_listener;
 typedef struct uw_conn uw_conn;
 
+/*
+ * A connection is an interface: a table of operations that each kind of
+ * connection implements (TCP on host sockets, TCP on lwIP, TLS over any
+ * of them — src/tls/tls_conn.c).  An implementation embeds struct uw_conn
+ * as its first member and points ops at its table; callers use only the
+ * uw_conn_* functions below, which dispatch through it, so code above
+ * the connection (the HTTP server, the client) never knows which kind it
+ * holds.  Each operation has the contract of its uw_conn_* function.
+ */
+struct uw_conn_ops {
+    ssize_t (*read)(uw_conn *c, void *buf, size_t n, int64_t deadline);
+    int (*writev)(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline);
+    bool (*may_read)(const uw_conn *c);
+    void (*set_notify)(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg);
+    void (*shutdown_write)(uw_conn *c);
+    void (*close)(uw_conn *c, bool reset);
+    const char *(*peer)(uw_conn *c, char *buf, size_t n);
+};
+
+struct uw_conn {
+    const struct uw_conn_ops *ops;
+};
+
 /* Listens on addr:port (addr NULL: 127.0.0.1; port 0: any free port). */
 int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog);
 uint16_t uw_listener_port(const uw_listener *l);
@@ -35,22 +58,41 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
 
 /* Reads up to n bytes: the count, 0 at the peer's end of stream, or a
  * negative status (UW_ETIMEDOUT, UW_ECANCELED, UW_ECLOSED on reset). */
-ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline);
+static inline ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
+{
+    return c->ops->read(c, buf, n, deadline);
+}
 
-/* True if a read may find data without waiting. */
-bool uw_conn_may_read(const uw_conn *c);
+/* True if a read may find data without waiting (for TLS: plaintext or
+ * ciphertext already buffered inside the engine counts). */
+static inline bool uw_conn_may_read(const uw_conn *c)
+{
+    return c->ops->may_read(c);
+}
 
 /* Writes every byte of the n slices, in one gathered write when the socket
  * takes it.  UW_OK or a negative status. */
-int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline);
+static inline int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
+{
+    return c->ops->writev(c, v, n, deadline);
+}
 
 /* Calls fn(c, arg) when data arrives while no task reads (NULL: stop). */
-void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg);
+static inline void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg)
+{
+    c->ops->set_notify(c, fn, arg);
+}
 
 /* Half-closes the sending side (FIN after pending data). */
-void uw_conn_shutdown_write(uw_conn *c);
-/* Closes and frees; reset=true sends RST instead of FIN. */
-void uw_conn_close(uw_conn *c, bool reset);
+static inline void uw_conn_shutdown_write(uw_conn *c)
+{
+    c->ops->shutdown_write(c);
+}
+/* Closes and frees (NULL: nothing); reset=true sends RST instead of FIN. */
+static inline void uw_conn_close(uw_conn *c, bool reset)
+{
+    if (c) c->ops->close(c, reset);
+}
 
 /* Options of the target's network stack, which uw_main hands over: on
  * the unikernels --ipv4=ADDR/PREFIX and --ipv4-gateway=ADDR (the service
@@ -63,6 +105,9 @@ const char *uw_net_default_addr(void);
 const char *uw_net_options_help(void);
 
 /* Peer address as text ("10.0.0.1:5000"), for logs. */
-const char *uw_conn_peer(uw_conn *c, char *buf, size_t n);
+static inline const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
+{
+    return c->ops->peer(c, buf, n);
+}
 
 #endif

@@ -11,14 +11,15 @@
  * whole archive is never held.
  *
  * Memory: the writer lives in memory it gets from one allocator hook (or
- * malloc/free): about 200 KiB of buffers, zlib's deflate state (about
+ * malloc/free): about 206 KiB of buffers, zlib's deflate state (about
  * 268 KiB with the default window_bits 15 and mem_level 8, allocated the
  * first time an entry is deflated) and the central directory, which must
- * be kept until uw_zip_finish: per entry a 56-byte record, 8 bytes of
- * name index and its name, and 20 bytes per directory the names imply
+ * be kept until uw_zip_finish: per entry a 56-byte record, 16 bytes of
+ * name index and its name, and 28 bytes per directory the names imply
  * (arrays that double as they grow: at most twice that).  max_entries
  * and max_name_bytes bound it; past them uw_zip_entry_begin answers
- * UW_ZIP_ELIMIT.  The caller owns the input buffers it passes; the writer
+ * UW_ZIP_ELIMIT.  The Unicode tables names are normalized with are 25 KiB
+ * of constant data.  The caller owns the input buffers it passes; the writer
  * never keeps a pointer to them after a call returns.
  *
  * Calling pattern:
@@ -61,14 +62,20 @@
  *
  * Names are sanitized before use: backslashes become '/', a leading drive
  * letter ("C:"), empty, "." and ".." components are dropped (so no absolute
- * paths), control characters and invalid UTF-8 bytes become '_', each
- * component is cut to 200 bytes and the name to 1024; an empty result
- * becomes "unnamed".  A name equal to an earlier one (ASCII
- * case-insensitively) gets a counter before its extension: "a.txt",
+ * paths), control characters and invalid UTF-8 bytes become '_',
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069, which let "gpj.exe" show as "exe.jpg") are dropped, the
+ * name is normalized to NFC (its case kept), each component is cut to 200
+ * bytes and the name to 1024; an empty result becomes "unnamed".  A name
+ * equal to an earlier one gets a counter before its extension: "a.txt",
  * "a (1).txt", "a (2).txt"; so does a file named like a directory of an
  * earlier name ("a/b" then "a" -> "a (1)"), and a directory named like an
  * earlier file ("a" then "a/b" and "a/c" -> "a (1)/b", "a (1)/c"), so the
- * archive extracts without clashes.
+ * archive extracts without clashes.  Names are equal here when they are
+ * canonically equivalent after Unicode simple case folding ("A.TXT" and
+ * "a.txt", "\u00c4" and "\u00e4", "\u00e9" and "e\u0301"), so they do
+ * not overwrite each other on case-insensitive file systems (Windows,
+ * macOS) nor on normalization-insensitive ones (macOS).
  *
  * Errors: uw_zip_entry_begin's errors leave the archive as it was (the
  * caller may skip that entry and go on), and so does UW_ZIP_ESTATE from

@@ -8,6 +8,7 @@
  *   1. set __stack_chk_guard to a random value (from a function that is not
  *      stack-protected and never returns);
  *   2. uw_guest_set_manifest(filled copy from the tender);
+ *      uw_guest_set_seed(the tender's 32 seed bytes);
  *   3. ret = uw_plat_app_main(&start_info); uw_plat_exit(ret).
  * Then the binding's acquire/read/write functions look devices up with
  * uw_guest_device_find() and check handles with uw_guest_device_get().
@@ -39,6 +40,10 @@ int64_t uw_guest_device_find(const char *name, uint32_t type);
 /* The attached device of HANDLE if it has TYPE, else NULL: the check
  * every read/write call makes before touching a device. */
 const struct uw_plat_device *uw_guest_device_get(uw_plat_handle_t handle, uint32_t type);
+
+/* Keeps a copy of the tender's UW_PLAT_SEED_SIZE seed bytes for
+ * uw_plat_seed() (platform/guest/seed.c, common to every target). */
+void uw_guest_set_seed(const uint8_t *seed);
 
 /* Hands [START, START + SIZE) to malloc; called once by uw_plat_app_main. */
 void uwc_heap_init(void *start, size_t size);

@@ -66,6 +66,7 @@ void uw_hvt_start(const struct uw_hvt_boot *boot)
 {
     __stack_chk_guard = (uintptr_t)boot->random;
     install_idt();
+    uw_guest_set_seed(boot->seed);
     uw_guest_set_manifest(
         (const struct uw_plat_manifest *)(uintptr_t)boot->manifest);
     struct uw_plat_start_info si = {

@@ -23,9 +23,10 @@ HVT_TENDER_OBJS := $(HVT_TENDER_SRCS:%.c=$(B)/host/%.o)
 
 $(B)/host/platform/hvt/%.o: platform/hvt/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) -Iplatform/include -D_GNU_SOURCE $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) -Iplatform/include -Iplatform/tender -D_GNU_SOURCE $(CFLAGS) -fPIE -MMD -MP -c $< -o $@
 
-$(B)/uweb-hvt: $(HVT_TENDER_OBJS)
+# TENDER_COMMON_OBJS: the tenders' shared code (platform/build.mk).
+$(B)/uweb-hvt: $(HVT_TENDER_OBJS) $(TENDER_COMMON_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- guests

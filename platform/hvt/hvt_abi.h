@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a struct or number below changes meaning. */
-#define UW_HVT_ABI_VERSION 1
+#define UW_HVT_ABI_VERSION 2   /* 2: seed */
 
 /* Hypercall port base: call N is an outl to port UW_HVT_PIO_BASE + N. */
 #define UW_HVT_PIO_BASE 0x500
@@ -81,6 +81,7 @@ struct uw_hvt_boot {
                                guest's manifest (struct uw_plat_manifest) */
     uint64_t manifest_size; /* its size in bytes */
     uint64_t random;        /* 8 random bytes from the host (stack canary) */
+    uint8_t seed[32];       /* 32 more, fresh from getrandom, for uw_plat_seed */
 };
 
 enum uw_hvt_call {

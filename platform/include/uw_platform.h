@@ -3,8 +3,8 @@
  *
  * What it is for: everything a uweb unikernel may ask of the machine it
  * runs on, in one self-contained header: start information, exit, clocks,
- * waiting for I/O, the console, network devices (Ethernet frames) and
- * block devices.  The same calls are implemented by the bindings of every
+ * waiting for I/O, the console, network devices (Ethernet frames), block
+ * devices and a seed for the guest's random generator.  The same calls are implemented by the bindings of every
  * unikernel target (platform/spt/ on a seccomp-locked Linux process,
  * platform/hvt/ on KVM); code above this header (the guest libc, lwIP
  * glue, the runtime, apps) never knows which target it runs on.
@@ -44,7 +44,7 @@
  * below changes.  The tender refuses a guest whose manifest carries
  * another version.
  */
-#define UW_PLAT_ABI_VERSION 1
+#define UW_PLAT_ABI_VERSION 2   /* 2: uw_plat_seed */
 
 /* ------------------------------------------------------------ types */
 
@@ -131,6 +131,30 @@ void uw_plat_yield(uw_plat_time_t deadline, uw_plat_handle_set_t *ready_set);
  * on anything but the host.
  */
 void uw_plat_console_write(const char *buf, size_t size);
+
+/* ------------------------------------------------------------ entropy */
+
+/* Bytes of seed uw_plat_seed() can give in one call. */
+#define UW_PLAT_SEED_SIZE 32
+
+/*
+ * Fills BUF with SIZE bytes (1 <= SIZE <= UW_PLAT_SEED_SIZE) of seed for
+ * the guest's random generator (a DRBG such as uw_random's): the first
+ * SIZE of 32 bytes the tender drew from the host's getrandom(2) for this
+ * boot, before the guest's first instruction (a tender that cannot get
+ * them refuses to start), each 64-bit word XORed with fresh RDSEED output
+ * (else RDRAND) where cpuid reports the instruction and it delivers; the
+ * CPU's part is skipped, word by word, where it does not.  So the bytes
+ * are unpredictable if either source is, and differ from boot to boot.
+ *
+ * Meant to be called once, at start, to seed a generator: every call in
+ * one boot returns the same tender bytes (with new CPU bytes mixed in
+ * where there are any), so it is not a stream of random numbers.  Never
+ * blocks, makes no I/O, needs no FP or SSE registers (hvt guests built
+ * with -mgeneral-regs-only may call it).  UW_PLAT_OK, or UW_PLAT_EINVAL
+ * (nothing written) for a NULL BUF, SIZE 0 or SIZE > UW_PLAT_SEED_SIZE.
+ */
+uw_plat_result_t uw_plat_seed(uint8_t *buf, size_t size);
 
 /* ------------------------------------------------------------ network */
 

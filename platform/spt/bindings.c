@@ -63,6 +63,7 @@ void _start(const struct uw_spt_boot *b)
         vdso_clock_gettime = (int (*)(int, struct kernel_timespec *))(uintptr_t)b->clock_gettime;
     const struct uw_plat_manifest *m = (const struct uw_plat_manifest *)(uintptr_t)b->manifest;
     uw_guest_set_manifest(m);
+    uw_guest_set_seed(b->seed);
     for (uint32_t i = 0; m && i < m->count && i < UW_PLAT_MANIFEST_MAX; i++) {
         if (m->devices[i].type == UW_PLAT_DEVICE_NET && m->devices[i].attached) {
             pollfds[npollfds].fd = (int)m->devices[i].hostfd;

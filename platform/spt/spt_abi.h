@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#define UW_SPT_ABI_VERSION 1
+#define UW_SPT_ABI_VERSION 2   /* 2: seed */
 
 #define UW_SPT_BOOT_BASE      0x10000   /* struct uw_spt_boot */
 #define UW_SPT_CMDLINE_BASE   0x11000
@@ -43,6 +43,7 @@ struct uw_spt_boot {
     uint64_t manifest;      /* address of the filled manifest copy */
     uint64_t canary;        /* random, for __stack_chk_guard */
     uint64_t clock_gettime; /* address of the vDSO's clock_gettime, or 0 */
+    uint8_t seed[32];       /* fresh from getrandom, for uw_plat_seed */
 };
 
 #endif

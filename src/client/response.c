@@ -118,6 +118,7 @@ static int on_headers_complete(llhttp_t *ll)
     p->head_done = true;
     p->status = ll->status_code;
     p->http_minor = ll->http_major == 1 ? ll->http_minor : 0;
+    if (p->status < 100) return fail(p, UW_EPROTO);                    /* status codes have three digits */
     if (ll->upgrade || p->status == 101) return fail(p, UW_EPROTO);   /* no protocol switch was asked for */
     bool no_body = p->head_request || p->status / 100 == 1 || p->status == 204 || p->status == 304;
     if (no_body) p->content_length = 0;
@@ -130,6 +131,7 @@ static int on_headers_complete(llhttp_t *ll)
 static int on_body(llhttp_t *ll, const char *at, size_t len)
 {
     uw_client_parser *p = CP(ll);
+    if (len == 0 || p->skip_body) return 0;   /* an open span flushed at the end of the input */
     p->body = at;
     p->body_len = len;
     p->event = UW_CP_BODY;
@@ -211,7 +213,9 @@ int uw_client_parser_feed(uw_client_parser *p, const char *data, size_t len, siz
         *used = p->pending_len;
         return UW_OK;
     }
-    if (len == 0) return UW_OK;
+    /* Empty input still runs the parser: a message's end right after a
+     * body span needs no further byte. */
+    if (!data) data = "";
     bool head_was_done = p->head_done;
     if (llhttp_get_errno(ll) == HPE_PAUSED) llhttp_resume(ll);
     llhttp_errno_t e = llhttp_execute(ll, data, len);

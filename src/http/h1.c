@@ -9,11 +9,19 @@
  * body; leave pipelined requests in the buffer until their turn).
  */
 #include "h1.h"
+#include "../util/util.h"
 
 #include <string.h>
 #include <strings.h>
 
 static uw_h1_parser *P(llhttp_t *l) { return (uw_h1_parser *)l; }
+
+/* Chunked framing bounds (the shape of CVE-2024-22019: a chunk-size line
+ * of megabytes kept a worker busy under any body limit).  Past them: 400.
+ * Extension bytes and leading zeros also count against the body limit
+ * (p->body_extra). */
+#define CHUNK_EXT_MAX 256        /* extension bytes (names, values, ';' '=') per chunk */
+#define CHUNK_SIZE_DIGITS_MAX 16 /* hex digits of a chunk size, leading zeros included */
 
 static int on_message_begin(llhttp_t *l)
 {
@@ -22,8 +30,10 @@ static int on_message_begin(llhttp_t *l)
     p->url_len = 0;
     p->nfields = 0;
     p->trailer_bytes = 0;
-    p->in_field = false;
+    p->body_extra = 0;
+    p->field = UW_H1_FIELD_BETWEEN;
     p->headers_done = p->message_done = false;
+    p->in_size_line = p->last_chunk = false;
     return 0;
 }
 
@@ -52,13 +62,13 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
 {
     uw_h1_parser *p = P(l);
     if (p->headers_done) return trailer_bytes(p, len);
-    if (!p->in_field) {
+    if (p->field != UW_H1_FIELD_NAME) {
         /* One field past the limit is recorded (fields has room for it)
          * and refused once its name is complete: refused at its first
          * byte, the answer would depend on where the input was split. */
         if (p->nfields > p->max_fields) return HPE_USER;
         p->fields[p->nfields++] = (uw_header){ at, NULL, 0, 0 };
-        p->in_field = true;
+        p->field = UW_H1_FIELD_NAME;
     }
     uw_header *h = &p->fields[p->nfields - 1];
     if (h->name_len == 0) h->name = at;
@@ -74,13 +84,21 @@ static int on_header_field_complete(llhttp_t *l)
     return HPE_USER;
 }
 
+/* A field line that starts with its colon (": a"): llhttp has no name
+ * span to report, so it shows as a value with no name before it. */
+static int empty_field_name(llhttp_t *l)
+{
+    llhttp_set_error_reason(l, "empty header field name");
+    return HPE_USER;
+}
+
 static int on_header_value(llhttp_t *l, const char *at, size_t len)
 {
     uw_h1_parser *p = P(l);
     if (p->headers_done) return trailer_bytes(p, len);
-    if (p->nfields == 0) return HPE_USER;   /* a value without a field */
+    if (p->field == UW_H1_FIELD_BETWEEN) return empty_field_name(l);
     uw_header *h = &p->fields[p->nfields - 1];
-    p->in_field = false;
+    p->field = UW_H1_FIELD_VALUE;
     if (h->value_len == 0) h->value = at;
     h->value_len += len;
     return 0;
@@ -90,16 +108,57 @@ static int on_header_value_complete(llhttp_t *l)
 {
     uw_h1_parser *p = P(l);
     if (p->headers_done) return 0;
-    if (p->nfields == 0) return HPE_USER;
+    if (p->field == UW_H1_FIELD_BETWEEN) return empty_field_name(l);
     uw_header *h = &p->fields[p->nfields - 1];
-    p->in_field = false;
     if (h->value_len == 0) h->value = h->name + h->name_len + 1;   /* empty: the byte after ':' */
+    p->field = UW_H1_FIELD_BETWEEN;
     return 0;
+}
+
+/* A chunk-size line starts here (after the head, after each chunk). */
+static void size_line_start(uw_h1_parser *p)
+{
+    p->in_size_line = true;
+    p->size_nonzero = false;
+    p->size_digits = p->size_zeros = 0;
+    p->chunk_ext = 0;
 }
 
 static int on_headers_complete(llhttp_t *l)
 {
-    P(l)->headers_done = true;
+    uw_h1_parser *p = P(l);
+    p->headers_done = true;
+    if (l->flags & F_CHUNKED) size_line_start(p);
+    return HPE_PAUSED;
+}
+
+/* Chunk extensions are parsed by llhttp and ignored, but bounded: their
+ * names and values, and one separator for each (';' or '='). */
+static int chunk_ext_bytes(llhttp_t *l, size_t n)
+{
+    uw_h1_parser *p = P(l);
+    p->chunk_ext += n;
+    p->body_extra += n;
+    if (p->chunk_ext <= CHUNK_EXT_MAX) return 0;
+    llhttp_set_error_reason(l, "chunk extensions too long");
+    return HPE_USER;
+}
+static int on_chunk_ext_data(llhttp_t *l, const char *at, size_t len) { (void)at; return chunk_ext_bytes(l, len); }
+static int on_chunk_ext_done(llhttp_t *l) { return chunk_ext_bytes(l, 1); }
+
+static int on_chunk_header(llhttp_t *l)
+{
+    P(l)->last_chunk = l->content_length == 0;
+    return 0;
+}
+
+/* Paused so that uw_h1_parse sees where the next chunk-size line starts;
+ * after the last chunk (and its trailers) the message ends instead. */
+static int on_chunk_complete(llhttp_t *l)
+{
+    uw_h1_parser *p = P(l);
+    if (p->last_chunk) return 0;
+    size_line_start(p);
     return HPE_PAUSED;
 }
 
@@ -129,6 +188,12 @@ static const llhttp_settings_t settings = {
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
+    .on_chunk_extension_name = on_chunk_ext_data,
+    .on_chunk_extension_value = on_chunk_ext_data,
+    .on_chunk_extension_name_complete = on_chunk_ext_done,
+    .on_chunk_extension_value_complete = on_chunk_ext_done,
+    .on_chunk_header = on_chunk_header,
+    .on_chunk_complete = on_chunk_complete,
 };
 
 void uw_h1_init(uw_h1_parser *p, uw_header *fields, size_t max_fields, size_t max_head_bytes)
@@ -168,6 +233,12 @@ static int finish_head(uw_h1_parser *p, const char **why)
     if (l->http_major != 1) { *why = "only HTTP/1.x is served here"; return 505; }
     if (!p->url || p->url_len == 0) { *why = "empty request target"; return 400; }
 
+    /* request-line = method SP request-target SP HTTP-version, one SP
+     * each (llhttp lets runs of spaces through). */
+    if (p->url[-1] != ' ' || p->url[-2] == ' ' || p->url[p->url_len] != ' ' || p->url[p->url_len + 1] == ' ') {
+        *why = "more than one space between the parts of the request line";
+        return 400;
+    }
     /* NUL-terminate in place; every byte written over was consumed. */
     p->url[p->url_len] = 0;
     h->headers = p->fields;
@@ -175,6 +246,11 @@ static int finish_head(uw_h1_parser *p, const char **why)
     bool host = false, te = false;
     for (size_t i = 0; i < p->nfields; i++) {
         uw_header *f = &p->fields[i];
+        /* field-name = token: llhttp lets a space inside it ("X Y: a")
+         * or before the colon through. */
+        for (size_t k = 0; k < f->name_len; k++)
+            if (!uw__tchar((unsigned char)f->name[k])) { *why = "malformed header field name"; return 400; }
+        if (f->name_len == 0) { *why = "empty header field name"; return 400; }
         ((char *)f->name)[f->name_len] = 0;
         /* llhttp hands a folded line (obs-fold) over as part of the value:
          * refuse it, as RFC 9112 allows, rather than guess. */
@@ -188,6 +264,7 @@ static int finish_head(uw_h1_parser *p, const char **why)
             ((char *)f->value)[--f->value_len] = 0;
         if (f->name_len == 4 && strcasecmp(f->name, "host") == 0) {
             if (host) { *why = "more than one Host header"; return 400; }
+            if (!uw__http_host_ok(f->value, f->value_len)) { *why = "malformed Host header"; return 400; }
             host = true;
         } else if (f->name_len == 17 && strcasecmp(f->name, "transfer-encoding") == 0) {
             te = true;
@@ -239,56 +316,100 @@ static size_t fail(uw_h1_parser *p, uw_h1_event *ev, size_t consumed, int status
     return consumed;
 }
 
+/* Counts the hex digits at the start of a chunk-size line in the bytes
+ * about to be parsed (the line may arrive in pieces).  False past
+ * CHUNK_SIZE_DIGITS_MAX; leading zeros count against the body limit. */
+static bool scan_size_digits(uw_h1_parser *p, const char *at, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)at[i];
+        if (uw__hexval(c) < 0) {
+            p->in_size_line = false;
+            /* "0" alone is the last chunk's size, not a leading zero */
+            p->body_extra += p->size_nonzero || !p->size_zeros ? p->size_zeros : p->size_zeros - 1;
+            return true;
+        }
+        if (c != '0') p->size_nonzero = true;
+        else if (!p->size_nonzero) p->size_zeros++;
+        if (++p->size_digits > CHUNK_SIZE_DIGITS_MAX) return false;
+    }
+    return true;
+}
+
 size_t uw_h1_parse(uw_h1_parser *p, char *buf, size_t len, uw_h1_event *ev)
 {
     llhttp_t *l = &p->llhttp;
     memset(ev, 0, sizeof *ev);
     if (p->phase == UW_H1_FAILED) return fail(p, ev, 0, 400, "input after an error");
-    bool in_head = p->phase == UW_H1_IN_HEAD;
-    if (in_head) {
-        /* Until the head is complete and checked, an error answer knows
-         * nothing of the request (not even whether it is HEAD). */
-        memset(&p->head, 0, sizeof p->head);
-        p->head.minor = 1;
-    }
-    if (llhttp_get_errno(l) == HPE_PAUSED) llhttp_resume(l);
-    llhttp_errno_t e = llhttp_execute(l, buf, len);
-    size_t used = len;
-    if (e != HPE_OK && llhttp_get_error_pos(l)) used = (size_t)(llhttp_get_error_pos(l) - buf);
-    if (in_head) p->head_bytes += used;
-    if (e == HPE_PAUSED) {
-        if (in_head && p->headers_done) {
-            if (p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
-            const char *why = "";
-            int status = finish_head(p, &why);
-            if (status) return fail(p, ev, used, status, why);
-            p->phase = UW_H1_IN_BODY;
-            ev->kind = UW_H1_HEAD;
-            return used;
+    size_t total = 0;
+    for (unsigned rounds = 0;; rounds++) {
+        bool in_head = p->phase == UW_H1_IN_HEAD;
+        if (in_head) {
+            /* Until the head is complete and checked, an error answer
+             * knows nothing of the request (not even whether it is HEAD). */
+            memset(&p->head, 0, sizeof p->head);
+            p->head.minor = 1;
         }
-        if (p->message_done) {
-            p->message_done = false;
-            p->phase = UW_H1_IN_HEAD;
-            p->head_bytes = 0;
-            ev->kind = UW_H1_END;
-            return used;
+        char *at = buf + total;
+        size_t n = len - total;
+        if (p->in_size_line && !scan_size_digits(p, at, n))
+            return fail(p, ev, total, 400, "chunk size with too many digits");
+        if (llhttp_get_errno(l) == HPE_PAUSED) llhttp_resume(l);
+        llhttp_errno_t e = llhttp_execute(l, at, n);
+        size_t used = n;
+        if (e != HPE_OK && llhttp_get_error_pos(l)) used = (size_t)(llhttp_get_error_pos(l) - at);
+        if (in_head) p->head_bytes += used;
+        total += used;
+        if (e == HPE_PAUSED_UPGRADE) {
+            /* llhttp stops after a message that asked for Upgrade (h2c,
+             * websocket).  No handler takes an upgrade, so the request was
+             * answered as an ordinary one (RFC 9110 §7.8: a server may
+             * ignore Upgrade) and what follows is HTTP/1 again. */
+            llhttp_resume_after_upgrade(l);
+            e = HPE_PAUSED;
         }
-        /* a body span */
-        ev->kind = UW_H1_BODY;
-        ev->data = p->span;
-        ev->len = p->span_len;
-        p->span_len = 0;
-        return used;
+        if (e == HPE_PAUSED) {
+            if (in_head && p->headers_done) {
+                if (p->head_bytes > p->max_head_bytes) return fail(p, ev, total, 431, "request head too large");
+                const char *why = "";
+                int status = finish_head(p, &why);
+                if (status) return fail(p, ev, total, status, why);
+                p->phase = UW_H1_IN_BODY;
+                ev->kind = UW_H1_HEAD;
+                return total;
+            }
+            if (p->message_done) {
+                p->message_done = p->headers_done = false;
+                p->phase = UW_H1_IN_HEAD;
+                p->head_bytes = 0;
+                ev->kind = UW_H1_END;
+                return total;
+            }
+            if (p->span_len) {
+                ev->kind = UW_H1_BODY;
+                ev->data = p->span;
+                ev->len = p->span_len;
+                p->span_len = 0;
+                return total;
+            }
+            /* A pause with nothing to hand out (a chunk's end, an
+             * upgrade): go on with the rest. */
+            if (total == len) break;
+            if (used == 0 && rounds > 8) return fail(p, ev, total, 400, "the parser made no progress");
+            continue;
+        }
+        if (e != HPE_OK) {
+            if (in_head && p->head_bytes > p->max_head_bytes) return fail(p, ev, total, 431, "request head too large");
+            if (p->too_many_fields) return fail(p, ev, total, 431, "too many header fields");
+            if (p->trailer_too_big) return fail(p, ev, total, 400, "trailer fields too large");
+            return fail(p, ev, total, 400, llhttp_get_error_reason(l));
+        }
+        break;
     }
-    if (e != HPE_OK) {
-        if (in_head && p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
-        if (p->too_many_fields) return fail(p, ev, used, 431, "too many header fields");
-        if (p->trailer_too_big) return fail(p, ev, used, 400, "trailer fields too large");
-        return fail(p, ev, used, 400, llhttp_get_error_reason(l));
-    }
-    if (in_head && p->head_bytes > p->max_head_bytes) return fail(p, ev, used, 431, "request head too large");
+    if (p->phase == UW_H1_IN_HEAD && p->head_bytes > p->max_head_bytes)
+        return fail(p, ev, total, 431, "request head too large");
     ev->kind = UW_H1_MORE;
-    return used;
+    return total;
 }
 
 /* ------------------------------------------------------------ writing */

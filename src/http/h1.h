@@ -7,7 +7,9 @@
  *
  *   UW_H1_MORE    everything consumed, nothing complete: read more
  *   UW_H1_HEAD    a request head, validated (p->head); the handler may run
- *   UW_H1_BODY    body bytes (ev.data, ev.len, inside the input)
+ *   UW_H1_BODY    body bytes (ev.data, ev.len, inside the input); framing
+ *                 bytes that count against a body limit add up in
+ *                 p->body_extra (chunk extensions, leading zeros)
  *   UW_H1_END     the end of the message (the next bytes are a new request)
  *   UW_H1_ERROR   the input is not HTTP/1.1 as we serve it: answer
  *                 ev.status (400, 431, 417, 501, 505) with ev.why and close;
@@ -72,7 +74,14 @@ typedef struct uw_h1_parser {
     const char *span;
     size_t span_len;
     enum { UW_H1_IN_HEAD, UW_H1_IN_BODY, UW_H1_FAILED } phase;
-    bool in_field, headers_done, message_done, too_many_fields, trailer_too_big;
+    enum { UW_H1_FIELD_BETWEEN, UW_H1_FIELD_NAME, UW_H1_FIELD_VALUE } field;
+    bool headers_done, message_done, too_many_fields, trailer_too_big;
+    /* the chunk-size line being parsed: its digits are counted before
+     * llhttp sees them (llhttp has no callback for them) */
+    bool in_size_line, size_nonzero, last_chunk;
+    unsigned size_digits, size_zeros;
+    size_t chunk_ext;
+    uint64_t body_extra;        /* chunk extension bytes and leading zeros of this message */
 } uw_h1_parser;
 
 /* fields must hold max_fields + 1 entries and outlive the parser. */

@@ -180,6 +180,7 @@ static ssize_t h1_read_body(uw_req *req, const void **data)
         if (h->in_pos < h->in_len) {
             uw_h1_event ev;
             parse(h, &ev);
+            req->body_extra = h->parser.body_extra;
             if (ev.kind == UW_H1_BODY && ev.len) {
                 *data = ev.data;
                 return (ssize_t)ev.len;
@@ -395,14 +396,14 @@ static bool discard_body(uw_h1 *h)
     if (!req->has_body || req->body_done) return !req->body_error;
     if (req->body_error) return false;
     if (req->expect_continue && !req->continue_sent) return false;
-    uint64_t budget = 256 * 1024;   /* more than this unread: close instead */
+    /* more than this unread (data, extensions, leading zeros): close instead */
+    uint64_t limit = req->body_read + req->body_extra + 256 * 1024;
     req->max_body = UINT64_MAX;
     for (;;) {
         const void *d;
         ssize_t n = uw_req_read_chunk(req, &d);
         if (n == 0) return true;
-        if (n < 0 || (uint64_t)n > budget) return false;
-        budget -= (uint64_t)n;
+        if (n < 0 || req->body_read + req->body_extra > limit) return false;
     }
 }
 

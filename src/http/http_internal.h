@@ -71,6 +71,8 @@ struct uw_req {
     bool body_error;            /* framing error or limit hit */
     bool body_limit_hit;        /* over max_body: answer 413 */
     uint64_t body_read, max_body;
+    uint64_t body_extra;        /* framing bytes that count against max_body (HTTP/1.1:
+                                 * chunk extensions and leading zeros) */
     const char *span;           /* body bytes read but not handed out */
     size_t span_len;
     uw_arena *arena;

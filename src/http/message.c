@@ -144,7 +144,7 @@ ssize_t uw_req_read_chunk(uw_req *req, const void **data)
         n = (size_t)k;
     }
     req->body_read += n;
-    if (req->body_read > req->max_body) return over_limit(req);
+    if (req->body_read + req->body_extra > req->max_body) return over_limit(req);
     return (ssize_t)n;
 }
 
@@ -165,7 +165,7 @@ ssize_t uw_req_read(uw_req *req, void *buf, size_t n)
     req->span += k;
     req->span_len -= k;
     req->body_read += k;
-    if (req->body_read > req->max_body) return over_limit(req);
+    if (req->body_read + req->body_extra > req->max_body) return over_limit(req);
     return (ssize_t)k;
 }
 

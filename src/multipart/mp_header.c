@@ -26,15 +26,30 @@ int mp_boundary_ok(const char *b, size_t len)
 
 /* ---------------------------------------------------------------- values */
 
+/*
+ * Quoted strings: `\"` and `\\` are quoted pairs (curl --form-escape and
+ * curl before 7.81 escape both so); any other backslash is itself, as
+ * browsers and today's curl send names raw (they write `"` as %22).  A
+ * value that does not parse so, like a browser's `filename="a\"` for a
+ * file named `a\`, is read again raw: every backslash is itself and the
+ * first `"` ends the string (see multipart.h).
+ */
 typedef struct cursor {
     const char *s, *end;
+    int raw;                    /* backslashes are not escapes */
 } cursor;
 
 typedef struct param {
     const char *name, *val;
     size_t name_len, val_len;
-    int quoted;
+    int quoted, raw;
 } param;
+
+/* Whether the backslash at s[0] (before end) escapes the next byte. */
+static int quoted_pair(const char *s, const char *end, int raw)
+{
+    return !raw && s + 1 < end && (s[1] == '"' || s[1] == '\\');
+}
 
 static void skip_ows(cursor *c)
 {
@@ -72,16 +87,14 @@ static int next_param(cursor *c, param *pm)
         pm->val = ++c->s;
         for (;;) {
             if (c->s >= c->end) return -1;
-            if (*c->s == '\\') {
-                if (++c->s >= c->end) return -1;
-            } else if (*c->s == '"') {
-                break;
-            }
+            if (*c->s == '"') break;
+            if (*c->s == '\\' && quoted_pair(c->s, c->end, c->raw)) c->s++;
             c->s++;
         }
         pm->val_len = (size_t)(c->s - pm->val);
         c->s++;
         pm->quoted = 1;
+        pm->raw = c->raw;
     } else {
         pm->val = c->s;
         while (c->s < c->end && *c->s != ';' && *c->s != ',' && *c->s != ' ' && *c->s != '\t') c->s++;
@@ -96,12 +109,13 @@ static int name_is(const param *pm, const char *name)
     return strlen(name) == pm->name_len && strncasecmp(pm->name, name, pm->name_len) == 0;
 }
 
-/* Copies a parameter's value, undoing quoted-pair escapes; returns its length. */
+/* Copies a parameter's value, undoing quoted pairs; returns its length. */
 static size_t unquote(const param *pm, char *out)
 {
+    const char *end = pm->val + pm->val_len;
     size_t o = 0;
     for (size_t i = 0; i < pm->val_len; i++) {
-        if (pm->quoted && pm->val[i] == '\\' && i + 1 < pm->val_len) i++;
+        if (pm->quoted && pm->val[i] == '\\' && quoted_pair(pm->val + i, end, pm->raw)) i++;
         out[o++] = pm->val[i];
     }
     return o;
@@ -111,7 +125,7 @@ uw_mp_err uw_mp_boundary(const char *content_type, size_t len,
                          char out[UW_MP_BOUNDARY_MAX + 1], size_t *out_len)
 {
     if ((!content_type && len) || !out || !out_len) return UW_MP_E_INVALID;
-    cursor c = { content_type, content_type + len };
+    cursor c = { content_type, content_type + len, 0 };
     const char *t;
     size_t tl;
     if (read_type(&c, &t, &tl) || tl <= 10 || strncasecmp(t, "multipart/", 10) != 0)
@@ -225,7 +239,7 @@ static const char *put_segments(arena *a, const param *seg, const int *ext, int 
         }
         while (v < end) {
             unsigned char c = (unsigned char)*v++;
-            if (seg[i].quoted && c == '\\' && v < end) {
+            if (seg[i].quoted && c == '\\' && quoted_pair(v - 1, end, seg[i].raw)) {
                 c = (unsigned char)*v++;
             } else if (ext[i] && c == '%') {
                 int hi = end - v >= 2 ? uw__hexval((unsigned char)v[0]) : -1;
@@ -334,6 +348,45 @@ static int split_headers(char *blk, size_t n, size_t *out_len)
     return count;
 }
 
+/*
+ * Content-Disposition's type and parameters (v) into part, strings in a;
+ * raw: backslashes are not escapes.  0, -1 when malformed, -2 when a is
+ * full.
+ */
+static int parse_disposition(uw_mp_part *part, arena *a, const char *v, int raw)
+{
+    cursor c = { v, v + strlen(v), raw };
+    const char *t, *fname = NULL, *fstar = NULL;
+    size_t tl;
+    param pm, seg[MAX_SEGMENTS];
+    int seg_ext[MAX_SEGMENTS], idx, ext, one = 1, r;
+    unsigned seen = 0;
+    part->name = NULL;
+    if (read_type(&c, &t, &tl)) return -1;
+    if (!(part->disposition = put_lower(a, t, tl))) return -2;
+    while ((r = next_param(&c, &pm)) == 1) {
+        if (name_is(&pm, "name") && !part->name) {
+            if (!(part->name = put_param(a, &pm))) return -2;
+        } else if (name_is(&pm, "filename") && !fname) {
+            if (!(fname = put_param(a, &pm))) return -2;
+        } else if (name_is(&pm, "filename*") && !fstar) {
+            fstar = put_segments(a, &pm, &one, 1);
+        } else if ((idx = segment_index(&pm, &ext)) >= 0 && !(seen & 1u << idx)) {
+            seg[idx] = pm;
+            seg_ext[idx] = ext;
+            seen |= 1u << idx;
+        }
+    }
+    if (r < 0) return -1;
+    if (!fstar && (seen & 1)) {
+        int count = 0;
+        while (count < MAX_SEGMENTS && (seen & 1u << count)) count++;
+        fstar = put_segments(a, seg, seg_ext, count);
+    }
+    part->filename = fstar ? fstar : fname;
+    return 0;
+}
+
 uw_mp_err mp_parse_headers(uw_mp_parser *mp)
 {
     uw_mp_level *lv = &mp->levels[mp->level];
@@ -353,39 +406,19 @@ uw_mp_err mp_parse_headers(uw_mp_parser *mp)
 
     const char *v = find_header(blk, part->header_count, "content-disposition");
     if (v) {
-        cursor c = { v, v + strlen(v) };
-        const char *t, *fname = NULL, *fstar = NULL;
-        size_t tl;
-        param seg[MAX_SEGMENTS];
-        int seg_ext[MAX_SEGMENTS], idx, ext, one = 1;
-        unsigned seen = 0;
-        if (read_type(&c, &t, &tl)) return mp_fail(mp, UW_MP_E_HEADER);
-        if (!(part->disposition = put_lower(&a, t, tl))) goto full;
-        while ((r = next_param(&c, &pm)) == 1) {
-            if (name_is(&pm, "name") && !part->name) {
-                if (!(part->name = put_param(&a, &pm))) goto full;
-            } else if (name_is(&pm, "filename") && !fname) {
-                if (!(fname = put_param(&a, &pm))) goto full;
-            } else if (name_is(&pm, "filename*") && !fstar) {
-                fstar = put_segments(&a, &pm, &one, 1);
-            } else if ((idx = segment_index(&pm, &ext)) >= 0 && !(seen & 1u << idx)) {
-                seg[idx] = pm;
-                seg_ext[idx] = ext;
-                seen |= 1u << idx;
-            }
+        size_t mark = a.pos;
+        r = parse_disposition(part, &a, v, 0);
+        if (r == -1) {          /* read it again with backslashes as themselves */
+            a.pos = mark;
+            r = parse_disposition(part, &a, v, 1);
         }
-        if (r < 0) return mp_fail(mp, UW_MP_E_HEADER);
-        if (!fstar && (seen & 1)) {
-            int count = 0;
-            while (count < MAX_SEGMENTS && (seen & 1u << count)) count++;
-            fstar = put_segments(&a, seg, seg_ext, count);
-        }
-        part->filename = fstar ? fstar : fname;
+        if (r == -1) return mp_fail(mp, UW_MP_E_HEADER);
+        if (r == -2) goto full;
     }
 
     v = find_header(blk, part->header_count, "content-type");
     if (v) {
-        cursor c = { v, v + strlen(v) };
+        cursor c = { v, v + strlen(v), 0 };
         const char *t, *slash;
         size_t tl;
         if (read_type(&c, &t, &tl) || !(slash = memchr(t, '/', tl)) || slash == t || slash == t + tl - 1)
@@ -411,7 +444,7 @@ uw_mp_err mp_parse_headers(uw_mp_parser *mp)
 
     v = find_header(blk, part->header_count, "content-transfer-encoding");
     if (v) {
-        cursor c = { v, v + strlen(v) };
+        cursor c = { v, v + strlen(v), 0 };
         const char *t;
         size_t tl;
         if (read_type(&c, &t, &tl)) return mp_fail(mp, UW_MP_E_HEADER);

@@ -22,7 +22,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
-struct uw_conn {
+typedef struct tcp_conn {
+    uw_conn base;               /* first: a uw_conn * is a tcp_conn * */
     struct tcp_pcb *pcb;        /* NULL once lwIP has freed it */
     /* Received, not yet read: whole packets linked through their pbufs'
      * next pointers (not pbuf_cat: a chain's u16 tot_len would wrap
@@ -35,14 +36,16 @@ struct uw_conn {
     uw_waitq rq, wq;
     void (*notify)(uw_conn *c, void *arg);
     void *notify_arg;
-    uw_conn *next;              /* in the listener's accept queue */
+    struct tcp_conn *next;      /* in the listener's accept queue */
     ip4_addr_t peer;
     uint16_t peer_port;
-};
+} tcp_conn;
+
+static const struct uw_conn_ops conn_ops;
 
 struct uw_listener {
     struct tcp_pcb *pcb;        /* NULL once closed */
-    uw_conn *head, *tail;       /* accepted, not yet taken */
+    tcp_conn *head, *tail;      /* accepted, not yet taken */
     uw_waitq aq;
     uint16_t port;
 };
@@ -76,14 +79,14 @@ static bool in_recv_aborted;
 
 /* Something a reader waits for happened: wake it, or tell the owner of a
  * connection no task reads. */
-static void readable(uw_conn *c)
+static void readable(tcp_conn *c)
 {
-    if (!uw_wake_one(&c->rq) && c->notify) c->notify(c, c->notify_arg);
+    if (!uw_wake_one(&c->rq) && c->notify) c->notify(&c->base, c->notify_arg);
 }
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-    uw_conn *c = arg;
+    tcp_conn *c = arg;
     (void)err;
     if (!c) {                   /* closed by its owner: drop, keep the window open */
         if (p) {
@@ -109,7 +112,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
-    uw_conn *c = arg;
+    tcp_conn *c = arg;
     (void)pcb;
     (void)len;
     if (c) uw_wake_all(&c->wq);
@@ -119,17 +122,17 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 /* lwIP freed the pcb (reset by the peer, or aborted). */
 static void on_err(void *arg, err_t err)
 {
-    uw_conn *c = arg;
+    tcp_conn *c = arg;
     (void)err;
     if (!c) return;
     c->pcb = NULL;
     c->reset = true;
     uw_wake_all(&c->wq);
     uw_wake_all(&c->rq);
-    if (c->notify) c->notify(c, c->notify_arg);
+    if (c->notify) c->notify(&c->base, c->notify_arg);
 }
 
-static void conn_attach(uw_conn *c, struct tcp_pcb *pcb)
+static void conn_attach(tcp_conn *c, struct tcp_pcb *pcb)
 {
     c->pcb = pcb;
     c->peer = *ip_2_ip4(&pcb->remote_ip);
@@ -145,8 +148,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     uw_listener *l = arg;
     if (err != ERR_OK || !pcb || !l || !l->pcb) return ERR_VAL;
-    uw_conn *c = calloc(1, sizeof *c);
+    tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return ERR_MEM;     /* lwIP aborts the connection */
+    c->base.ops = &conn_ops;
     conn_attach(c, pcb);
     c->connected = true;
     /* Counts against the backlog until a task takes it. */
@@ -157,7 +161,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-static void conn_detach(uw_conn *c)
+static void conn_detach(tcp_conn *c)
 {
     struct tcp_pcb *pcb = c->pcb;
     if (!pcb) return;
@@ -214,13 +218,13 @@ int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
 {
     for (;;) {
         if (!l->pcb) return UW_ECLOSED;
-        uw_conn *c = l->head;
+        tcp_conn *c = l->head;
         if (c) {
             l->head = c->next;
             if (!l->head) l->tail = NULL;
             c->next = NULL;
             if (c->pcb) tcp_backlog_accepted(c->pcb);
-            *out = c;
+            *out = &c->base;
             return UW_OK;
         }
         int r = uw_wait(&l->aq, deadline);
@@ -236,9 +240,9 @@ void uw_listener_close(uw_listener *l)
     tcp_close(l->pcb);          /* a listening pcb closes without failing */
     l->pcb = NULL;
     while (l->head) {
-        uw_conn *c = l->head;
+        tcp_conn *c = l->head;
         l->head = c->next;
-        uw_conn_close(c, true);
+        uw_conn_close(&c->base, true);
     }
     l->tail = NULL;
     uw_wake_all(&l->aq);
@@ -255,7 +259,7 @@ void uw_listener_free(uw_listener *l)
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-    uw_conn *c = arg;
+    tcp_conn *c = arg;
     (void)pcb;
     if (c && err == ERR_OK) {
         c->connected = true;
@@ -270,30 +274,31 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
     if (r != 0) return r;
     ip_addr_t ip;
     if (!host || !ipaddr_aton(host, &ip)) return UW_EINVAL;
-    uw_conn *c = calloc(1, sizeof *c);
+    tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return UW_ENOMEM;
+    c->base.ops = &conn_ops;
     struct tcp_pcb *pcb = tcp_new();
     if (!pcb) { free(c); return UW_ENOMEM; }
     conn_attach(c, pcb);
     if (tcp_connect(pcb, &ip, port, on_connected) != ERR_OK) {
-        uw_conn_close(c, true);
+        uw_conn_close(&c->base, true);
         return UW_EIO;
     }
     while (!c->connected) {
-        if (c->reset) { uw_conn_close(c, true); return UW_EIO; }
+        if (c->reset) { uw_conn_close(&c->base, true); return UW_EIO; }
         r = uw_wait(&c->wq, deadline);
-        if (r != UW_OK) { uw_conn_close(c, true); return r; }
+        if (r != UW_OK) { uw_conn_close(&c->base, true); return r; }
     }
     c->peer = *ip_2_ip4(&ip);
     c->peer_port = port;
-    *out = c;
+    *out = &c->base;
     return UW_OK;
 }
 
 /* ------------------------------------------------------------ read, write */
 
 /* Gives N consumed bytes back to the receive window. */
-static void window_open(uw_conn *c, size_t n)
+static void window_open(tcp_conn *c, size_t n)
 {
     while (c->pcb && n > 0) {
         u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
@@ -302,8 +307,9 @@ static void window_open(uw_conn *c, size_t n)
     }
 }
 
-ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
+static ssize_t conn_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     for (;;) {
         if (c->rx && n > 0) {
             size_t k = 0;
@@ -334,13 +340,15 @@ ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
     }
 }
 
-bool uw_conn_may_read(const uw_conn *c)
+static bool conn_may_read(const uw_conn *conn)
 {
+    const tcp_conn *c = (const tcp_conn *)conn;
     return c->rx || c->eof || c->reset || !c->pcb;
 }
 
-int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
+static int conn_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadline)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     for (size_t i = 0; i < n; i++) {
         const char *p = v[i].ptr;
         size_t left = v[i].len;
@@ -379,20 +387,22 @@ int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
     return c->reset ? UW_ECLOSED : UW_OK;
 }
 
-void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg)
+static void conn_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     c->notify = fn;
     c->notify_arg = arg;
 }
 
-void uw_conn_shutdown_write(uw_conn *c)
+static void conn_shutdown_write(uw_conn *conn)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     if (c->pcb) tcp_shutdown(c->pcb, 0, 1);
 }
 
-void uw_conn_close(uw_conn *c, bool reset)
+static void conn_close(uw_conn *conn, bool reset)
 {
-    if (!c) return;
+    tcp_conn *c = (tcp_conn *)conn;
     while (c->rx) {
         struct pbuf *q = c->rx;
         c->rx = q->next;
@@ -417,10 +427,21 @@ void uw_conn_close(uw_conn *c, bool reset)
     free(c);
 }
 
-const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
+static const char *conn_peer(uw_conn *conn, char *buf, size_t n)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     char ip[IP4ADDR_STRLEN_MAX];
     ip4addr_ntoa_r(&c->peer, ip, sizeof ip);
     snprintf(buf, n, "%s:%u", ip, (unsigned)c->peer_port);
     return buf;
 }
+
+static const struct uw_conn_ops conn_ops = {
+    .read = conn_read,
+    .writev = conn_writev,
+    .may_read = conn_may_read,
+    .set_notify = conn_set_notify,
+    .shutdown_write = conn_shutdown_write,
+    .close = conn_close,
+    .peer = conn_peer,
+};

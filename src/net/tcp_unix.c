@@ -23,11 +23,14 @@ struct uw_listener {
     uint16_t port;
 };
 
-struct uw_conn {
+typedef struct tcp_conn {
+    uw_conn base;               /* first: a uw_conn * is a tcp_conn * */
     uw_io io;
     void (*notify)(uw_conn *c, void *arg);
     void *notify_arg;
-};
+} tcp_conn;
+
+static const struct uw_conn_ops tcp_ops;
 
 static int set_addr(struct sockaddr_in *sa, const char *addr, uint16_t port)
 {
@@ -63,15 +66,16 @@ uint16_t uw_listener_port(const uw_listener *l) { return l->port; }
 
 static void conn_notify(uw_io *io, void *arg)
 {
-    uw_conn *c = arg;
+    tcp_conn *c = arg;
     (void)io;
-    if (c->notify) c->notify(c, c->notify_arg);
+    if (c->notify) c->notify(&c->base, c->notify_arg);
 }
 
-static int conn_wrap(int fd, uw_conn **out)
+static int conn_wrap(int fd, tcp_conn **out)
 {
-    uw_conn *c = calloc(1, sizeof *c);
+    tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return UW_ENOMEM;
+    c->base.ops = &tcp_ops;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (uw_io_open(&c->io, fd) != UW_OK) { free(c); return UW_EIO; }
@@ -81,9 +85,12 @@ static int conn_wrap(int fd, uw_conn **out)
 
 int uw_conn_from_fd(uw_conn **out, int fd)
 {
-    int r = conn_wrap(fd, out);
-    if (r == UW_OK) (*out)->io.readable = true;
-    return r;
+    tcp_conn *c;
+    int r = conn_wrap(fd, &c);
+    if (r != UW_OK) return r;
+    c->io.readable = true;
+    *out = &c->base;
+    return UW_OK;
 }
 
 int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
@@ -92,10 +99,12 @@ int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline)
         if (l->io.fd < 0) return UW_ECLOSED;
         int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            int r = conn_wrap(fd, out);
-            if (r != UW_OK) close(fd);
-            else (*out)->io.readable = true;   /* the request often came with the connection */
-            return r;
+            tcp_conn *c;
+            int r = conn_wrap(fd, &c);
+            if (r != UW_OK) { close(fd); return r; }
+            c->io.readable = true;   /* the request often came with the connection */
+            *out = &c->base;
+            return UW_OK;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             uw_io_drained_read(&l->io);
@@ -135,25 +144,26 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
     if (set_addr(&sa, host, port) != 0) return UW_EINVAL;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return UW_EIO;
-    uw_conn *c;
+    tcp_conn *c;
     int r = conn_wrap(fd, &c);
     if (r != UW_OK) { close(fd); return r; }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        if (errno != EINPROGRESS) { uw_conn_close(c, false); return UW_EIO; }
+        if (errno != EINPROGRESS) { uw_conn_close(&c->base, false); return UW_EIO; }
         uw_io_drained_write(&c->io);
         r = uw_io_wait_write(&c->io, deadline);
         int err = 0;
         socklen_t len = sizeof err;
         if (r == UW_OK && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0))
             r = UW_EIO;
-        if (r != UW_OK) { uw_conn_close(c, false); return r; }
+        if (r != UW_OK) { uw_conn_close(&c->base, false); return r; }
     }
-    *out = c;
+    *out = &c->base;
     return UW_OK;
 }
 
-ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
+static ssize_t tcp_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     for (;;) {
         if (!c->io.readable) {
             int r = uw_io_wait_read(&c->io, deadline);
@@ -174,10 +184,11 @@ ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
     }
 }
 
-bool uw_conn_may_read(const uw_conn *c) { return c->io.readable; }
+static bool tcp_may_read(const uw_conn *c) { return ((const tcp_conn *)c)->io.readable; }
 
-int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
+static int tcp_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadline)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     struct iovec iov[64];
     size_t i = 0, off = 0;       /* next slice, offset in it */
     while (i < n) {
@@ -210,22 +221,23 @@ int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
     return UW_OK;
 }
 
-void uw_conn_set_notify(uw_conn *c, void (*fn)(uw_conn *c, void *arg), void *arg)
+static void tcp_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
 {
+    tcp_conn *c = (tcp_conn *)conn;
     c->notify = fn;
     c->notify_arg = arg;
     c->io.notify = fn ? conn_notify : NULL;
     c->io.notify_arg = c;
 }
 
-void uw_conn_shutdown_write(uw_conn *c)
+static void tcp_shutdown_write(uw_conn *c)
 {
-    shutdown(c->io.fd, SHUT_WR);
+    shutdown(((tcp_conn *)c)->io.fd, SHUT_WR);
 }
 
-void uw_conn_close(uw_conn *c, bool reset)
+static void tcp_close(uw_conn *conn, bool reset)
 {
-    if (!c) return;
+    tcp_conn *c = (tcp_conn *)conn;
     int fd = c->io.fd;
     uw_io_close(&c->io);
     if (fd >= 0) {
@@ -238,16 +250,26 @@ void uw_conn_close(uw_conn *c, bool reset)
     free(c);
 }
 
-const char *uw_conn_peer(uw_conn *c, char *buf, size_t n)
+static const char *tcp_peer(uw_conn *c, char *buf, size_t n)
 {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
     char ip[INET_ADDRSTRLEN] = "?";
-    if (getpeername(c->io.fd, (struct sockaddr *)&sa, &len) == 0)
+    if (getpeername(((tcp_conn *)c)->io.fd, (struct sockaddr *)&sa, &len) == 0)
         inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
     snprintf(buf, n, "%s:%u", ip, (unsigned)ntohs(sa.sin_port));
     return buf;
 }
+
+static const struct uw_conn_ops tcp_ops = {
+    .read = tcp_read,
+    .writev = tcp_writev,
+    .may_read = tcp_may_read,
+    .set_notify = tcp_set_notify,
+    .shutdown_write = tcp_shutdown_write,
+    .close = tcp_close,
+    .peer = tcp_peer,
+};
 
 /* Host sockets take no options of their own; services listen on loopback
  * unless --addr says otherwise. */

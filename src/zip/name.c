@@ -3,81 +3,57 @@
 
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
-    else return 0;
-    if (len < n)
-        return 0;
-    unsigned cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /*
- * One component at a time: split on '/' and '\\', drop "", "." and "..",
- * drop a drive letter ("C:") at the very start, replace control characters
- * and invalid UTF-8 by '_', cut components at ZIP_COMPONENT_MAX and the
- * whole at ZIP_NAME_MAX, both on a UTF-8 boundary.
+ * One component at a time: split on '/' and '\\', drop a drive letter
+ * ("C:") at the very start, replace control characters and invalid UTF-8
+ * by '_', drop bidirectional controls, normalize the first
+ * ZIP_COMPONENT_IN bytes of that to NFC and cut the result at
+ * ZIP_COMPONENT_MAX bytes, drop it if it is "", "." or "..", and cut the
+ * whole at ZIP_NAME_MAX; cuts fall on a UTF-8 boundary.  (NFC never makes
+ * a '/', '\\', '.' or control character out of anything else: checked by
+ * unicode_tables.py.)
  */
-size_t zip_sanitize_name(const char *name, size_t len, char *out)
+size_t zip_sanitize_name(const char *name, size_t len, char *out, uint32_t *work, size_t work_cap)
 {
     const unsigned char *s = (const unsigned char *)name;
+    char comp[ZIP_COMPONENT_IN];
     size_t i = 0, o = 0;
     if (len >= 2 && ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') && s[1] == ':')
         i = 2;
-    while (i < len) {
+    while (i < len && o < ZIP_NAME_MAX) {
         size_t start = i;
         while (i < len && s[i] != '/' && s[i] != '\\')
             i++;
-        size_t clen = i - start;
+        size_t end = i;
         if (i < len)
             i++; /* the separator */
-        if (clen == 0 || (clen == 1 && s[start] == '.') ||
-            (clen == 2 && s[start] == '.' && s[start + 1] == '.'))
-            continue;
-        size_t mark = o;
-        if (o > 0) {
-            if (o + 1 > ZIP_NAME_MAX)
-                break;
-            out[o++] = '/';
-        }
-        size_t comp = 0;
-        for (size_t k = start; k < start + clen;) {
-            size_t n = utf8_sequence(s + k, start + clen - k);
+        size_t cl = 0;
+        for (size_t k = start; k < end;) {
+            uint32_t cp;
+            size_t n = zip_utf8_decode(s + k, end - k, &cp);
             const unsigned char *src = s + k;
-            unsigned char underscore = '_';
-            if (n == 0 || (n == 1 && (s[k] < 0x20 || s[k] == 0x7F))) {
-                src = &underscore;
-                k += 1;
+            if (n == 0 || cp < 0x20 || cp == 0x7F) {
+                src = (const unsigned char *)"_";
                 n = 1;
+                k += 1;
             } else {
                 k += n;
+                if (zip_is_bidi_control(cp))
+                    continue;
             }
-            if (comp + n > ZIP_COMPONENT_MAX || o + n > ZIP_NAME_MAX)
+            if (cl + n > ZIP_COMPONENT_IN)
                 break;
-            memcpy(out + o, src, n);
-            o += n;
-            comp += n;
+            memcpy(comp + cl, src, n);
+            cl += n;
         }
-        if (comp == 0)
-            o = mark;
-        if (o >= ZIP_NAME_MAX)
-            break;
+        size_t at = o ? o + 1 : 0;
+        size_t room = ZIP_NAME_MAX - at < ZIP_COMPONENT_MAX ? ZIP_NAME_MAX - at : ZIP_COMPONENT_MAX;
+        size_t n = zip_nfc(comp, cl, out + at, room, work, work_cap);
+        if (n == 0 || (n == 1 && out[at] == '.') || (n == 2 && out[at] == '.' && out[at + 1] == '.'))
+            continue;
+        if (o)
+            out[o] = '/';
+        o = at + n;
     }
     out[o] = '\0';
     return o;

@@ -39,10 +39,15 @@ typedef struct zip_dir {
     uint32_t dup_next;      /* next counter to try for a file named like it */
 } zip_dir;
 
-/* Names of records or directories, by open addressing: index + 1 of the
- * record (or directory), 0 for an empty slot; at most half full. */
+/* Names of records or directories, by open addressing: a slot holds
+ * index + 1 of the record (or directory), 0 when empty, and the hash of
+ * its name's key; at most half full. */
+typedef struct name_slot {
+    uint32_t index, hash;
+} name_slot;
+
 typedef struct name_set {
-    uint32_t *slots;
+    name_slot *slots;
     size_t cap;
     bool dirs;                      /* indexes z->dirs, else z->records */
 } name_set;
@@ -79,6 +84,8 @@ struct uw_zip {
     unsigned char out[OUT_CAP];
     unsigned char probe[PROBE_SIZE];
     char name_buf[ZIP_NAME_MAX + ZIP_SUFFIX_MAX + 1];
+    uint32_t key[ZIP_KEY_MAX];      /* the key of the name looked up */
+    uint32_t other[ZIP_KEY_MAX];    /* the key of a name it is compared with */
 };
 
 const char *uw_zip_strerror(uw_zip_error err)
@@ -261,28 +268,31 @@ const char *uw_zip_entry_name(const uw_zip *z)
 
 /* ------------------------------------------------------------ names */
 
-static uint32_t name_hash(const char *s, size_t len)
+/*
+ * Names are compared by their keys (zip_name_key: NFC and simple case
+ * folding), so that names a case-insensitive or normalizing file system
+ * would take for the same ("a.txt" and "A.TXT", "\u00e9" and "e\u0301",
+ * "\u00e4" and "\u00c4") get counters.  A lookup computes the key of the
+ * name once; the key of a name in a set is computed only when the hashes
+ * are equal.
+ */
+#define HASH_INIT 2166136261u
+static uint32_t hash_step(uint32_t h, uint32_t c) { return (h ^ c) * 16777619u; }
+
+static uint32_t key_hash(const uint32_t *key, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 'a' - 'A';
-        h = (h ^ c) * 16777619u;
-    }
+    uint32_t h = HASH_INIT;
+    for (size_t i = 0; i < n; i++)
+        h = hash_step(h, key[i]);
     return h;
 }
 
-static int name_equal(const char *a, const char *b, size_t len)
+/* The key of s[0..len) in z->key; returns its length. */
+_Static_assert(ZIP_KEY_MAX >= ZIP_WORK_CPS(ZIP_COMPONENT_IN), "z->key is zip_sanitize_name's work");
+
+static size_t key_of(uw_zip *z, const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-        if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-        if (x != y)
-            return 0;
-    }
-    return 1;
+    return zip_name_key(s, len, z->key, ZIP_KEY_MAX);
 }
 
 /* The name of entry i of set t. */
@@ -296,57 +306,65 @@ static const char *set_key(const uw_zip *z, const name_set *t, size_t i, size_t 
     return z->names + z->records[i].name_off;
 }
 
-/* Index + 1 of the entry of t named s[0..len), or 0. */
-static size_t set_find(const uw_zip *z, const name_set *t, const char *s, size_t len)
+/* Index + 1 of the entry of t whose name has the key z->key[0..n) (of
+ * hash h), or 0. */
+static size_t set_find(uw_zip *z, const name_set *t, size_t n, uint32_t h)
 {
     if (!t->cap)
         return 0;
     size_t mask = t->cap - 1;
-    for (size_t i = name_hash(s, len) & mask;; i = (i + 1) & mask) {
-        uint32_t e = t->slots[i];
-        if (!e)
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        name_slot e = t->slots[i];
+        if (!e.index)
             return 0;
+        if (e.hash != h)
+            continue;
         size_t kl;
-        const char *k = set_key(z, t, e - 1, &kl);
-        if (kl == len && name_equal(k, s, len))
-            return e;
+        const char *k = set_key(z, t, e.index - 1, &kl);
+        if (zip_name_key(k, kl, z->other, ZIP_KEY_MAX) == n &&
+            memcmp(z->other, z->key, n * sizeof z->key[0]) == 0)
+            return e.index;
     }
 }
 
-static void set_insert(const uw_zip *z, name_set *t, size_t index)
+static void set_insert(name_set *t, size_t index, uint32_t h)
 {
-    size_t len;
-    const char *k = set_key(z, t, index, &len);
     size_t mask = t->cap - 1;
-    size_t i = name_hash(k, len) & mask;
-    while (t->slots[i])
+    size_t i = h & mask;
+    while (t->slots[i].index)
         i = (i + 1) & mask;
-    t->slots[i] = (uint32_t)(index + 1);
+    t->slots[i] = (name_slot){ (uint32_t)(index + 1), h };
 }
 
-/* Room for `entries` entries in t, which holds `count` now: keeps it at
- * most half full, rebuilding it when it doubles. */
-static int set_reserve(uw_zip *z, name_set *t, size_t entries, size_t count)
+/* Room for `entries` entries in t: keeps it at most half full, moving
+ * the slots when it doubles. */
+static int set_reserve(uw_zip *z, name_set *t, size_t entries)
 {
     if (entries * 2 <= t->cap)
         return 0;
     size_t cap = t->cap ? t->cap : 64;
     while (entries * 2 > cap)
         cap *= 2;
-    uint32_t *slots = z->al.alloc(z->al.ctx, cap * sizeof *slots);
+    name_slot *slots = z->al.alloc(z->al.ctx, cap * sizeof *slots);
     if (!slots)
         return -1;
     memset(slots, 0, cap * sizeof *slots);
-    z->al.free(z->al.ctx, t->slots);
+    name_set old = *t;
     t->slots = slots;
     t->cap = cap;
-    for (size_t i = 0; i < count; i++)
-        set_insert(z, t, i);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slots[i].index)
+            set_insert(t, old.slots[i].index - 1, old.slots[i].hash);
+    z->al.free(z->al.ctx, old.slots);
     return 0;
 }
 
-static size_t name_find(const uw_zip *z, const char *s, size_t len) { return set_find(z, &z->files, s, len); }
-static size_t dir_find(const uw_zip *z, const char *s, size_t len) { return set_find(z, &z->dir_set, s, len); }
+/* Index + 1 of the record named like s[0..len), or 0. */
+static size_t name_find(uw_zip *z, const char *s, size_t len)
+{
+    size_t n = key_of(z, s, len);
+    return set_find(z, &z->files, n, key_hash(z->key, n));
+}
 
 static size_t format_suffix(char *p, uint32_t n)
 {
@@ -369,7 +387,7 @@ static int dirs_reserve(uw_zip *z, size_t n)
 {
     if (grow(z, (void **)&z->dirs, &z->dirs_cap, n, sizeof(zip_dir), 16))
         return -1;
-    return set_reserve(z, &z->dir_set, n, z->dirs_count);
+    return set_reserve(z, &z->dir_set, n);
 }
 
 /* A counter to start from: where the last search for this name ended. */
@@ -386,40 +404,61 @@ static uint32_t *counter_of(uw_zip *z, size_t file, size_t dir)
  *    its extension ("a.txt" -> "a (1).txt", "a (2).txt"...).
  * At most count names are taken, so a free counter is found within
  * count + 1 tries; the counters kept per name skip those tried before.
+ * Leaves the key of the name in z->key and returns its length.
  */
-static void make_unique(uw_zip *z, size_t *len)
+static size_t make_unique(uw_zip *z, size_t *len)
 {
     char *s = z->name_buf;
     char keep[ZIP_NAME_MAX + ZIP_SUFFIX_MAX + 1];
+    /* the key of the whole name once; that of each directory prefix is
+     * the part before the matching '/', hashed on the way */
+    size_t kn = key_of(z, s, *len), k = 0;
+    uint32_t h = HASH_INIT;
     for (size_t p = 0; p < *len; p++) {
-        size_t file;
-        if (s[p] != '/' || !(file = name_find(z, s, p)))
+        if (s[p] != '/')
             continue;
-        size_t rest = *len - p;
-        if (p + ZIP_SUFFIX_MAX + rest > ZIP_NAME_MAX) {
-            /* no room for a counter: give up the path */
-            memcpy(s, "unnamed", 7);
-            *len = 7;
-            break;
-        }
-        memcpy(keep, s + p, rest);
-        /* the same alias every time, so "a/b" and "a/c" stay together; an
-         * alias never becomes a file later (step 2 renames such a file) */
-        uint32_t *alias = &z->records[file - 1].dir_alias;
-        for (uint32_t n = *alias ? *alias : 1;; n++) {
-            size_t o = p + format_suffix(s + p, n);
-            if (!name_find(z, s, o)) {
-                *alias = n;
-                memcpy(s + o, keep, rest);
-                *len = o + rest;
-                p = o;
+        while (k < kn && z->key[k] != '/')
+            h = hash_step(h, z->key[k++]);
+        size_t file = set_find(z, &z->files, k, h);
+        if (file) {
+            size_t rest = *len - p;
+            if (p + ZIP_SUFFIX_MAX + rest > ZIP_NAME_MAX) {
+                /* no room for a counter: give up the path */
+                memcpy(s, "unnamed", 7);
+                *len = 7;
+                kn = key_of(z, s, *len);
                 break;
             }
+            memcpy(keep, s + p, rest);
+            /* the same alias every time, so "a/b" and "a/c" stay together;
+             * an alias never becomes a file later (step 2 renames such a file) */
+            uint32_t *alias = &z->records[file - 1].dir_alias;
+            for (uint32_t n = *alias ? *alias : 1;; n++) {
+                size_t o = p + format_suffix(s + p, n);
+                if (!name_find(z, s, o)) {
+                    *alias = n;
+                    memcpy(s + o, keep, rest);
+                    *len = o + rest;
+                    p = o;
+                    break;
+                }
+            }
+            /* the new key, up to the '/' now at p */
+            size_t slashes = 0;
+            for (size_t i = 0; i < p; i++)
+                slashes += s[i] == '/';
+            kn = key_of(z, s, *len);
+            h = HASH_INIT;
+            for (k = 0; k < kn && (z->key[k] != '/' || slashes--); k++)
+                h = hash_step(h, z->key[k]);
         }
+        h = hash_step(h, '/');
+        k++;
     }
-    size_t file = name_find(z, s, *len), dir = file ? 0 : dir_find(z, s, *len);
+    h = key_hash(z->key, kn);
+    size_t file = set_find(z, &z->files, kn, h), dir = file ? 0 : set_find(z, &z->dir_set, kn, h);
     if (!file && !dir)
-        return;
+        return kn;
     uint32_t *next = counter_of(z, file, dir);
     size_t dot = zip_extension_start(s, *len);
     size_t ext_len = *len - dot;
@@ -428,10 +467,12 @@ static void make_unique(uw_zip *z, size_t *len)
         size_t o = dot + format_suffix(s + dot, n);
         memcpy(s + o, keep, ext_len);
         o += ext_len;
-        if (!name_find(z, s, o) && !dir_find(z, s, o)) {
+        size_t kl = key_of(z, s, o);
+        uint32_t kh = key_hash(z->key, kl);
+        if (!set_find(z, &z->files, kl, kh) && !set_find(z, &z->dir_set, kl, kh)) {
             *next = n + 1;
             *len = o;
-            return;
+            return kl;
         }
     }
 }
@@ -447,12 +488,12 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
         return UW_ZIP_ESTATE;
     if (z->count >= z->max_entries)
         return UW_ZIP_ELIMIT;
-    size_t len = zip_sanitize_name(name ? name : "", name ? name_len : 0, z->name_buf);
+    size_t len = zip_sanitize_name(name ? name : "", name ? name_len : 0, z->name_buf, z->key, ZIP_KEY_MAX);
     if (len == 0) {
         memcpy(z->name_buf, "unnamed", 7);
         len = 7;
     }
-    make_unique(z, &len);
+    size_t kn = make_unique(z, &len), k = 0;
     if (z->names_len + len + 1 > z->max_name_bytes)
         return UW_ZIP_ELIMIT;
     size_t slashes = 0;
@@ -460,7 +501,7 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
         slashes += z->name_buf[i] == '/';
     if (grow(z, (void **)&z->records, &z->records_cap, z->count + 1, sizeof(zip_record), 16) ||
         grow(z, (void **)&z->names, &z->names_cap, z->names_len + len + 1, 1, 1024) ||
-        set_reserve(z, &z->files, z->count + 1, z->count) || dirs_reserve(z, z->dirs_count + slashes))
+        set_reserve(z, &z->files, z->count + 1) || dirs_reserve(z, z->dirs_count + slashes))
         return UW_ZIP_ENOMEM;
 
     zip_record *r = &z->records[z->count];
@@ -472,13 +513,22 @@ uw_zip_error uw_zip_entry_begin(uw_zip *z, const char *name, size_t name_len,
     z->names_len += len + 1;
     zip_dos_time(mtime, &r->dos_time, &r->dos_date);
     r->mtime = (uint32_t)(mtime < 0 ? 0 : mtime > INT32_MAX ? INT32_MAX : mtime);
-    set_insert(z, &z->files, z->count);
+    set_insert(&z->files, z->count, key_hash(z->key, kn));
     z->count++;
+    /* the directories it implies: prefixes before each '/', whose keys
+     * are the parts of the key before the matching '/' */
+    uint32_t h = HASH_INIT;
     for (size_t i = 0; i < len; i++) {
-        if (z->name_buf[i] != '/' || dir_find(z, z->name_buf, i))
+        if (z->name_buf[i] != '/')
             continue;
-        z->dirs[z->dirs_count] = (zip_dir){ r->name_off, (uint32_t)i, 0 };
-        set_insert(z, &z->dir_set, z->dirs_count++);
+        while (k < kn && z->key[k] != '/')
+            h = hash_step(h, z->key[k++]);
+        if (!set_find(z, &z->dir_set, k, h)) {
+            z->dirs[z->dirs_count] = (zip_dir){ r->name_off, (uint32_t)i, 0 };
+            set_insert(&z->dir_set, z->dirs_count++, h);
+        }
+        h = hash_step(h, '/');
+        k++;
     }
 
     z->size_hint = size_hint;

@@ -5,3 +5,8 @@ $(B)/tests/apps/%: $(B)/obj/tests/apps/%/main.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 EXTRA_TEST_DEPS += $(TEST_APPS:%=$(B)/tests/apps/%)
+# ASan+UBSan twins for `make asan` (the integration tests' second run).
+$(TEST_APPS:%=$(B)/asan/tests/apps/%): $(B)/asan/tests/apps/%: $(B)/asan/obj/tests/apps/%/main.o $(LIB_ASAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+ASAN_BINS += $(TEST_APPS:%=$(B)/asan/tests/apps/%)

@@ -74,6 +74,16 @@ with echo() as s:
     t.check("curl keep-alive: two requests on one connection",
             rc == 0 and "Re-using existing connection" in err and out == b"Hello World!\nuser 7\n", err[-300:])
 
+    # Upgrade asked for and not taken: an ordinary request, the connection goes on
+    rc, out, err = curl("-s", "--http2", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{http_version}\n",
+                        s.url + "/", s.url + "/users/7")
+    t.check("curl --http2 on plain HTTP (Upgrade: h2c): both requests 200 over HTTP/1.1",
+            rc == 0 and out == b"200 1.1\n200 1.1\n", f"rc={rc} {out!r} {err[-200:]}")
+    raw = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nGET /users/8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.check("Upgrade: websocket to a route that does not upgrade: answered, then the next request",
+            statuses(raw) == [200, 200] and raw.endswith(b"user 8\n") and b"101" not in raw, raw[-200:])
+
     rc, out, err = curl("-sI", s.url + "/")
     t.check("HEAD: headers with Content-Length, no body",
             rc == 0 and b"Content-Length: 13" in out and not out.rstrip().endswith(b"Hello World!"), out[-200:])
@@ -165,8 +175,24 @@ with echo() as s:
     t.check("absolute-form target: routed by its path", status_of(raw) == 200 and raw.endswith(b"user 4\n"), raw[-100:])
     raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /users/9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     t.check("pipelined request after a body", statuses(raw) == [200, 200] and b"user 9" in raw, raw[-200:])
-    raw = s.raw(b"GET / HTTP/1.0\r\n\r\n")
-    t.check("HTTP/1.0 without keep-alive: answered and closed", status_of(raw) == 200 and b"Connection: close" in raw)
+    with s.connect() as c:
+        c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        start = time.time()
+        c.settimeout(2)
+        raw, eof = b"", False
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    eof = True
+                    break
+                raw += d
+        except (socket.timeout, ConnectionResetError):
+            pass
+        elapsed = time.time() - start
+    t.check("HTTP/1.0 without keep-alive: answered and closed (EOF right after the answer)",
+            status_of(raw) == 200 and b"Connection: close" in raw and raw.endswith(b"Hello World!\n") and eof and elapsed < 1,
+            f"eof={eof} after {elapsed:.2f}s {raw[-80:]!r}")
 
     # ---------------------------------------------------------- hostile input
     bad = {
@@ -179,6 +205,13 @@ with echo() as s:
         "space before the header colon": b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n",
         "HTTP/1.1 without Host": b"GET / HTTP/1.1\r\n\r\n",
         "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "a space in a header field name": b"GET / HTTP/1.1\r\nHost: x\r\nX Y: a\r\n\r\n",
+        "whitespace before the colon": b"GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n",
+        "an empty header field name": b"GET / HTTP/1.1\r\nHost: x\r\n: a\r\n\r\n",
+        "two spaces before the target": b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "two spaces after the target": b"GET /  HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a Host with a space": b"GET / HTTP/1.1\r\nHost: x y\r\n\r\n",
+        "a Host with @": b"GET / HTTP/1.1\r\nHost: u@x\r\n\r\n",
         "absolute-form target of exactly http://": b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n",
         "absolute-form target with a userinfo": b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n",
         "asterisk-form target for GET": b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -196,6 +229,26 @@ with echo() as s:
             closed = closed_after(c)
         t.check(f"{name}: 400 and the connection closed", status_of(first) == 400 and closed and len(statuses(first)) == 1,
                 first[:120])
+    # chunked framing past its bounds (the shape of CVE-2024-22019): answered 400 at once, not read to the end
+    for name, line in (("a 1 MiB chunk extension", b"3;" + b"e" * (1 << 20) + b"\r\n"),
+                       ("1 MiB of leading zeros in a chunk size", b"0" * (1 << 20) + b"3\r\n")):
+        with s.connect() as c:
+            c.sendall(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            start = time.time()
+            try:
+                c.sendall(line + b"abc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            except OSError:
+                pass
+            got = read_all(c, 5)
+        t.check(f"{name}: 400 and closed", status_of(got) == 400 and len(statuses(got)) == 1 and time.time() - start < 4,
+                got[:120])
+    raw = s.raw(b"POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"1;" + b"e" * 30 + b"\r\nx\r\n0\r\n\r\n")
+    t.check("chunk extension bytes count against the body limit (413)", status_of(raw) == 413, raw[:100])
+    raw = s.raw(b"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"003;e=\"v\"\r\nabc\r\n0\r\n\r\n")
+    t.check("small chunk extensions and leading zeros are accepted", status_of(raw) == 200 and raw.endswith(b"3 352441c2\n"),
+            raw[-60:])
     t.check("after the hostile requests the server still serves", still_serves(s))
 
     # limits on the head

@@ -14,10 +14,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from uwtest import T, Server, BUILD, ROOT  # noqa: E402
+from uwtest import T, Server, ROOT, app  # noqa: E402
 
 t = T()
-APP = os.path.join(BUILD, "apps", "crunchzip")
+APP = app("crunchzip")
 ASSETS = os.path.join(ROOT, "apps", "crunchzip", "assets")
 INDEX = open(os.path.join(ASSETS, "index.html"), "rb").read()
 CSS = open(os.path.join(ASSETS, "style.css"), "rb").read()
@@ -57,9 +57,7 @@ def curl_has(feature):
     return feature.lower() in out.lower()
 
 
-if not os.access(APP, os.X_OK):
-    t.check("crunchzip is built", False, f"{APP} missing")
-    t.done()
+t.require_built(APP)
 
 with Server("crunchzip") as s:
     u = s.url
@@ -109,12 +107,16 @@ with Server("crunchzip") as s:
     t.check("br preferred when as acceptable as gzip (smaller)", st == 200 and h1(h, "content-encoding") == "br",
             str(h))
     if curl_has("brotli"):
-        st, h, body = curl(u + "/style.css", "--compressed", "-H", "Accept-Encoding: br")
-        t.check("br variant decompresses to style.css (curl --compressed)", st == 200 and body == CSS, f"{st}")
-        st, h, body = curl(u + "/", "--compressed", "-H", "Accept-Encoding: br")
-        t.check("br index.html decompresses to the file", st == 200 and body == INDEX, f"{st}")
+        # curl decodes what Content-Encoding names; the raw bytes must be br, not the file.
+        for path, want in (("/style.css", CSS), ("/", INDEX)):
+            st, h, raw = curl(u + path, "-H", "Accept-Encoding: br")
+            st2, h2, body = curl(u + path, "--compressed", "-H", "Accept-Encoding: br")
+            t.check(f"br: {path} answers Content-Encoding: br, smaller, and decodes to the file",
+                    st == st2 == 200 and h1(h, "content-encoding") == h1(h2, "content-encoding") == "br"
+                    and len(raw) < len(want) and raw != want and body == want,
+                    f"{st} {h1(h, 'content-encoding')}, {len(raw)} raw bytes, decoded equal: {body == want}")
     else:
-        t.skip("br variant decompresses to style.css", "this curl has no brotli")
+        t.skip("br: the br variants decode to the files", "this curl has no brotli")
     st, h, body = curl(u + "/style.css", "-H", "Accept-Encoding: br;q=0.5, gzip;q=0.8")
     t.check("q-values: gzip;q=0.8 beats br;q=0.5", h1(h, "content-encoding") == "gzip", str(h))
     st, h, body = curl(u + "/style.css", "-H", "Accept-Encoding: br;q=0, gzip;q=0")

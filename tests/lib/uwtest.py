@@ -9,6 +9,12 @@
 
 Output follows tests/run.sh's protocol: "ok - NAME", "not ok - NAME: why",
 "skipped - NAME: why".
+
+With UWEB_ASAN=1 (tests/run.sh's second run of tests/integration/) the
+programs under build/apps/, build/tools/ and build/tests/apps/ are started
+from their ASan+UBSan builds in build/asan/ (`make asan`) instead, with
+halt_on_error=1 and leak detection off; a server whose output holds a
+sanitizer report fails the test ("not ok - NAME: no sanitizer report ...").
 """
 import os
 import socket
@@ -18,11 +24,38 @@ import time
 
 ROOT = os.environ.get("UWEB_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("UWEB_BUILD") or os.path.join(ROOT, "build")
+ASAN = os.environ.get("UWEB_ASAN") == "1"
+# Sanitizer options of the servers started under UWEB_ASAN=1 (the caller's win).
+ASAN_ENV = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "detect_leaks=0:halt_on_error=1:abort_on_error=1"),
+            "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")}
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+_current = None     # the T of this test program, for checks made by Server
+
+
+def program(path):
+    """The program to run for build/apps/NAME, build/tools/uweb-NAME or
+    build/tests/apps/NAME: that path, or under UWEB_ASAN=1 its twin in
+    build/asan/.  Other paths are returned as they are."""
+    if not ASAN:
+        return path
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(BUILD))
+    parts = rel.split(os.sep)
+    if parts[0] in ("apps", "tools") or parts[:2] == ["tests", "apps"]:
+        return os.path.join(BUILD, "asan", rel)
+    return path
+
+
+def app(name):
+    """The path of app NAME (build/apps/NAME, or its ASan build)."""
+    return program(os.path.join(BUILD, "apps", name))
 
 
 class T:
     def __init__(self):
+        global _current
         self.failed = 0
+        _current = self
 
     def check(self, name, cond, why=""):
         if cond:
@@ -34,6 +67,15 @@ class T:
 
     def skip(self, name, why):
         print(f"skipped - {name}: {why}", flush=True)
+
+    def require_built(self, *paths):
+        """A missing part of uweb (an app, a tool, a tender) fails the test:
+        one "not ok" per missing path, then the test ends."""
+        missing = [p for p in paths if not os.path.isfile(p)]
+        for p in missing:
+            self.check(f"{os.path.relpath(p, BUILD)} is built", False, f"{p} is missing (make)")
+        if missing:
+            self.done()
 
     def done(self):
         sys.exit(1 if self.failed else 0)
@@ -64,8 +106,10 @@ class Server:
         --port=N and args.  argv replaces the whole command line."""
         self.port = port or free_port()
         exe = binary or os.path.join(BUILD, "apps", app)
-        self.argv = argv or [exe, f"--port={self.port}", *args]
-        self.env = env
+        self.argv = list(argv or [exe, f"--port={self.port}", *args])
+        self.argv[0] = program(self.argv[0])
+        self.name = app or os.path.basename(self.argv[0])
+        self.env = {**(ASAN_ENV if ASAN else {}), **(env or {})}
         self.proc = None
 
     def __enter__(self):
@@ -79,6 +123,19 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+        if ASAN:
+            self.check_sanitizers()
+
+    def check_sanitizers(self):
+        """Under UWEB_ASAN=1: a check that the server printed no sanitizer report."""
+        out = self.output()
+        at = min((i for i in (out.find(r) for r in SANITIZER_REPORTS) if i >= 0), default=-1)
+        why = out[max(0, at - 200):at + 1500].replace("\n", " | ") if at >= 0 else ""
+        name = f"asan: no sanitizer report from {self.name} (port {self.port})"
+        if _current:
+            _current.check(name, at < 0, why)
+        elif at >= 0:
+            raise RuntimeError(f"{name}: {why}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -172,6 +172,27 @@ t_manifest() {
   expect "$l: undeclared device refused" 125 extra
   run "$t" manifest --block:service0="$disk" --net:storage=uwnone0
   expect "$l: device of the wrong type refused" 125 service0
+  # The seccomp filter (spt: the guest's; hvt: the tender's own) pins
+  # every descriptor: reads on the tap only, writes on the console,
+  # stderr and the tap, block I/O on the file inside its 64 KiB, and on
+  # hvt ioctl on the vCPU only (fds as in a run: devices 3 and 4, then
+  # /dev/kvm 5, the VM 6, the vCPU 7; none of 5 or 6 may appear).
+  run "$t" manifest --show-filter --net:service0=uwnone0 --block:storage="$disk"
+  local want=("  read           fd in {3}  (tap devices)"
+              "  write          fd in {1, 2, 3}  (console, messages, tap devices)"
+              "  pread64, pwrite64 fd 4, offset + count <= 65536  (block device)"
+              "  ppoll          signal mask NULL")
+  [ "$t" = hvt ] && want+=("  ioctl          fd 7, request in {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS}")
+  local w missing="" extra
+  for w in "${want[@]}"; do grep -qxF -- "$w" <<<"$OUT" || missing="$w"; done
+  extra=$(grep -E '^  (read|write|pread64|ioctl) ' <<<"$OUT" | grep -vxF -f <(printf '%s\n' "${want[@]}"))
+  if [ "$RC" -ne 0 ]; then
+    not_ok "$l: --show-filter pins descriptors" "status $RC"
+  elif [ -n "$missing" ] || [ -n "$extra" ]; then
+    not_ok "$l: --show-filter pins descriptors" "missing \"$missing\" or unexpected \"$extra\""
+  else
+    ok "$l: --show-filter pins descriptors"
+  fi
   if need_netns && make_tap "uwm$t"; then
     NETNS=1 run "$t" manifest --net:service0="uwm$t" --block:storage="$disk"
     expect "$l: declared devices given" 0 SUCCESS
@@ -251,6 +272,65 @@ t_spt_sandbox() {
   expect "$2: the allowed calls work" 0 SUCCESS
 }
 
+# Two boots get different seeds (32 bytes each, 64 hex digits).
+t_seed() {
+  local s1 s2
+  run "$1" seed; expect "$2" 0 SUCCESS
+  s1=$(sed -n 's/^seed: \([0-9a-f]\{64\}\)$/\1/p' <<<"$OUT")
+  run "$1" seed
+  s2=$(sed -n 's/^seed: \([0-9a-f]\{64\}\)$/\1/p' <<<"$OUT")
+  if [ -z "$s1" ] || [ -z "$s2" ]; then
+    not_ok "$2: two boots get different seeds" "no seed line"
+  elif [ "$s1" = "$s2" ]; then
+    not_ok "$2: two boots get different seeds" "both $s1"
+  else
+    ok "$2: two boots get different seeds"
+  fi
+}
+
+# Raw pread64/pwrite64 past the device: killed, the file keeps its size.
+t_spt_block_escape() {
+  local disk=$tmp/escape.img act size
+  rm -f "$disk"; truncate -s 1M "$disk"
+  for act in past-end far straddle carry wrap huge-offset huge-count read-past; do
+    run "$1" spt_block_escape --block:storage="$disk" -- "$act"
+    local nr=18; [ "$act" = read-past ] && nr=17
+    expect "$2: $act is killed" 159 "forbidden system call (nr $nr)"
+  done
+  size=$(stat -c %s "$disk")
+  [ "$size" = 1048576 ] && ok "$2: the file did not grow" \
+    || { OUT=""; not_ok "$2: the file did not grow" "it is $size bytes"; }
+  run "$1" spt_block_escape --block:storage="$disk" -- last
+  expect "$2: the last block is writable" 0 SUCCESS
+  # Over 4 GiB (sparse): the 64-bit sum with a carry out of the low half.
+  rm -f "$disk"; truncate -s $((4 * 1024 * 1024 * 1024 + 1024 * 1024)) "$disk"
+  run "$1" spt_block_escape --block:storage="$disk" -- cross-4g
+  expect "$2: I/O across 4 GiB inside a larger device works" 0 SUCCESS
+  run "$1" spt_block_escape --block:storage="$disk" -- past-end
+  expect "$2: past the end of a 4 GiB + 1 MiB device is killed" 159 "forbidden system call (nr 18)"
+  rm -f "$disk"
+}
+
+# The tender's environment and command line are not in its memory: a
+# marker in an environment variable, the image's directory and the
+# guest's argument, searched for by the guest (stdout must be a pipe).
+t_spt_secrets() {
+  local marker dir
+  marker=uwsecret$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+  dir=$tmp/$marker-dir; mkdir -p "$dir"
+  cp "$BUILD/$1/tests/unikernel/spt_secrets.$1" "$dir/"
+  OUT=$( (env UWEB_TEST_SECRET="$marker-env" timeout -k 5 60 "$BUILD/uweb-$1" \
+          "$dir/spt_secrets.$1" "$marker" | cat >/dev/null) 2>&1; exit "${PIPESTATUS[0]}")
+  RC=$?
+  expect "$2: no environment or argv left in the tender's memory" 0 SUCCESS
+}
+
+# TLS in memory; on hvt one handshake only (slow on an emulated /dev/kvm).
+t_tls() {
+  if [ "$1" = hvt ]; then run "$1" tls -- --one; else run "$1" tls; fi
+  expect "$2" 0 SUCCESS
+}
+
 # Folders without a case: `expect` and `tender-args` files, or SUCCESS.
 t_default() {
   local t=$1 l=$2 dir=tests/unikernel/$3 status=0 text=SUCCESS targs=()
@@ -318,6 +398,20 @@ for k in range(phnum):
 open(sys.argv[2], "wb").write(d)
 PY
   check_image "a writable and executable segment"
+  # Two loadable segments at one address (the second PT_LOAD moved onto
+  # the first): a later one would silently overwrite the earlier one.
+  python3 - "$img" "$bad" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", d, 32)
+phnum, = struct.unpack_from("<H", d, 56)
+loads = [phoff + 56 * k for k in range(phnum) if struct.unpack_from("<I", d, phoff + 56 * k)[0] == 1]
+first, = struct.unpack_from("<Q", d, loads[0] + 16)
+struct.pack_into("<QQ", d, loads[1] + 16, first, first)    # p_vaddr, p_paddr
+open(sys.argv[2], "wb").write(d)
+PY
+  OUT=$(timeout -k 5 60 "$BUILD/uweb-$t" "$bad" 2>&1); RC=$?
+  expect "$l: overlapping loadable segments refused" 125 "overlap"
   # Corrupted images (random bytes in the ELF header, the program headers
   # and the manifest note; not in the code, which may then just loop):
   # the tender refuses them with its one line or runs them, and

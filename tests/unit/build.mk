@@ -2,5 +2,5 @@
 UNIT_MODULES_test_web := web http util runtime net stream
 UNIT_MODULES_test_stream := stream runtime
 UNIT_MODULES_test_arena := runtime
-FUZZ_MODULES_request := http util runtime net stream
+FUZZ_MODULES_request := web http util runtime net stream
 UNIT_MODULES_test_http := web http util runtime net stream

@@ -116,6 +116,13 @@ static const char *requests[] = {
     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
     "GET http://a.example/users/3?q=b HTTP/1.1\r\nHost: a\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    /* chunk extensions and leading zeros: within bounds, over them (400), over the body limit (413) */
+    "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0003;ext=\"val\";e2=\"q v\";e3\r\nabc\r\n000000000000000a\r\n0123456789\r\n00\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0000000000000000a\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    /* Upgrade asked for, not taken: ordinary requests, the connection stays usable */
+    "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+    "POST /sum HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc"
+    "GET /users/2 HTTP/1.1\r\nHost: a\r\n\r\n",
     /* an empty field value: split after its line, the next field stays whole */
     "GET /users/4 HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Thing: t\r\n\r\n",
 };
@@ -158,6 +165,42 @@ static void test_answers(void)
     o = exchange(requests[6], strlen(requests[6]));
     CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
     CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
+    o = exchange(requests[10], strlen(requests[10]));
+    CHECK(strstr(o, "Hello World!\n") != NULL && strstr(o, "3 bytes sum 294\n") != NULL && strstr(o, "user 2 - -\n") != NULL);
+    /* chunked framing bounds */
+    o = exchange(requests[8], strlen(requests[8]));
+    CHECK(strstr(o, "13 bytes sum ") != NULL && strstr(o, "Hello World!\n") != NULL);
+    o = exchange(requests[9], strlen(requests[9]));
+    CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0 && strstr(o, "Hello") == NULL);
+    {
+        char req[1024], ext[300];
+        const char *head = "POST /sum HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        memset(ext, 'e', sizeof ext);
+        /* 255 name bytes + its separator: exactly the 256 allowed */
+        snprintf(req, sizeof req, "%s1;%.255s\r\nx\r\n0\r\n\r\n", head, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 256 + 1 bytes over /sum's 100 */
+        snprintf(req, sizeof req, "%s1;%.60s=%.30s\r\nx\r\n0\r\n\r\n", head, ext, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strstr(o, "1 bytes sum 120\n") != NULL);  /* 92 extension bytes + 1: under 100 */
+        snprintf(req, sizeof req, "%s1;%.60s=%.40s\r\nx\r\n0\r\n\r\n", head, ext, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 102 extension bytes + 1 */
+        snprintf(req, sizeof req, "%s1;%.256s\r\nx\r\n0\r\n\r\n", head, ext);
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);   /* 257: over the per-chunk bound */
+        snprintf(req, sizeof req, "%s%.15s1\r\nx\r\n0\r\n\r\n", head, "0000000000000000");
+        o = exchange(req, strlen(req));
+        CHECK(strstr(o, "1 bytes sum 120\n") != NULL);  /* 15 leading zeros + 1 digit */
+        snprintf(req, sizeof req, "%s%.16s1\r\nx\r\n0\r\n\r\n", head, "0000000000000000");
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 400 ", 13) == 0);   /* 17 digits */
+        size_t n = (size_t)snprintf(req, sizeof req, "%s", head);
+        for (int i = 0; i < 7; i++) n += (size_t)snprintf(req + n, sizeof req - n, "0000000000000001\r\nx\r\n");
+        snprintf(req + n, sizeof req - n, "0\r\n\r\n");
+        o = exchange(req, strlen(req));
+        CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);   /* 7 x 15 leading zeros + 7 bytes over 100 */
+    }
     /* the head is still there after a body of several input buffers */
     static char big[200000];
     size_t hl = (size_t)snprintf(big, sizeof big, "POST /late/n%%41me?q=%%7E HTTP/1.1\r\nHost: a\r\nContent-Length: 150000\r\n"
@@ -170,8 +213,8 @@ static void test_answers(void)
     CHECK(strstr(o, "Hello") == NULL);   /* closed: the smuggled request is not served */
 }
 
-/* Request-target forms by RFC 9112's grammar: each request alone on a
- * connection, the status it must get, and a part of the answer. */
+/* Request-target forms and head forms by RFC 9112's grammar: each
+ * request alone on a connection, the status it must get, and a part of the answer. */
 static void test_request_targets(void)
 {
     static const struct { const char *req, *status, *body; } cases[] = {
@@ -197,6 +240,22 @@ static void test_request_targets(void)
         { "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "501", NULL },
         { "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
         { "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", "400", NULL },
+        /* head forms RFC 9112 says to reject, next to ones it allows */
+        { "GET / HTTP/1.1\r\nHost: a\r\nX Y: a\r\n\r\n", "400", "field name" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", "400", "field name" },
+        { "GET / HTTP/1.1\r\nHost: a\r\n: a\r\n\r\n", "400", "empty header field name" },
+        { "GET / HTTP/1.1\r\n: a\r\nHost: a\r\n\r\n", "400", "empty header field name" },
+        { "GET / HTTP/1.1\r\n:\r\nHost: a\r\n\r\n", "400", "empty header field name" },
+        { "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "400", "space" },
+        { "GET /  HTTP/1.1\r\nHost: a\r\n\r\n", "400", "space" },
+        { "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "400", "Host" },
+        { "GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\n\r\n", "200", "Hello World!" },
+        { "GET / HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "200", "Hello World!" },
+        { "GET / HTTP/1.1\r\nHost:\r\n\r\n", "200", "Hello World!" },
+        { "\r\nGET / HTTP/1.1\r\nHost: a \r\n\r\n", "200", "Hello World!" },
         /* asterisk-form: OPTIONS only */
         { "GET * HTTP/1.0\r\n\r\n", "400", NULL },
         { "OPTIONS * HTTP/1.0\r\n\r\n", "404", NULL },

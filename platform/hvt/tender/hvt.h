@@ -2,9 +2,11 @@
  * hvt.h - internals of uweb-hvt, the KVM tender (host side).
  *
  * What it is for: uweb-hvt runs one hvt unikernel as a KVM guest with a
- * single vCPU.  main.c parses the command line and opens the host
- * resources, elf.c loads the guest image, kvm.c creates the VM and runs the
- * vCPU, hypercall.c serves the guest's calls (hvt_abi.h).
+ * single vCPU.  The image, manifest and device checks are the tenders'
+ * shared code (platform/tender/uw_tender.h); main.c parses the command
+ * line, manifest.c attaches the devices, kvm.c creates the VM, loads the
+ * image and runs the vCPU, hypercall.c serves the guest's calls
+ * (hvt_abi.h), seccomp.c locks the tender down.
  *
  * Memory: struct hvt owns the guest memory mapping and the host file
  * descriptors; it lives for the whole run.  Guest memory is never touched
@@ -24,27 +26,17 @@
 #define UW_HVT_HOST
 #include "../hvt_abi.h"
 #include "uw_platform.h"
+#include "uw_tender.h"
 
 #define HVT_EXIT_TENDER 125      /* refused to start (as uweb-spt) */
 #define HVT_EXIT_GUEST_FAULT 139 /* guest crashed or misbehaved (128+SIGSEGV,
                                     as a crashing guest on uweb-spt) */
 
-#define HVT_NET_MTU 1500
-#define HVT_BLOCK_SIZE 512
-
-/* A device given on the command line (--net:NAME=TAPIF, --block:...). */
-struct hvt_device_arg {
-    uint32_t type;           /* enum uw_plat_device_type */
-    const char *option;      /* the whole option, for messages */
-    char name[UW_PLAT_NAME_MAX];
-    const char *host;        /* tap interface or file name */
-    int used;                /* matched a manifest entry */
-};
-
 /* A device the guest declared, with its host resource attached. */
 struct hvt_device {
     uint32_t type;           /* enum uw_plat_device_type */
     int fd;
+    uint32_t mtu;            /* net: bytes of payload */
     uint64_t capacity;       /* block: bytes */
     uint64_t block_size;     /* block: bytes */
 };
@@ -108,43 +100,22 @@ _Noreturn void hvt_die(const char *fmt, ...)
 void hvt_kvm_init(struct hvt *h, uint64_t mem_size);
 
 /*
- * Loads the static x86-64 ELF `path` into guest memory: every PT_LOAD
- * segment is checked against the file and against guest memory
- * [UW_HVT_GUEST_MIN_BASE, start of the stack's guard page), and refused if
- * both writable and executable.  Sets h->entry
- * and h->image_end.  Exits with one line on any bad image.
+ * Copies the checked image (uw_tender_elf_parse) into guest memory and
+ * records its segments for the page tables.  Exits with one line if it
+ * does not fit below the stack's guard page.
  */
-void hvt_elf_load(struct hvt *h, const char *path);
+void hvt_load_image(struct hvt *h, const char *path, const uint8_t *file,
+                    const struct uw_tender_image *img);
 
 /*
- * Finds the ELF note (name, type) in the image `path` (the guest's
- * manifest).  Returns a malloc'ed copy of its descriptor and its size in
- * *size, or NULL when the image has none.
+ * Attaches the command-line devices to the manifest's (the shared checks
+ * of uw_tender.h: exit 125 with one line on any mismatch or host error),
+ * filling h->dev and the manifest's [tender] fields.  With PLACEHOLDERS
+ * (for --show-filter) device k gets fd 3 + k and nothing stays open (a
+ * block file is opened for its capacity and closed).
  */
-void *hvt_elf_note(const char *path, const char *name, uint32_t type,
-                   size_t *size);
-
-/*
- * Reads and validates the manifest note of the image `path` into
- * h->mft / h->mft_size.  Exits with one line when it is missing or bad.
- */
-void hvt_manifest_read(struct hvt *h, const char *path);
-
-/* Prints the declared devices, one "net NAME" / "block NAME" per line. */
-void hvt_manifest_print(const struct hvt *h);
-
-/*
- * Attaches the command-line devices to the manifest's: refuses (exit 1,
- * one line) a device the guest did not declare, one of the wrong type, and
- * a declared device that was not given.  Opens the tap interfaces and
- * files and fills in h->dev and the manifest's [tender] fields.
- */
-void hvt_manifest_attach(struct hvt *h, struct hvt_device_arg *args,
-                         int nargs);
-
-/* Attach the tap interface / file of `arg` to manifest entry i. */
-void hvt_open_tap(struct hvt *h, int i, const struct hvt_device_arg *arg);
-void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
+void hvt_attach_devices(struct hvt *h, struct uw_tender_device_arg *args, int nargs,
+                        int placeholders);
 
 /*
  * Sets page tables, GDT, control registers and the entry registers.  The
@@ -156,9 +127,13 @@ void hvt_open_block(struct hvt *h, int i, const struct hvt_device_arg *arg);
 void hvt_vcpu_setup(struct hvt *h, uint64_t boot_gpa);
 
 /*
- * Installs the seccomp filter that leaves the tender only what serving
- * the guest needs (seccomp.c).  Call after every host resource is open.
+ * Builds the seccomp filter that leaves the tender only what serving the
+ * guest needs (seccomp.c) for h's device fds and vCPU fd, into F.  Exits
+ * with one line if it cannot be built.
  */
+void hvt_seccomp_build(const struct hvt *h, struct uw_tender_filter *f);
+
+/* Builds and installs it.  Call after every host resource is open. */
 void hvt_seccomp_lock(struct hvt *h);
 
 /* Runs the vCPU until the guest halts; returns the exit status. */

@@ -19,6 +19,7 @@ static const char usage_text[] =
 "    uweb-hvt [--mem=MIB] [--net:NAME=TAPIF]... [--block:NAME=FILE]...\n"
 "             [--] UNIKERNEL [ARG]...\n"
 "    uweb-hvt --describe UNIKERNEL\n"
+"    uweb-hvt --show-filter [--net:NAME=TAPIF]... [--block:NAME=FILE]... UNIKERNEL\n"
 "    uweb-hvt --help\n"
 "\n"
 "DESCRIPTION\n"
@@ -39,13 +40,19 @@ static const char usage_text[] =
 "        rounded up to a multiple of 2 MiB.\n"
 "    --net:NAME=TAPIF\n"
 "        Attach the existing tap interface TAPIF as the guest's net device\n"
-"        NAME.\n"
+"        NAME, with a random locally administered MAC address and the\n"
+"        interface's MTU.\n"
 "    --block:NAME=FILE\n"
-"        Attach FILE (its size a multiple of 512 bytes) as the guest's\n"
-"        block device NAME.\n"
+"        Attach FILE (a file or block device, its size a non-zero multiple\n"
+"        of 512 bytes) as the guest's block device NAME.\n"
 "    --describe\n"
 "        Print the devices UNIKERNEL declares, one per line as KIND NAME,\n"
 "        and exit.\n"
+"    --show-filter\n"
+"        Print the system calls the tender's own seccomp filter would\n"
+"        allow while serving UNIKERNEL with these devices (descriptors\n"
+"        numbered as in a run: devices from 3, then /dev/kvm, the VM and\n"
+"        the vCPU) and exit without opening anything.\n"
 "    --help\n"
 "        Print this text and exit.\n"
 "    --\n"
@@ -85,32 +92,6 @@ static void usage_error(const char *fmt, const char *arg)
     exit(HVT_EXIT_TENDER);
 }
 
-#define MAX_DEVICE_ARGS UW_PLAT_MANIFEST_MAX
-
-/* Parses "NAME=VALUE" after a --net: or --block: prefix. */
-static void parse_device(struct hvt_device_arg *args, int *nargs,
-                         const char *opt, const char *spec, uint32_t type)
-{
-    const char *eq = strchr(spec, '=');
-    if (eq == NULL || eq == spec || eq[1] == '\0')
-        usage_error("%s: expected NAME=VALUE", opt);
-    size_t name_len = (size_t)(eq - spec);
-    if (name_len >= UW_PLAT_NAME_MAX)
-        usage_error("%s: device name too long", opt);
-    if (*nargs == MAX_DEVICE_ARGS)
-        usage_error("%s: too many devices", opt);
-    struct hvt_device_arg *d = &args[*nargs];
-    memset(d, 0, sizeof(*d));
-    memcpy(d->name, spec, name_len);
-    d->type = type;
-    d->option = opt;
-    d->host = eq + 1;
-    for (int i = 0; i < *nargs; i++)
-        if (strcmp(args[i].name, d->name) == 0)
-            usage_error("%s: device given twice", opt);
-    (*nargs)++;
-}
-
 static uint64_t parse_mem(const char *arg)
 {
     char *end;
@@ -123,47 +104,9 @@ static uint64_t parse_mem(const char *arg)
     return (bytes + UW_HVT_PAGE_SIZE - 1) & ~(uint64_t)(UW_HVT_PAGE_SIZE - 1);
 }
 
-/*
- * Appends one word to the guest's command line page, quoted with "..." when
- * it is empty or holds a space, a quote or a backslash (platform/README.md).
- */
-static void append_word(char *out, size_t *used, const char *word)
+static void write_boot_info(struct hvt *h, const char *guest, int argc, char **argv)
 {
-    int quote = word[0] == '\0' || strpbrk(word, " \"\\") != NULL;
-    size_t need = (*used > 0) + 2 * quote + 1;
-    for (const char *p = word; *p; p++)
-        need += (quote && (*p == '"' || *p == '\\')) ? 2 : 1;
-    if (*used + need > UW_HVT_CMDLINE_SIZE)
-        hvt_die("guest command line too long (at most %d bytes)",
-                UW_HVT_CMDLINE_SIZE - 1);
-    if (*used > 0)
-        out[(*used)++] = ' ';
-    if (quote)
-        out[(*used)++] = '"';
-    for (const char *p = word; *p; p++) {
-        if (quote && (*p == '"' || *p == '\\'))
-            out[(*used)++] = '\\';
-        out[(*used)++] = *p;
-    }
-    if (quote)
-        out[(*used)++] = '"';
-    out[*used] = '\0';
-}
-
-/* The image's basename, then the arguments after it. */
-static void write_cmdline(struct hvt *h, const char *guest, int argc,
-                          char **argv)
-{
-    char *out = (char *)h->mem + UW_HVT_CMDLINE_BASE;
-    size_t used = 0;
-    const char *base = strrchr(guest, '/');
-    append_word(out, &used, base ? base + 1 : guest);
-    for (int i = 0; i < argc; i++)
-        append_word(out, &used, argv[i]);
-}
-
-static void write_boot_info(struct hvt *h)
-{
+    struct uw_tender_error err;
     struct uw_hvt_boot *b = (struct uw_hvt_boot *)(h->mem + UW_HVT_BOOT_BASE);
     memset(b, 0, sizeof(*b));
     b->abi_version = UW_HVT_ABI_VERSION;
@@ -172,38 +115,45 @@ static void write_boot_info(struct hvt *h)
     b->heap_end = HVT_GUARD(h);
     if (b->heap_start > b->heap_end)
         b->heap_start = b->heap_end;
+    if (uw_tender_cmdline((char *)h->mem + UW_HVT_CMDLINE_BASE, UW_HVT_CMDLINE_SIZE, guest,
+                          argv, argc, &err) < 0)
+        hvt_die("%s", err.msg);
     b->cmdline = UW_HVT_CMDLINE_BASE;
+    if (h->mft_size > UW_HVT_MANIFEST_SIZE)
+        hvt_die("%s: manifest too large", guest);
     memcpy(h->mem + UW_HVT_MANIFEST_BASE, h->mft, h->mft_size);
     b->manifest = UW_HVT_MANIFEST_BASE;
     b->manifest_size = h->mft_size;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, &b->random, sizeof(b->random)) != sizeof(b->random))
-        hvt_die("cannot read /dev/urandom: %s", strerror(errno));
-    close(fd);
+    if (uw_tender_random(&b->random, sizeof(b->random), &err) < 0
+        || uw_tender_random(b->seed, sizeof(b->seed), &err) < 0)
+        hvt_die("%s", err.msg);
 }
 
 int main(int argc, char **argv)
 {
     static struct hvt h;
-    static struct hvt_device_arg devs[MAX_DEVICE_ARGS];
+    static struct uw_tender_device_arg devs[UW_PLAT_MANIFEST_MAX];
+    struct uw_tender_error err;
     int ndevs = 0;
     uint64_t mem_size = (uint64_t)DEFAULT_MEM_MIB << 20;
-    int describe = 0;
+    int describe = 0, show_filter = 0;
     int i;
 
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
+        int r;
         if (strcmp(a, "--help") == 0) {
             printf(usage_text, DEFAULT_MEM_MIB);
             return 0;
         } else if (strcmp(a, "--describe") == 0) {
             describe = 1;
+        } else if (strcmp(a, "--show-filter") == 0) {
+            show_filter = 1;
         } else if (strncmp(a, "--mem=", 6) == 0) {
             mem_size = parse_mem(a + 6);
-        } else if (strncmp(a, "--net:", 6) == 0) {
-            parse_device(devs, &ndevs, a, a + 6, UW_PLAT_DEVICE_NET);
-        } else if (strncmp(a, "--block:", 8) == 0) {
-            parse_device(devs, &ndevs, a, a + 8, UW_PLAT_DEVICE_BLOCK);
+        } else if ((r = uw_tender_device_option(a, devs, &ndevs, &err)) != 0) {
+            if (r < 0)
+                hvt_die("%s", err.msg);
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;
@@ -215,17 +165,35 @@ int main(int argc, char **argv)
         usage_error("%s", "no unikernel given");
     const char *guest = argv[i++];
 
-    hvt_manifest_read(&h, guest);
+    uint8_t *file;
+    size_t file_size;
+    struct uw_tender_image img;
+    if (uw_tender_read_file(guest, &file, &file_size, &err) < 0)
+        hvt_die("%s", err.msg);
+    if (uw_tender_elf_parse(file, file_size, &img, &err) < 0
+        || !(h.mft = uw_tender_manifest_copy(file, &img, &h.mft_size, &err)))
+        hvt_die("%s: %s", guest, err.msg);
+    h.ndev = (int)h.mft->count;
     if (describe) {
-        hvt_manifest_print(&h);
+        for (int d = 0; d < h.ndev; d++)
+            printf("%s %s\n", uw_tender_type_name(h.mft->devices[d].type),
+                   h.mft->devices[d].name);
         return 0;
     }
     /* Host resources first: devices, then KVM; then the guest runs. */
-    hvt_manifest_attach(&h, devs, ndevs);
+    hvt_attach_devices(&h, devs, ndevs, show_filter);
+    if (show_filter) {
+        /* The descriptors a run would have: devices, /dev/kvm, VM, vCPU. */
+        static struct uw_tender_filter f;
+        h.vcpu_fd = 3 + h.ndev + 2;
+        hvt_seccomp_build(&h, &f);
+        uw_tender_filter_print(&f, stdout);
+        return 0;
+    }
     hvt_kvm_init(&h, mem_size);
-    hvt_elf_load(&h, guest);
-    write_cmdline(&h, guest, argc - i, argv + i);
-    write_boot_info(&h);
+    hvt_load_image(&h, guest, file, &img);
+    free(file);
+    write_boot_info(&h, guest, argc - i, argv + i);
     hvt_vcpu_setup(&h, UW_HVT_BOOT_BASE);
     /* A closed stdout loses console output, it does not kill the guest. */
     signal(SIGPIPE, SIG_IGN);

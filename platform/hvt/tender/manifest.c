@@ -1,97 +1,60 @@
 /*
- * manifest.c - the guest's declared devices: reading the manifest note
- * from the image, checking it, and attaching the command line's devices.
+ * manifest.c - attaching the command line's devices to the guest's
+ * manifest and loading the checked image (contracts: hvt.h; the checks
+ * themselves are the tenders' shared code, platform/tender/).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hvt.h"
 
-static const char *type_name(uint32_t type)
+void hvt_attach_devices(struct hvt *h, struct uw_tender_device_arg *args, int nargs,
+                        int placeholders)
 {
-    return type == UW_PLAT_DEVICE_NET ? "net" : "block";
-}
-
-void hvt_manifest_read(struct hvt *h, const char *path)
-{
-    size_t size;
-    struct uw_plat_manifest *m =
-        hvt_elf_note(path, UW_PLAT_NOTE_NAME, UW_PLAT_NOTE_MANIFEST, &size);
-    if (m == NULL)
-        hvt_die("%s: no device manifest (not a uweb unikernel?)", path);
-    if (size < sizeof(*m) || m->magic != UW_PLAT_MANIFEST_MAGIC)
-        hvt_die("%s: bad device manifest", path);
-    if (m->version != UW_PLAT_ABI_VERSION)
-        hvt_die("%s: built for platform ABI version %u, this uweb-hvt "
-                "runs version %d", path, m->version, UW_PLAT_ABI_VERSION);
-    if (m->count > UW_PLAT_MANIFEST_MAX ||
-        size != sizeof(*m) + (size_t)m->count * sizeof(struct uw_plat_device))
-        hvt_die("%s: bad device manifest (%u devices in %zu bytes)", path,
-                m->count, size);
-    if (size > UW_HVT_MANIFEST_SIZE)
-        hvt_die("%s: manifest too large", path);
-    for (uint32_t i = 0; i < m->count; i++) {
-        struct uw_plat_device *d = &m->devices[i];
-        size_t len = strnlen(d->name, UW_PLAT_NAME_MAX);
-        if (len == 0 || len == UW_PLAT_NAME_MAX ||
-            strspn(d->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "0123456789_") != len)
-            hvt_die("%s: manifest entry %u has a bad name", path, i);
-        if (d->type != UW_PLAT_DEVICE_NET && d->type != UW_PLAT_DEVICE_BLOCK)
-            hvt_die("%s: manifest entry %s has unknown type %u", path,
-                    d->name, d->type);
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(m->devices[j].name, d->name) == 0)
-                hvt_die("%s: device %s declared twice", path, d->name);
-        /* The tender's fields start clean whatever the image holds. */
-        d->attached = 0;
-        d->hostfd = -1;
-        memset(&d->info, 0, sizeof(d->info));
-    }
-    h->mft = m;
-    h->mft_size = size;
-    h->ndev = (int)m->count;
-}
-
-void hvt_manifest_print(const struct hvt *h)
-{
-    for (int i = 0; i < h->ndev; i++)
-        printf("%s %s\n", type_name(h->mft->devices[i].type),
-               h->mft->devices[i].name);
-}
-
-void hvt_manifest_attach(struct hvt *h, struct hvt_device_arg *args,
-                         int nargs)
-{
-    for (int a = 0; a < nargs; a++) {
-        int found = -1;
-        for (int i = 0; i < h->ndev; i++)
-            if (strcmp(h->mft->devices[i].name, args[a].name) == 0)
-                found = i;
-        if (found < 0)
-            hvt_die("%s: the unikernel declares no device %s", args[a].option,
-                    args[a].name);
-        if (h->mft->devices[found].type != args[a].type)
-            hvt_die("%s: the unikernel declares %s as a %s device",
-                    args[a].option, args[a].name,
-                    type_name(h->mft->devices[found].type));
-    }
+    struct uw_tender_error err;
+    int match[UW_PLAT_MANIFEST_MAX];
+    if (uw_tender_devices_match(h->mft, args, nargs, match, &err) < 0)
+        hvt_die("%s", err.msg);
     for (int i = 0; i < h->ndev; i++) {
         struct uw_plat_device *d = &h->mft->devices[i];
-        struct hvt_device_arg *arg = NULL;
-        for (int a = 0; a < nargs; a++)
-            if (strcmp(args[a].name, d->name) == 0)
-                arg = &args[a];
-        if (arg == NULL)
-            hvt_die("the unikernel needs %s device %s: give --%s:%s=%s",
-                    type_name(d->type), d->name, type_name(d->type), d->name,
-                    d->type == UW_PLAT_DEVICE_NET ? "TAPIF" : "FILE");
-        if (d->type == UW_PLAT_DEVICE_NET)
-            hvt_open_tap(h, i, arg);
+        int fd = 3 + i;
+        if (placeholders && d->type == UW_PLAT_DEVICE_NET) {
+            /* no tap is opened */
+        } else if ((fd = uw_tender_device_open(d, &args[match[i]], &err)) < 0) {
+            hvt_die("%s", err.msg);
+        } else if (placeholders) {
+            close(fd);   /* a block file is opened for its capacity only */
+            fd = 3 + i;
+        }
+        d->hostfd = -1;   /* the guest has no use for host fds on hvt */
+        h->dev[i] = (struct hvt_device){
+            .type = d->type, .fd = fd, .mtu = d->info.net.mtu,
+            .capacity = d->info.block.capacity, .block_size = d->info.block.block_size,
+        };
+        if (d->type != UW_PLAT_DEVICE_NET)
+            h->dev[i].mtu = 0;
         else
-            hvt_open_block(h, i, arg);
-        d->attached = 1;
-        d->hostfd = -1;
+            h->dev[i].capacity = h->dev[i].block_size = 0;
     }
+}
+
+void hvt_load_image(struct hvt *h, const char *path, const uint8_t *file,
+                    const struct uw_tender_image *img)
+{
+    /* Stack and guard page take the top of memory; the image stays below. */
+    if (img->end > HVT_GUARD(h))
+        hvt_die("%s: the image (up to 0x%llx) does not fit in guest memory below 0x%llx; "
+                "try a larger --mem", path, (unsigned long long)img->end,
+                (unsigned long long)HVT_GUARD(h));
+    if (img->nseg > (int)(sizeof h->seg / sizeof h->seg[0]))
+        hvt_die("%s: too many loadable segments", path);
+    uw_tender_elf_load(file, img, h->mem, 0);
+    h->nseg = img->nseg;
+    for (int i = 0; i < img->nseg; i++) {
+        h->seg[i].start = img->seg[i].vaddr;
+        h->seg[i].end = img->seg[i].vaddr + img->seg[i].memsz;
+        h->seg[i].flags = img->seg[i].flags;
+    }
+    h->entry = img->entry;
+    h->image_end = img->end;
 }

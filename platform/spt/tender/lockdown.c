@@ -16,19 +16,18 @@
 #include <elf.h>
 #include <errno.h>
 #include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include "tender.h"
+#include "uw_tender.h"
 
 /* ---------------------------------------------------------------- raw calls */
 
@@ -134,48 +133,10 @@ static int install_handlers(void)
 
 /* ---------------------------------------------------------------- filter */
 
-#define MAX_FILTER 512
-static struct sock_filter filter[MAX_FILTER];
-static size_t filter_len;
-static int filter_syscalls;   /* system calls the program allows */
+static struct uw_tender_filter filter;
 
-static void emit(struct sock_filter ins)
-{
-    if (filter_len < MAX_FILTER)
-        filter[filter_len++] = ins;
-}
-
-#define LD_ABS(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
-#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
-#define ARG_HI(i) (ARG_LO(i) + 4)
-#define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
-#define ALLOW SECCOMP_RET_ALLOW
-#define DENY SECCOMP_RET_TRAP
-
-/*
- * One section: "if nr == NR: load argument ARG (low 32 bits) and allow
- * only the values in VALS[0..N)" (ARG < 0: allow any arguments).
- * Layout: jeq nr (else skip the section), ld arg, jeq v... -> allow,
- * ret deny, ret allow.  A skipped section leaves nr in the accumulator.
- */
-static void section(int nr, int arg, const int *vals, int n)
-{
-    unsigned body = arg < 0 ? 1 : (unsigned)(1 + n + 2);
-    filter_syscalls++;
-    emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, body));
-    if (arg < 0) {
-        emit(RET(ALLOW));
-        return;
-    }
-    emit(LD_ABS(ARG_LO(arg)));
-    for (int i = 0; i < n; i++)
-        emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)vals[i],
-                                          (unsigned char)(n - i), 0));
-    emit(RET(DENY));
-    emit(RET(ALLOW));
-}
-
-static int build_filter(const struct spt_fds *fds)
+/* The calls the bindings make (platform/spt/bindings.c), nothing more. */
+static int build_filter(const struct spt_fds *fds, struct uw_tender_error *err)
 {
     int wfds[2 + UW_PLAT_MANIFEST_MAX];
     int nw = 0;
@@ -185,51 +146,28 @@ static int build_filter(const struct spt_fds *fds)
         wfds[nw++] = fds->net[i];
     static const int clocks[] = { CLOCK_REALTIME, CLOCK_MONOTONIC };
 
-    filter_len = 0;
-    filter_syscalls = 0;
-    emit(LD_ABS(offsetof(struct seccomp_data, arch)));
-    emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-    emit(RET(DENY));
-    emit(LD_ABS(offsetof(struct seccomp_data, nr)));
-    section(SYS_read, 0, fds->net, fds->nnet);
-    section(SYS_write, 0, wfds, nw);
-    section(SYS_pread64, 0, fds->block, fds->nblock);
-    section(SYS_pwrite64, 0, fds->block, fds->nblock);
-    section(SYS_clock_gettime, 0, clocks, 2);
-    section(SYS_exit_group, -1, NULL, 0);
-    /* ppoll: no signal mask (argument 3 must be NULL). */
-    filter_syscalls++;
-    emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ppoll, 0, 6));
-    emit(LD_ABS(ARG_LO(3)));
-    emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2));
-    emit(LD_ABS(ARG_HI(3)));
-    emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
-    emit(RET(DENY));
-    emit(RET(ALLOW));
-    emit(RET(DENY));
-    return filter_len < MAX_FILTER ? 0 : -1;
+    uw_tender_filter_begin(&filter, SECCOMP_RET_TRAP);
+    uw_tender_filter_allow_arg_in(&filter, SYS_read, "read", 0, "fd", fds->net, fds->nnet,
+                                  "tap devices");
+    uw_tender_filter_allow_arg_in(&filter, SYS_write, "write", 0, "fd", wfds, nw,
+                                  "console, messages, tap devices");
+    uw_tender_filter_allow_block_io(&filter, fds->block, fds->block_capacity, fds->nblock);
+    uw_tender_filter_allow_arg_in(&filter, SYS_clock_gettime, "clock_gettime", 0, "clock",
+                                  clocks, 2, "CLOCK_REALTIME, CLOCK_MONOTONIC");
+    uw_tender_filter_allow(&filter, SYS_exit_group, "exit_group");
+    uw_tender_filter_allow_arg_zero(&filter, SYS_ppoll, "ppoll", 3, "signal mask");
+    return uw_tender_filter_end(&filter, err);
 }
 
-void spt_print_filter(const struct spt_fds *fds)
+int spt_print_filter(const struct spt_fds *fds)
 {
-    if (build_filter(fds) < 0)
-        return;
-    printf("allowed system calls (%d):\n", filter_syscalls);
-    printf("  read       fd in {");
-    for (int i = 0; i < fds->nnet; i++)
-        printf("%s%d", i ? ", " : "", fds->net[i]);
-    printf("}  (tap devices)\n  write      fd in {1, 2");
-    for (int i = 0; i < fds->nnet; i++)
-        printf(", %d", fds->net[i]);
-    printf("}  (console, messages, tap devices)\n  pread64, pwrite64  fd in {");
-    for (int i = 0; i < fds->nblock; i++)
-        printf("%s%d", i ? ", " : "", fds->block[i]);
-    printf("}  (block devices)\n");
-    printf("  ppoll      signal mask NULL\n");
-    printf("  clock_gettime  clock in {CLOCK_REALTIME, CLOCK_MONOTONIC}\n");
-    printf("  exit_group\n");
-    printf("BPF program: %zu instructions; anything else: SIGSYS, exit %d\n",
-           filter_len, SPT_EXIT_FORBIDDEN);
+    struct uw_tender_error err;
+    if (build_filter(fds, &err) < 0) {
+        spt_error("%s", err.msg);
+        return -1;
+    }
+    uw_tender_filter_print(&filter, stdout);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- vDSO */
@@ -283,8 +221,9 @@ static void __attribute__((noreturn)) enter(uint64_t entry, uint64_t stack_top, 
 
 int spt_run(const struct spt_fds *fds, uint64_t entry, uint64_t stack_top, uint64_t boot)
 {
-    if (build_filter(fds) < 0) {
-        spt_error("seccomp filter too long");
+    struct uw_tender_error err;
+    if (build_filter(fds, &err) < 0) {
+        spt_error("%s", err.msg);
         return -1;
     }
     if (install_handlers() < 0) {
@@ -293,10 +232,8 @@ int spt_run(const struct spt_fds *fds, uint64_t entry, uint64_t stack_top, uint6
     }
     fflush(stdout);
     fflush(stderr);
-    struct sock_fprog prog = { .len = (unsigned short)filter_len, .filter = filter };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
-        || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-        spt_error("cannot install the seccomp filter: %s", strerror(errno));
+    if (uw_tender_filter_install(&filter, &err) < 0) {
+        spt_error("%s", err.msg);
         return -1;
     }
     enter(entry, stack_top, boot);

@@ -3,21 +3,14 @@
  * (contracts: tender.h; usage: --help below).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "tender.h"
+#include "uw_tender.h"
 
 static const char usage[] =
 "NAME\n"
@@ -35,8 +28,11 @@ static const char usage[] =
 "    resource to every device the image declares in its manifest, then\n"
 "    installs a seccomp filter that allows only what the guest needs\n"
 "    (read and write on its tap devices and the console, pread64 and\n"
-"    pwrite64 on its block devices, ppoll, clock_gettime, exit_group:\n"
-"    7 system calls, file descriptors pinned) and jumps to the guest.\n"
+"    pwrite64 inside its block devices, ppoll, clock_gettime, exit_group:\n"
+"    7 system calls, file descriptors and block ranges pinned) and jumps\n"
+"    to the guest.  The guest runs in this process: the tender re-executes\n"
+"    itself with an empty environment and zeroes its own command line\n"
+"    before the guest's first instruction.\n"
 "    The ARGs become the guest's argv[1..]; argv[0] is GUEST's file name.\n"
 "\n"
 "    The devices given must be exactly those the manifest declares, by\n"
@@ -48,12 +44,13 @@ static const char usage[] =
 "        heap, a guard page and a 1 MiB stack.  Pages are allocated by the\n"
 "        host as the guest touches them.\n"
 "    --net:NAME=TAPIF\n"
-"        Attaches the tap interface TAPIF (created if it does not exist\n"
-"        and the caller may) to the guest's network device NAME.  The\n"
+"        Attaches the existing tap interface TAPIF (ip tuntap add TAPIF\n"
+"        mode tap) to the guest's network device NAME.  The\n"
 "        guest gets a random locally administered MAC address and the\n"
 "        interface's MTU (1500 if it cannot be read).\n"
 "    --block:NAME=FILE\n"
-"        Attaches FILE (read-write; its size a non-zero multiple of 512)\n"
+"        Attaches FILE (a file or block device, read-write; its size a\n"
+"        non-zero multiple of 512)\n"
 "        to the guest's block device NAME, with 512-byte blocks.\n"
 "    --describe\n"
 "        Prints the devices GUEST declares, one per line (\"net NAME\" or\n"
@@ -88,150 +85,56 @@ void spt_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-struct device_arg {
-    const char *name;   /* points into argv */
-    size_t name_len;
-    const char *path;
-    uint32_t type;
-};
-
 static int refuse(void)
 {
     exit(SPT_EXIT_REFUSED);
 }
 
-/* Parses "NAME=VALUE" after --net: or --block:. */
-static int parse_device(const char *spec, uint32_t type, struct device_arg *d)
+static int refuse_with(const struct uw_tender_error *err)
 {
-    const char *eq = strchr(spec, '=');
-    if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= UW_PLAT_NAME_MAX) {
-        spt_error("bad device option '%s': expected NAME=%s", spec,
-                  type == UW_PLAT_DEVICE_NET ? "TAPIF" : "FILE");
-        return -1;
-    }
-    d->name = spec;
-    d->name_len = (size_t)(eq - spec);
-    d->path = eq + 1;
-    d->type = type;
-    return 0;
+    spt_error("%s", err->msg);
+    return refuse();
 }
 
-/* The interface's MTU, or 1500 if it cannot be read. */
-static uint32_t tap_mtu(const char *ifname)
+/*
+ * The guest runs in this process and can read all of its memory, so the
+ * tender starts it with nothing of its caller's worth reading: the
+ * environment never reaches this process image (a re-exec with an empty
+ * one: glibc's start-up copies some variables into the heap, so zeroing
+ * the strings afterwards would not be enough), and the command line is
+ * zeroed once it has been used (scrub_argv).  If /proc/self/exe cannot be
+ * executed, the environment strings are zeroed in place instead.
+ */
+extern char **environ;
+static void drop_environment(char **argv)
 {
-    struct ifreq ifr;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    uint32_t mtu = 1500;
-    if (s < 0)
-        return mtu;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, ifname, strlen(ifname));
-    if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68)
-        mtu = (uint32_t)ifr.ifr_mtu;
-    close(s);
-    return mtu;
+    if (!environ || !environ[0])
+        return;
+    static char *const empty[] = { NULL };
+    execve("/proc/self/exe", argv, empty);
+    for (char **e = environ; *e; e++)
+        memset(*e, 0, strlen(*e));
+    environ[0] = NULL;
 }
 
-static int open_tap(const char *ifname, uint8_t mac[6])
+static void scrub_argv(int argc, char **argv)
 {
-    if (strlen(ifname) >= IFNAMSIZ) {
-        spt_error("tap interface name '%s' too long", ifname);
-        return -1;
-    }
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        spt_error("/dev/net/tun: %s", strerror(errno));
-        return -1;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    memcpy(ifr.ifr_name, ifname, strlen(ifname));
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        spt_error("tap interface '%s': %s", ifname, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (getrandom(mac, 6, 0) != 6) {
-        spt_error("getrandom: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);   /* unicast, locally administered */
-    return fd;
-}
-
-static int open_block(const char *path, uint64_t *capacity)
-{
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) {
-        spt_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) < 0)
-        goto fail_errno;
-    if (S_ISREG(st.st_mode)) {
-        *capacity = (uint64_t)st.st_size;
-    } else if (S_ISBLK(st.st_mode)) {
-        if (ioctl(fd, BLKGETSIZE64, capacity) < 0)
-            goto fail_errno;
-    } else {
-        spt_error("%s: not a file or block device", path);
-        goto fail;
-    }
-    if (*capacity == 0 || *capacity % 512) {
-        spt_error("%s: size %llu is not a non-zero multiple of 512 bytes", path,
-                  (unsigned long long)*capacity);
-        goto fail;
-    }
-    return fd;
-fail_errno:
-    spt_error("%s: %s", path, strerror(errno));
-fail:
-    close(fd);
-    return -1;
-}
-
-/* Joins the image's file name and ARGS into the guest command line. */
-static int build_cmdline(char *out, size_t size, const char *guest, char **args, int nargs)
-{
-    const char *base = strrchr(guest, '/');
-    base = base ? base + 1 : guest;
-    size_t n = 0;
-    for (int i = -1; i < nargs; i++) {
-        const char *a = i < 0 ? base : args[i];
-        int quote = !*a || strpbrk(a, " \"\\\t") != NULL;
-        if (i >= 0 && n < size)
-            out[n++] = ' ';
-        if (quote && n < size)
-            out[n++] = '"';
-        for (; *a; a++) {
-            if (quote && (*a == '"' || *a == '\\') && n < size)
-                out[n++] = '\\';
-            if (n < size)
-                out[n++] = *a;
-        }
-        if (quote && n < size)
-            out[n++] = '"';
-    }
-    if (n >= size) {
-        spt_error("guest command line longer than %zu bytes", size - 1);
-        return -1;
-    }
-    out[n] = 0;
-    return 0;
+    for (int k = 0; k < argc; k++)
+        memset(argv[k], 0, strlen(argv[k]));
 }
 
 int main(int argc, char **argv)
 {
-    struct device_arg devs[UW_PLAT_MANIFEST_MAX];
+    struct uw_tender_device_arg devs[UW_PLAT_MANIFEST_MAX];
+    struct uw_tender_error err;
     int ndevs = 0, describe = 0, show_filter = 0;
     unsigned long mem_mib = 32;
     int i;
 
+    drop_environment(argv);
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
+        int r;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -247,22 +150,9 @@ int main(int argc, char **argv)
                 spt_error("bad --mem '%s': expected MiB, 2 to 16384", a + 6);
                 return refuse();
             }
-        } else if (strncmp(a, "--net:", 6) == 0 || strncmp(a, "--block:", 8) == 0) {
-            int net = a[2] == 'n';
-            if (ndevs == UW_PLAT_MANIFEST_MAX) {
-                spt_error("too many devices");
-                return refuse();
-            }
-            if (parse_device(a + (net ? 6 : 8), net ? UW_PLAT_DEVICE_NET : UW_PLAT_DEVICE_BLOCK,
-                             &devs[ndevs]) < 0)
-                return refuse();
-            for (int j = 0; j < ndevs; j++)
-                if (devs[j].name_len == devs[ndevs].name_len
-                    && memcmp(devs[j].name, devs[ndevs].name, devs[j].name_len) == 0) {
-                    spt_error("device '%.*s' given twice", (int)devs[j].name_len, devs[j].name);
-                    return refuse();
-                }
-            ndevs++;
+        } else if ((r = uw_tender_device_option(a, devs, &ndevs, &err)) != 0) {
+            if (r < 0)
+                return refuse_with(&err);
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;
@@ -279,79 +169,59 @@ int main(int argc, char **argv)
     char **args = argv + i + 1;
     int nargs = argc - i - 1;
 
-    struct spt_image img;
-    if (spt_elf_manifest(guest, &img) < 0)
+    uint8_t *file;
+    size_t file_size, mft_size;
+    struct uw_tender_image img;
+    struct uw_plat_manifest *m;
+    if (uw_tender_read_file(guest, &file, &file_size, &err) < 0)
+        return refuse_with(&err);
+    if (uw_tender_elf_parse(file, file_size, &img, &err) < 0
+        || !(m = uw_tender_manifest_copy(file, &img, &mft_size, &err))) {
+        spt_error("%s: %s", guest, err.msg);
         return refuse();
-    struct uw_plat_manifest *m = img.manifest;
+    }
     if (describe) {
         for (uint32_t d = 0; d < m->count; d++)
-            printf("%s %s\n", m->devices[d].type == UW_PLAT_DEVICE_NET ? "net" : "block",
-                   m->devices[d].name);
+            printf("%s %s\n", uw_tender_type_name(m->devices[d].type), m->devices[d].name);
         return 0;
     }
 
-    /* Every device given must be declared with that type ... */
-    for (int d = 0; d < ndevs; d++) {
-        uint32_t k;
-        for (k = 0; k < m->count; k++)
-            if (strlen(m->devices[k].name) == devs[d].name_len
-                && memcmp(m->devices[k].name, devs[d].name, devs[d].name_len) == 0)
-                break;
-        const char *kind = devs[d].type == UW_PLAT_DEVICE_NET ? "net" : "block";
-        if (k == m->count) {
-            spt_error("--%s:%.*s given, but the guest declares no device '%.*s'", kind,
-                      (int)devs[d].name_len, devs[d].name, (int)devs[d].name_len, devs[d].name);
-            return refuse();
-        }
-        if (m->devices[k].type != devs[d].type) {
-            spt_error("--%s:%s given, but the guest declares '%s' as a %s device", kind,
-                      devs[d].name, m->devices[k].name,
-                      m->devices[k].type == UW_PLAT_DEVICE_NET ? "net" : "block");
-            return refuse();
-        }
-        m->devices[k].attached = 1;   /* marks it given; opened below */
-        m->devices[k].hostfd = d;     /* index into devs for now */
-    }
-    /* ... and every declared device given. */
-    for (uint32_t k = 0; k < m->count; k++)
-        if (!m->devices[k].attached) {
-            int net = m->devices[k].type == UW_PLAT_DEVICE_NET;
-            spt_error("the guest declares %s device '%s', but no --%s:%s=%s was given",
-                      net ? "net" : "block", m->devices[k].name, net ? "net" : "block",
-                      m->devices[k].name, net ? "TAPIF" : "FILE");
-            return refuse();
-        }
-
+    int match[UW_PLAT_MANIFEST_MAX];
+    if (uw_tender_devices_match(m, devs, ndevs, match, &err) < 0)
+        return refuse_with(&err);
     struct spt_fds fds = { .nnet = 0, .nblock = 0 };
     for (uint32_t k = 0; k < m->count; k++) {
         struct uw_plat_device *dev = &m->devices[k];
-        const struct device_arg *da = &devs[dev->hostfd];
         int fd;
-        if (show_filter) {
-            fd = 3 + (int)k;   /* placeholders: nothing is opened */
-        } else if (dev->type == UW_PLAT_DEVICE_NET) {
-            fd = open_tap(da->path, dev->info.net.mac_address);
-            dev->info.net.mtu = fd < 0 ? 0 : tap_mtu(da->path);
-        } else {
-            fd = open_block(da->path, &dev->info.block.capacity);
-            dev->info.block.block_size = 512;
+        if (show_filter && dev->type == UW_PLAT_DEVICE_NET) {
+            fd = 3 + (int)k;   /* placeholders: no tap is opened */
+        } else if ((fd = uw_tender_device_open(dev, &devs[match[k]], &err)) < 0) {
+            return refuse_with(&err);
+        } else if (show_filter) {
+            close(fd);         /* a block file is opened for its capacity only */
+            fd = 3 + (int)k;
         }
-        if (fd < 0)
-            return refuse();
         dev->hostfd = fd;
-        if (dev->type == UW_PLAT_DEVICE_NET)
+        if (dev->type == UW_PLAT_DEVICE_NET) {
             fds.net[fds.nnet++] = fd;
-        else
+        } else {
+            fds.block_capacity[fds.nblock] = dev->info.block.capacity;
             fds.block[fds.nblock++] = fd;
+        }
     }
     if (show_filter) {
-        spt_print_filter(&fds);
+        if (spt_print_filter(&fds) < 0)
+            return refuse();
         return 0;
     }
 
     /* Guest memory: [UW_SPT_BOOT_BASE, mem) at the same addresses here. */
     uint64_t mem = (uint64_t)mem_mib << 20;
     uint64_t heap_end = mem - UW_SPT_STACK_SIZE - UW_SPT_GUARD_SIZE;
+    if (img.end > heap_end) {
+        spt_error("%s does not fit in %lu MiB (try a larger --mem)", guest, mem_mib);
+        return refuse();
+    }
     void *want = (void *)UW_SPT_BOOT_BASE;
     void *got = mmap(want, mem - UW_SPT_BOOT_BASE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
@@ -360,26 +230,24 @@ int main(int argc, char **argv)
                   (unsigned long)UW_SPT_BOOT_BASE, got == MAP_FAILED ? strerror(errno) : "address taken");
         return refuse();
     }
-    if (spt_elf_load(guest, heap_end, &img) < 0)
+    uw_tender_elf_load(file, &img, (uint8_t *)want, UW_SPT_BOOT_BASE);
+    memset(file, 0, file_size);
+    free(file);
+    if (spt_protect_image(&img) < 0)
         return refuse();
-    if (img.end > heap_end) {
-        spt_error("%s does not fit in %lu MiB", guest, mem_mib);
-        return refuse();
-    }
 
     struct uw_spt_boot *boot = (struct uw_spt_boot *)UW_SPT_BOOT_BASE;
-    if (build_cmdline((char *)UW_SPT_CMDLINE_BASE, UW_SPT_CMDLINE_SIZE, guest, args, nargs) < 0)
-        return refuse();
-    if (img.manifest_size > UW_SPT_MANIFEST_SIZE) {
+    if (uw_tender_cmdline((char *)UW_SPT_CMDLINE_BASE, UW_SPT_CMDLINE_SIZE, guest, args, nargs,
+                          &err) < 0)
+        return refuse_with(&err);
+    if (mft_size > UW_SPT_MANIFEST_SIZE) {
         spt_error("manifest too large");
         return refuse();
     }
-    memcpy((void *)UW_SPT_MANIFEST_BASE, m, img.manifest_size);
+    memcpy((void *)UW_SPT_MANIFEST_BASE, m, mft_size);
     uint64_t canary;
-    if (getrandom(&canary, sizeof canary, 0) != sizeof canary) {
-        spt_error("getrandom: %s", strerror(errno));
-        return refuse();
-    }
+    if (uw_tender_random(&canary, sizeof canary, &err) < 0)
+        return refuse_with(&err);
     *boot = (struct uw_spt_boot){
         .abi_version = UW_SPT_ABI_VERSION,
         .mem_size = mem,
@@ -390,12 +258,16 @@ int main(int argc, char **argv)
         .canary = canary & ~(uint64_t)0xff,   /* a zero byte stops string overreads */
         .clock_gettime = spt_vdso_clock_gettime(),
     };
+    canary = 0;
+    if (uw_tender_random(boot->seed, sizeof boot->seed, &err) < 0)
+        return refuse_with(&err);
     if (mprotect((void *)UW_SPT_BOOT_BASE, UW_SPT_BOOT_END - UW_SPT_BOOT_BASE, PROT_READ) < 0
         || mprotect((void *)UW_SPT_BOOT_END, UW_SPT_GUEST_MIN_BASE - UW_SPT_BOOT_END, PROT_NONE) < 0
         || mprotect((void *)heap_end, UW_SPT_GUARD_SIZE, PROT_NONE) < 0) {
         spt_error("mprotect: %s", strerror(errno));
         return refuse();
     }
+    scrub_argv(argc, argv);
     spt_run(&fds, img.entry, mem, UW_SPT_BOOT_BASE);
     return refuse();
 }

@@ -2,16 +2,18 @@
  * tender.h - the pieces of uweb-spt, the spt tender (host side).
  *
  * What it is for: uweb-spt runs a uweb unikernel image inside its own
- * process.  main.c parses the command line and opens the devices; elf.c
- * loads the image into guest memory and reads its manifest; lockdown.c
- * builds the seccomp filter, installs the fault handlers and enters the
+ * process.  The image, manifest and device checks are the tenders'
+ * shared code (platform/tender/uw_tender.h); main.c parses the command
+ * line, opens the devices and loads the image; elf.c gives the loaded
+ * segments their permissions; lockdown.c builds the seccomp filter (with
+ * the shared builder), installs the fault handlers and enters the
  * guest.  Once the filter is installed nothing allocates or calls libc:
  * only the guest runs, and the handlers, which use raw system calls.
  *
  * Memory: guest memory is one fixed mapping at UW_SPT_BOOT_BASE; the
  * tender never frees anything (the process ends with the guest).
- * Trust: the image file is untrusted input (elf.c checks every offset,
- * size and address in it); once running, the guest reaches the host only
+ * Trust: the image file is untrusted input (the shared parser checks every
+ * offset, size and address in it); once running, the guest reaches the host only
  * through the system calls the filter allows, so the tender has no guest
  * pointer to check.
  * Errors: each function returns 0 or -1 after printing one line
@@ -30,31 +32,16 @@
 /* Exit status when the guest makes a forbidden system call (128 + SIGSYS). */
 #define SPT_EXIT_FORBIDDEN 159
 
-/* A loaded image. */
-struct spt_image {
-    uint64_t entry;      /* entry point, inside an executable segment */
-    uint64_t end;        /* first byte after the image, page aligned */
-    struct uw_plat_manifest *manifest;   /* malloc'd copy, checked */
-    size_t manifest_size;
-};
+struct uw_tender_image;
 
 /* Prints "uweb-spt: MESSAGE" on stderr. */
 void spt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Reads the manifest of the image at PATH into IMG (no guest memory
- * needed).  Checks the ELF header and the note.  0 or -1.
+ * After uw_tender_elf_load() (platform/tender/): makes the gaps in the
+ * image inaccessible and gives each segment its permissions.  0 or -1.
  */
-int spt_elf_manifest(const char *path, struct spt_image *img);
-
-/*
- * Loads the image at PATH into guest memory, which the caller has mapped
- * read-write at the same addresses in this process, checking every
- * segment against [UW_SPT_GUEST_MIN_BASE, LIMIT); then makes the gaps
- * inaccessible and gives each segment its permissions.  Fills IMG->entry
- * and IMG->end (page aligned).  0 or -1.
- */
-int spt_elf_load(const char *path, uint64_t limit, struct spt_image *img);
+int spt_protect_image(const struct uw_tender_image *img);
 
 /*
  * The vDSO's clock_gettime, or 0 if the vDSO is missing or has none.
@@ -66,6 +53,7 @@ struct spt_fds {
     int net[UW_PLAT_MANIFEST_MAX];
     int nnet;
     int block[UW_PLAT_MANIFEST_MAX];
+    uint64_t block_capacity[UW_PLAT_MANIFEST_MAX];   /* bytes, same index */
     int nblock;
 };
 
@@ -79,8 +67,9 @@ int spt_run(const struct spt_fds *fds, uint64_t entry, uint64_t stack_top, uint6
 
 /*
  * Prints the seccomp filter as a readable listing on stdout (for
- * --show-filter): what the guest may call, with which arguments.
+ * --show-filter): what the guest may call, with which arguments.  0, or
+ * -1 if it cannot be built.
  */
-void spt_print_filter(const struct spt_fds *fds);
+int spt_print_filter(const struct spt_fds *fds);
 
 #endif

@@ -1,0 +1,745 @@
+/*
+ * The TLS engine on mbedTLS 3.6 (the unikernels, and unix with
+ * TLS=mbedtls), and uw_random on mbedTLS's CTR_DRBG.
+ *
+ * Randomness: one CTR_DRBG (AES-256) for the process, seeded on first use
+ * from the target's seed (seed.h: getrandom on unix, the CPU's / tender's
+ * seed on unikernels); PSA's generator (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG,
+ * used by TLS 1.3's key exchange) is the same DRBG.  Nothing random is
+ * made before it is seeded: uw_tls_config_new seeds it first and fails if
+ * it cannot.
+ *
+ * Bytes: the SSL context's send and receive callbacks append to the
+ * engine's output buffer and take from its input buffer (tls_common.c),
+ * so mbedTLS never blocks and never touches a socket.
+ *
+ * Certificates: every slot holds a reference-counted chain + key; the
+ * certificate callback (after the whole ClientHello, ALPN chosen) picks
+ * one by SNI and ALPN and the engine keeps a reference until it is freed,
+ * so uw_tls_set_cert can swap a slot while older handshakes go on.
+ * ACME: when an ACME certificate exists, "acme-tls/1" is offered last in
+ * the ALPN list; a client whose choice ends up "acme-tls/1" (it offered
+ * none of the listener's protocols) gets the ACME certificate naming its
+ * SNI, or is refused.
+ *
+ * Tickets: mbedtls_ssl_ticket (AES-256-GCM) with keys made by the DRBG;
+ * mbedTLS keeps the current and the previous key and makes a new one
+ * every ticket_rotation (its lifetime); uw_tls_rotate_tickets forces one.
+ * No server-side session cache.
+ *
+ * Memory: mbedTLS's record buffers (about 2 x 16.5 KiB per connection)
+ * stay allocated while the connection lives; uw_tls_shrink frees ours.
+ * Measured by tests/unit/test_tls.c ("idle bytes").
+ */
+#include "tls_internal.h"
+#include "seed.h"
+#include <uweb/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
+#include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
+
+#define MAX_SLOTS 64
+#define MAX_NAMES 64
+
+/* A chain and its key, shared by a slot and the engines that chose it. */
+typedef struct certkey {
+    int refs;
+    mbedtls_x509_crt chain;
+    mbedtls_pk_context key;
+} certkey;
+
+typedef struct slot {
+    bool used;
+    int kind;
+    certkey *ck;
+    char *names[MAX_NAMES];     /* lowercase DNS names and IP addresses of the leaf */
+    size_t nnames;
+} slot;
+
+struct uw_tls_config {
+    uw_tls_options opt;
+    unsigned char alpn[256 * UW_TLS_MAX_ALPN];     /* wire form */
+    size_t alpn_len;
+    char alpn_names[UW_TLS_MAX_ALPN][256];          /* the same, NUL-terminated */
+    const char *alpn_list[UW_TLS_MAX_ALPN + 2];     /* mbedTLS's list: ours, then maybe ACME */
+    mbedtls_ssl_config conf;
+    mbedtls_ssl_ticket_context ticket;
+    slot slots[MAX_SLOTS];
+    uw_tls *stepping;           /* the engine inside mbedtls_ssl_handshake (ticket callback) */
+};
+
+struct uw_tls {
+    struct uw_tls_core core;    /* first: tls_common.c works on it */
+    uw_tls_config *cfg;
+    mbedtls_ssl_context ssl;
+    certkey *ck;                /* the certificate chosen, referenced */
+    const char *alpn;           /* the protocol chosen: into cfg->alpn_names, or ACME */
+    char *sni;
+    bool ticket_ok;             /* a ticket of ours was accepted during the handshake */
+    bool resumed;
+    unsigned hello_version;     /* legacy_version of the ClientHello, 0 until seen */
+    char cipher[80];
+};
+
+/* ------------------------------------------------------------ random */
+
+static mbedtls_ctr_drbg_context drbg;
+static int drbg_state;          /* 0 unseeded, 1 seeded, -1 seeding failed */
+
+static int seed_source(void *p, unsigned char *out, size_t len, size_t *olen)
+{
+    (void)p;
+    if (len > 64) len = 64;
+    if (uw_tls__seed(out, len) != 0) return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    *olen = len;
+    return 0;
+}
+
+static bool drbg_ready(void)
+{
+    if (drbg_state == 0) {
+        static mbedtls_entropy_context entropy;
+        mbedtls_entropy_init(&entropy);
+        mbedtls_ctr_drbg_init(&drbg);
+        static const char pers[] = "uweb uw_random";
+        drbg_state = mbedtls_entropy_add_source(&entropy, seed_source, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG) == 0
+                && mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)pers,
+                                         sizeof pers - 1) == 0
+            ? 1 : -1;
+        if (drbg_state == 1) psa_crypto_init();
+    }
+    return drbg_state == 1;
+}
+
+int uw_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    size_t left = n;
+    if (n == 0) return UW_OK;
+    if (!drbg_ready()) {
+        memset(buf, 0, n);
+        return UW_EIO;
+    }
+    while (left > 0) {
+        size_t k = left > MBEDTLS_CTR_DRBG_MAX_REQUEST ? MBEDTLS_CTR_DRBG_MAX_REQUEST : left;
+        if (mbedtls_ctr_drbg_random(&drbg, p, k) != 0) {
+            memset(buf, 0, n);
+            return UW_EIO;
+        }
+        p += k;
+        left -= k;
+    }
+    return UW_OK;
+}
+
+/* mbedTLS's f_rng on uw_random. */
+static int rng(void *p, unsigned char *out, size_t n)
+{
+    (void)p;
+    return uw_random(out, n) == UW_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+/* PSA's generator (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG). */
+psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint8_t *out,
+                                             size_t size, size_t *len)
+{
+    (void)ctx;
+    if (uw_random(out, size) != UW_OK) return PSA_ERROR_INSUFFICIENT_ENTROPY;
+    *len = size;
+    return PSA_SUCCESS;
+}
+
+/* ------------------------------------------------------------ bytes */
+
+static int bio_send(void *p, const unsigned char *buf, size_t n)
+{
+    uw_tls *t = p;
+    if (!uw_tls__out_put(&t->core, buf, n)) return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    return (int)n;
+}
+
+static int bio_recv(void *p, unsigned char *buf, size_t n)
+{
+    uw_tls *t = p;
+    size_t k = uw_tls__in_take(&t->core, buf, n);
+    return k ? (int)k : MBEDTLS_ERR_SSL_WANT_READ;
+}
+
+/* ------------------------------------------------------------ tickets */
+
+void uw_tls_rotate_tickets(uw_tls_config *cfg)
+{
+    unsigned char name[4], key[32];
+    if (uw_random(name, sizeof name) != UW_OK || uw_random(key, sizeof key) != UW_OK) return;
+    mbedtls_ssl_ticket_rotate(&cfg->ticket, name, sizeof name, key, sizeof key,
+                              (uint32_t)(cfg->opt.ticket_rotation / 1000000000));
+    mbedtls_platform_zeroize(key, sizeof key);
+}
+
+static int ticket_write(void *p, const mbedtls_ssl_session *session, unsigned char *start,
+                        const unsigned char *end, size_t *len, uint32_t *lifetime)
+{
+    uw_tls_config *cfg = p;
+    return mbedtls_ssl_ticket_write(&cfg->ticket, session, start, end, len, lifetime);
+}
+
+/* Marks the engine in the handshake as resuming when its ticket is ours. */
+static int ticket_parse(void *p, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+    uw_tls_config *cfg = p;
+    int r = mbedtls_ssl_ticket_parse(&cfg->ticket, session, buf, len);
+    if (r == 0 && cfg->stepping) cfg->stepping->ticket_ok = true;
+    return r;
+}
+
+/* ------------------------------------------------------------ ClientHello: certificate */
+
+static void certkey_put(certkey *ck)
+{
+    if (!ck || --ck->refs > 0) return;
+    mbedtls_x509_crt_free(&ck->chain);
+    mbedtls_pk_free(&ck->key);
+    free(ck);
+}
+
+static bool slot_serves(const slot *sl, const char *host)
+{
+    for (size_t i = 0; i < sl->nnames; i++)
+        if (uw_tls__name_match(sl->names[i], host)) return true;
+    return false;
+}
+
+static int cert_cb(mbedtls_ssl_context *ssl)
+{
+    uw_tls *t = mbedtls_ssl_get_user_data_p(ssl);
+    uw_tls_config *cfg = t->cfg;
+    char host[256];
+    size_t sni_len = 0;
+    const unsigned char *sni = mbedtls_ssl_get_hs_sni(ssl, &sni_len);
+    bool have_host = sni && sni_len > 0 && sni_len < sizeof host && !memchr(sni, 0, sni_len);
+    if (have_host) {
+        for (size_t i = 0; i < sni_len; i++) host[i] = (char)(sni[i] >= 'A' && sni[i] <= 'Z' ? sni[i] + 32 : sni[i]);
+        host[sni_len] = 0;
+        if (sni_len > 1 && host[sni_len - 1] == '.') host[sni_len - 1] = 0;
+        free(t->sni);
+        t->sni = strdup(host);
+    }
+    const char *alpn = mbedtls_ssl_get_alpn_protocol(ssl);
+    bool acme = alpn && strcmp(alpn, UW_TLS_ALPN_ACME) == 0;
+    slot *chosen = NULL, *first = NULL;
+    for (int i = 0; i < MAX_SLOTS && !chosen; i++) {
+        slot *sl = &cfg->slots[i];
+        if (!sl->used) continue;
+        if (sl->kind == UW_TLS_CERT_ACME) {
+            if (acme && have_host && slot_serves(sl, host)) chosen = sl;
+            continue;
+        }
+        if (!first) first = sl;
+        if (have_host && !acme && slot_serves(sl, host)) chosen = sl;
+    }
+    if (!chosen && !acme) chosen = first;
+    if (!chosen) {
+        uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "no certificate for %s", have_host ? host : "(no SNI)");
+        return MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE;
+    }
+    certkey_put(t->ck);
+    t->ck = chosen->ck;
+    t->ck->refs++;
+    t->alpn = NULL;
+    if (acme) {
+        t->alpn = UW_TLS_ALPN_ACME;
+    } else if (alpn) {
+        for (size_t i = 0; i < UW_TLS_MAX_ALPN && cfg->alpn_names[i][0]; i++)
+            if (strcmp(cfg->alpn_names[i], alpn) == 0) t->alpn = cfg->alpn_names[i];
+    }
+    return mbedtls_ssl_set_hs_own_cert(ssl, &t->ck->chain, &t->ck->key);
+}
+
+/* mbedTLS's ALPN list: ours, then "acme-tls/1" while an ACME certificate exists. */
+static void alpn_list_update(uw_tls_config *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < UW_TLS_MAX_ALPN && cfg->alpn_names[i][0]; i++) cfg->alpn_list[n++] = cfg->alpn_names[i];
+    bool acme = false;
+    for (int i = 0; i < MAX_SLOTS; i++) acme |= cfg->slots[i].used && cfg->slots[i].kind == UW_TLS_CERT_ACME;
+    if (acme) cfg->alpn_list[n++] = UW_TLS_ALPN_ACME;
+    cfg->alpn_list[n] = NULL;
+}
+
+/* ------------------------------------------------------------ configuration */
+
+static const int suites13[] = {
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS1_3_AES_256_GCM_SHA384, MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+};
+static const int suites12[] = {
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static int suites[sizeof suites13 / sizeof *suites13 + sizeof suites12 / sizeof *suites12 + 1];
+static const uint16_t groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+                                   MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
+
+int uw_tls_config_new(uw_tls_config **out, const uw_tls_options *opt)
+{
+    if (!drbg_ready()) return UW_TLS_EINVAL;       /* no seed: no key may be made */
+    uw_tls_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return UW_TLS_ENOMEM;
+    if (opt) cfg->opt = *opt;
+    if (cfg->opt.ticket_rotation <= 0) cfg->opt.ticket_rotation = UW_TLS_DEFAULT_ROTATION;
+    if (cfg->opt.max_handshake == 0) cfg->opt.max_handshake = UW_TLS_DEFAULT_MAX_HANDSHAKE;
+    cfg->opt.alpn = NULL;
+    if (uw_tls__alpn_wire(opt ? opt->alpn : NULL, cfg->alpn, &cfg->alpn_len) != UW_TLS_OK) {
+        free(cfg);
+        return UW_TLS_EINVAL;
+    }
+    for (size_t i = 0; opt && opt->alpn && opt->alpn[i]; i++)
+        memcpy(cfg->alpn_names[i], opt->alpn[i], strlen(opt->alpn[i]) + 1);
+    alpn_list_update(cfg);
+    if (!suites[0]) {
+        size_t n = 0;
+        for (size_t i = 0; i < sizeof suites13 / sizeof *suites13; i++) suites[n++] = suites13[i];
+        for (size_t i = 0; i < sizeof suites12 / sizeof *suites12; i++) suites[n++] = suites12[i];
+        suites[n] = 0;
+    }
+    mbedtls_ssl_config *c = &cfg->conf;
+    mbedtls_ssl_config_init(c);
+    mbedtls_ssl_ticket_init(&cfg->ticket);
+    int r = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                        MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r == 0) {
+        mbedtls_ssl_conf_rng(c, rng, NULL);
+        mbedtls_ssl_conf_min_tls_version(c, cfg->opt.modern ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
+        mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+        mbedtls_ssl_conf_ciphersuites(c, suites);
+        mbedtls_ssl_conf_groups(c, groups);
+        mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+        mbedtls_ssl_conf_cert_cb(c, cert_cb);
+        r = mbedtls_ssl_conf_alpn_protocols(c, cfg->alpn_list);
+    }
+    if (r == 0 && !cfg->opt.no_tickets) {
+        r = mbedtls_ssl_ticket_setup(&cfg->ticket, rng, NULL, MBEDTLS_CIPHER_AES_256_GCM,
+                                     (uint32_t)(cfg->opt.ticket_rotation / 1000000000));
+        if (r == 0) mbedtls_ssl_conf_session_tickets_cb(c, ticket_write, ticket_parse, cfg);
+    }
+    if (r == 0 && cfg->opt.no_tickets) mbedtls_ssl_conf_new_session_tickets(c, 0);
+    if (r != 0) {
+        mbedtls_ssl_ticket_free(&cfg->ticket);
+        mbedtls_ssl_config_free(c);
+        free(cfg);
+        return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? UW_TLS_ENOMEM : UW_TLS_EINVAL;
+    }
+    *out = cfg;
+    return UW_TLS_OK;
+}
+
+static void slot_clear(slot *sl)
+{
+    certkey_put(sl->ck);
+    for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+    memset(sl, 0, sizeof *sl);
+}
+
+void uw_tls_config_free(uw_tls_config *cfg)
+{
+    if (!cfg) return;
+    for (int i = 0; i < MAX_SLOTS; i++) slot_clear(&cfg->slots[i]);
+    mbedtls_ssl_ticket_free(&cfg->ticket);
+    mbedtls_ssl_config_free(&cfg->conf);
+    free(cfg);
+}
+
+static int set_err(char *err, size_t errlen, const char *what, int code)
+{
+    if (err && errlen) {
+        if (code) {
+            char e[100];
+            mbedtls_strerror(code, e, sizeof e);
+            snprintf(err, errlen, "%s: %s", what, e);
+        } else {
+            snprintf(err, errlen, "%s", what);
+        }
+    }
+    return UW_TLS_EINVAL;
+}
+
+static char *lower_dup(const unsigned char *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) s[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    s[n] = 0;
+    return s;
+}
+
+/* An IP address of 4 or 16 bytes as text (RFC 5952 for IPv6, as inet_ntop). */
+static void ip_text(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+    if (n == 4) {
+        snprintf(out, cap, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+        return;
+    }
+    unsigned w[8];
+    for (int i = 0; i < 8; i++) w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+    int best = -1, best_len = 1;        /* the longest run of zero words, at least 2 */
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0) j++;
+        if (j - i > best_len) { best = i; best_len = j - i; }
+        i = j > i ? j : i + 1;
+    }
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < 8 && len < cap; i++) {
+        if (i == best) {
+            len += (size_t)snprintf(out + len, cap - len, "::");
+            i += best_len - 1;
+            continue;
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%s%x", len && out[len - 1] != ':' ? ":" : "", w[i]);
+    }
+}
+
+/* The leaf's subjectAltName DNS names and IP addresses into sl. */
+static int leaf_names(const mbedtls_x509_crt *leaf, slot *sl)
+{
+    for (const mbedtls_x509_sequence *s = &leaf->subject_alt_names; s && sl->nnames < MAX_NAMES; s = s->next) {
+        if (!s->buf.p) continue;
+        mbedtls_x509_subject_alternative_name san;
+        if (mbedtls_x509_parse_subject_alt_name(&s->buf, &san) != 0) continue;
+        char *name = NULL;
+        const mbedtls_x509_buf *b = &san.san.unstructured_name;
+        if (san.type == MBEDTLS_X509_SAN_DNS_NAME) {
+            if (b->len > 0 && b->len < 256 && !memchr(b->p, 0, b->len)) name = lower_dup(b->p, b->len);
+        } else if (san.type == MBEDTLS_X509_SAN_IP_ADDRESS && (b->len == 4 || b->len == 16)) {
+            char ip[48];
+            ip_text(b->p, b->len, ip, sizeof ip);
+            name = lower_dup((const unsigned char *)ip, strlen(ip));
+        }
+        mbedtls_x509_free_subject_alt_name(&san);
+        if (name) sl->names[sl->nnames++] = name;
+    }
+    return (int)sl->nnames;
+}
+
+/* mbedTLS parses PEM only from a NUL-terminated buffer. */
+static unsigned char *nul_copy(const void *p, size_t n)
+{
+    unsigned char *s = malloc(n + 1);
+    if (!s) return NULL;
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+/* Loads chain + key into *sl (names too). */
+static int load_slot(slot *sl, const void *chain_pem, size_t chain_len, const void *key_pem, size_t key_len,
+                     char *err, size_t errlen)
+{
+    memset(sl, 0, sizeof *sl);
+    if (!chain_pem || !key_pem) return set_err(err, errlen, "no certificate or key", 0);
+    certkey *ck = calloc(1, sizeof *ck);
+    unsigned char *chain = nul_copy(chain_pem, chain_len), *key = nul_copy(key_pem, key_len);
+    if (!ck || !chain || !key) {
+        free(ck);
+        free(chain);
+        free(key);
+        return UW_TLS_ENOMEM;
+    }
+    ck->refs = 1;
+    mbedtls_x509_crt_init(&ck->chain);
+    mbedtls_pk_init(&ck->key);
+    int r = UW_TLS_OK, e;
+    if (!memmem(chain, chain_len, "-----BEGIN CERTIFICATE-----", 27))
+        r = set_err(err, errlen, "certificate chain: no PEM certificate", 0);
+    else if ((e = mbedtls_x509_crt_parse(&ck->chain, chain, chain_len + 1)) != 0)
+        r = set_err(err, errlen, (-e & 0xff80) == -MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
+                                     ? "certificate: ECDSA keys must be on P-256" : "certificate chain", e);
+    if (r == UW_TLS_OK && (e = mbedtls_pk_parse_key(&ck->key, key, key_len + 1, NULL, 0, rng, NULL)) != 0)
+        r = set_err(err, errlen, "private key: no unencrypted PEM key", e);
+    if (r == UW_TLS_OK) {
+        mbedtls_pk_type_t type = mbedtls_pk_get_type(&ck->key);
+        if (type == MBEDTLS_PK_ECKEY) {
+            if (mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(ck->key)) != MBEDTLS_ECP_DP_SECP256R1)
+                r = set_err(err, errlen, "private key: ECDSA keys must be on P-256", 0);
+        } else if (type == MBEDTLS_PK_RSA) {
+            if (mbedtls_pk_get_bitlen(&ck->key) < 2048)
+                r = set_err(err, errlen, "private key: RSA keys need 2048 bits or more", 0);
+        } else {
+            r = set_err(err, errlen, "private key: neither ECDSA P-256 nor RSA", 0);
+        }
+    }
+    if (r == UW_TLS_OK && mbedtls_pk_check_pair(&ck->chain.pk, &ck->key, rng, NULL) != 0)
+        r = set_err(err, errlen, "private key does not match the certificate", 0);
+    if (r == UW_TLS_OK && leaf_names(&ck->chain, sl) == 0)
+        r = set_err(err, errlen, "certificate names no host (no subjectAltName DNS or IP entry)", 0);
+    mbedtls_platform_zeroize(key, key_len);
+    free(key);
+    free(chain);
+    if (r != UW_TLS_OK) {
+        certkey_put(ck);
+        for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+        memset(sl, 0, sizeof *sl);
+        return r;
+    }
+    sl->ck = ck;
+    sl->used = true;
+    return UW_TLS_OK;
+}
+
+int uw_tls_add_cert(uw_tls_config *cfg, int kind, const void *chain_pem, size_t chain_len,
+                    const void *key_pem, size_t key_len, char *err, size_t errlen)
+{
+    if (kind != UW_TLS_CERT_DEFAULT && kind != UW_TLS_CERT_ACME) return set_err(err, errlen, "bad certificate kind", 0);
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        if (cfg->slots[i].used) continue;
+        int r = load_slot(&cfg->slots[i], chain_pem, chain_len, key_pem, key_len, err, errlen);
+        if (r != UW_TLS_OK) return r;
+        cfg->slots[i].kind = kind;
+        alpn_list_update(cfg);
+        return i;
+    }
+    return set_err(err, errlen, "too many certificates", 0);
+}
+
+int uw_tls_set_cert(uw_tls_config *cfg, int slot_no, const void *chain_pem, size_t chain_len,
+                    const void *key_pem, size_t key_len, char *err, size_t errlen)
+{
+    if (slot_no < 0 || slot_no >= MAX_SLOTS || !cfg->slots[slot_no].used)
+        return set_err(err, errlen, "no such certificate slot", 0);
+    slot fresh;
+    int r = load_slot(&fresh, chain_pem, chain_len, key_pem, key_len, err, errlen);
+    if (r != UW_TLS_OK) return r;
+    fresh.kind = cfg->slots[slot_no].kind;
+    slot_clear(&cfg->slots[slot_no]);       /* engines that chose the old one keep a reference */
+    cfg->slots[slot_no] = fresh;
+    return UW_TLS_OK;
+}
+
+int uw_tls_remove_cert(uw_tls_config *cfg, int slot_no)
+{
+    if (slot_no < 0 || slot_no >= MAX_SLOTS || !cfg->slots[slot_no].used) return UW_TLS_EINVAL;
+    slot_clear(&cfg->slots[slot_no]);
+    alpn_list_update(cfg);
+    return UW_TLS_OK;
+}
+
+/* ------------------------------------------------------------ engine */
+
+int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
+{
+    bool any = false;
+    for (int i = 0; i < MAX_SLOTS; i++) any |= cfg->slots[i].used;
+    if (!any) return UW_TLS_EINVAL;
+    uw_tls *t = calloc(1, sizeof *t);
+    if (!t) return UW_TLS_ENOMEM;
+    uw_tls__core_init(&t->core, cfg->opt.max_handshake);
+    t->cfg = cfg;
+    mbedtls_ssl_init(&t->ssl);
+    int r = mbedtls_ssl_setup(&t->ssl, &cfg->conf);
+    if (r != 0) {
+        mbedtls_ssl_free(&t->ssl);
+        free(t);
+        return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? UW_TLS_ENOMEM : UW_TLS_EINVAL;
+    }
+    mbedtls_ssl_set_user_data_p(&t->ssl, t);
+    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+    *out = t;
+    return UW_TLS_OK;
+}
+
+void uw_tls_free(uw_tls *t)
+{
+    if (!t) return;
+    mbedtls_ssl_free(&t->ssl);
+    certkey_put(t->ck);
+    free(t->sni);
+    uw_tls__core_fini(&t->core);
+    free(t);
+}
+
+static bool want(int r)
+{
+    return r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE
+        || r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET || r == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA;
+}
+
+/* Classifies mbedTLS's failure into the engine's error. */
+static int ssl_fail(uw_tls *t, int r)
+{
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    char text[100];
+    mbedtls_strerror(r, text, sizeof text);
+    switch (r) {
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+        return uw_tls__fail(&t->core, UW_TLS_ENOMEM, "%s", text);
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION: {
+        unsigned v = t->hello_version;
+        return uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "unsupported protocol (client offered at most %s)",
+                            v == 0x0302 ? "TLS 1.1" : v == 0x0301 ? "TLS 1.0" : v == 0x0300 ? "SSL 3.0"
+                            : v == 0x0303 ? "TLS 1.2" : "an old version");
+    }
+    case MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL:
+        return uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "no ALPN protocol in common with the client");
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+        return uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "no shared cipher, group or signature algorithm");
+    default:
+        return uw_tls__fail(&t->core, UW_TLS_EPROTO, "%s", text);
+    }
+}
+
+static void opened(uw_tls *t)
+{
+    t->core.state = UW_TLS_OPEN;
+    t->resumed = t->ticket_ok;
+    const char *s = mbedtls_ssl_get_ciphersuite(&t->ssl);
+    size_t n = 0;
+    if (s && strncmp(s, "TLS1-3-", 7) == 0) {
+        memcpy(t->cipher, "TLS_", 4);
+        n = 4;
+        s += 7;
+    }
+    for (; s && *s && n + 1 < sizeof t->cipher; s++) t->cipher[n++] = *s == '-' ? '_' : *s;
+    t->cipher[n] = 0;
+}
+
+int uw_tls_handshake(uw_tls *t)
+{
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    if (t->core.state != UW_TLS_HANDSHAKING) return UW_TLS_OK;
+    if (!t->hello_version && uw_tls__in_avail(&t->core) >= 11) {
+        /* record header (5), handshake type 1 = ClientHello, length (3), legacy_version */
+        const unsigned char *p = t->core.in + t->core.in_pos;
+        if (p[0] == 0x16 && p[5] == 1) t->hello_version = (unsigned)p[9] << 8 | p[10];
+    }
+    t->cfg->stepping = t;
+    int r = mbedtls_ssl_handshake(&t->ssl);
+    t->cfg->stepping = NULL;
+    if (r == 0) {
+        opened(t);
+        return UW_TLS_OK;
+    }
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    if (want(r)) return UW_TLS_WANT_INPUT;
+    return ssl_fail(t, r);
+}
+
+ssize_t uw_tls_read(uw_tls *t, void *buf, size_t n)
+{
+    if (t->core.state == UW_TLS_HANDSHAKING) {
+        int r = uw_tls_handshake(t);
+        if (r != UW_TLS_OK) return r;
+    }
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    if (t->core.state == UW_TLS_CLOSED) return UW_TLS_EOF;
+    if (n == 0) return UW_TLS_EINVAL;
+    for (;;) {
+        int r = mbedtls_ssl_read(&t->ssl, buf, n);
+        if (r > 0) return r;
+        if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == 0) {
+            t->core.state = UW_TLS_CLOSED;
+            return UW_TLS_EOF;
+        }
+        if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET || r == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA) continue;
+        if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) return UW_TLS_WANT_INPUT;
+        return ssl_fail(t, r);
+    }
+}
+
+size_t uw_tls_pending(const uw_tls *t)
+{
+    return mbedtls_ssl_get_bytes_avail(&t->ssl) + uw_tls__in_avail(&t->core);
+}
+
+ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
+{
+    static unsigned char gather[16384];
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    if (t->core.close_sent) return UW_TLS_ECLOSED;
+    if (t->core.state != UW_TLS_OPEN) return UW_TLS_EINVAL;
+    size_t taken = 0, i = 0, off = 0;
+    while (i < n) {
+        if (off == v[i].len) { i++; off = 0; continue; }
+        if (uw_tls__out_queued(&t->core) >= UW_TLS_OUT_MAX) break;
+        const unsigned char *p;
+        size_t len;
+        size_t rest = v[i].len - off;
+        if (rest >= sizeof gather || i + 1 == n) {
+            /* a big slice or the last one: encrypt from it directly */
+            p = (const unsigned char *)v[i].ptr + off;
+            len = rest < sizeof gather ? rest : sizeof gather;
+            off += len;
+        } else {
+            /* small slices: gather up to one full record */
+            len = 0;
+            while (i < n && len < sizeof gather) {
+                size_t k = v[i].len - off;
+                if (k > sizeof gather - len) k = sizeof gather - len;
+                memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
+                len += k;
+                off += k;
+                if (off == v[i].len) { i++; off = 0; }
+            }
+            p = gather;
+        }
+        size_t done = 0;
+        while (done < len) {
+            int r = mbedtls_ssl_write(&t->ssl, p + done, len - done);
+            if (r <= 0) return taken ? (ssize_t)taken : ssl_fail(t, r);
+            done += (size_t)r;
+        }
+        taken += len;
+    }
+    if (taken == 0 && i < n) return UW_TLS_WANT_OUTPUT;
+    return (ssize_t)taken;
+}
+
+void uw_tls_close(uw_tls *t)
+{
+    if (t->core.close_sent) return;
+    t->core.close_sent = true;
+    if (t->core.state == UW_TLS_OPEN || t->core.state == UW_TLS_CLOSED) mbedtls_ssl_close_notify(&t->ssl);
+}
+
+int uw_tls_recv_eof(uw_tls *t)
+{
+    t->core.eof = true;
+    if (t->core.state == UW_TLS_CLOSED) return UW_TLS_EOF;
+    if (t->core.state == UW_TLS_FAILED) return t->core.error;
+    if (t->core.state == UW_TLS_HANDSHAKING)
+        return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client left during the handshake after %zu bytes",
+                            t->core.hs_bytes);
+    return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client closed without close_notify");
+}
+
+void uw_tls_shrink(uw_tls *t)
+{
+    uw_tls__core_shrink(&t->core);
+}
+
+const char *uw_tls_alpn(const uw_tls *t) { return t->core.state == UW_TLS_HANDSHAKING ? NULL : t->alpn; }
+
+const char *uw_tls_sni(const uw_tls *t) { return t->core.state == UW_TLS_HANDSHAKING ? NULL : t->sni; }
+
+const char *uw_tls_version(const uw_tls *t)
+{
+    return t->core.state == UW_TLS_HANDSHAKING || t->core.state == UW_TLS_FAILED ? "" : mbedtls_ssl_get_version(&t->ssl);
+}
+
+const char *uw_tls_cipher(const uw_tls *t)
+{
+    return t->core.state == UW_TLS_HANDSHAKING || t->core.state == UW_TLS_FAILED ? "" : t->cipher;
+}
+
+bool uw_tls_resumed(const uw_tls *t) { return t->core.state != UW_TLS_HANDSHAKING && t->resumed; }

@@ -1,0 +1,82 @@
+/*
+ * uweb-bench's parts: the latency histogram, SHA-256 for body checks, and
+ * the load generator one worker process runs (its own runtime).
+ */
+#ifndef UWEB_BENCH_H
+#define UWEB_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A log-linear histogram of microseconds, 3 significant digits from 1 µs
+ * to 1 minute (HdrHistogram's layout: 2048 sub-buckets, 16 buckets). */
+#define HIST_SUB_HALF_MAG 10
+#define HIST_SUB_HALF 1024
+#define HIST_BUCKETS 16
+#define HIST_LEN ((HIST_BUCKETS + 1) * HIST_SUB_HALF)
+#define HIST_MAX_US 60000000ull
+
+typedef struct hist {
+    uint64_t counts[HIST_LEN];
+    uint64_t total, min_us, max_us;
+    double sum_us;
+} hist;
+
+void hist_init(hist *h);
+void hist_record(hist *h, uint64_t us);
+void hist_merge(hist *into, const hist *from);
+/* The value at percentile p (0..100]: the highest value equivalent to the
+ * bucket the p-th sample falls in, clamped to the largest recorded. */
+uint64_t hist_percentile(const hist *h, double p);
+/* Bucket i's lowest value and the width of values it holds. */
+uint64_t hist_value_at(size_t i);
+uint64_t hist_width_at(size_t i);
+size_t hist_index(uint64_t us);
+
+typedef struct sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    unsigned char buf[64];
+    size_t n;
+} sha256;
+void sha256_init(sha256 *s);
+void sha256_update(sha256 *s, const void *data, size_t n);
+void sha256_hex(sha256 *s, char out[65]);
+
+enum err_kind { ERR_CONNECT, ERR_TIMEOUT, ERR_RESET, ERR_PROTOCOL, ERR_STATUS, ERR_BODY, ERR_KINDS };
+extern const char *const err_names[ERR_KINDS];
+
+/* What a worker is told. */
+typedef struct bench_cfg {
+    const char *host;
+    uint16_t port;
+    bool head;                 /* HEAD requests: no bodies in answers */
+    char **reqs;               /* request bytes, one per path, cycled */
+    size_t *req_lens, nreqs;
+    int conns;
+    int pipeline;
+    uint64_t requests;         /* 0: run for duration */
+    int64_t duration;          /* ns */
+    double rate;               /* requests/s for this worker; 0: closed loop */
+    int64_t timeout;           /* ns, per request */
+    int expect_status;         /* 0: any 2xx or 3xx */
+    const char *expect_sha256; /* lowercase hex or NULL */
+} bench_cfg;
+
+/* What a worker reports, in memory shared with the parent. */
+typedef struct bench_stats {
+    volatile uint64_t done;    /* answered or failed, for the progress line */
+    volatile uint64_t failed;
+    uint64_t ok, bytes, connects;
+    uint64_t status[600];
+    uint64_t errors[ERR_KINDS];
+    int64_t elapsed;           /* ns from the first send to the last answer */
+    int finished;
+    hist h;
+} bench_stats;
+
+/* Runs the load in this process (its own runtime).  UW_OK or a status. */
+int bench_run(const bench_cfg *cfg, bench_stats *st);
+
+#endif
