@@ -8,11 +8,12 @@
 #
 # The backend itself is src/tls/tls_mbedtls.c (include/uweb/tls.h).
 
+# (platform/build.mk names the library for test unikernels:
+# GUEST_LIB_mbedtls, its include flags and the fetched stamp.)
 MBEDTLS_DIR := $(B)/src/mbedtls
-MBEDTLS_FETCHED := $(MBEDTLS_DIR)/.fetched
+MBEDTLS_FETCHED := $(GUEST_LIB_HEADERS_mbedtls)
 MBEDTLS_CONFIG := platform/mbedtls/uw_mbedtls_config.h
-MBEDTLS_CPPFLAGS := -Iplatform/mbedtls -I$(MBEDTLS_DIR)/include \
-  '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
+MBEDTLS_CPPFLAGS := $(GUEST_LIB_CPPFLAGS_mbedtls)
 # Every module of the library: what the configuration leaves out compiles
 # to nothing.
 MBEDTLS_MODULES := $(basename $(notdir $(wildcard $(MBEDTLS_DIR)/library/*.c)))
