@@ -25,7 +25,10 @@ $(MBEDTLS_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
 
 # The module list is known once the sources are there.
 ifeq ($(MBEDTLS_MODULES),)
-$(B)/%/mbedtls/libmbedtls.a $(MBEDTLS_LIB_unix): $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+# (a pattern rule and a plain one: make refuses both targets in one rule)
+$(B)/%/mbedtls/libmbedtls.a: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+	@$(MAKE) --no-print-directory B=$(B) TLS=$(TLS) HVT_SOFT_KVM=$(HVT_SOFT_KVM) $@
+$(MBEDTLS_LIB_unix): $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 	@$(MAKE) --no-print-directory B=$(B) TLS=$(TLS) HVT_SOFT_KVM=$(HVT_SOFT_KVM) $@
 else
 define mbedtls_target_rules
@@ -55,7 +58,8 @@ $(B)/obj/src/tls/tls_mbedtls.o $(B)/asan/src/tls/tls_mbedtls.o: CPPFLAGS += $(MB
 $(B)/obj/src/tls/tls_mbedtls.o $(B)/asan/src/tls/tls_mbedtls.o: | $(MBEDTLS_FETCHED)
 LDLIBS += $(MBEDTLS_LIB_unix)
 $(LIB) $(LIB_ASAN): | $(MBEDTLS_LIB_unix)
-$(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY): | $(MBEDTLS_LIB_unix)
+$(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS): | $(MBEDTLS_LIB_unix)
+FUZZ_CFLAGS += $(MBEDTLS_CPPFLAGS)
 # tests/unit/test_tls.c's peer is an OpenSSL client.
 DEB_PACKAGES += libssl-dev
 UNIT_LDLIBS_test_tls += -lssl -lcrypto
