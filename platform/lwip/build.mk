@@ -4,9 +4,11 @@
 #   build/<t>/lwip/liblwip.a    lwIP (Debian's source package, fetched into
 #                               build/src/lwip) + the service interface
 #                               (platform/lwip/netif.c), NO_SYS, our lwipopts.h
-#   build/<t>/libuweb.a         src/*/*.c minus *_unix.c, plus llhttp
+#   build/<t>/libuweb.a         src/*/*.c minus *_unix.c, plus llhttp; the TLS
+#                               backend is tls_mbedtls.c (platform/mbedtls/)
 #   build/<t>/apps/NAME.<t>     apps/NAME/*.c linked with the above, zlib and
-#                               the manifest declaring net device "service"
+#                               the app's manifest (UK_MANIFEST_NAME in its
+#                               build.mk; default: net device "service")
 #
 #   make unikernel-apps-spt / unikernel-apps-hvt, or make TARGET=spt|hvt
 #
@@ -25,7 +27,7 @@ LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp c
   netif/ethernet
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
 UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)
-UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS))
+UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS)) src/tls/tls_mbedtls.c
 UK_APPS := $(APPS)
 
 $(LWIP_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
@@ -59,10 +61,12 @@ endef
 $(foreach t,$(GUEST_TARGETS),$(eval $(call uk_target_rules,$(t))))
 
 # Apps (apps/*/build.mk are read before this fragment: APP_DEPS_NAME is
-# set; crunchzip's sources include its generated asset header).
+# set; crunchzip's sources include its generated asset header).  Each app
+# links its own manifest: UK_MANIFEST_NAME from its build.mk, net
+# "service" by default (uk_manifest_obj, platform/build.mk).
 define uk_app_rule
 $(call uk_app_objs,$(1),$(2)): | $(LLHTTP_DIR)/api.c $(ZLIB_DIR)/zlib.h $(if $(filter crunchzip,$(2)),$(CRUNCHZIP_GEN_H))
-$(call guest_link_rule,$(1),$(B)/$(1)/apps/$(2).$(1),$(call uk_app_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/zlib/libz.a)
+$(call guest_link_rule,$(1),$(B)/$(1)/apps/$(2).$(1),$(call uk_app_objs,$(1),$(2)) $(call uk_manifest_obj,$(1),$(2)),$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/mbedtls/libmbedtls.a $(B)/$(1)/zlib/libz.a)
 endef
 $(foreach t,$(GUEST_TARGETS),$(foreach a,$(UK_APPS),$(eval $(call uk_app_rule,$(t),$(a)))))
 
@@ -73,7 +77,7 @@ uk_net_test_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard tests/net/$(2)/*.c))
 define uk_net_test_rule
 $(call uk_net_test_objs,$(1),$(2)): GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
 $(call uk_net_test_objs,$(1),$(2)): | $(LWIP_FETCHED)
-$(call guest_link_rule,$(1),$(B)/$(1)/tests/net/$(2).$(1),$(call uk_net_test_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/zlib/libz.a)
+$(call guest_link_rule,$(1),$(B)/$(1)/tests/net/$(2).$(1),$(call uk_net_test_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/mbedtls/libmbedtls.a $(B)/$(1)/zlib/libz.a)
 endef
 $(foreach t,$(GUEST_TARGETS),$(foreach n,$(UK_NET_TESTS),$(eval $(call uk_net_test_rule,$(t),$(n)))))
 UK_NET_TEST_BINS := $(UK_NET_TESTS:%=$(B)/spt/tests/net/%.spt)

@@ -8,11 +8,12 @@
 #
 # The backend itself is src/tls/tls_mbedtls.c (include/uweb/tls.h).
 
+# (platform/build.mk names the library for test unikernels:
+# GUEST_LIB_mbedtls, its include flags and the fetched stamp.)
 MBEDTLS_DIR := $(B)/src/mbedtls
-MBEDTLS_FETCHED := $(MBEDTLS_DIR)/.fetched
+MBEDTLS_FETCHED := $(GUEST_LIB_HEADERS_mbedtls)
 MBEDTLS_CONFIG := platform/mbedtls/uw_mbedtls_config.h
-MBEDTLS_CPPFLAGS := -Iplatform/mbedtls -I$(MBEDTLS_DIR)/include \
-  '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
+MBEDTLS_CPPFLAGS := $(GUEST_LIB_CPPFLAGS_mbedtls)
 # Every module of the library: what the configuration leaves out compiles
 # to nothing.
 MBEDTLS_MODULES := $(basename $(notdir $(wildcard $(MBEDTLS_DIR)/library/*.c)))
@@ -24,7 +25,10 @@ $(MBEDTLS_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
 
 # The module list is known once the sources are there.
 ifeq ($(MBEDTLS_MODULES),)
-$(B)/%/mbedtls/libmbedtls.a $(MBEDTLS_LIB_unix): $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+# (a pattern rule and a plain one: make refuses both targets in one rule)
+$(B)/%/mbedtls/libmbedtls.a: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+	@$(MAKE) --no-print-directory B=$(B) TLS=$(TLS) HVT_SOFT_KVM=$(HVT_SOFT_KVM) $@
+$(MBEDTLS_LIB_unix): $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 	@$(MAKE) --no-print-directory B=$(B) TLS=$(TLS) HVT_SOFT_KVM=$(HVT_SOFT_KVM) $@
 else
 define mbedtls_target_rules
@@ -54,7 +58,8 @@ $(B)/obj/src/tls/tls_mbedtls.o $(B)/asan/src/tls/tls_mbedtls.o: CPPFLAGS += $(MB
 $(B)/obj/src/tls/tls_mbedtls.o $(B)/asan/src/tls/tls_mbedtls.o: | $(MBEDTLS_FETCHED)
 LDLIBS += $(MBEDTLS_LIB_unix)
 $(LIB) $(LIB_ASAN): | $(MBEDTLS_LIB_unix)
-$(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY): | $(MBEDTLS_LIB_unix)
+$(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS): | $(MBEDTLS_LIB_unix)
+FUZZ_CFLAGS += $(MBEDTLS_CPPFLAGS)
 # tests/unit/test_tls.c's peer is an OpenSSL client.
 DEB_PACKAGES += libssl-dev
 UNIT_LDLIBS_test_tls += -lssl -lcrypto

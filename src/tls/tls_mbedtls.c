@@ -3,8 +3,8 @@
  * TLS=mbedtls), and uw_random on mbedTLS's CTR_DRBG.
  *
  * Randomness: one CTR_DRBG (AES-256) for the process, seeded on first use
- * from the target's seed (seed.h: getrandom on unix, the CPU's / tender's
- * seed on unikernels); PSA's generator (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG,
+ * from the target's seed (seed.h: getrandom on unix, uw_plat_seed on the
+ * unikernels); PSA's generator (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG,
  * used by TLS 1.3's key exchange) is the same DRBG.  Nothing random is
  * made before it is seeded: uw_tls_config_new seeds it first and fails if
  * it cannot.
@@ -100,8 +100,8 @@ static int drbg_state;          /* 0 unseeded, 1 seeded, -1 seeding failed */
 static int seed_source(void *p, unsigned char *out, size_t len, size_t *olen)
 {
     (void)p;
-    if (len > 64) len = 64;
-    if (uw_tls__seed(out, len) != 0) return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    if (len > 32) len = 32;
+    if (len == 0 || uw_tls__seed(out, len) != 0) return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
     *olen = len;
     return 0;
 }
@@ -618,10 +618,17 @@ int uw_tls_handshake(uw_tls *t)
 {
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.state != UW_TLS_HANDSHAKING) return UW_TLS_OK;
-    if (!t->hello_version && uw_tls__in_avail(&t->core) >= 11) {
-        /* record header (5), handshake type 1 = ClientHello, length (3), legacy_version */
+    if (!t->hello_version && uw_tls__in_avail(&t->core) >= 6) {
+        /* The first record: header (5), handshake type 1 = ClientHello,
+         * length (3), legacy_version (2).  mbedTLS would wait for the rest
+         * of any handshake message, whatever its type and length. */
         const unsigned char *p = t->core.in + t->core.in_pos;
-        if (p[0] == 0x16 && p[5] == 1) t->hello_version = (unsigned)p[9] << 8 | p[10];
+        size_t avail = uw_tls__in_avail(&t->core);
+        if (p[0] == 0x16 && p[5] != 1)
+            return uw_tls__fail(&t->core, UW_TLS_EPROTO, "the first handshake message is no ClientHello");
+        if (p[0] == 0x16 && avail >= 9 && ((size_t)p[6] << 16 | (size_t)p[7] << 8 | p[8]) > t->core.max_hs)
+            return uw_tls__fail(&t->core, UW_TLS_ELIMIT, "a ClientHello larger than %zu bytes", t->core.max_hs);
+        if (p[0] == 0x16 && avail >= 11) t->hello_version = (unsigned)p[9] << 8 | p[10];
     }
     t->cfg->stepping = t;
     int r = mbedtls_ssl_handshake(&t->ssl);
@@ -668,6 +675,10 @@ ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.close_sent) return UW_TLS_ECLOSED;
     if (t->core.state != UW_TLS_OPEN) return UW_TLS_EINVAL;
+    /* mbedTLS's largest record: 16384 bytes, 16383 in TLS 1.3 (it counts
+     * the inner content type in 2^14) */
+    int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+    size_t rec = max > 0 && (size_t)max < sizeof gather ? (size_t)max : sizeof gather;
     size_t taken = 0, i = 0, off = 0;
     while (i < n) {
         if (off == v[i].len) { i++; off = 0; continue; }
@@ -675,17 +686,17 @@ ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
         const unsigned char *p;
         size_t len;
         size_t rest = v[i].len - off;
-        if (rest >= sizeof gather || i + 1 == n) {
+        if (rest >= rec || i + 1 == n) {
             /* a big slice or the last one: encrypt from it directly */
             p = (const unsigned char *)v[i].ptr + off;
-            len = rest < sizeof gather ? rest : sizeof gather;
+            len = rest < rec ? rest : rec;
             off += len;
         } else {
             /* small slices: gather up to one full record */
             len = 0;
-            while (i < n && len < sizeof gather) {
+            while (i < n && len < rec) {
                 size_t k = v[i].len - off;
-                if (k > sizeof gather - len) k = sizeof gather - len;
+                if (k > rec - len) k = rec - len;
                 memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
                 len += k;
                 off += k;

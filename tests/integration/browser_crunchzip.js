@@ -18,7 +18,9 @@ function check(name, cond, why) {
       executablePath: '/usr/bin/chromium',
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync', '--no-first-run'],
+             '--disable-component-update', '--disable-sync', '--no-first-run',
+             // browser_https.py: the test CA's certificate trusted by its SPKI hash
+             ...(process.env.UWEB_CHROMIUM_ARGS || '').split(' ').filter(Boolean)],
     });
   } catch (e) {
     // chromium is a declared dependency: not launching is a failure.
@@ -34,6 +36,9 @@ function check(name, cond, why) {
     const resp = await page.goto(url + '/', { waitUntil: 'load' });
     check('the page loads (200)', resp && resp.status() === 200, resp && resp.status());
     check('the title is Crunch & Zip', (await page.title()) === 'Crunch & Zip', await page.title());
+    if (url.startsWith('https:'))
+      check('the page is a secure context (WebCrypto available)',
+            await page.evaluate(() => window.isSecureContext && !!window.crypto.subtle), 'isSecureContext false');
 
     const css = responses['/style.css'];
     check('style.css was fetched', css && css.status() === 200, css && css.status());

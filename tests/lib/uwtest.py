@@ -201,3 +201,18 @@ def curl(*args, timeout=60):
     """Runs curl, returns (exit code, stdout bytes, stderr text)."""
     p = subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def zip_entries(path):
+    """The entries of the zip at path, {name: bytes}, and a reason for a
+    check's line: ({}, why) when it is missing, not a zip or fails its CRCs."""
+    import zipfile
+    if not os.path.exists(path):
+        return {}, "no archive downloaded"
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+            got = {i.filename: z.read(i.filename) for i in z.infolist()}
+            return ({}, f"CRC error in {bad}") if bad else (got, f"entries {sorted(got)}")
+    except zipfile.BadZipFile as e:
+        return {}, f"not a zip: {e}"

@@ -272,6 +272,43 @@ t_spt_sandbox() {
   expect "$2: the allowed calls work" 0 SUCCESS
 }
 
+# Devices declared by the build (UK_MANIFEST_declared in the test's
+# build.mk, as an app declares them): seen by --describe, required, and
+# usable; a guest that does not declare block "tls" is refused it.
+t_declared() {
+  local t=$1 l=$2 cert=$tmp/cert.$1
+  { echo "-----BEGIN CERTIFICATE----- (test)"; head -c 2000 /dev/zero; } >"$cert"
+  truncate -s 4096 "$cert"
+  run "$t" declared --describe
+  if [ "$RC" -eq 0 ] && [ "$OUT" = $'net service\nblock tls' ]; then
+    ok "$l: --describe lists the build's devices"
+  else
+    not_ok "$l: --describe lists the build's devices" "status $RC"
+  fi
+  run "$t" declared --net:service=uwnone0
+  expect "$l: started without --block:tls, refused" 125 "block device 'tls'"
+  run "$t" hello --block:tls="$cert"
+  expect "$l: --block:tls refused to a guest that does not declare it" 125 "declares no device 'tls'"
+  if need_netns && make_tap "uwd$t"; then
+    NETNS=1 run "$t" declared --net:service="uwd$t" --block:tls="$cert"
+    expect "$l: --block:tls=FILE given: starts" 0 SUCCESS
+    grep -qxF "tls: -----BEGIN CERTIFICATE----- (test)" <<<"$OUT" \
+      && ok "$l: the guest reads the --block:tls file" \
+      || not_ok "$l: the guest reads the --block:tls file" "no \"tls: ...\" line"
+  else
+    skip "$l: --block:tls=FILE given: starts" "cannot create a network namespace with a tap device"
+  fi
+  # The apps get the default manifest (net "service") when they declare none.
+  local app=$BUILD/$t/apps/hello.$t
+  if [ -f "$app" ]; then
+    OUT=$("$BUILD/uweb-$t" --describe "$app" 2>&1); RC=$?
+    [ "$RC" -eq 0 ] && [ "$OUT" = "net service" ] && ok "$l: hello.$t declares net service" \
+      || not_ok "$l: hello.$t declares net service" "status $RC"
+  else
+    skip "$l: hello.$t declares net service" "hello.$t is not built"
+  fi
+}
+
 # Two boots get different seeds (32 bytes each, 64 hex digits).
 t_seed() {
   local s1 s2
