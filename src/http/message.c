@@ -110,7 +110,7 @@ static ssize_t over_limit(uw_req *req)
 int uw__req_limit_body(uw_req *req, uint64_t max_body)
 {
     if (max_body) req->max_body = max_body;
-    if (req->content_length > 0 && (uint64_t)req->content_length > max_body) {
+    if (req->content_length > 0 && (uint64_t)req->content_length > req->max_body) {
         over_limit(req);
         return UW_ELIMIT;
     }
