@@ -12,6 +12,18 @@
  * flight and returns it when it goes idle, so 10,000 idle connections cost
  * little more than their sockets.
  *
+ * Memory: a worker costs its stack, an input buffer (the head limit plus
+ * room for body reads) and a 16 KiB output buffer.  Under a memory budget
+ * (the default on unikernels, sized from the guest heap so lwIP keeps its
+ * share) at most budget / worker-size workers exist.  Past that, a
+ * connection with a request to serve takes the worker of the one whose
+ * head has been trickling in longest (a slowloris): what came of that
+ * head is kept with its connection (a few hundred bytes, up to a quarter
+ * of the budget for all; beyond, 503) and parsing goes on when it sends
+ * more and gets a worker again.  A connection that finds no worker
+ * within a second is answered 503.  Free workers beyond a few are freed
+ * after a second unused.
+ *
  * Every limit has a default (uw_http_config_default) and answers as HTTP
  * says when exceeded: 431 for an oversized head or too many headers, 413
  * for a body over the route's limit, 408 (then close) when a request head
@@ -41,6 +53,8 @@ typedef struct uw_http_config {
     int64_t shutdown_grace;    /* in-flight requests may finish within, default 10 s */
     size_t stack_size;         /* per worker task, default 64 KiB */
     size_t arena_limit;        /* per-request arena bytes, default 16 MiB */
+    uint64_t memory_budget;    /* bytes the workers may hold at once; 0: no limit (the
+                                * default on unix); unikernels: 3/8 of the guest heap */
     FILE *log;                 /* one line per event worth knowing; NULL: quiet */
 } uw_http_config;
 

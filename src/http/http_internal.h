@@ -74,6 +74,10 @@ const char *uw__http_parse_target(char *target, size_t len, unsigned method, boo
 /* A Host field value: uri-host [ ":" port ] (RFC 9110 §7.2). */
 bool uw__http_host_ok(const char *value, size_t len);
 
+/* The target's default worker memory budget (budget_unix.c: none;
+ * budget_uk.c: a share of the guest heap). */
+uint64_t uw__http_memory_budget(void);
+
 /* Used by the framework for early answers. */
 int uw__http_check_body_limit(uw_req *req);
 

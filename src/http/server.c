@@ -2,11 +2,16 @@
  * The HTTP/1.1 server.
  *
  * Structure: one acceptor task, one sweeper task (closes idle keep-alive
- * connections), one signal task, and worker tasks.  A connection (struct
- * hconn) is small; it borrows a worker — task, stack, input and output
- * buffers, request arena — while it has a request in flight and gives it
- * back when it goes idle with nothing buffered.  Parked connections are
- * woken by the network layer's notify callback.
+ * connections, answers 503 to connections that waited too long for a
+ * worker, frees unused workers), one signal task, under a memory budget
+ * one evictor task, and worker tasks.  A connection (struct hconn) is
+ * small; it borrows a worker — task, stack, input and output buffers,
+ * request arena — while it has a request in flight and gives it back when
+ * it goes idle with nothing buffered.  Parked connections are woken by
+ * the network layer's notify callback.  Under a memory budget the workers
+ * are counted: a connection that finds none waits (wait list), and takes
+ * the worker of a stalled request head (slow list) whose bytes are kept
+ * with its connection (held_head) until it sends more.
  *
  * Parsing: llhttp, paused at the end of the head, after each body span and
  * at the end of each message, so the handler runs between the head and
@@ -35,6 +40,14 @@
 #define IOV_MAX_PENDING 64
 #define COPY_BODY_MAX 2048
 #define FREE_WORKERS_MAX 256
+/* Free workers beyond this many are freed after a second unused. */
+#define FREE_WORKERS_KEEP 4
+/* Over the worker budget, a connection whose head has been arriving for
+ * this long gives its worker to a new one (slowloris; the head is kept and
+ * resumed, so this can be short); one that waited this long for a worker
+ * is answered 503. */
+#define EVICT_AFTER UW_MS(10)
+#define WAIT_FOR_WORKER UW_SEC(1)
 #define RES_HDRS_CAP 4096
 /* Chunked framing bounds (the shape of CVE-2024-22019: a chunk-size line
  * of megabytes kept a worker busy under any body limit).  Past them: 400.
@@ -44,13 +57,17 @@
 /* Input buffer bytes kept for body reads after the longest head. */
 #define BODY_ROOM 4096
 
+typedef struct held_head held_head;
+
 typedef struct hconn {
     uw_conn *c;
+    held_head *held;             /* a head cut short by an eviction, parked */
     llhttp_t parser;
     uw_http_worker *w;
-    struct hconn *prev, *next;   /* idle list while parked */
-    int64_t idle_since;
-    bool parked;
+    struct hconn *prev, *next;   /* idle list while parked, or the list waiting for a worker */
+    int64_t idle_since;          /* parked since, or waiting since */
+    bool parked, waiting;
+    bool promised;               /* waiting, and an evicted worker's place is for it */
 } hconn;
 
 struct uw_http_worker {
@@ -58,6 +75,11 @@ struct uw_http_worker {
     hconn *hc;
     uw_waitq wake;
     uw_http_worker *next_free;
+    int64_t free_since;
+    /* on the list of workers waiting for the rest of a request head */
+    uw_http_worker *slow_prev, *slow_next;
+    int64_t head_since;
+    bool slow, evicted, retire;
     char *in;
     size_t in_cap, in_len, in_pos;
     size_t body_base;            /* in[0..body_base) is the pinned request head */
@@ -92,11 +114,18 @@ static struct server {
     void *dispatch_arg;
     llhttp_settings_t settings;
     uw_listener *listener;
-    uw_task *acceptor, *sweeper, *signals, *reaper;
+    uw_task *acceptor, *sweeper, *signals, *reaper, *evictor;
     size_t nconns, nworkers;
     uw_http_worker *free_workers;
     size_t nfree;
+    size_t max_workers, nevicted;  /* from cfg.memory_budget; evicted, not yet gone */
+    size_t worker_bytes;
+    uw_http_worker *slow_head, *slow_tail;
+    size_t held_bytes, nheld;      /* in held_head records, at most memory_budget / 4 */
+    size_t evictions;              /* since the sweeper's last line */
     hconn *idle_head, *idle_tail;
+    hconn *wait_head, *wait_tail;  /* have data, wait for a worker (promised ones first) */
+    uw_waitq evict_wake;           /* the evictor: connections started waiting */
     bool stopping;
     uw_waitq stop_wait;          /* the reaper waits for workers to drain */
     char date[64];               /* "Date: ...\r\n" */
@@ -163,6 +192,7 @@ void uw_http_config_default(uw_http_config *cfg)
     cfg->shutdown_grace = UW_SEC(10);
     cfg->stack_size = 64 * 1024;
     cfg->arena_limit = 16 * 1024 * 1024;
+    cfg->memory_budget = uw__http_memory_budget();
 }
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1008,11 +1038,93 @@ static void reset_request(uw_http_worker *w)
     w->in_size_line = w->chunk_bad = w->last_chunk = false;
 }
 
-enum head_result { HEAD_OK, HEAD_PARK, HEAD_CLOSE };
+enum head_result { HEAD_OK, HEAD_PARK, HEAD_HELD, HEAD_CLOSE };
+
+/* A request head whose worker was taken back (evict_for) while it was
+ * still arriving: the bytes llhttp has already consumed and the spans
+ * recorded in them, as offsets.  llhttp keeps no pointer into the input
+ * between calls, so a new worker copies the bytes into its buffer,
+ * rebases the spans and goes on where the old one stopped. */
+typedef struct held_field { size_t name_off, name_len, value_off, value_len; } held_field;
+struct held_head {
+    int64_t deadline;
+    size_t size, len, url_off, url_len, nfields;
+    int field;
+    bool has_url;
+    held_field *fields;          /* nfields, after the struct */
+    char *bytes;                 /* len, after the fields */
+};
+
+static bool hold_head(uw_http_worker *w, size_t head_start, int64_t deadline)
+{
+    hconn *hc = w->hc;
+    size_t len = w->in_len - head_start;
+    size_t size = sizeof(held_head) + w->nfields * sizeof(held_field) + len;
+    if (hc->held || S.held_bytes + size > S.cfg.memory_budget / 4) return false;
+    held_head *h = malloc(size);
+    if (!h) return false;
+    const char *base = w->in + head_start;
+    h->size = size;
+    h->deadline = deadline;
+    h->len = len;
+    h->has_url = w->url != NULL;
+    h->url_off = w->url ? (size_t)(w->url - base) : 0;
+    h->url_len = w->url_len;
+    h->nfields = w->nfields;
+    h->field = w->field;
+    h->fields = (held_field *)(h + 1);
+    h->bytes = (char *)(h->fields + w->nfields);
+    for (size_t i = 0; i < w->nfields; i++) {
+        uw_header *f = &w->headers[i];
+        h->fields[i] = (held_field){ (size_t)(f->name - base), f->name_len,
+                                     f->value ? (size_t)(f->value - base) + 1 : 0, f->value_len };
+    }
+    memcpy(h->bytes, base, len);
+    hc->held = h;
+    S.held_bytes += size;
+    S.nheld++;
+    return true;
+}
+
+/* Puts a held head back at the start of w's input; returns its deadline. */
+static int64_t restore_head(uw_http_worker *w)
+{
+    held_head *h = w->hc->held;
+    memcpy(w->in, h->bytes, h->len);
+    w->in_pos = w->in_len = h->len;
+    w->url = h->has_url ? w->in + h->url_off : NULL;
+    w->url_len = h->url_len;
+    w->nfields = h->nfields;
+    w->field = h->field;
+    for (size_t i = 0; i < h->nfields; i++) {
+        held_field *f = &h->fields[i];
+        w->headers[i] = (uw_header){ w->in + f->name_off, f->value_off ? w->in + f->value_off - 1 : NULL,
+                                     f->name_len, f->value_len };
+    }
+    int64_t deadline = h->deadline;
+    S.held_bytes -= h->size;
+    S.nheld--;
+    free(h);
+    w->hc->held = NULL;
+    return deadline;
+}
+
+static void slow_insert(uw_http_worker *w);
+static void slow_unlink(uw_http_worker *w);
 
 /* Reads and parses one request head.  May park (return HEAD_PARK) only at
- * a request boundary with nothing buffered. */
+ * a request boundary with nothing buffered.  While it waits for the rest
+ * of a head under a worker budget, the worker is on the slow list (it
+ * may be evicted: then 503). */
+static enum head_result read_head_(uw_http_worker *w);
 static enum head_result read_head(uw_http_worker *w)
+{
+    enum head_result r = read_head_(w);
+    slow_unlink(w);
+    return r;
+}
+
+static enum head_result read_head_(uw_http_worker *w)
 {
     /* A new head starts at in_pos; make room for a whole head after it so
      * the head never moves while its spans are recorded, and for body
@@ -1027,6 +1139,10 @@ static enum head_result read_head(uw_http_worker *w)
     }
     size_t head_start = w->in_pos;
     int64_t deadline = 0;
+    if (w->hc->held) {
+        head_start = 0;
+        deadline = restore_head(w);
+    }
     for (;;) {
         if (w->in_pos < w->in_len) {
             llhttp_errno_t e = parse_some(w);
@@ -1053,6 +1169,7 @@ static enum head_result read_head(uw_http_worker *w)
         if (!started && S.stopping) return HEAD_CLOSE;
         if (!started && !uw_conn_may_read(w->hc->c)) return HEAD_PARK;
         if (started && deadline == 0) deadline = uw_now() + S.cfg.header_timeout;
+        if (started && S.max_workers && !w->slow && !uw_conn_may_read(w->hc->c)) slow_insert(w);
         /* Between requests, only take what is there: an idle connection
          * parks instead of holding this worker. */
         ssize_t n = uw_conn_read(w->hc->c, w->in + w->in_len, w->in_cap - w->in_len,
@@ -1060,6 +1177,14 @@ static enum head_result read_head(uw_http_worker *w)
         if (n == UW_ETIMEDOUT) {
             if (!started) continue;
             early_error(w, 408, "request head not received in time");
+            return HEAD_CLOSE;
+        }
+        if (n == UW_ECANCELED && w->evicted) {
+            /* Another connection took this worker: keep what came of the
+             * head with the connection, or answer 503 past the memory
+             * for that. */
+            if (hold_head(w, head_start, deadline)) return HEAD_HELD;
+            early_error(w, 503, "request head too slow while every worker is busy");
             return HEAD_CLOSE;
         }
         if (n <= 0) {
@@ -1101,9 +1226,9 @@ static bool serve(uw_http_worker *w)
     for (;;) {
         reset_request(w);
         enum head_result hr = read_head(w);
-        if (hr == HEAD_PARK) {
+        if (hr == HEAD_PARK || hr == HEAD_HELD) {
             if (w->niov || w->out_len) flush(w);
-            return true;
+            return !w->res.failed;
         }
         if (hr == HEAD_OK) handle_request(w);
         bool reuse = hr == HEAD_OK && !w->res.failed && keep_alive(w) && discard_body(w);
@@ -1120,22 +1245,105 @@ static bool serve(uw_http_worker *w)
 
 /* ------------------------------------------------------------ connections */
 
+/* The two lists a connection without a worker is on (through prev/next):
+ * parked (idle), or waiting for a worker with data; oldest first. */
+static void list_unlink(hconn **head, hconn **tail, hconn *hc)
+{
+    if (hc->prev) hc->prev->next = hc->next; else *head = hc->next;
+    if (hc->next) hc->next->prev = hc->prev; else *tail = hc->prev;
+    hc->prev = hc->next = NULL;
+}
+
+static void list_add(hconn **head, hconn **tail, hconn *hc, bool first)
+{
+    if (first) {
+        hc->prev = NULL;
+        hc->next = *head;
+        if (*head) (*head)->prev = hc; else *tail = hc;
+        *head = hc;
+    } else {
+        hc->prev = *tail;
+        hc->next = NULL;
+        if (*tail) (*tail)->next = hc; else *head = hc;
+        *tail = hc;
+    }
+}
+
 static void idle_unlink(hconn *hc)
 {
     if (!hc->parked) return;
-    if (hc->prev) hc->prev->next = hc->next; else S.idle_head = hc->next;
-    if (hc->next) hc->next->prev = hc->prev; else S.idle_tail = hc->prev;
-    hc->prev = hc->next = NULL;
+    list_unlink(&S.idle_head, &S.idle_tail, hc);
     hc->parked = false;
+}
+
+static void wait_unlink(hconn *hc)
+{
+    if (!hc->waiting) return;
+    list_unlink(&S.wait_head, &S.wait_tail, hc);
+    hc->waiting = false;
+}
+
+/* Queues hc for the next worker that is free.  The order: first (an
+ * evicted worker's place is for it) at the front; then connections with
+ * a new request, in the order they came; last, the resumptions of held
+ * heads (slow clients sending more), so a slowloris does not delay the
+ * others. */
+static void wait_for_worker(hconn *hc, bool first)
+{
+    idle_unlink(hc);
+    wait_unlink(hc);
+    uw_conn_set_notify(hc->c, NULL, NULL);
+    hc->waiting = true;
+    hc->promised = first;
+    hc->idle_since = uw_now();
+    hconn *before = NULL;
+    if (!first && !hc->held)
+        for (before = S.wait_head; before && (before->promised || !before->held); before = before->next) {}
+    if (before) {
+        hc->next = before;
+        hc->prev = before->prev;
+        if (before->prev) before->prev->next = hc; else S.wait_head = hc;
+        before->prev = hc;
+    } else {
+        list_add(&S.wait_head, &S.wait_tail, hc, first);
+    }
+    if (!first) uw_wake_one(&S.evict_wake);
 }
 
 static void conn_free(hconn *hc, bool reset)
 {
     idle_unlink(hc);
+    wait_unlink(hc);
+    if (hc->held) {
+        S.held_bytes -= hc->held->size;
+        S.nheld--;
+        free(hc->held);
+    }
     uw_conn_close(hc->c, reset);
     free(hc);
     S.nconns--;
     if (S.stopping) uw_wake_all(&S.stop_wait);
+}
+
+/* Workers waiting for the rest of a request head, oldest first: the ones
+ * to take back when the budget is spent (read_head keeps the list). */
+static void slow_insert(uw_http_worker *w)
+{
+    w->slow = true;
+    w->head_since = uw_now();
+    w->slow_prev = S.slow_tail;
+    w->slow_next = NULL;
+    if (S.slow_tail) S.slow_tail->slow_next = w; else S.slow_head = w;
+    S.slow_tail = w;
+}
+
+static void slow_unlink(uw_http_worker *w)
+{
+    if (!w->slow) return;
+    if (w->slow_prev) w->slow_prev->slow_next = w->slow_next; else S.slow_head = w->slow_next;
+    if (w->slow_next) w->slow_next->slow_prev = w->slow_prev; else S.slow_tail = w->slow_prev;
+    w->slow_prev = w->slow_next = NULL;
+    w->slow = false;
 }
 
 static void worker_main(void *arg);
@@ -1163,18 +1371,33 @@ static void park(hconn *hc)
     hc->w = NULL;
     hc->parked = true;
     hc->idle_since = uw_now();
-    hc->prev = S.idle_tail;
-    hc->next = NULL;
-    if (S.idle_tail) S.idle_tail->next = hc; else S.idle_head = hc;
-    S.idle_tail = hc;
+    list_add(&S.idle_head, &S.idle_tail, hc, false);
     uw_conn_set_notify(hc->c, on_data, hc);
+}
+
+/* A worker's input buffer: a whole head and room for body reads after it
+ * (read_head).  Under a memory budget just that; otherwise at least
+ * 32 KiB, for fewer reads of large bodies. */
+static size_t in_capacity(void)
+{
+    size_t need = S.cfg.max_head_bytes + 1 + 2 * BODY_ROOM;
+    if (S.cfg.memory_budget) return need;
+    return S.cfg.max_head_bytes * 2 > 32768 ? S.cfg.max_head_bytes * 2 : 32768;
+}
+
+/* What one worker holds: the numbers behind max_workers. */
+static size_t worker_size(void)
+{
+    return sizeof(uw_http_worker) + in_capacity() + 1 + OUT_CAP +
+           (S.cfg.max_headers + 1) * sizeof(uw_header) + S.cfg.stack_size + 4096 /* first arena block */ +
+           512 /* task record and allocator headers */;
 }
 
 static uw_http_worker *worker_new(void)
 {
     uw_http_worker *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    w->in_cap = S.cfg.max_head_bytes * 2 > 32768 ? S.cfg.max_head_bytes * 2 : 32768;
+    w->in_cap = in_capacity();
     w->in = malloc(w->in_cap + 1);
     w->out = malloc(OUT_CAP);
     w->headers = calloc(S.cfg.max_headers + 1, sizeof *w->headers);
@@ -1194,22 +1417,77 @@ static uw_http_worker *worker_new(void)
     return NULL;
 }
 
-/* Gives hc a worker; false when none can be had. */
+static void give(uw_http_worker *w, hconn *hc)
+{
+    idle_unlink(hc);
+    wait_unlink(hc);
+    hc->promised = false;
+    uw_conn_set_notify(hc->c, NULL, NULL);
+    hc->w = w;
+    w->hc = hc;
+    hc->parser.data = hc;
+    uw_wake_one(&w->wake);
+}
+
+/* Over the budget: takes the worker of the connection whose head has
+ * been arriving longest, if that is longer than EVICT_AFTER.  Its task
+ * answers 503 and ends (read_head); when it is gone, the first waiting
+ * connection — hc, queued first — gets a new worker in its place. */
+static bool evict_for(hconn *hc)
+{
+    uw_http_worker *v = S.slow_head;
+    if (!v || v->head_since > uw_now() - EVICT_AFTER) return false;
+    slow_unlink(v);
+    v->evicted = true;
+    S.nevicted++;
+    S.evictions++;
+    uw_cancel(v->task);
+    wait_for_worker(hc, true);
+    return true;
+}
+
+/* Waiting connections take the workers of slow heads, oldest first (the
+ * promised ones, at the front, have theirs coming). */
+static void evict_for_waiting(void)
+{
+    hconn *hc = S.wait_head;
+    while (hc && hc->promised) hc = hc->next;
+    while (hc) {
+        hconn *next = hc->next;
+        if (!evict_for(hc)) break;
+        hc = next;
+    }
+}
+
+/* While connections wait for a worker, looks for slow heads to take
+ * theirs every EVICT_AFTER (a head becomes one that long after it
+ * stalled). */
+static void evictor_main(void *arg)
+{
+    (void)arg;
+    while (!S.stopping) {
+        bool waiting = false;
+        for (hconn *hc = S.wait_head; hc && !waiting; hc = hc->next) waiting = !hc->promised;
+        int r = uw_wait(&S.evict_wake, waiting ? uw_now() + EVICT_AFTER : UW_FOREVER);
+        if (r == UW_ECANCELED) break;
+        evict_for_waiting();
+    }
+}
+
+/* Gives hc a worker: a free one, a new one within the budget, or the one
+ * of a slow head (then later).  False when none can be had. */
 static bool attach(hconn *hc)
 {
     uw_http_worker *w = S.free_workers;
     if (w) {
         S.free_workers = w->next_free;
         S.nfree--;
+    } else if (S.max_workers && S.nworkers - S.nevicted >= S.max_workers) {
+        return evict_for(hc);
     } else if (!(w = worker_new())) {
-        return false;
+        return evict_for(hc);
     }
-    idle_unlink(hc);
-    uw_conn_set_notify(hc->c, NULL, NULL);
-    hc->w = w;
-    w->hc = hc;
-    hc->parser.data = hc;
-    uw_wake_one(&w->wake);
+    give(w, hc);
     return true;
 }
 
@@ -1217,8 +1495,11 @@ static void on_data(uw_conn *c, void *arg)
 {
     hconn *hc = arg;
     (void)c;
-    if (hc->w) return;
-    if (!attach(hc)) conn_free(hc, true);
+    if (hc->w || hc->waiting) return;
+    /* No worker now: wait for one (a worker that finishes takes the
+     * oldest waiting connection); the sweeper answers 503 to one that
+     * waited WAIT_FOR_WORKER. */
+    if (!attach(hc)) wait_for_worker(hc, false);
 }
 
 static void worker_main(void *arg)
@@ -1226,7 +1507,7 @@ static void worker_main(void *arg)
     uw_http_worker *w = arg;
     for (;;) {
         while (!w->hc) {
-            if (S.stopping) goto out;
+            if (S.stopping || w->retire) goto out;
             if (uw_wait(&w->wake, UW_FOREVER) == UW_ECANCELED) goto out;
         }
         hconn *hc = w->hc;
@@ -1234,33 +1515,50 @@ static void worker_main(void *arg)
         bool parked = serve(w);
         w->hc = NULL;
         if (parked && !S.stopping) {
-            park(hc);
+            /* A held head's connection may have sent more meanwhile. */
+            if (hc->held && uw_conn_may_read(hc->c)) wait_for_worker(hc, false);
+            else park(hc);
         } else {
-            if (!w->res.failed && w->res.head_sent && w->res.close) linger_close(hc);
+            if (!w->res.failed && w->res.head_sent && w->res.close && !w->evicted) linger_close(hc);
             conn_free(hc, w->res.failed);
         }
-        if (S.stopping || S.nfree >= FREE_WORKERS_MAX) break;
+        if (S.stopping || w->evicted) break;
+        if (S.wait_head) {           /* a connection waits for a worker: this one */
+            give(w, S.wait_head);
+            continue;
+        }
+        if (S.nfree >= FREE_WORKERS_MAX) break;
         w->next_free = S.free_workers;
+        w->free_since = uw_now();
         S.free_workers = w;
         S.nfree++;
     }
 out:
+    slow_unlink(w);
     S.nworkers--;
+    if (w->evicted) S.nevicted--;
     uw_arena_fini(&w->arena);
     free(w->in);
     free(w->out);
     free(w->headers);
     free(w);
-    if (S.stopping) uw_wake_all(&S.stop_wait);
+    if (S.stopping) {
+        uw_wake_all(&S.stop_wait);
+        return;
+    }
+    /* The memory is back: a new worker for the first waiting connection
+     * (the one that evicted this worker, if it was). */
+    if (S.wait_head) attach(S.wait_head);
 }
 
-static void reject_busy(uw_conn *c)
+static void reject_busy(uw_conn *c, const char *why)
 {
-    static const char busy[] =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: uweb\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        "Content-Length: 45\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
-        "503 Service Unavailable: too many connections\n";
-    uw_slice s = UW_SLICE_LIT(busy);
+    char busy[256];
+    int n = snprintf(busy, sizeof busy,
+                     "HTTP/1.1 503 Service Unavailable\r\nServer: uweb\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+                     "503 Service Unavailable: %s\n", strlen(why) + 26, why);
+    uw_slice s = { busy, (size_t)n };
     uw_conn_writev(c, &s, 1, 0);    /* do not wait: best effort */
     uw_conn_close(c, false);
 }
@@ -1275,7 +1573,7 @@ static void acceptor_main(void *arg)
         if (r != UW_OK) continue;
         if (S.nconns >= S.cfg.max_connections) {
             logf_("uweb: connection refused with 503: %zu connections open", S.nconns);
-            reject_busy(c);
+            reject_busy(c, "too many connections");
             continue;
         }
         hconn *hc = calloc(1, sizeof *hc);
@@ -1284,13 +1582,19 @@ static void acceptor_main(void *arg)
         llhttp_init(&hc->parser, HTTP_REQUEST, &S.settings);
         hc->parser.data = hc;
         S.nconns++;
-        if (!attach(hc)) conn_free(hc, true);
+        if (!attach(hc)) {
+            /* No worker now: parked until it sends (then on_data) */
+            if (uw_conn_may_read(c)) wait_for_worker(hc, false);
+            else park(hc);
+        }
         uw_yield();   /* let the connection's worker run before the next accept */
     }
 }
 
-/* Closes idle connections past the idle timeout and keeps the Date line
- * current: it wakes just after each wall-clock second. */
+/* Each second: closes idle connections past the idle timeout, answers
+ * 503 to connections that waited too long for a worker, frees workers
+ * unused for a second beyond FREE_WORKERS_KEEP, and keeps the Date line
+ * current.  It wakes just after each wall-clock second. */
 static void sweeper_main(void *arg)
 {
     (void)arg;
@@ -1298,8 +1602,39 @@ static void sweeper_main(void *arg)
         int64_t into = uw_wall_now() % UW_SEC(1);
         if (uw_sleep(UW_SEC(1) - into + UW_MS(1)) != UW_OK) break;
         update_date();
-        int64_t limit = uw_now() - S.cfg.idle_timeout;
+        int64_t now = uw_now(), limit = now - S.cfg.idle_timeout;
         while (S.idle_head && S.idle_head->idle_since <= limit) conn_free(S.idle_head, false);
+        /* Connections that waited a second for a worker (and have none
+         * coming): 503. */
+        size_t busy = 0;
+        for (hconn *hc = S.wait_head, *next; hc; hc = next) {
+            next = hc->next;
+            if (hc->promised || hc->idle_since > now - WAIT_FOR_WORKER) continue;
+            wait_unlink(hc);
+            reject_busy(hc->c, "no worker free for this connection");
+            hc->c = NULL;
+            conn_free(hc, false);
+            busy++;
+        }
+        if (busy || S.evictions)
+            logf_("uweb: %zu connection(s) answered 503 (no worker free within a second), %zu slow head(s) "
+                  "gave their worker to another connection, %zu held (%zu bytes); %zu workers",
+                  busy, S.evictions, S.nheld, S.held_bytes, S.nworkers);
+        S.evictions = 0;
+        /* The free list is a stack: the long-unused ones are at its end. */
+        size_t kept = 0;
+        for (uw_http_worker **pw = &S.free_workers; *pw;) {
+            uw_http_worker *w = *pw;
+            if (kept >= FREE_WORKERS_KEEP && w->free_since <= now - UW_SEC(1)) {
+                *pw = w->next_free;
+                S.nfree--;
+                w->retire = true;
+                uw_wake_one(&w->wake);
+            } else {
+                kept++;
+                pw = &w->next_free;
+            }
+        }
     }
 }
 
@@ -1311,7 +1646,9 @@ void uw_http_stop(void)
     if (S.listener) uw_listener_close(S.listener);
     while (S.idle_head) conn_free(S.idle_head, false);
     if (S.sweeper) uw_cancel(S.sweeper);
+    if (S.evictor) uw_cancel(S.evictor);
     if (S.signals && S.signals != uw_current()) uw_cancel(S.signals);
+    while (S.wait_head) conn_free(S.wait_head, false);
     /* Free workers exit now; busy ones after their current request. */
     for (uw_http_worker *w = S.free_workers; w; w = w->next_free) uw_wake_one(&w->wake);
     S.free_workers = NULL;
@@ -1359,7 +1696,7 @@ int uw_http_serve_conn(const uw_http_config *cfg, uw_http_dispatch dispatch, voi
     hconn *hc = calloc(1, sizeof *hc);
     uw_http_worker *w = calloc(1, sizeof *w);
     if (!hc || !w) { free(hc); free(w); uw_conn_close(c, true); return UW_ENOMEM; }
-    w->in_cap = S.cfg.max_head_bytes * 2 > 32768 ? S.cfg.max_head_bytes * 2 : 32768;
+    w->in_cap = in_capacity();
     w->in = malloc(w->in_cap + 1);
     w->out = malloc(OUT_CAP);
     w->headers = calloc(S.cfg.max_headers + 1, sizeof *w->headers);
@@ -1408,12 +1745,23 @@ int uw_http_serve(const uw_http_config *cfg, uw_http_dispatch dispatch, void *ar
     uw_rt_prepare_server();
     r = uw_tcp_listen(&S.listener, cfg->addr, cfg->port, 4096);
     if (r != UW_OK) return r;
+    S.worker_bytes = worker_size();
+    if (cfg->memory_budget) {
+        S.max_workers = (size_t)(cfg->memory_budget / S.worker_bytes);
+        if (S.max_workers < 4) S.max_workers = 4;
+        logf_("uweb: memory budget %llu KiB: at most %zu workers of %zu KiB at once",
+              (unsigned long long)(cfg->memory_budget >> 10), S.max_workers, S.worker_bytes >> 10);
+    }
     if (on_listen) on_listen(uw_listener_port(S.listener), arg);
     S.acceptor = uw_spawn(acceptor_main, NULL, 32 * 1024);
     S.sweeper = uw_spawn(sweeper_main, NULL, 16 * 1024);
     S.signals = uw_spawn(signals_main, NULL, 16 * 1024);
     S.reaper = uw_spawn(reaper_main, NULL, 16 * 1024);
     if (!S.acceptor || !S.sweeper || !S.signals || !S.reaper) return UW_ENOMEM;
+    if (S.max_workers) {
+        if (!(S.evictor = uw_spawn(evictor_main, NULL, 16 * 1024))) return UW_ENOMEM;
+        uw_detach(S.evictor);
+    }
     uw_detach(S.acceptor);
     uw_detach(S.sweeper);
     uw_detach(S.signals);

@@ -145,6 +145,9 @@ static void usage(FILE *f, const char *name)
 "    --header-timeout=SEC    time to receive a request head (default 10)\n"
 "    --idle-timeout=SEC      keep-alive idle time (default 30)\n"
 "    --shutdown-grace=SEC    time in-flight requests get on SIGTERM (default 10)\n"
+"    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
+"                            request heads give theirs up, then 503 (default: none on\n"
+"                            unix, 3/8 of the guest heap on unikernels)\n"
 "    --quiet                 no log lines\n"
 "    --help                  this text\n"
 "\n"
@@ -203,6 +206,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
         else if (opt_num(a, "--header-timeout", &v)) cfg.header_timeout = UW_SEC((int64_t)v);
         else if (opt_num(a, "--idle-timeout", &v)) cfg.idle_timeout = UW_SEC((int64_t)v);
         else if (opt_num(a, "--shutdown-grace", &v)) cfg.shutdown_grace = UW_SEC((int64_t)v);
+        else if (opt_num(a, "--memory-budget", &v)) cfg.memory_budget = v;
         else if (strcmp(a, "--quiet") == 0) cfg.log = NULL;
         else if ((k = uw_net_option(a)) != 0) { if (k < 0) return 2; }
         else {
