@@ -32,6 +32,18 @@
  * it has a request in flight and returns it when it goes idle, so 10,000
  * idle connections cost little more than their sockets.
  *
+ * Memory: a worker costs its stack, an input buffer (the head limit plus
+ * room for body reads) and a 16 KiB output buffer.  Under a memory budget
+ * (the default on unikernels, sized from the guest heap so lwIP keeps its
+ * share) at most budget / worker-size workers exist.  Past that, a
+ * connection with a request to serve takes the worker of the one whose
+ * head has been trickling in longest (a slowloris): what came of that
+ * head is kept with its connection (a few hundred bytes, up to a quarter
+ * of the budget for all; beyond, 503) and parsing goes on when it sends
+ * more and gets a worker again.  A connection that finds no worker
+ * within a second is answered 503.  Free workers beyond a few are freed
+ * after a second unused.
+ *
  * Every limit has a default (uw_http_config_default) and answers as HTTP
  * says when exceeded: 431 for an oversized head or too many headers, 413
  * for a body over the route's limit, 408 (then close) when a request head
@@ -77,6 +89,8 @@ typedef struct uw_http_config {
     int64_t shutdown_grace;    /* in-flight requests may finish within, default 10 s */
     size_t stack_size;         /* per worker task, default 64 KiB */
     size_t arena_limit;        /* per-request arena bytes, default 16 MiB */
+    uint64_t memory_budget;    /* bytes the workers may hold at once; 0: no limit (the
+                                * default on unix); unikernels: 3/8 of the guest heap */
     FILE *log;                 /* one line per event worth knowing; NULL: quiet */
 } uw_http_config;
 
@@ -163,10 +177,18 @@ struct uw_http_server {
     void *arg;
     struct uw_http_port ports[UW_HTTP_MAX_LISTENERS];
     size_t nports;
-    uw_task *sweeper, *reaper;
+    uw_task *sweeper, *reaper, *evictor;
     size_t nconns, nworkers, nfree, nacceptors;
     struct uw_http_worker *free_workers, *busy_workers;
     struct uw_http_conn *idle_head, *idle_tail;
+    /* under a memory budget */
+    size_t max_workers, nevicted;  /* from cfg.memory_budget; evicted, not yet gone */
+    size_t worker_bytes;
+    struct uw_http_worker *slow_head, *slow_tail;   /* waiting for the rest of a head */
+    size_t held_bytes, nheld;      /* heads kept with their connections, at most budget / 4 */
+    size_t evictions;              /* since the sweeper's last line */
+    struct uw_http_conn *wait_head, *wait_tail;     /* have data, wait for a worker */
+    uw_waitq evict_wake;           /* the evictor: connections started waiting */
     bool started, stopping;
     uw_waitq stop_wait;          /* the reaper waits for connections to drain */
     uw_waitq done_wait;          /* uw_http_server_wait */

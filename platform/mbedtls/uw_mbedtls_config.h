@@ -113,6 +113,9 @@
 #define MBEDTLS_SSL_ALPN
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+/* Record buffers of their own size per connection (in_buf_len /
+ * out_buf_len): tls_mbedtls.c shrinks them while a connection is idle. */
+#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 16384
 /* No padding of TLS 1.3 records (mbedTLS pads to 16 bytes by default):

@@ -11,6 +11,7 @@
 #include "h1.h"
 #include "../util/util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -481,8 +482,25 @@ size_t uw_h1_chunk_head(char out[UW_H1_CHUNK_HEAD_MAX], size_t n)
     return o;
 }
 
-const char uw_h1_busy[] =
-    "HTTP/1.1 503 Service Unavailable\r\nServer: uweb\r\nContent-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 45\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
-    "503 Service Unavailable: too many connections\n";
-const size_t uw_h1_busy_len = sizeof uw_h1_busy - 1;
+size_t uw_h1_busy(char *out, size_t cap, const char *why)
+{
+    int n = snprintf(out, cap,
+                     "HTTP/1.1 503 Service Unavailable\r\nServer: uweb\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+                     "503 Service Unavailable: %s\n", strlen(why) + 26, why);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static char *rebase(const char *p, const char *from, char *to)
+{
+    return p ? to + (p - from) : NULL;
+}
+
+void uw_h1_rebase(uw_h1_parser *p, const char *from, char *to)
+{
+    p->url = rebase(p->url, from, to);
+    for (size_t i = 0; i < p->nfields; i++) {
+        p->fields[i].name = rebase(p->fields[i].name, from, to);
+        p->fields[i].value = rebase(p->fields[i].value, from, to);
+    }
+}

@@ -122,8 +122,13 @@ size_t uw_h1_chunk_head(char out[UW_H1_CHUNK_HEAD_MAX], size_t n);
 #define UW_H1_CHUNK_TAIL "\r\n"
 #define UW_H1_LAST_CHUNK "0\r\n\r\n"
 #define UW_H1_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
-/* The whole answer to a connection over the limit. */
-extern const char uw_h1_busy[];
-extern const size_t uw_h1_busy_len;
+/* The whole answer "503 ...: why" to a connection that gets no worker;
+ * returns its length. */
+size_t uw_h1_busy(char *out, size_t cap, const char *why);
+
+/* Moves a head in progress: the bytes the parser consumed of the current
+ * head were copied from `from` to `to` (the same offsets); its spans
+ * follow.  p->fields must hold the same entries at its new place. */
+void uw_h1_rebase(uw_h1_parser *p, const char *from, char *to);
 
 #endif

@@ -48,12 +48,28 @@ struct uw_h1 {
 
 static const uw_http_ops h1_ops;
 
+/* The input buffer: a whole head and room for body reads after it
+ * (read_head).  Under a memory budget just that; otherwise at least
+ * 32 KiB, for fewer reads of large bodies. */
+static size_t in_capacity(const uw_http_config *cfg)
+{
+    size_t need = cfg->max_head_bytes + 1 + 2 * BODY_ROOM;
+    if (cfg->memory_budget) return need;
+    return cfg->max_head_bytes * 2 > 32768 ? cfg->max_head_bytes * 2 : 32768;
+}
+
+size_t uw__h1_bytes(const uw_http_config *cfg)
+{
+    return sizeof(uw_h1) + in_capacity(cfg) + 1 + OUT_CAP + (cfg->max_headers + 1) * sizeof(uw_header) +
+           4096 /* the arena's first block */;
+}
+
 uw_h1 *uw__h1_new(const uw_http_config *cfg)
 {
     uw_h1 *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     h->cfg = cfg;
-    h->in_cap = cfg->max_head_bytes * 2 > 32768 ? cfg->max_head_bytes * 2 : 32768;
+    h->in_cap = in_capacity(cfg);
     h->in = malloc(h->in_cap + 1);
     h->out = malloc(OUT_CAP);
     h->headers = calloc(cfg->max_headers + 1, sizeof *h->headers);
@@ -303,11 +319,82 @@ static void reset_request(uw_h1 *h)
     h->req.secure = h->hc->secure;
 }
 
-enum head_result { HEAD_OK, HEAD_PARK, HEAD_CLOSE };
+enum head_result { HEAD_OK, HEAD_PARK, HEAD_HELD, HEAD_CLOSE };
+
+/* A request head whose worker was taken back (an eviction, server.c)
+ * while it was still arriving: the bytes the engine has consumed, and the
+ * engine's state with its spans rebased onto them.  A new worker copies
+ * both back and goes on where the old one stopped. */
+struct uw_h1_held {
+    size_t size, len, nfields;
+    int64_t deadline;
+    uw_h1_parser parser;
+    uw_header *fields;           /* nfields, after the struct */
+    char *bytes;                 /* len, after the fields */
+};
+
+void uw__h1_held_free(uw_http_server *srv, uw_h1_held *held)
+{
+    srv->held_bytes -= held->size;
+    srv->nheld--;
+    free(held);
+}
+
+static bool hold_head(uw_h1 *h, size_t head_start, int64_t deadline)
+{
+    uw_http_conn *hc = h->hc;
+    uw_http_server *srv = hc->srv;
+    size_t len = h->in_len - head_start, nf = h->parser.nfields;
+    size_t size = sizeof(uw_h1_held) + nf * sizeof(uw_header) + len;
+    if (hc->held || srv->held_bytes + size > srv->cfg.memory_budget / 4) return false;
+    uw_h1_held *held = malloc(size);
+    if (!held) return false;
+    held->size = size;
+    held->len = len;
+    held->nfields = nf;
+    held->deadline = deadline;
+    held->fields = (uw_header *)(held + 1);
+    held->bytes = (char *)(held->fields + nf);
+    memcpy(held->fields, h->parser.fields, nf * sizeof(uw_header));
+    memcpy(held->bytes, h->in + head_start, len);
+    held->parser = h->parser;
+    held->parser.fields = held->fields;
+    uw_h1_rebase(&held->parser, h->in + head_start, held->bytes);
+    hc->held = held;
+    srv->held_bytes += size;
+    srv->nheld++;
+    return true;
+}
+
+/* Puts a held head back at the start of the input; returns its deadline. */
+static int64_t restore_head(uw_h1 *h)
+{
+    uw_h1_held *held = h->hc->held;
+    memcpy(h->in, held->bytes, held->len);
+    h->in_pos = h->in_len = held->len;
+    memcpy(h->headers, held->fields, held->nfields * sizeof(uw_header));
+    h->parser = held->parser;
+    h->parser.fields = h->headers;
+    uw_h1_rebase(&h->parser, held->bytes, h->in);
+    int64_t deadline = held->deadline;
+    h->hc->held = NULL;
+    uw__h1_held_free(h->hc->srv, held);
+    return deadline;
+}
 
 /* Reads and parses one request head.  May park (return HEAD_PARK) only at
- * a request boundary with nothing buffered. */
+ * a request boundary with nothing buffered.  While it waits for the rest
+ * of a head under a worker budget, the worker is on the slow list (it may
+ * be evicted: then the head is held, or answered 503). */
+static enum head_result read_head_(uw_h1 *h);
 static enum head_result read_head(uw_h1 *h)
+{
+    enum head_result r = read_head_(h);
+    if (h->hc->w) uw__http_slow_unlink(h->hc->w);
+    return r;
+}
+
+static enum head_result read_head_(uw_h1 *h)
 {
     /* A new head starts at in_pos; make room for a whole head after it so
      * the head never moves while its spans are recorded, and for body
@@ -322,6 +409,11 @@ static enum head_result read_head(uw_h1 *h)
     }
     size_t head_start = h->in_pos;
     int64_t deadline = 0;
+    uw_http_worker *w = h->hc->w;
+    if (h->hc->held) {
+        head_start = 0;
+        deadline = restore_head(h);
+    }
     for (;;) {
         if (h->in_pos < h->in_len) {
             uw_h1_event ev;
@@ -344,6 +436,8 @@ static enum head_result read_head(uw_h1 *h)
         if (!started && h->hc->srv->stopping) return HEAD_CLOSE;
         if (!started && !uw_conn_may_read(h->hc->c)) return HEAD_PARK;
         if (started && deadline == 0) deadline = uw_now() + h->cfg->header_timeout;
+        if (started && w && h->hc->srv->max_workers && !w->slow && !uw_conn_may_read(h->hc->c))
+            uw__http_slow_insert(w);
         /* Between requests, only take what is there: an idle connection
          * parks instead of holding this worker. */
         ssize_t n = uw_conn_read(h->hc->c, h->in + h->in_len, h->in_cap - h->in_len,
@@ -351,6 +445,14 @@ static enum head_result read_head(uw_h1 *h)
         if (n == UW_ETIMEDOUT) {
             if (!started) continue;
             early_error(h, 408, "request head not received in time");
+            return HEAD_CLOSE;
+        }
+        if (n == UW_ECANCELED && w && w->evicted) {
+            /* Another connection took this worker: keep what came of the
+             * head with the connection, or answer 503 past the memory
+             * for that. */
+            if (hold_head(h, head_start, deadline)) return HEAD_HELD;
+            early_error(h, 503, "request head too slow while every worker is busy");
             return HEAD_CLOSE;
         }
         if (n <= 0) {
@@ -417,7 +519,7 @@ enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc)
     for (;;) {
         reset_request(h);
         enum head_result hr = read_head(h);
-        if (hr == HEAD_PARK) {
+        if (hr == HEAD_PARK || hr == HEAD_HELD) {
             if (h->niov || h->out_len) flush(h);
             if (!h->res.failed) return UW_H1_PARK;
             return UW_H1_RESET;
@@ -449,8 +551,9 @@ void uw__h1_linger_close(uw_conn *c)
     }
 }
 
-void uw__h1_reject_busy(uw_conn *c)
+void uw__h1_reject_busy(uw_conn *c, const char *why)
 {
-    uw_slice s = { uw_h1_busy, uw_h1_busy_len };
+    char busy[320];
+    uw_slice s = { busy, uw_h1_busy(busy, sizeof busy, why) };
     uw_conn_writev(c, &s, 1, 0);    /* do not wait: best effort */
 }

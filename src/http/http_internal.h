@@ -124,14 +124,17 @@ bool uw__http_host_ok(const char *value, size_t len);
 
 /* A connection, small while parked: it borrows a worker while it has a
  * request in flight. */
+typedef struct uw_h1_held uw_h1_held;
 typedef struct uw_http_conn {
     uw_conn *c;
     struct uw_http_port *port;    /* its listener (NULL: uw_http_server_serve_conn) */
     uw_http_server *srv;
     struct uw_http_worker *w;
-    struct uw_http_conn *prev, *next;   /* idle list while parked */
-    int64_t idle_since;
-    bool parked;
+    uw_h1_held *held;             /* a head cut short by an eviction (h1_conn.c) */
+    struct uw_http_conn *prev, *next;   /* idle list while parked, or the list waiting for a worker */
+    int64_t idle_since;           /* parked since, or waiting since */
+    bool parked, waiting;
+    bool promised;                /* waiting, and an evicted worker's place is for it */
     bool ready;                   /* TLS handshake done, protocol chosen */
     bool secure;
 } uw_http_conn;
@@ -156,24 +159,38 @@ typedef struct uw_http_worker {
     uw_http_conn *hc;
     uw_waitq wake;
     struct uw_http_worker *next_free;
+    int64_t free_since;
     struct uw_http_worker *prev_busy, *next_busy;
+    /* on the list of workers waiting for the rest of a request head */
+    struct uw_http_worker *slow_prev, *slow_next;
+    int64_t head_since;
+    bool slow, evicted, retire;
     uw_h1 *h1;
 } uw_http_worker;
 
+/* Under a memory budget: a worker whose request head has stalled may be
+ * taken for another connection (server.c). */
+void uw__http_slow_insert(uw_http_worker *w);
+void uw__http_slow_unlink(uw_http_worker *w);
+
 /* HTTP/1.1 on a connection (h1_conn.c). */
 enum uw_h1_outcome {
-    UW_H1_PARK,                   /* idle at a request boundary: park it */
+    UW_H1_PARK,                   /* idle at a request boundary, or its head held: park it */
     UW_H1_CLOSE,                  /* close (FIN) */
     UW_H1_LINGER,                 /* answered "close": the client may still be sending */
     UW_H1_RESET,                  /* broken exchange: close with RST */
 };
 uw_h1 *uw__h1_new(const uw_http_config *cfg);
 void uw__h1_free(uw_h1 *h);
+/* Bytes one uw_h1 holds (for the worker budget). */
+size_t uw__h1_bytes(const uw_http_config *cfg);
+/* Frees a held head (its connection closes). */
+void uw__h1_held_free(uw_http_server *srv, uw_h1_held *held);
 /* Serves requests on hc until it is idle with nothing buffered or must
  * close.  Everything pending is sent before it returns. */
 enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc);
-/* Sends a 503 to a connection over the limit, without waiting. */
-void uw__h1_reject_busy(uw_conn *c);
+/* Sends "503 Service Unavailable: why" without waiting. */
+void uw__h1_reject_busy(uw_conn *c, const char *why);
 /* Stops sending, then reads and drops the client's bytes for a moment, so
  * the kernel does not reset the connection before the answer is read. */
 void uw__h1_linger_close(uw_conn *c);
@@ -181,5 +198,9 @@ void uw__h1_linger_close(uw_conn *c);
 void uw__http_log(const uw_http_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The "Date: ...\r\n" line, current to the second. */
 const char *uw__http_date_line(uw_http_server *srv, size_t *len);
+
+/* The target's default worker memory budget (budget_unix.c: none;
+ * budget_uk.c: a share of the guest heap). */
+uint64_t uw__http_memory_budget(void);
 
 #endif

@@ -2,13 +2,18 @@
  * The server object: listeners and their acceptors, the worker pool,
  * parked idle connections, the Date line, and the graceful stop.
  *
- * Tasks of a server: one acceptor per listener, one sweeper (closes idle
- * keep-alive connections, refreshes the Date line each second), one
- * reaper (runs the stop), and workers.  A connection (uw_http_conn) is
- * small; it borrows a worker — task, stack, the protocol's buffers and
- * request arena — while it has a request in flight and gives it back when
- * it goes idle with nothing buffered.  Parked connections are woken by the
- * network layer's notify callback.
+ * Tasks of a server: one acceptor per listener, one sweeper (each second:
+ * closes idle keep-alive connections, answers 503 to connections that
+ * waited too long for a worker, frees unused workers, refreshes the Date
+ * line), one reaper (runs the stop), under a memory budget one evictor,
+ * and workers.  A connection (uw_http_conn) is small; it borrows a worker
+ * — task, stack, the protocol's buffers and request arena — while it has
+ * a request in flight and gives it back when it goes idle with nothing
+ * buffered.  Parked connections are woken by the network layer's notify
+ * callback.  Under a memory budget the workers are counted: a connection
+ * that finds none waits (wait list), and takes the worker of a stalled
+ * request head (slow list) whose bytes are kept with its connection
+ * (h1_conn.c's held head) until it sends more.
  *
  * A connection of a TLS listener does its handshake in its worker (never
  * in the acceptor) within handshake_timeout; ALPN then picks the protocol.
@@ -22,6 +27,14 @@
 #include <string.h>
 
 #define FREE_WORKERS_MAX 256
+/* Free workers beyond this many are freed after a second unused. */
+#define FREE_WORKERS_KEEP 4
+/* Over the worker budget, a connection whose head has been arriving for
+ * this long gives its worker to a new one (slowloris; the head is kept and
+ * resumed, so this can be short); one that waited this long for a worker
+ * is answered 503. */
+#define EVICT_AFTER UW_MS(10)
+#define WAIT_FOR_WORKER UW_SEC(1)
 
 void uw_http_config_default(uw_http_config *cfg)
 {
@@ -39,6 +52,7 @@ void uw_http_config_default(uw_http_config *cfg)
     cfg->shutdown_grace = UW_SEC(10);
     cfg->stack_size = 64 * 1024;
     cfg->arena_limit = 16 * 1024 * 1024;
+    cfg->memory_budget = uw__http_memory_budget();
 }
 
 void uw__http_log(const uw_http_server *srv, const char *fmt, ...)
@@ -76,24 +90,106 @@ const char *uw__http_date_line(uw_http_server *srv, size_t *len)
 
 /* ------------------------------------------------------------ connections */
 
+/* The two lists a connection without a worker is on (through prev/next):
+ * parked (idle), or waiting for a worker with data; oldest first. */
+static void list_unlink(uw_http_conn **head, uw_http_conn **tail, uw_http_conn *hc)
+{
+    if (hc->prev) hc->prev->next = hc->next; else *head = hc->next;
+    if (hc->next) hc->next->prev = hc->prev; else *tail = hc->prev;
+    hc->prev = hc->next = NULL;
+}
+
+static void list_add(uw_http_conn **head, uw_http_conn **tail, uw_http_conn *hc, bool first)
+{
+    if (first) {
+        hc->prev = NULL;
+        hc->next = *head;
+        if (*head) (*head)->prev = hc; else *tail = hc;
+        *head = hc;
+    } else {
+        hc->prev = *tail;
+        hc->next = NULL;
+        if (*tail) (*tail)->next = hc; else *head = hc;
+        *tail = hc;
+    }
+}
+
 static void idle_unlink(uw_http_conn *hc)
 {
-    uw_http_server *srv = hc->srv;
     if (!hc->parked) return;
-    if (hc->prev) hc->prev->next = hc->next; else srv->idle_head = hc->next;
-    if (hc->next) hc->next->prev = hc->prev; else srv->idle_tail = hc->prev;
-    hc->prev = hc->next = NULL;
+    list_unlink(&hc->srv->idle_head, &hc->srv->idle_tail, hc);
     hc->parked = false;
+}
+
+static void wait_unlink(uw_http_conn *hc)
+{
+    if (!hc->waiting) return;
+    list_unlink(&hc->srv->wait_head, &hc->srv->wait_tail, hc);
+    hc->waiting = false;
+}
+
+/* Queues hc for the next worker that is free.  The order: first (an
+ * evicted worker's place is for it) at the front; then connections with
+ * a new request, in the order they came; last, the resumptions of held
+ * heads (slow clients sending more), so a slowloris does not delay the
+ * others. */
+static void wait_for_worker(uw_http_conn *hc, bool first)
+{
+    uw_http_server *srv = hc->srv;
+    idle_unlink(hc);
+    wait_unlink(hc);
+    uw_conn_set_notify(hc->c, NULL, NULL);
+    hc->waiting = true;
+    hc->promised = first;
+    hc->idle_since = uw_now();
+    uw_http_conn *before = NULL;
+    if (!first && !hc->held)
+        for (before = srv->wait_head; before && (before->promised || !before->held); before = before->next) {}
+    if (before) {
+        hc->next = before;
+        hc->prev = before->prev;
+        if (before->prev) before->prev->next = hc; else srv->wait_head = hc;
+        before->prev = hc;
+    } else {
+        list_add(&srv->wait_head, &srv->wait_tail, hc, first);
+    }
+    if (!first) uw_wake_one(&srv->evict_wake);
 }
 
 static void conn_free(uw_http_conn *hc, bool reset)
 {
     uw_http_server *srv = hc->srv;
     idle_unlink(hc);
+    wait_unlink(hc);
+    if (hc->held) uw__h1_held_free(srv, hc->held);
     uw_conn_close(hc->c, reset);
     free(hc);
     srv->nconns--;
     if (srv->stopping) uw_wake_all(&srv->stop_wait);
+}
+
+/* Workers waiting for the rest of a request head, oldest first: the ones
+ * to take back when the budget is spent (h1_conn.c's read_head keeps the
+ * list). */
+void uw__http_slow_insert(uw_http_worker *w)
+{
+    uw_http_server *srv = w->srv;
+    w->slow = true;
+    w->head_since = uw_now();
+    w->slow_prev = srv->slow_tail;
+    w->slow_next = NULL;
+    if (srv->slow_tail) srv->slow_tail->slow_next = w; else srv->slow_head = w;
+    srv->slow_tail = w;
+}
+
+void uw__http_slow_unlink(uw_http_worker *w)
+{
+    uw_http_server *srv = w->srv;
+    if (!w->slow) return;
+    if (w->slow_prev) w->slow_prev->slow_next = w->slow_next; else srv->slow_head = w->slow_next;
+    if (w->slow_next) w->slow_next->slow_prev = w->slow_prev; else srv->slow_tail = w->slow_prev;
+    w->slow_prev = w->slow_next = NULL;
+    w->slow = false;
 }
 
 static void on_data(uw_conn *c, void *arg);
@@ -104,10 +200,7 @@ static void park(uw_http_conn *hc)
     hc->w = NULL;
     hc->parked = true;
     hc->idle_since = uw_now();
-    hc->prev = srv->idle_tail;
-    hc->next = NULL;
-    if (srv->idle_tail) srv->idle_tail->next = hc; else srv->idle_head = hc;
-    srv->idle_tail = hc;
+    list_add(&srv->idle_head, &srv->idle_tail, hc, false);
     uw_conn_set_notify(hc->c, on_data, hc);
 }
 
@@ -144,13 +237,16 @@ static int conn_ready(uw_http_conn *hc)
     return UW_OK;
 }
 
+static bool attach(uw_http_conn *hc);
+static void give(uw_http_worker *w, uw_http_conn *hc);
+
 static void worker_main(void *arg)
 {
     uw_http_worker *w = arg;
     uw_http_server *srv = w->srv;
     for (;;) {
         while (!w->hc) {
-            if (srv->stopping) goto out;
+            if (srv->stopping || w->retire) goto out;
             if (uw_wait(&w->wake, UW_FOREVER) == UW_ECANCELED) goto out;
         }
         uw_http_conn *hc = w->hc;
@@ -159,22 +255,39 @@ static void worker_main(void *arg)
         if (conn_ready(hc) == UW_OK) o = uw__h1_serve(w->h1, hc);
         busy_unlink(w);
         w->hc = NULL;
+        hc->w = NULL;
         if (o == UW_H1_PARK && !srv->stopping) {
-            park(hc);
+            /* A held head's connection may have sent more meanwhile. */
+            if (hc->held && uw_conn_may_read(hc->c)) wait_for_worker(hc, false);
+            else park(hc);
         } else {
-            if (o == UW_H1_LINGER) uw__h1_linger_close(hc->c);
+            if (o == UW_H1_LINGER && !w->evicted) uw__h1_linger_close(hc->c);
             conn_free(hc, o == UW_H1_RESET);
         }
-        if (srv->stopping || srv->nfree >= FREE_WORKERS_MAX) break;
+        if (srv->stopping || w->evicted) break;
+        if (srv->wait_head) {        /* a connection waits for a worker: this one */
+            give(w, srv->wait_head);
+            continue;
+        }
+        if (srv->nfree >= FREE_WORKERS_MAX) break;
         w->next_free = srv->free_workers;
+        w->free_since = uw_now();
         srv->free_workers = w;
         srv->nfree++;
     }
 out:
+    uw__http_slow_unlink(w);
     srv->nworkers--;
+    if (w->evicted) srv->nevicted--;
     uw__h1_free(w->h1);
     free(w);
-    if (srv->stopping) uw_wake_all(&srv->stop_wait);
+    if (srv->stopping) {
+        uw_wake_all(&srv->stop_wait);
+        return;
+    }
+    /* The memory is back: a new worker for the first waiting connection
+     * (the one that evicted this worker, if it was). */
+    if (srv->wait_head) attach(srv->wait_head);
 }
 
 static uw_http_worker *worker_new(uw_http_server *srv)
@@ -196,7 +309,51 @@ static uw_http_worker *worker_new(uw_http_server *srv)
     return NULL;
 }
 
-/* Gives hc a worker; false when none can be had. */
+static void give(uw_http_worker *w, uw_http_conn *hc)
+{
+    idle_unlink(hc);
+    wait_unlink(hc);
+    hc->promised = false;
+    uw_conn_set_notify(hc->c, NULL, NULL);
+    hc->w = w;
+    w->hc = hc;
+    uw_wake_one(&w->wake);
+}
+
+/* Over the budget: takes the worker of the connection whose head has
+ * been arriving longest, if that is longer than EVICT_AFTER.  Its task
+ * holds the head or answers 503, and ends (h1_conn.c's read_head); when
+ * it is gone, the first waiting connection — hc, queued first — gets a
+ * new worker in its place. */
+static bool evict_for(uw_http_conn *hc)
+{
+    uw_http_server *srv = hc->srv;
+    uw_http_worker *v = srv->slow_head;
+    if (!v || v->head_since > uw_now() - EVICT_AFTER) return false;
+    uw__http_slow_unlink(v);
+    v->evicted = true;
+    srv->nevicted++;
+    srv->evictions++;
+    uw_cancel(v->task);
+    wait_for_worker(hc, true);
+    return true;
+}
+
+/* Waiting connections take the workers of slow heads, oldest first (the
+ * promised ones, at the front, have theirs coming). */
+static void evict_for_waiting(uw_http_server *srv)
+{
+    uw_http_conn *hc = srv->wait_head;
+    while (hc && hc->promised) hc = hc->next;
+    while (hc) {
+        uw_http_conn *next = hc->next;
+        if (!evict_for(hc)) break;
+        hc = next;
+    }
+}
+
+/* Gives hc a worker: a free one, a new one within the budget, or the one
+ * of a slow head (then later).  False when none can be had. */
 static bool attach(uw_http_conn *hc)
 {
     uw_http_server *srv = hc->srv;
@@ -204,14 +361,12 @@ static bool attach(uw_http_conn *hc)
     if (w) {
         srv->free_workers = w->next_free;
         srv->nfree--;
+    } else if (srv->max_workers && srv->nworkers - srv->nevicted >= srv->max_workers) {
+        return evict_for(hc);
     } else if (!(w = worker_new(srv))) {
-        return false;
+        return evict_for(hc);
     }
-    idle_unlink(hc);
-    uw_conn_set_notify(hc->c, NULL, NULL);
-    hc->w = w;
-    w->hc = hc;
-    uw_wake_one(&w->wake);
+    give(w, hc);
     return true;
 }
 
@@ -219,8 +374,11 @@ static void on_data(uw_conn *c, void *arg)
 {
     uw_http_conn *hc = arg;
     (void)c;
-    if (hc->w) return;
-    if (!attach(hc)) conn_free(hc, true);
+    if (hc->w || hc->waiting) return;
+    /* No worker now: wait for one (a worker that finishes takes the
+     * oldest waiting connection); the sweeper answers 503 to one that
+     * waited WAIT_FOR_WORKER. */
+    if (!attach(hc)) wait_for_worker(hc, false);
 }
 
 /* ------------------------------------------------------------ tasks */
@@ -235,8 +393,8 @@ static void acceptor_main(void *arg)
         if (r == UW_ECLOSED || r == UW_ECANCELED) break;
         if (r != UW_OK) continue;
         if (srv->nconns >= srv->cfg.max_connections) {
-            uw__http_log(srv, "uweb: connection refused: %zu connections open", srv->nconns);
-            if (!pt->conf.tls) uw__h1_reject_busy(c);   /* TLS: no handshake for it either */
+            uw__http_log(srv, "uweb: connection refused with 503: %zu connections open", srv->nconns);
+            if (!pt->conf.tls) uw__h1_reject_busy(c, "too many connections");   /* TLS: not even a handshake */
             uw_conn_close(c, false);
             continue;
         }
@@ -246,7 +404,11 @@ static void acceptor_main(void *arg)
         hc->port = pt;
         hc->srv = srv;
         srv->nconns++;
-        if (!attach(hc)) conn_free(hc, true);
+        if (!attach(hc)) {
+            /* No worker now: parked until it sends (then on_data) */
+            if (uw_conn_may_read(c)) wait_for_worker(hc, false);
+            else park(hc);
+        }
         uw_yield();   /* let the connection's worker run before the next accept */
     }
     srv->nacceptors--;
@@ -263,16 +425,64 @@ static void sweeper_main(void *arg)
         int64_t into = uw_wall_now() % UW_SEC(1);
         if (uw_sleep(UW_SEC(1) - into + UW_MS(1)) != UW_OK) break;
         update_date(srv);
-        int64_t limit = uw_now() - srv->cfg.idle_timeout;
+        int64_t now = uw_now(), limit = now - srv->cfg.idle_timeout;
         while (srv->idle_head && srv->idle_head->idle_since <= limit) conn_free(srv->idle_head, false);
+        /* Connections that waited a second for a worker (and have none
+         * coming): 503. */
+        size_t busy = 0;
+        for (uw_http_conn *hc = srv->wait_head, *next; hc; hc = next) {
+            next = hc->next;
+            if (hc->promised || hc->idle_since > now - WAIT_FOR_WORKER) continue;
+            wait_unlink(hc);
+            if (!(hc->port && hc->port->conf.tls && !hc->ready))
+                uw__h1_reject_busy(hc->c, "no worker free for this connection");
+            conn_free(hc, false);
+            busy++;
+        }
+        if (busy || srv->evictions)
+            uw__http_log(srv, "uweb: %zu connection(s) answered 503 (no worker free within a second), %zu slow head(s) "
+                         "gave their worker to another connection, %zu held (%zu bytes); %zu workers",
+                         busy, srv->evictions, srv->nheld, srv->held_bytes, srv->nworkers);
+        srv->evictions = 0;
+        /* The free list is a stack: the long-unused ones are at its end. */
+        size_t kept = 0;
+        for (uw_http_worker **pw = &srv->free_workers; *pw;) {
+            uw_http_worker *w = *pw;
+            if (kept >= FREE_WORKERS_KEEP && w->free_since <= now - UW_SEC(1)) {
+                *pw = w->next_free;
+                srv->nfree--;
+                w->retire = true;
+                uw_wake_one(&w->wake);
+            } else {
+                kept++;
+                pw = &w->next_free;
+            }
+        }
     }
     srv->sweeper = NULL;
     if (srv->stopping) uw_wake_all(&srv->stop_wait);
 }
 
+/* While connections wait for a worker, looks for slow heads to take
+ * theirs every EVICT_AFTER (a head becomes one that long after it
+ * stalled). */
+static void evictor_main(void *arg)
+{
+    uw_http_server *srv = arg;
+    while (!srv->stopping) {
+        bool waiting = false;
+        for (uw_http_conn *hc = srv->wait_head; hc && !waiting; hc = hc->next) waiting = !hc->promised;
+        int r = uw_wait(&srv->evict_wake, waiting ? uw_now() + EVICT_AFTER : UW_FOREVER);
+        if (r == UW_ECANCELED) break;
+        evict_for_waiting(srv);
+    }
+    srv->evictor = NULL;
+    if (srv->stopping) uw_wake_all(&srv->stop_wait);
+}
+
 static bool drained(const uw_http_server *srv)
 {
-    return srv->nconns == 0 && srv->nworkers == 0 && srv->nacceptors == 0 && !srv->sweeper;
+    return srv->nconns == 0 && srv->nworkers == 0 && srv->nacceptors == 0 && !srv->sweeper && !srv->evictor;
 }
 
 /* Waits for the stop, gives in-flight requests the grace period, cancels
@@ -333,6 +543,16 @@ int uw_http_server_start(uw_http_server *srv)
         uw_detach(pt->acceptor);
         srv->nacceptors++;
     }
+    srv->worker_bytes = sizeof(uw_http_worker) + uw__h1_bytes(&srv->cfg) + srv->cfg.stack_size +
+                        512 /* task record and allocator headers */;
+    if (srv->cfg.memory_budget) {
+        srv->max_workers = (size_t)(srv->cfg.memory_budget / srv->worker_bytes);
+        if (srv->max_workers < 4) srv->max_workers = 4;
+        uw__http_log(srv, "uweb: memory budget %llu KiB: at most %zu workers of %zu KiB at once",
+                     (unsigned long long)(srv->cfg.memory_budget >> 10), srv->max_workers, srv->worker_bytes >> 10);
+        if (!(srv->evictor = uw_spawn(evictor_main, srv, 16 * 1024))) return UW_ENOMEM;
+        uw_detach(srv->evictor);
+    }
     srv->sweeper = uw_spawn(sweeper_main, srv, 16 * 1024);
     if (!srv->sweeper) return UW_ENOMEM;
     uw_detach(srv->sweeper);
@@ -351,6 +571,8 @@ void uw_http_server_stop(uw_http_server *srv)
     for (size_t i = 0; i < srv->nports; i++) uw_listener_close(srv->ports[i].listener);
     while (srv->idle_head) conn_free(srv->idle_head, false);
     if (srv->sweeper && srv->sweeper != uw_current()) uw_cancel(srv->sweeper);
+    if (srv->evictor && srv->evictor != uw_current()) uw_cancel(srv->evictor);
+    while (srv->wait_head) conn_free(srv->wait_head, false);
     /* Free workers exit now; busy ones after their current request. */
     for (uw_http_worker *w = srv->free_workers; w; w = w->next_free) uw_wake_one(&w->wake);
     srv->free_workers = NULL;
@@ -377,6 +599,7 @@ void uw_http_server_fini(uw_http_server *srv)
     /* After uw_rt_run returned without a stop, what is left is released
      * here (the runtime abandons the tasks). */
     while (srv->idle_head) conn_free(srv->idle_head, false);
+    while (srv->wait_head) conn_free(srv->wait_head, false);
     while (srv->free_workers) {
         uw_http_worker *w = srv->free_workers;
         srv->free_workers = w->next_free;

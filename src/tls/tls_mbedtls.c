@@ -27,10 +27,17 @@
  * every ticket_rotation (its lifetime); uw_tls_rotate_tickets forces one.
  * No server-side session cache.
  *
- * Memory: mbedTLS's record buffers (about 2 x 16.5 KiB per connection)
- * stay allocated while the connection lives; uw_tls_shrink frees ours.
- * Measured by tests/unit/test_tls.c ("idle bytes").
+ * Memory: uw_tls_shrink frees our buffers and, when they hold nothing,
+ * swaps mbedTLS's two record buffers (about 2 x 16.7 KiB) for 64-byte
+ * ones, keeping the offsets into them; the next read or write makes them
+ * full again (park / unpark: this touches private fields of
+ * mbedtls_ssl_context, so it is tied to mbedTLS 3.6, checked by
+ * tests/unit/test_tls.c and the tls test unikernel).  Measured by
+ * tests/unit/test_tls.c ("idle bytes").
  */
+/* The record buffers of an idle connection are given back (park below):
+ * that touches fields of mbedtls_ssl_context that are private in 3.6. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include "tls_internal.h"
 #include "seed.h"
 #include <uweb/random.h>
@@ -43,6 +50,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
@@ -89,6 +97,7 @@ struct uw_tls {
     bool ticket_ok;             /* a ticket of ours was accepted during the handshake */
     bool resumed;
     unsigned hello_version;     /* legacy_version of the ClientHello, 0 until seen */
+    size_t in_full, out_full;   /* record buffer sizes while parked, 0 when not parked */
     char cipher[80];
 };
 
@@ -535,6 +544,85 @@ int uw_tls_remove_cert(uw_tls_config *cfg, int slot_no)
     return UW_TLS_OK;
 }
 
+/* ------------------------------------------------------------ idle buffers */
+
+/* mbedTLS's own (library/ssl_misc.h): pointers into the record buffers
+ * recomputed from in_hdr / out_buf. */
+void mbedtls_ssl_update_in_pointers(mbedtls_ssl_context *ssl);
+void mbedtls_ssl_reset_out_pointers(mbedtls_ssl_context *ssl);
+
+/* A parked connection's record buffers: room for the offsets only. */
+#define PARKED_BUF 64
+
+/* Moves both record buffers to new sizes, keeping the offsets into them
+ * (what mbedTLS's MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH resizing does after a
+ * handshake).  False when out of memory (nothing changed). */
+static bool resize_buffers(mbedtls_ssl_context *s, size_t in_len, size_t out_len)
+{
+    unsigned char *in = mbedtls_calloc(1, in_len), *out = mbedtls_calloc(1, out_len);
+    if (!in || !out) {
+        mbedtls_free(in);
+        mbedtls_free(out);
+        return false;
+    }
+    size_t hdr_in = s->in_hdr - s->in_buf, msg_in = s->in_msg - s->in_buf, len_in = s->in_len - s->in_buf,
+           iv_in = s->in_iv - s->in_buf;
+    size_t msg_out = s->out_msg - s->out_buf, len_out = s->out_len - s->out_buf, iv_out = s->out_iv - s->out_buf;
+    size_t keep_in = s->in_buf_len < in_len ? s->in_buf_len : in_len;
+    size_t keep_out = s->out_buf_len < out_len ? s->out_buf_len : out_len;
+    memcpy(in, s->in_buf, keep_in);
+    memcpy(out, s->out_buf, keep_out);
+    mbedtls_platform_zeroize(s->in_buf, s->in_buf_len);
+    mbedtls_free(s->in_buf);
+    mbedtls_platform_zeroize(s->out_buf, s->out_buf_len);
+    mbedtls_free(s->out_buf);
+    s->in_buf = in;
+    s->in_buf_len = in_len;
+    s->out_buf = out;
+    s->out_buf_len = out_len;
+    s->in_hdr = in + hdr_in;
+    mbedtls_ssl_update_in_pointers(s);
+    mbedtls_ssl_reset_out_pointers(s);
+    s->out_msg = out + msg_out;
+    s->out_len = out + len_out;
+    s->out_iv = out + iv_out;
+    s->in_msg = in + msg_in;
+    s->in_len = in + len_in;
+    s->in_iv = in + iv_in;
+    return true;
+}
+
+/* Gives the record buffers back when they hold nothing (an open
+ * connection between requests): about 33 KiB per connection. */
+static void park(uw_tls *t)
+{
+    mbedtls_ssl_context *s = &t->ssl;
+    if (t->in_full || (t->core.state != UW_TLS_OPEN && t->core.state != UW_TLS_CLOSED)) return;
+    /* Nothing in them: no record partly fetched or not yet read (the last
+     * handshake message, all processed, may still be counted: its bytes
+     * are not read again), nothing to send. */
+    bool consumed = s->in_msglen == 0 || (s->in_hslen == s->in_msglen && !s->keep_current_message);
+    if (!s->in_buf || !s->out_buf || s->in_left || !consumed || s->in_offt || s->out_left
+        || s->in_buf_len <= PARKED_BUF || s->out_buf_len <= PARKED_BUF)
+        return;
+    size_t hdr_in = s->in_hdr - s->in_buf, end_in = s->in_iv - s->in_buf, end_out = s->out_iv - s->out_buf;
+    if (hdr_in >= PARKED_BUF / 2 || end_in >= PARKED_BUF / 2 || end_out >= PARKED_BUF / 2) return;
+    size_t in_full = s->in_buf_len, out_full = s->out_buf_len;
+    if (!resize_buffers(s, PARKED_BUF, PARKED_BUF)) return;
+    t->in_full = in_full;
+    t->out_full = out_full;
+}
+
+/* Before any call into mbedTLS: full record buffers again.  False when out
+ * of memory (the engine then fails). */
+static bool unpark(uw_tls *t)
+{
+    if (!t->in_full) return true;
+    if (!resize_buffers(&t->ssl, t->in_full, t->out_full)) return false;
+    t->in_full = t->out_full = 0;
+    return true;
+}
+
 /* ------------------------------------------------------------ engine */
 
 int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
@@ -651,6 +739,8 @@ ssize_t uw_tls_read(uw_tls *t, void *buf, size_t n)
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.state == UW_TLS_CLOSED) return UW_TLS_EOF;
     if (n == 0) return UW_TLS_EINVAL;
+    if (uw_tls__in_avail(&t->core) == 0 && t->in_full) return UW_TLS_WANT_INPUT;  /* parked, nothing came */
+    if (!unpark(t)) return uw_tls__fail(&t->core, UW_TLS_ENOMEM, "out of memory for the record buffers");
     for (;;) {
         int r = mbedtls_ssl_read(&t->ssl, buf, n);
         if (r > 0) return r;
@@ -675,6 +765,7 @@ ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.close_sent) return UW_TLS_ECLOSED;
     if (t->core.state != UW_TLS_OPEN) return UW_TLS_EINVAL;
+    if (!unpark(t)) return uw_tls__fail(&t->core, UW_TLS_ENOMEM, "out of memory for the record buffers");
     /* mbedTLS's largest record: 16384 bytes, 16383 in TLS 1.3 (it counts
      * the inner content type in 2^14) */
     int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
@@ -720,7 +811,8 @@ void uw_tls_close(uw_tls *t)
 {
     if (t->core.close_sent) return;
     t->core.close_sent = true;
-    if (t->core.state == UW_TLS_OPEN || t->core.state == UW_TLS_CLOSED) mbedtls_ssl_close_notify(&t->ssl);
+    if ((t->core.state == UW_TLS_OPEN || t->core.state == UW_TLS_CLOSED) && unpark(t))
+        mbedtls_ssl_close_notify(&t->ssl);
 }
 
 int uw_tls_recv_eof(uw_tls *t)
@@ -737,6 +829,7 @@ int uw_tls_recv_eof(uw_tls *t)
 void uw_tls_shrink(uw_tls *t)
 {
     uw_tls__core_shrink(&t->core);
+    park(t);
 }
 
 const char *uw_tls_alpn(const uw_tls *t) { return t->core.state == UW_TLS_HANDSHAKING ? NULL : t->alpn; }

@@ -216,6 +216,9 @@ static void usage(FILE *f, const char *name)
 "    --header-timeout=SEC    time to receive a request head (default 10)\n"
 "    --idle-timeout=SEC      keep-alive idle time (default 30)\n"
 "    --shutdown-grace=SEC    time in-flight requests get on SIGTERM (default 10)\n"
+"    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
+"                            request heads give theirs up, then 503 (default: none on\n"
+"                            unix, 3/8 of the guest heap on unikernels)\n"
 "    --quiet                 no log lines\n"
 "    --help                  this text\n"
 "\n"
@@ -276,6 +279,8 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             cfg->idle_timeout = UW_SEC((int64_t)v);
         } else if ((k = opt_num(a, "--shutdown-grace", &v)) != 0) {
             cfg->shutdown_grace = UW_SEC((int64_t)v);
+        } else if ((k = opt_num(a, "--memory-budget", &v)) != 0) {
+            cfg->memory_budget = v;
         } else if (strcmp(a, "--quiet") == 0) {
             cfg->log = NULL;
             k = 1;

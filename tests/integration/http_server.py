@@ -328,6 +328,50 @@ with echo("--max-connections=4") as s:
     time.sleep(0.3)
     t.check("new connections served once others closed", still_serves(s))
 
+# ---------------------------------------------------------------- memory budget
+# --memory-budget=450000: 4 workers.  Slow request heads hold them; new
+# requests take them over (the slow heads are kept, and finish later with
+# their headers intact); with every worker busy otherwise: 503.
+with echo("--memory-budget=450000", "--header-timeout=20") as s:
+    def slow_head(i):
+        c = s.connect()
+        c.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\nX-Request-Id: slow-%d\r\nX-Pad: " % i)
+        time.sleep(0.05)
+        return c
+    slow = [slow_head(i) for i in range(4)]
+    got = []
+    for i in range(4):
+        time.sleep(0.3)
+        got.append(s.get("/users/%d" % i))     # takes the worker of the oldest slow head
+        slow.append(slow_head(4 + i))          # and a new slow head takes it back
+    t.check("budget: with every worker held by a slow head, new requests are answered (4 times)",
+            [g[2] for g in got] == [b"user %d\n" % i for i in range(4)], repr(got)[:300])
+    for c in slow:
+        c.sendall(b"p\r\nConnection: close\r\n\r\n")
+    answers = [read_all(c, 5) for c in slow]
+    for c in slow:
+        c.close()
+    t.check("budget: 8 slow heads, 4 of them set aside for others, finish with their headers intact",
+            all(a.endswith(b"id=slow-%d\n" % i) and status_of(a) == 200 for i, a in enumerate(answers)),
+            repr([a[-30:] for a in answers]))
+    result = {}
+
+    def slow_get(i):
+        result[i] = s.get("/slow?s=4")[0]
+    ths = [threading.Thread(target=slow_get, args=(i,)) for i in range(4)]
+    for th in ths:
+        th.start()
+    time.sleep(0.3)
+    start = time.time()
+    raw = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=5)
+    waited = time.time() - start
+    for th in ths:
+        th.join(10)
+    t.check("budget: every worker busy with a request: a new one is answered 503 after about a second",
+            status_of(raw) == 503 and b"Retry-After: 1" in raw and 0.5 < waited < 2.5 and
+            result == {i: 200 for i in range(4)}, f"{raw[:60]!r} after {waited:.1f}s; {result}")
+    t.check("budget: served again once the workers are free", still_serves(s))
+
 # ---------------------------------------------------------------- graceful shutdown
 with echo() as s:
     result = {}

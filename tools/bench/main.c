@@ -7,6 +7,7 @@
 #include "bench.h"
 
 #include <uweb/client.h>
+#include <uweb/version.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -69,6 +70,7 @@ static const char usage_text[] =
 "    --insecure             accept any TLS certificate (for https://, not yet supported)\n"
 "    --h2, -m N             HTTP/2 (not supported yet)\n"
 "    -h, --help             this text\n"
+"        --version          the version of uweb\n"
 "\n"
 "    On a terminal, a progress line on stderr is updated once per second.\n"
 "\n"
@@ -315,6 +317,7 @@ int main(int argc, char **argv)
         }
 #define VALUE() (v ? v : (i + 1 < argc ? argv[++i] : (die("%s needs a value", a), "")))
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
+        else if (!strcmp(a, "--version")) { printf("uweb-bench %s\n", uw_version()); return 0; }
         else if (!strcmp(a, "-c") || !strcmp(a, "--connections")) conns = (int)parse_count(a, VALUE(), 1, 100000);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) threads = (int)parse_count(a, VALUE(), 1, 256);
         else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) { duration = parse_time(a, VALUE()); duration_given = true; }

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "uweb/static.h"
+#include "uweb/version.h"
 
 static const char *usage_text =
 "NAME\n"
@@ -78,6 +79,7 @@ static const char *usage_text =
 "        --brotli-quality Q  0..11; default 11 up to 1 MiB, 9 up to 16 MiB,\n"
 "                            5 above (brotli at 11 is slow on large files)\n"
 "    -h, --help              print this help\n"
+"        --version           print the version of uweb and exit\n"
 "\n"
 "EXIT STATUS\n"
 "    0 on success; 1 with a one-line reason on standard error for a missing\n"
@@ -531,6 +533,7 @@ int main(int argc, char **argv)
 #define OPT(shortname, longname) is_opt(a, shortname, longname, &val)
 #define VALUE() (val ? val : (i + 1 < argc ? argv[++i] : (usage_error("%s needs a value", a), "")))
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(usage_text, stdout); return 0; }
+        else if (strcmp(a, "--version") == 0) { printf("uweb-crunch %s\n", uw_version()); return 0; }
         else if (OPT("-o", "--output")) output = VALUE();
         else if (OPT("-H", "--header")) header = VALUE();
         else if (OPT("-n", "--name")) name = VALUE();

@@ -101,10 +101,10 @@ static void large(uw_req *req, uw_res *res)
     uw_res_send(res, 200, "application/octet-stream", big, sizeof big);
 }
 
-static void slow(uw_req *req, uw_res *res)
+static void slow(uw_req *req, uw_res *res)          /* ?s=N: N seconds, default 2 */
 {
-    (void)req;
-    uw_sleep(UW_SEC(2));
+    const char *sec = uw_req_query(req, "s");
+    uw_sleep(UW_SEC(sec ? atoi(sec) : 2));
     uw_res_text(res, 200, "slow done\n");
 }
 

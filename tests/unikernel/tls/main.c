@@ -1,7 +1,8 @@
 /*
  * tls: uweb's TLS engine (src/tls/tls_mbedtls.c, the server) and an
  * mbedTLS client handshake in memory on the unikernel, freestanding:
- * TLS 1.3 then TLS 1.2, ALPN and SNI, data both ways, a resumption from
+ * TLS 1.3 then TLS 1.2, ALPN and SNI, data both ways (with the engine's
+ * buffers given back in between, as for an idle connection), a resumption from
  * the TLS 1.3 ticket, and uw_random.  Prints SUCCESS when all hold.
  * tests/unikernel/run.sh runs it on spt, and with --one on hvt.
  */
@@ -143,19 +144,24 @@ static void connection(uw_tls_config *cfg, mbedtls_x509_crt *ca, mbedtls_ssl_pro
         snprintf(what, sizeof what, "%s: resumed from the ticket", label);
         check(uw_tls_resumed(t), what);
     }
-    /* data both ways */
-    r = mbedtls_ssl_write(&ssl, (const unsigned char *)"ping", 4);
-    char buf[16];
-    ssize_t n = uw_tls_read(t, buf, sizeof buf);
-    snprintf(what, sizeof what, "%s: client to server", label);
-    check(r == 4 && n == 4 && memcmp(buf, "ping", 4) == 0, what);
-    uw_slice v[] = { { "po", 2 }, { "ng", 2 } };
-    check(uw_tls_writev(t, v, 2) == 4, "server writev");
-    pump(t);
-    int got = 0;
-    for (int i = 0; i < 4 && got <= 0; i++) got = mbedtls_ssl_read(&ssl, (unsigned char *)buf, sizeof buf);
-    snprintf(what, sizeof what, "%s: server to client", label);
-    check(got == 4 && memcmp(buf, "pong", 4) == 0, what);
+    /* data both ways, twice, the engine shrunk (idle) before each round */
+    for (int round = 0; round < 2; round++) {
+        uw_tls_shrink(t);
+        char buf[16];
+        check(uw_tls_read(t, buf, sizeof buf) == UW_TLS_WANT_INPUT, "an idle engine waits for input");
+        r = mbedtls_ssl_write(&ssl, (const unsigned char *)"ping", 4);
+        ssize_t n = uw_tls_read(t, buf, sizeof buf);
+        snprintf(what, sizeof what, "%s: client to server (round %d)", label, round);
+        check(r == 4 && n == 4 && memcmp(buf, "ping", 4) == 0, what);
+        uw_tls_shrink(t);
+        uw_slice v[] = { { "po", 2 }, { "ng", 2 } };
+        check(uw_tls_writev(t, v, 2) == 4, "server writev");
+        pump(t);
+        int got = 0;
+        for (int i = 0; i < 4 && got <= 0; i++) got = mbedtls_ssl_read(&ssl, (unsigned char *)buf, sizeof buf);
+        snprintf(what, sizeof what, "%s: server to client (round %d)", label, round);
+        check(got == 4 && memcmp(buf, "pong", 4) == 0, what);
+    }
     if (save) check(mbedtls_ssl_get_session(&ssl, save) == 0, "client keeps the session");
     mbedtls_ssl_free(&ssl);
     mbedtls_ssl_config_free(&conf);
