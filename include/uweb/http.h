@@ -192,6 +192,8 @@ struct uw_http_server {
     bool started, stopping;
     uw_waitq stop_wait;          /* the reaper waits for connections to drain */
     uw_waitq done_wait;          /* uw_http_server_wait */
+    int64_t tls_log_sec;           /* rate limit of the TLS failure lines */
+    size_t tls_log_lines, tls_log_dropped;
     char date[48];               /* "Date: ...\r\n", refreshed each second */
     size_t date_len;
     int64_t date_sec;

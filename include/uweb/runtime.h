@@ -106,8 +106,11 @@ int uw_sleep_until(int64_t deadline);
 int uw_sleep(int64_t ns);
 
 /* Waits for a request to stop: SIGINT or SIGTERM on unix (handlers are
- * installed on first use); never on targets without signals.  Returns the
- * signal number, or a negative status (UW_ETIMEDOUT, UW_ECANCELED). */
+ * installed on first use; once seen, every later call returns it at
+ * once), or to reload: SIGHUP, UW_SIGNAL_RELOAD (returned once per
+ * delivery); never on targets without signals.  Returns the signal
+ * number, or a negative status (UW_ETIMEDOUT, UW_ECANCELED). */
+#define UW_SIGNAL_RELOAD 1
 int uw_wait_signal(int64_t deadline);
 
 /* Prepares the host for a server: on unix, raises the descriptor limit to

@@ -21,6 +21,7 @@
  */
 #include "http_internal.h"
 #include "../util/util.h"
+#include <uweb/tls.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -221,6 +222,28 @@ static void busy_unlink(uw_http_worker *w)
     w->prev_busy = w->next_busy = NULL;
 }
 
+/* A TLS handshake that failed: one log line, at most 3 a second (a
+ * flood of garbage must not flood the log); the others are counted and
+ * told in the next line. */
+static void tls_log(uw_http_server *srv, int r, const char *why)
+{
+    int64_t sec = uw_now() / UW_SEC(1);
+    if (sec != srv->tls_log_sec) {
+        srv->tls_log_sec = sec;
+        srv->tls_log_lines = 0;
+    }
+    if (srv->tls_log_lines >= 3) {
+        srv->tls_log_dropped++;
+        return;
+    }
+    srv->tls_log_lines++;
+    uw__http_log(srv, "uweb: TLS handshake failed: %s%s%s", uw_tls_strerror(r), *why ? ": " : "", why);
+    if (srv->tls_log_dropped) {
+        uw__http_log(srv, "uweb: (%zu more TLS handshake failures not logged)", srv->tls_log_dropped);
+        srv->tls_log_dropped = 0;
+    }
+}
+
 /* Makes a connection ready to speak HTTP: for a TLS listener, the
  * handshake (here, in the connection's worker, within handshake_timeout)
  * and the protocol ALPN picked.  UW_OK or a status (then close). */
@@ -228,10 +251,25 @@ static int conn_ready(uw_http_conn *hc)
 {
     if (hc->ready) return UW_OK;
     if (hc->port && hc->port->conf.tls) {
-        /* TLS: not wired yet (uw_http_server_listen refuses a TLS listener
-         * until then).  Here the TCP connection becomes a TLS one, the
-         * handshake runs, and ALPN chooses the protocol. */
-        return UW_EINVAL;
+        uw_http_server *srv = hc->srv;
+        char why[160] = "";
+        uw_conn *tls = NULL;
+        int r = uw_tls_accept(hc->c, hc->port->conf.tls, uw_now() + srv->cfg.handshake_timeout,
+                              &tls, why, sizeof why);
+        if (r != UW_OK) {
+            hc->c = NULL;            /* closed by uw_tls_accept */
+            tls_log(srv, r, why);
+            return r;
+        }
+        hc->c = tls;
+        hc->secure = true;
+        /* ALPN: HTTP/1.1 when chosen or when the client offered none; the
+         * slot of h2 (next issue) is here. */
+        const char *alpn = uw_tls_alpn(uw_tls_conn_engine(tls));
+        if (alpn && strcmp(alpn, UW_TLS_ALPN_HTTP1) != 0) {
+            uw__http_log(srv, "uweb: ALPN chose %s, which is not served here", alpn);
+            return UW_EPROTO;
+        }
     }
     hc->ready = true;
     return UW_OK;
@@ -522,7 +560,6 @@ int uw_http_server_listen(uw_http_server *srv, const uw_http_listen *l)
 {
     if (srv->started || srv->stopping) return UW_EINVAL;
     if (srv->nports == UW_HTTP_MAX_LISTENERS) return UW_ELIMIT;
-    if (l->tls) return UW_EINVAL;   /* TLS: not wired yet (see conn_ready) */
     struct uw_http_port *pt = &srv->ports[srv->nports];
     memset(pt, 0, sizeof *pt);
     pt->conf = *l;

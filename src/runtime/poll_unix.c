@@ -15,7 +15,7 @@
 
 static int epfd = -1;
 static size_t registered;
-static volatile sig_atomic_t signal_seen;
+static volatile sig_atomic_t signal_seen, hup_seen;
 static bool signals_installed;
 static uw_waitq signal_waiters = UW_WAITQ_INIT;
 
@@ -81,7 +81,7 @@ void uw__backend_wait(int64_t deadline)
     if (n < 0 && errno != EINTR) n = 0;
     for (int i = 0; i < n; i++)
         dispatch(evs[i].data.ptr, evs[i].events);
-    if (signal_seen) {
+    if (signal_seen || hup_seen) {
         uw_wake_all(&signal_waiters);
     }
 }
@@ -131,9 +131,12 @@ int uw_io_wait_write(uw_io *io, int64_t deadline)
     return UW_OK;
 }
 
+_Static_assert(SIGHUP == UW_SIGNAL_RELOAD, "UW_SIGNAL_RELOAD is SIGHUP");
+
 static void on_signal(int sig)
 {
-    signal_seen = sig;
+    if (sig == SIGHUP) hup_seen = 1;
+    else signal_seen = sig;
 }
 
 int uw_wait_signal(int64_t deadline)
@@ -145,13 +148,16 @@ int uw_wait_signal(int64_t deadline)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
         signals_installed = true;
     }
-    while (!signal_seen) {
+    while (!signal_seen && !hup_seen) {
         int r = uw_wait(&signal_waiters, deadline);
         if (r != UW_OK) return r;
     }
-    return signal_seen;
+    if (signal_seen) return signal_seen;
+    hup_seen = 0;            /* a reload request: once per delivery */
+    return SIGHUP;
 }
 
 void uw_rt_prepare_server(void)

@@ -6,6 +6,7 @@
 #include "web_internal.h"
 #include "../http/http_internal.h"
 #include "../util/util.h"
+#include <uweb/tls.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -119,6 +120,8 @@ void uw_app_dispatch(uw_req *req, uw_res *res, void *arg)
 typedef struct service {
     uw_http_server *servers[MAX_SERVERS];
     size_t nservers;
+    void (*reload)(void *arg);   /* on SIGHUP (NULL: ignored) */
+    void *reload_arg;
 } service;
 
 /* Waits for a signal, stops every server gracefully, waits for them, then
@@ -129,6 +132,10 @@ static void signals_main(void *arg)
     service *sv = arg;
     for (;;) {
         int s = uw_wait_signal(uw_now() + UW_SEC(1));
+        if (s == UW_SIGNAL_RELOAD) {
+            if (sv->reload) sv->reload(sv->reload_arg);
+            continue;
+        }
         if (s > 0) break;
         if (s == UW_ECANCELED) return;
         bool all_stopped = true;
@@ -163,7 +170,7 @@ int uw_app_serve(const uw_app *app, const uw_http_config *cfg,
     if (r != UW_OK) return r;
     uw_rt_prepare_server();
     uw_http_server srv;
-    service sv = { { &srv }, 1 };
+    service sv = { { &srv }, 1, NULL, NULL };
     r = uw_http_server_init(&srv, cfg, uw_app_dispatch, (void *)app);
     if (r == UW_OK) r = uw_http_server_listen(&srv, &(uw_http_listen){ .addr = cfg->addr, .port = cfg->port });
     if (r > 0) {
@@ -216,6 +223,13 @@ static void usage(FILE *f, const char *name)
 "    --header-timeout=SEC    time to receive a request head (default 10)\n"
 "    --idle-timeout=SEC      keep-alive idle time (default 30)\n"
 "    --shutdown-grace=SEC    time in-flight requests get on SIGTERM (default 10)\n"
+"    --tls-cert=FILE         HTTPS: a PEM certificate chain (leaf first); with --tls-key,\n"
+"    --tls-key=FILE          its PEM private key.  Repeatable: several certificates,\n"
+"                            chosen by the client's SNI (the first one by default)\n"
+"    --tls-port=PORT         HTTPS listen port (default %u)\n"
+"    --tls-modern            TLS 1.3 only (default: TLS 1.2 and 1.3)\n"
+"    --redirect-http         plain HTTP answers 308 to the same URL over https\n"
+"    --hsts=SECONDS          HTTPS answers carry Strict-Transport-Security: max-age=SECONDS\n"
 "    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
 "                            request heads give theirs up, then 503 (default: none on\n"
 "                            unix, 3/8 of the guest heap on unikernels)\n"
@@ -224,8 +238,12 @@ static void usage(FILE *f, const char *name)
 "\n"
 "EXIT STATUS\n"
 "    0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the\n"
-"    service cannot start; 2 for a bad command line.\n",
-            name, name, uw_net_default_addr(), uw_net_options_help());
+"    service cannot start; 2 for a bad command line.\n"
+"\n"
+"SIGNALS\n"
+"    SIGHUP re-reads the certificate files: new handshakes get the new\n"
+"    certificates, open connections go on.\n",
+            name, name, uw_net_default_addr(), uw_net_options_help(), (unsigned)uw__default_tls_port());
 }
 
 /* "--name=N": 1 and *out when arg is this option with a number, 0 when arg
@@ -245,9 +263,16 @@ static int opt_num(const char *arg, const char *name, uint64_t *out)
     return 1;
 }
 
+#define MAX_CERTS 8
+
 typedef struct main_opts {
     uw_http_config cfg;
     bool addr_given;
+    const char *cert[MAX_CERTS], *key[MAX_CERTS];
+    size_t ncert, nkey;
+    uint16_t tls_port;
+    bool tls_modern, redirect_http;
+    uint64_t hsts;               /* 0: none */
 } main_opts;
 
 /* Parses the command line into o: 0 to serve, 1 when --help was shown,
@@ -261,10 +286,25 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         int k;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 1; }
         if (strncmp(a, "--addr=", 7) == 0) { cfg->addr = a + 7; o->addr_given = true; continue; }
+        if (strncmp(a, "--tls-cert=", 11) == 0 || strncmp(a, "--tls-key=", 10) == 0) {
+            bool cert = a[6] == 'c';
+            size_t *n = cert ? &o->ncert : &o->nkey;
+            if (*n == MAX_CERTS) { fprintf(stderr, "uweb: at most %d certificates\n", MAX_CERTS); return -1; }
+            (cert ? o->cert : o->key)[(*n)++] = strchr(a, '=') + 1;
+            continue;
+        }
+        if (strcmp(a, "--tls-modern") == 0) { o->tls_modern = true; continue; }
+        if (strcmp(a, "--redirect-http") == 0) { o->redirect_http = true; continue; }
         if ((k = opt_num(a, "--port", &v)) != 0) {
             if (k < 0) return -1;
             if (v > 65535) { fprintf(stderr, "uweb: --port must be at most 65535\n"); return -1; }
             cfg->port = (uint16_t)v;
+        } else if ((k = opt_num(a, "--tls-port", &v)) != 0) {
+            if (k < 0) return -1;
+            if (v == 0 || v > 65535) { fprintf(stderr, "uweb: --tls-port must be 1..65535\n"); return -1; }
+            o->tls_port = (uint16_t)v;
+        } else if ((k = opt_num(a, "--hsts", &v)) != 0) {
+            o->hsts = v;
         } else if ((k = opt_num(a, "--max-connections", &v)) != 0) {
             cfg->max_connections = v ? v : 1;
         } else if ((k = opt_num(a, "--max-body", &v)) != 0) {
@@ -291,7 +331,91 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         if (k < 0) return -1;
     }
     if (!o->addr_given) cfg->addr = uw_net_default_addr();
+    if (o->ncert != o->nkey) {
+        fprintf(stderr, "%s: every --tls-cert needs its --tls-key (%zu certificates, %zu keys)\n", name, o->ncert, o->nkey);
+        return -1;
+    }
+    if (!o->ncert && (o->redirect_http || o->hsts || o->tls_modern)) {
+        fprintf(stderr, "%s: --redirect-http, --hsts and --tls-modern need --tls-cert and --tls-key\n", name);
+        return -1;
+    }
+    if (!o->tls_port) o->tls_port = uw__default_tls_port();
     return 0;
+}
+
+/* HTTPS of uw_main: the configuration, its certificate slots, and the
+ * files they were read from (SIGHUP reads them again). */
+typedef struct tls_service {
+    const main_opts *o;
+    const char *name;
+    uw_tls_config *cfg;
+    int slot[MAX_CERTS];
+} tls_service;
+
+/* Reads certificate i and adds it (slot < 0) or replaces its slot. */
+static int load_cert(tls_service *ts, size_t i)
+{
+    char err[256] = "";
+    size_t cl = 0, kl = 0;
+    char *chain = uw__read_file(ts->o->cert[i], &cl, err, sizeof err);
+    char *key = chain ? uw__read_file(ts->o->key[i], &kl, err, sizeof err) : NULL;
+    int r = UW_TLS_EINVAL;
+    if (key) {
+        if (ts->slot[i] < 0) {
+            r = uw_tls_add_cert(ts->cfg, UW_TLS_CERT_DEFAULT, chain, cl, key, kl, err, sizeof err);
+            if (r >= 0) ts->slot[i] = r;
+        } else {
+            r = uw_tls_set_cert(ts->cfg, ts->slot[i], chain, cl, key, kl, err, sizeof err);
+        }
+    }
+    free(chain);
+    free(key);
+    if (r < 0)
+        fprintf(stderr, "%s: certificate %s / %s: %s\n", ts->name, ts->o->cert[i], ts->o->key[i], *err ? err : uw_tls_strerror(r));
+    return r < 0 ? r : UW_OK;
+}
+
+static void reload_certs(void *arg)
+{
+    tls_service *ts = arg;
+    size_t ok = 0;
+    for (size_t i = 0; i < ts->o->ncert; i++) ok += load_cert(ts, i) == UW_OK;
+    if (ts->o->cfg.log)
+        fprintf(ts->o->cfg.log, "%s: SIGHUP: %zu of %zu certificate(s) read again\n", ts->name, ok, ts->o->ncert);
+}
+
+/* The plain listener of --redirect-http: 308 to the same path and query
+ * over https, on the host the client named. */
+typedef struct redirect { const char *addr; uint16_t tls_port; } redirect;
+static void redirect_https(uw_req *req, uw_res *res, void *arg)
+{
+    const redirect *rd = arg;
+    const char *host = uw_req_header(req, "Host");
+    size_t hl;
+    if (!host || !*host) host = rd->addr;
+    if (host[0] == '[') {                    /* IPv6 literal: up to its ']' */
+        const char *e = strchr(host, ']');
+        hl = e ? (size_t)(e - host) + 1 : strlen(host);
+    } else {
+        const char *c = strchr(host, ':');
+        hl = c ? (size_t)(c - host) : strlen(host);
+    }
+    const char *q = uw_req_query_string(req);
+    char port[8] = "";
+    if (rd->tls_port != 443) snprintf(port, sizeof port, ":%u", (unsigned)rd->tls_port);
+    const char *loc = uw_arena_printf(uw_req_arena(req), "https://%.*s%s%s%s%s", (int)hl, host, port,
+                                      uw_req_path(req), *q ? "?" : "", q);
+    if (loc && !strpbrk(loc, "\r\n")) uw_res_header(res, "Location", loc);
+    uw_res_error(res, 308, NULL);
+}
+
+/* The HTTPS listener's dispatch with --hsts: the field, then the app. */
+typedef struct hsts_app { const uw_app *app; uint64_t max_age; } hsts_app;
+static void hsts_dispatch(uw_req *req, uw_res *res, void *arg)
+{
+    const hsts_app *h = arg;
+    uw_res_headerf(res, "Strict-Transport-Security", "max-age=%llu", (unsigned long long)h->max_age);
+    uw_app_dispatch(req, res, (void *)h->app);
 }
 
 int uw_main(int argc, char **argv, const uw_app *app)
@@ -311,14 +435,47 @@ int uw_main(int argc, char **argv, const uw_app *app)
     }
     uw_rt_prepare_server();
     uw_http_server srv;
-    service sv = { { &srv }, 1 };
+    service sv = { { &srv }, 1, NULL, NULL };
+    tls_service ts = { &o, name, NULL, { 0 } };
+    redirect rd = { o.cfg.addr, o.tls_port };
+    hsts_app ha = { app, o.hsts };
     int status = 1;
+    if (o.ncert) {
+        static const char *const alpn[] = { UW_TLS_ALPN_HTTP1, NULL };
+        r = uw_tls_config_new(&ts.cfg, &(uw_tls_options){ .modern = o.tls_modern, .alpn = alpn });
+        if (r != UW_TLS_OK) {
+            fprintf(stderr, "%s: TLS: %s\n", name, uw_tls_strerror(r));
+            uw_rt_fini();
+            return 1;
+        }
+        for (size_t i = 0; i < o.ncert; i++) ts.slot[i] = -1;
+        for (size_t i = 0; i < o.ncert && r == UW_OK; i++) r = load_cert(&ts, i);
+        if (r != UW_OK) {
+            uw_tls_config_free(ts.cfg);
+            uw_rt_fini();
+            return 1;
+        }
+        sv.reload = reload_certs;
+        sv.reload_arg = &ts;
+    }
     r = uw_http_server_init(&srv, &o.cfg, uw_app_dispatch, (void *)app);
-    if (r == UW_OK) r = uw_http_server_listen(&srv, &(uw_http_listen){ .addr = o.cfg.addr, .port = o.cfg.port });
-    if (r < 0) {
-        fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
-    } else {
-        printf("%s listening on http://%s:%d/\n", name, o.cfg.addr, r);
+    int port = 0, tls_port = 0;
+    if (r == UW_OK) {
+        uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port };
+        if (o.redirect_http) plain.dispatch = redirect_https, plain.arg = &rd;
+        r = port = uw_http_server_listen(&srv, &plain);
+        if (r < 0) fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
+    }
+    if (r >= 0 && ts.cfg) {
+        uw_http_listen secure = { .addr = o.cfg.addr, .port = o.tls_port, .tls = ts.cfg };
+        if (o.hsts) secure.dispatch = hsts_dispatch, secure.arg = &ha;
+        r = tls_port = uw_http_server_listen(&srv, &secure);
+        if (r < 0) fprintf(stderr, "%s: cannot serve HTTPS on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.tls_port, uw_strerror(r));
+        rd.tls_port = (uint16_t)tls_port;
+    }
+    if (r >= 0) {
+        printf("%s listening on http://%s:%d/\n", name, o.cfg.addr, port);
+        if (tls_port) printf("%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
         fflush(stdout);
         r = run_service(&sv);
         if (r == UW_OK) status = 0;
@@ -326,6 +483,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     }
     uw_http_server_fini(&srv);
     uw_rt_fini();
+    if (ts.cfg) uw_tls_config_free(ts.cfg);
     return status;
 }
 
