@@ -8,6 +8,7 @@
 #include <uweb/net.h>
 #include <uweb/io_unix.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,6 +49,7 @@ static const uw_route routes[] = {
     { UW_POST, "/late/<name>", late, .max_body = UW_BODY_UNLIMITED },
     { UW_GET, "/users/<int:id>", user },
     { UW_POST, "/sum", sum, .max_body = 100 },
+    { UW_POST, "/plain", sum },                      /* the server's body limit */
 };
 static const uw_app app = { UW_ROUTES(routes) };
 
@@ -162,6 +164,10 @@ static void test_answers(void)
     o = exchange(requests[4], strlen(requests[4]));
     CHECK(strncmp(o, "HTTP/1.1 413 ", 13) == 0);
     /* a body after a bodiless request on the same connection is read whole */
+    /* a route without its own body limit takes the server's (1 MiB) */
+    const char *plain = "POST /plain HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde";
+    o = exchange(plain, strlen(plain));
+    CHECK(strstr(o, "5 bytes sum 495\n") != NULL);
     o = exchange(requests[6], strlen(requests[6]));
     CHECK(strstr(o, "3 bytes sum 294\n") != NULL);
     CHECK(strstr(o, "2 bytes sum 195\n") != NULL);
@@ -289,6 +295,103 @@ static void test_truncated_requests_get_no_answer(void)
     }
 }
 
+/* ------------------------------------------------------------ server objects */
+
+static void tagged(uw_req *req, uw_res *res, void *arg)
+{
+    uw_res_textf(res, 200, "%s %s\n", (const char *)arg, uw_req_path(req));
+}
+
+static uw_http_server two[2];
+static int two_ports[2];
+static char two_out[3][512];
+static int refused_after_stop;
+
+/* GET path from port with Connection: close; the answer into out. */
+static void get_into(int port, const char *path, char *out, size_t cap)
+{
+    uw_conn *c;
+    out[0] = 0;
+    if (uw_tcp_connect(&c, "127.0.0.1", (uint16_t)port, uw_now() + UW_SEC(2)) != UW_OK) return;
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", path);
+    uw_slice s = { req, (size_t)n };
+    uw_conn_writev(c, &s, 1, uw_now() + UW_SEC(2));
+    size_t got_ = 0;
+    ssize_t k;
+    while (got_ < cap - 1 && (k = uw_conn_read(c, out + got_, cap - 1 - got_, uw_now() + UW_SEC(2))) > 0) got_ += (size_t)k;
+    out[got_] = 0;
+    uw_conn_close(c, false);
+}
+
+static void two_client(void *arg)
+{
+    (void)arg;
+    get_into(two_ports[0], "/a", two_out[0], sizeof two_out[0]);
+    get_into(two_ports[1], "/b", two_out[1], sizeof two_out[1]);
+    uw_http_server_stop(&two[0]);                  /* by handle: the other goes on */
+    uw_http_server_wait(&two[0], uw_now() + UW_SEC(5));
+    uw_conn *c;
+    refused_after_stop = uw_tcp_connect(&c, "127.0.0.1", (uint16_t)two_ports[0], uw_now() + UW_SEC(1)) != UW_OK;
+    if (!refused_after_stop) uw_conn_close(c, true);
+    get_into(two_ports[1], "/c", two_out[2], sizeof two_out[2]);
+    uw_http_server_stop(&two[1]);
+}
+
+/* Two servers side by side in one runtime, each with its own dispatch;
+ * one stopped by its handle while the other serves; uw_rt_run returns
+ * once both have stopped. */
+static void test_two_servers_side_by_side(void)
+{
+    static const char *tags[2] = { "one", "two" };
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(uw_http_server_init(&two[i], &cfg, tagged, (void *)tags[i]), UW_OK);
+        two_ports[i] = uw_http_server_listen(&two[i], &(uw_http_listen){ .addr = "127.0.0.1", .port = 0 });
+        CHECK(two_ports[i] > 0);
+        CHECK_EQ_INT(uw_http_server_start(&two[i]), UW_OK);
+    }
+    uw_task *t = uw_spawn(two_client, NULL, 0);
+    uw_detach(t);
+    uw_rt_run();
+    CHECK(strstr(two_out[0], "\r\n\r\none /a\n") != NULL);
+    CHECK(strstr(two_out[1], "\r\n\r\ntwo /b\n") != NULL);
+    CHECK(refused_after_stop);
+    CHECK(strstr(two_out[2], "\r\n\r\ntwo /c\n") != NULL);
+    CHECK(uw_http_server_stopped(&two[0]) && uw_http_server_stopped(&two[1]));
+    for (int i = 0; i < 2; i++) uw_http_server_fini(&two[i]);
+}
+
+/* uw_app_serve gives on_listen its own argument (it used to pass the app),
+ * serves, and returns 0 after a graceful stop on SIGTERM. */
+static int listen_marker;
+static void *listen_arg;
+static int serve_port;
+static char serve_out[512];
+static void serve_client(void *arg)
+{
+    (void)arg;
+    uw_sleep(UW_MS(50));                           /* the signal task is waiting by now */
+    get_into(serve_port, "/", serve_out, sizeof serve_out);
+    kill(getpid(), SIGTERM);
+}
+static void on_listen(uint16_t port, void *arg)
+{
+    listen_arg = arg;
+    serve_port = port;
+    uw_task *t = uw_spawn(serve_client, NULL, 0);
+    uw_detach(t);
+}
+static void test_app_serve_passes_arg_and_stops_on_sigterm(void)
+{
+    uw_http_config c = cfg;
+    c.addr = "127.0.0.1";
+    c.port = 0;
+    c.log = NULL;
+    CHECK_EQ_INT(uw_app_serve(&app, &c, on_listen, &listen_marker), 0);
+    CHECK(listen_arg == &listen_marker);
+    CHECK(strstr(serve_out, "Hello World!\n") != NULL);
+}
+
 int main(void)
 {
     uw_rt_init();
@@ -300,6 +403,8 @@ int main(void)
     RUN(test_request_targets);
     RUN(test_every_split_point_same_answers);
     RUN(test_truncated_requests_get_no_answer);
+    RUN(test_two_servers_side_by_side);
     uw_rt_fini();
+    RUN(test_app_serve_passes_arg_and_stops_on_sigterm);   /* runs its own runtime; last: SIGTERM sticks */
     return CHECK_DONE();
 }
