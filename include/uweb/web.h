@@ -96,9 +96,17 @@ typedef struct uw_app {
 
 /* Parses the common options (--addr=A --port=N --max-connections=N
  * --quiet --help ...; see --help), initializes and runs the runtime,
- * serves app on its listeners until SIGINT/SIGTERM (a graceful stop of
- * every server), returns the exit status for main: 0 after a stop, 1 when
- * it cannot serve, 2 for a bad command line. */
+ * serves app until SIGINT/SIGTERM (a graceful stop of every server),
+ * returns the exit status for main: 0 after a stop, 1 when it cannot
+ * serve, 2 for a bad command line (a one-line reason on stderr; the
+ * library never exits by itself).  Listeners: plain HTTP on --addr:--port;
+ * with --tls-cert=FILE --tls-key=FILE (repeatable: several certificates,
+ * chosen by SNI) also HTTPS on --tls-port (8443 on unix, 443 on the
+ * unikernels), TLS 1.2 and 1.3 (--tls-modern: 1.3 only), ALPN http/1.1;
+ * --redirect-http makes the plain listener answer 308 to https,
+ * --hsts=SECONDS adds Strict-Transport-Security to HTTPS answers.  SIGHUP
+ * re-reads the certificate files (new handshakes get them, open
+ * connections go on). */
 int uw_main(int argc, char **argv, const uw_app *app);
 
 /* The dispatch of an app (for uw_http_server_init: arg is the app). */
