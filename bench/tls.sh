@@ -27,9 +27,11 @@
 # spt figures need a guest with a TLS listener (skipped otherwise).
 #
 # Results: $B/bench/tls/ (results.tsv, summary.md).  B=DIR builds and
-# writes in DIR instead of build/.  UWEB_TREE=DIR builds uweb's servers
-# from another checkout (make -C DIR B=$B; e.g. a branch's worktree).  uweb's rows say "n/a" when its apps
-# have no TLS listener (no --tls-cert in --help); nginx is measured anyway.
+# writes in DIR instead of build/; TLS=mbedtls with B=DIR/mbedtls measures
+# uweb on mbedTLS.  UWEB_TREE=DIR builds uweb's servers from another
+# checkout (make -C DIR B=$B; e.g. a branch's worktree).  uweb's rows say
+# "n/a" when its apps have no TLS listener (no --tls-cert in --help);
+# nginx is measured anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,7 +42,7 @@ for a in "$@"; do
     --duration=*) DURATION=${a#*=} ;;
     --idle=*) IDLE_CONNS=${a#*=} ;;
     --quick) RUNS=1; DURATION=3; IDLE_CONNS=2000 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "tls.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -66,7 +68,7 @@ timeout 900 make -C "$TREE" -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B
 cp "$TREE/$B/apps/hello" "$OUT/uweb-hello"
 "$TREE/$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets /large.bin:"$WWW/large.bin"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TREE/include" -I"$OUT" -o "$OUT/uweb-static" \
-    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto)
+    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
 UWEB_TLS=1
 "$OUT/uweb-hello" --help | grep -q -- --tls-cert || UWEB_TLS=0
 [ $UWEB_TLS = 1 ] || log "uweb's hello has no --tls-cert (no TLS listener in uw_main): uweb rows are n/a"
