@@ -27,8 +27,11 @@
 # spt figures need a guest with a TLS listener (skipped otherwise).
 #
 # Results: $B/bench/tls/ (results.tsv, summary.md).  B=DIR builds and
-# writes in DIR instead of build/.  uweb's rows say "n/a" when its apps
-# have no TLS listener (no --tls-cert in --help); nginx is measured anyway.
+# writes in DIR instead of build/; TLS=mbedtls with B=DIR/mbedtls measures
+# uweb on mbedTLS.  UWEB_TREE=DIR builds uweb's servers from another
+# checkout (make -C DIR B=$B; e.g. a branch's worktree).  uweb's rows say
+# "n/a" when its apps have no TLS listener (no --tls-cert in --help);
+# nginx is measured anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,7 +42,7 @@ for a in "$@"; do
     --duration=*) DURATION=${a#*=} ;;
     --idle=*) IDLE_CONNS=${a#*=} ;;
     --quick) RUNS=1; DURATION=3; IDLE_CONNS=2000 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "tls.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -60,11 +63,12 @@ scripts/mkcert.sh "$OUT/certs"
 CERT=$OUT/certs/localhost.pem KEY=$OUT/certs/localhost.key CA=$OUT/certs/ca.pem
 python3 -c 'import random,sys; open(sys.argv[1],"wb").write(random.Random(1).randbytes(1<<20))' "$WWW/large.bin"
 log "building hello, uweb-crunch and the 1 MiB server"
-timeout 900 make -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
-cp "$B/apps/hello" "$OUT/uweb-hello"
-"$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets /large.bin:"$WWW/large.bin"
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I"$OUT" -o "$OUT/uweb-static" \
-    tests/tools/crunch_serve.c "$OUT/crunch_test_assets.c" "$B/libuweb.a" -lz $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto)
+TREE=${UWEB_TREE:-$ROOT}
+timeout 900 make -C "$TREE" -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
+cp "$TREE/$B/apps/hello" "$OUT/uweb-hello"
+"$TREE/$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets /large.bin:"$WWW/large.bin"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TREE/include" -I"$OUT" -o "$OUT/uweb-static" \
+    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
 UWEB_TLS=1
 "$OUT/uweb-hello" --help | grep -q -- --tls-cert || UWEB_TLS=0
 [ $UWEB_TLS = 1 ] || log "uweb's hello has no --tls-cert (no TLS listener in uw_main): uweb rows are n/a"
@@ -192,7 +196,7 @@ measure() {
 }
 
 {
-    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), uweb $(git rev-parse --short HEAD)"
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), uweb $(git -C "$TREE" rev-parse --short HEAD) ($TREE)"
     echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), $(openssl version | cut -d' ' -f1-2), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
     echo "runs: $RUNS x ${DURATION}s"
@@ -257,7 +261,7 @@ EOF
     stop
 done
 
-python3 - "$RESULTS" "$OUT/memory.txt" "$OUT/negotiated.txt" "$B" $UWEB_TLS > "$OUT/summary.md" <<'EOF'
+python3 - "$RESULTS" "$OUT/memory.txt" "$OUT/negotiated.txt" "$TREE/$B" $UWEB_TLS > "$OUT/summary.md" <<'EOF'
 import os, statistics, subprocess, sys
 res, mem, neg, B, uweb_tls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
 rows = [l.rstrip("\n").split("\t") for l in open(res) if l.strip()]

@@ -15,6 +15,8 @@ DEB_PACKAGES += pkg-config dpkg-dev strace man-db groff-base libssl-dev
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# Man pages are dated by the tree's last commit (reproducible).
+UW_SOURCE_DATE := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 UW_VERSION_STR := $(shell sed -n 's/^\#define UW_VERSION "\(.*\)"$$/\1/p' include/uweb/version.h)
 
 # Everything pkg/install.sh copies out of the build (recursive: the
@@ -25,9 +27,12 @@ INSTALL_DEPS = $(LIB) $(B)/tools/uweb-crunch $(B)/tools/uweb-bench $(B)/uweb-spt
 INSTALL_SRCS := pkg/install.sh pkg/uweb.sh pkg/help2man.sh $(wildcard pkg/template/*) \
   $(wildcard include/uweb/*.h) README.md LICENSE
 
-.PHONY: install uninstall deb
-install: $$(INSTALL_DEPS)
-	@pkg/install.sh install $(B) $(PREFIX) '$(DESTDIR)' $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC)
+.PHONY: install uninstall deb install-check
+# uweb.pc links OpenSSL: the unix library must be built with it.
+install-check:
+	@test "$(TLS)" = openssl || { echo "make install: TLS=$(TLS): uweb.pc is written for TLS=openssl" >&2; exit 1; }
+install: install-check $$(INSTALL_DEPS)
+	@SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) $(PREFIX) '$(DESTDIR)' $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC)
 uninstall:
 	@pkg/install.sh uninstall $(PREFIX) '$(DESTDIR)'
 
@@ -36,9 +41,9 @@ uninstall:
 # install record is left out.  Lintian's verdict, if it is installed.
 DEB_FILE := $(B)/uweb_$(UW_VERSION_STR)_amd64.deb
 deb: $(DEB_FILE)
-$(DEB_FILE): $$(INSTALL_DEPS) $(INSTALL_SRCS) pkg/control.in
+$(DEB_FILE): $$(INSTALL_DEPS) $(INSTALL_SRCS) pkg/control.in | install-check
 	@rm -rf $(B)/pkg/root
-	@pkg/install.sh install $(B) /usr $(B)/pkg/root $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC) >/dev/null
+	@SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) /usr $(B)/pkg/root $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC) >/dev/null
 	@rm -f $(B)/pkg/root/usr/share/uweb/installed
 	@install -m 644 LICENSE $(B)/pkg/root/usr/share/doc/uweb/copyright
 	@mkdir -p $(B)/pkg/root/DEBIAN

@@ -66,6 +66,12 @@ put() {      # put MODE SRC DIR [NAME]
     [ -f "$src" ] || die "missing $src (run make and make TARGET=spt, TARGET=hvt first)"
     mkd "$dir"
     install -m "$mode" "$src" "$dest/$dir/$name"
+    # Debug information stays in the build: libraries lose it, programs
+    # their symbol tables too.
+    case "$name" in
+    *.a|*.o) strip --strip-debug "$dest/$dir/$name" ;;
+    *) [ "$mode" = 755 ] && head -c4 "$dest/$dir/$name" | grep -q ELF && strip "$dest/$dir/$name" ;;
+    esac
     files+=("$dir/$name")
 }
 gen() {      # gen MODE DIR NAME < content

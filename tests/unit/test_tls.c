@@ -313,9 +313,12 @@ static void test_writev_gathers_records(void)
     memset(p, 'x', big);
     uw_slice one = { p, big };
     ssize_t k = uw_tls_writev(t, &one, 1);
-    CHECK(k >= UW_TLS_OUT_MAX - 16384 && k < (ssize_t)big && k % 16384 == 0);
+    /* Full records: 16384 bytes on OpenSSL, 16383 on mbedTLS (its TLS 1.3
+     * limit counts the inner content-type byte). */
+    ssize_t rec = k % 16384 == 0 ? 16384 : 16383;
+    CHECK(k >= UW_TLS_OUT_MAX - 16384 && k < (ssize_t)big && k % rec == 0);
     uw_tls_send_buf(t, &len);
-    CHECK_EQ_INT(len, (size_t)k / 16384 * (16384 + 22));
+    CHECK_EQ_INT(len, (size_t)(k / rec) * (size_t)(rec + 22));
     CHECK_EQ_INT(uw_tls_writev(t, &one, 1), UW_TLS_WANT_OUTPUT);
     free(p);
     uw_tls_free(t);

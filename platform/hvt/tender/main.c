@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hvt.h"
+#include "../../../include/uweb/version.h"
 
 static const char usage_text[] =
 "NAME\n"
@@ -20,7 +21,7 @@ static const char usage_text[] =
 "             [--] UNIKERNEL [ARG]...\n"
 "    uweb-hvt --describe UNIKERNEL\n"
 "    uweb-hvt --show-filter [--net:NAME=TAPIF]... [--block:NAME=FILE]... UNIKERNEL\n"
-"    uweb-hvt --help\n"
+"    uweb-hvt --help | --version\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts UNIKERNEL, a guest linked for the hvt target, in a KVM virtual\n"
@@ -55,6 +56,8 @@ static const char usage_text[] =
 "        the vCPU) and exit without opening anything.\n"
 "    --help\n"
 "        Print this text and exit.\n"
+"    --version\n"
+"        Print the version of uweb and exit.\n"
 "    --\n"
 "        End of options: the next argument is UNIKERNEL.\n"
 "\n"
@@ -142,7 +145,10 @@ int main(int argc, char **argv)
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
         int r;
-        if (strcmp(a, "--help") == 0) {
+        if (strcmp(a, "--version") == 0) {
+            printf("uweb-hvt %s\n", UW_VERSION);
+            return 0;
+        } else if (strcmp(a, "--help") == 0) {
             printf(usage_text, DEFAULT_MEM_MIB);
             return 0;
         } else if (strcmp(a, "--describe") == 0) {

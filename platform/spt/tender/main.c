@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "tender.h"
 #include "uw_tender.h"
+#include "../../../include/uweb/version.h"
 
 static const char usage[] =
 "NAME\n"
@@ -20,7 +21,7 @@ static const char usage[] =
 "    uweb-spt [--mem=MIB] [--net:NAME=TAPIF]... [--block:NAME=FILE]... GUEST [ARG]...\n"
 "    uweb-spt --describe GUEST\n"
 "    uweb-spt --show-filter [--net:NAME=TAPIF]... [--block:NAME=FILE]... GUEST\n"
-"    uweb-spt --help\n"
+"    uweb-spt --help | --version\n"
 "\n"
 "DESCRIPTION\n"
 "    Loads GUEST, a unikernel image built for the spt target\n"
@@ -60,6 +61,8 @@ static const char usage[] =
 "        and exits without running the guest.\n"
 "    --help\n"
 "        Prints this text.\n"
+"    --version\n"
+"        Prints the version of uweb.\n"
 "\n"
 "EXIT STATUS\n"
 "    0-254  the guest's exit status (uw_plat_exit, or main's return)\n"
@@ -135,7 +138,10 @@ int main(int argc, char **argv)
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         int r;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (strcmp(a, "--version") == 0) {
+            printf("uweb-spt %s\n", UW_VERSION);
+            return 0;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
         } else if (strcmp(a, "--describe") == 0) {
