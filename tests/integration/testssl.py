@@ -9,8 +9,8 @@ because a local test CA has no CRL or OCSP responder, is shown there and
 not counted), the findings above INFO are
 printed beside it (UWEB_VERBOSE=1 shows them under make test).
 
-make test runs the short form (protocols, cipher categories, server
-defaults, vulnerabilities; --fast); UWEB_TESTSSL=full (`make testssl`)
+make test runs the short form (protocols, cipher categories, the server's
+cipher order, server defaults, vulnerabilities; --fast); UWEB_TESTSSL=full (`make testssl`)
 runs everything testssl.sh does by default.
 """
 import collections
@@ -49,7 +49,7 @@ for tag, binary in (("openssl", app("hello")), ("mbedtls", os.path.join(mb, "app
         if not t.check(f"{name}: HTTPS listens", wait_port(tls_port), s.output()[-300:]):
             continue
         out = os.path.join(work, f"{tag}.json")
-        checks = [] if FULL else ["--fast", "-p", "-s", "-S", "-U"]
+        checks = [] if FULL else ["--fast", "-p", "-s", "-P", "-S", "-U"]
         p = subprocess.run([testssl, "--quiet", "--color", "0", "--warnings", "off", "--add-ca", f"{work}/ca.pem",
                             "--jsonfile", out, *checks, f"127.0.0.1:{tls_port}"],
                            capture_output=True, timeout=1500 if FULL else 420)
