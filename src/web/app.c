@@ -7,6 +7,7 @@
 #include "../http/http_internal.h"
 #include "../util/util.h"
 #include <uweb/tls.h>
+#include <uweb/version.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -235,6 +236,7 @@ static void usage(FILE *f, const char *name)
 "                            unix, 3/8 of the guest heap on unikernels)\n"
 "    --quiet                 no log lines\n"
 "    --help                  this text\n"
+"    --version               the version of uweb, then exit\n"
 "\n"
 "EXIT STATUS\n"
 "    0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the\n"
@@ -285,6 +287,7 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         uint64_t v;
         int k;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 1; }
+        if (strcmp(a, "--version") == 0) { printf("%s (uweb %s)\n", name, uw_version()); return 1; }
         if (strncmp(a, "--addr=", 7) == 0) { cfg->addr = a + 7; o->addr_given = true; continue; }
         if (strncmp(a, "--tls-cert=", 11) == 0 || strncmp(a, "--tls-key=", 10) == 0) {
             bool cert = a[6] == 'c';
