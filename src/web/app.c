@@ -287,7 +287,7 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         uint64_t v;
         int k;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout, name); return 1; }
-        if (strcmp(a, "--version") == 0) { printf("%s (uweb %s)\n", name, uw_version()); return 1; }
+        if (strcmp(a, "--version") == 0) { printf("%s (uweb %s)\n", name, UW_VERSION); return 1; }
         if (strncmp(a, "--addr=", 7) == 0) { cfg->addr = a + 7; o->addr_given = true; continue; }
         if (strncmp(a, "--tls-cert=", 11) == 0 || strncmp(a, "--tls-key=", 10) == 0) {
             bool cert = a[6] == 'c';
