@@ -6,6 +6,7 @@
 #include "web_internal.h"
 #include "../http/http_internal.h"
 #include "../util/util.h"
+#include <uweb/block.h>
 #include <uweb/tls.h>
 #include <uweb/version.h>
 
@@ -231,6 +232,9 @@ static void usage(FILE *f, const char *name)
 "    --tls-modern            TLS 1.3 only (default: TLS 1.2 and 1.3)\n"
 "    --redirect-http         plain HTTP answers 308 to the same URL over https\n"
 "    --hsts=SECONDS          HTTPS answers carry Strict-Transport-Security: max-age=SECONDS\n"
+"    --block:NAME=FILE       unix: FILE is the app's block device NAME (repeatable; read-only\n"
+"                            if FILE is not writable).  Unikernels: give it to the tender\n"
+"                            (uweb-spt --block:NAME=FILE -- app.spt ...)\n"
 "    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
 "                            request heads give theirs up, then 503 (default: none on\n"
 "                            unix, 3/8 of the guest heap on unikernels)\n"
@@ -265,6 +269,29 @@ static int opt_num(const char *arg, const char *name, uint64_t *out)
     return 1;
 }
 
+/* "--block:NAME=FILE": attaches FILE as the device NAME (read-only when
+ * it cannot be written).  0, or -1 after a message. */
+static int block_option(const char *name, const char *arg)
+{
+    const char *spec = arg + 8, *eq = strchr(spec, '=');
+    char dev[32];
+    if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= sizeof dev) {
+        fprintf(stderr, "%s: bad option %s: expected --block:NAME=FILE\n", name, arg);
+        return -1;
+    }
+    memcpy(dev, spec, (size_t)(eq - spec));
+    dev[eq - spec] = '\0';
+    int r = uw_block_attach(dev, eq + 1, 0);
+    if (r == UW_EIO) r = uw_block_attach(dev, eq + 1, UW_BLOCK_READ_ONLY);
+    if (r == UW_OK) return 0;
+    fprintf(stderr, "%s: %s: %s\n", name, arg,
+            r == UW_EIO ? "cannot open the file"
+            : r == UW_EINVAL ? "not a file of a non-zero multiple of 512 bytes (a unikernel's"
+                               " devices are given to its tender: uweb-spt --block:NAME=FILE)"
+            : uw_strerror(r));
+    return -1;
+}
+
 #define MAX_CERTS 8
 
 typedef struct main_opts {
@@ -296,6 +323,7 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             (cert ? o->cert : o->key)[(*n)++] = strchr(a, '=') + 1;
             continue;
         }
+        if (strncmp(a, "--block:", 8) == 0) { if (block_option(name, a) < 0) return -1; continue; }
         if (strcmp(a, "--tls-modern") == 0) { o->tls_modern = true; continue; }
         if (strcmp(a, "--redirect-http") == 0) { o->redirect_http = true; continue; }
         if ((k = opt_num(a, "--port", &v)) != 0) {
