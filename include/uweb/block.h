@@ -40,8 +40,10 @@ struct uw_block_info {
 
 /*
  * unix: makes FILE the device NAME for later uw_block_open calls (a file
- * whose size is not a multiple of the block size is refused with
- * UW_EINVAL; a missing file with UW_EIO).  On spt and hvt the tender
+ * or a host block device; one whose size is not a non-zero multiple of
+ * 512 is refused with UW_EINVAL, as the tenders refuse it; one that
+ * cannot be opened, or opened for writing without UW_BLOCK_READ_ONLY,
+ * with UW_EIO).  Attaching a name again replaces its file.  On spt and hvt the tender
  * attaches devices and this returns UW_EINVAL.
  */
 int uw_block_attach(const char *name, const char *file, int flags);
@@ -62,7 +64,10 @@ int uw_block_read(uw_block *b, uint64_t offset, void *buf, size_t n);
  * is the device's (a later read sees it), durable only after a flush. */
 int uw_block_write(uw_block *b, uint64_t offset, const void *buf, size_t n);
 
-/* Makes every completed write durable on the host.  UW_OK or UW_EIO. */
+/* Makes every completed write durable on the host.  UW_OK or UW_EIO.
+ * On spt and hvt it returns UW_OK and does nothing more: platform ABI
+ * version 2 has no flush call, and a completed write is already in the
+ * host's page cache (durable across a guest crash, not a host crash). */
 int uw_block_flush(uw_block *b);
 
 void uw_block_close(uw_block *b);
