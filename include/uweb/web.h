@@ -163,6 +163,15 @@ void *uw_req_route_arg(const uw_req *req);
 int uw_req_set_value(uw_req *req, const void *key, void *value);
 void *uw_req_value(const uw_req *req, const void *key);
 
+/* Reads the whole body into the request's arena, NUL-terminated (not
+ * counted in *len).  max: 0 for the route's limit.  UW_OK, or a negative
+ * status after answering 413 (over max) or 400 (a broken body). */
+int uw_req_body(uw_req *req, size_t max, char **data, size_t *len);
+
+/* Answers status (301, 302, 303, 307 or 308) with Location: url and a
+ * short text body.  UW_EINVAL (and 500) for a URL with CR, LF or NUL. */
+int uw_res_redirect(uw_res *res, int status, const char *url);
+
 /* ------------------------------------------------------------ middlewares */
 
 /* HTTP Basic authentication for paths under prefix; answers 401 with

@@ -1,0 +1,72 @@
+/* Small request and response helpers of the framework: the whole body,
+ * redirects. */
+#include "web_internal.h"
+#include "../http/http_internal.h"
+
+#include <string.h>
+
+int uw_req_body(uw_req *req, size_t max, char **data, size_t *len)
+{
+    uw_res *res = req->res;
+    if (max == 0 || max > req->max_body) max = req->max_body > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)req->max_body;
+    if (req->content_length > 0 && (uint64_t)req->content_length > max) {
+        uw_res_close(res);
+        uw_res_error(res, 413, "request body too large");
+        return UW_ELIMIT;
+    }
+    size_t cap = req->content_length > 0 ? (size_t)req->content_length + 1 : 4096, n = 0;
+    if (cap > max + 1) cap = max + 1;
+    char *buf = uw_arena_alloc(req->arena, cap);
+    if (!buf) {
+        uw_res_error(res, 500, "out of request memory");
+        return UW_ENOMEM;
+    }
+    const void *d;
+    ssize_t k;
+    while ((k = uw_req_read_chunk(req, &d)) > 0) {
+        if (n + (size_t)k > max) {
+            uw_res_close(res);
+            uw_res_error(res, 413, "request body too large");
+            return UW_ELIMIT;
+        }
+        if (n + (size_t)k + 1 > cap) {
+            size_t nc = cap * 2;
+            while (nc < n + (size_t)k + 1) nc *= 2;
+            if (nc > max + 1) nc = max + 1;
+            char *nb = uw_arena_alloc(req->arena, nc);
+            if (!nb) {
+                uw_res_error(res, 500, "out of request memory");
+                return UW_ENOMEM;
+            }
+            memcpy(nb, buf, n);
+            buf = nb;
+            cap = nc;
+        }
+        memcpy(buf + n, d, (size_t)k);
+        n += (size_t)k;
+    }
+    if (k < 0) {
+        if (k == UW_ELIMIT) uw_res_error(res, 413, "request body too large");
+        else uw_res_error(res, 400, "malformed request body");
+        return (int)k;
+    }
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return UW_OK;
+}
+
+int uw_res_redirect(uw_res *res, int status, const char *url)
+{
+    if (!url || strpbrk(url, "\r\n")) {
+        uw_res_error(res, 500, "bad redirect target");
+        return UW_EINVAL;
+    }
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) status = 302;
+    int r = uw_res_header(res, "Location", url);
+    if (r != UW_OK) {
+        uw_res_error(res, 500, "redirect target too long");
+        return r;
+    }
+    return uw_res_textf(res, status, "%d %s: %s\n", status, uw_http_reason(status), url);
+}
