@@ -1,20 +1,22 @@
 /*
- * tls.h — TLS 1.3 and 1.2 for servers: a configuration, an engine without
- * I/O, and a connection that wraps another one.
+ * tls.h — TLS 1.3 and 1.2 for servers and clients: a configuration, an
+ * engine without I/O, and a connection that wraps another one.
  *
  * Three layers, bottom up:
  *
  *   uw_tls_config  what a listener offers: certificates (chosen by SNI),
  *                  ALPN protocols, versions, session tickets.  Shared by
  *                  every connection of the listener; changed at run time
- *                  (uw_tls_set_cert) for new handshakes only.
+ *                  (uw_tls_set_cert) for new handshakes only.  Or, made by
+ *                  uw_tls_client_config_new, what a client trusts (CAs)
+ *                  and offers (ALPN).
  *   uw_tls         one connection's engine: ciphertext in, plaintext out,
  *                  plaintext in, ciphertext out.  It never touches a
  *                  socket; the caller moves the bytes (like BearSSL's
  *                  engine), so it runs the same over host sockets, lwIP or
  *                  a test's buffers.
  *   uw_tls_accept  a uw_conn (net.h) that runs an engine over a TCP
- *                  uw_conn: everything above it reads and writes plaintext
+ *   uw_tls_connect uw_conn: everything above it reads and writes plaintext
  *                  through the ordinary uw_conn_* calls.
  *
  * Backends, chosen by the build (no #ifdef in common code): OpenSSL 3 on
@@ -90,7 +92,8 @@ typedef enum uw_tls_status {
     UW_TLS_ENOMEM = -107,       /* an allocation failed */
     UW_TLS_EINVAL = -108,       /* a bad argument: certificate, key, option, misuse */
     UW_TLS_ECLOSED = -109,      /* write after close, or after the engine failed */
-    UW_TLS_ETIMEDOUT = -110,    /* the handshake deadline passed (uw_tls_accept) */
+    UW_TLS_ETIMEDOUT = -110,    /* the handshake deadline passed (uw_tls_accept, uw_tls_connect) */
+    UW_TLS_EVERIFY = -111,      /* client: the server's certificate is not trusted or names another host */
 } uw_tls_status;
 
 /* A short text for a uw_tls_status or a uw_status ("protocol error", ...). */
@@ -266,6 +269,57 @@ const char *uw_tls_sni(const uw_tls *t);
 const char *uw_tls_version(const uw_tls *t);
 const char *uw_tls_cipher(const uw_tls *t);
 bool uw_tls_resumed(const uw_tls *t);
+
+/* ------------------------------------------------------------ client */
+
+/*
+ * A client configuration: what a client offers and whom it trusts.
+ * Engines and connections made from it (uw_tls_new_client,
+ * uw_tls_connect) verify the server's certificate chain against the
+ * trusted CAs and its subjectAltName against the host name asked for
+ * (DNS names, "*." matching one label; IP addresses for IP literals),
+ * unless `insecure`.  The same policy as servers (TLS 1.2 and 1.3, or
+ * 1.3 only; ECDHE; AEAD).  Freed with uw_tls_config_free.
+ */
+typedef struct uw_tls_client_options {
+    /* Trusted CAs: PEM certificates in memory (ca_pem, ca_len bytes) ... */
+    const void *ca_pem;
+    size_t ca_len;
+    /* ... or from ca_file: a PEM file on unix, the name of a block device
+     * on the unikernels (read with uw_block_slurp, block.h).  With
+     * neither: the system store, /etc/ssl/certs/ca-certificates.crt on
+     * unix; the unikernels have none (UW_TLS_EINVAL: give one). */
+    const char *ca_file;
+    /* No verification at all: any certificate, any name.  Only by an
+     * explicit choice (a test, a host known by other means). */
+    bool insecure;
+    /* ALPN protocols offered, most preferred first, NULL-terminated; NULL:
+     * none.  uw_tls_alpn gives the server's choice. */
+    const char *const *alpn;
+    bool modern;
+    /* Bytes of the server's handshake records accepted; 0: 64 KiB. */
+    size_t max_handshake;
+} uw_tls_client_options;
+
+/* UW_TLS_OK, UW_TLS_ENOMEM, or UW_TLS_EINVAL (no CA could be read, a bad
+ * ALPN list; the reason in err[errlen] when err is not NULL). */
+int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *opt, char *err, size_t errlen);
+
+/* A client engine for one connection to host (a DNS name, sent as SNI
+ * and verified; or an IPv4 / IPv6 literal, verified against the
+ * certificate's IP addresses).  The handshake starts with the first
+ * uw_tls_handshake (the ClientHello is then in uw_tls_send_buf).
+ * UW_TLS_OK, UW_TLS_ENOMEM or UW_TLS_EINVAL (a server configuration, a
+ * bad host).  Failures to verify end the handshake with UW_TLS_EVERIFY,
+ * the reason in uw_tls_reason ("certificate has expired", ...). */
+int uw_tls_new_client(uw_tls **out, uw_tls_config *cfg, const char *host);
+
+/* Wraps the TCP connection tcp (owned from now on) into a TLS client
+ * connection *out to host and runs the handshake until it completes or
+ * deadline passes.  As uw_tls_accept otherwise: on failure tcp is closed,
+ * *out not set, the reason in why. */
+int uw_tls_connect(uw_conn *tcp, uw_tls_config *cfg, const char *host, int64_t deadline, uw_conn **out,
+                   char *why, size_t why_len);
 
 /* ------------------------------------------------------------ connection */
 

@@ -26,6 +26,7 @@ const char *uw_tls_strerror(int status)
     case UW_TLS_EINVAL: return "invalid argument";
     case UW_TLS_ECLOSED: return "TLS connection closed";
     case UW_TLS_ETIMEDOUT: return "TLS handshake timed out";
+    case UW_TLS_EVERIFY: return "TLS certificate verification failed";
     default: return uw_strerror(status);
     }
 }
@@ -215,4 +216,151 @@ bool uw_tls__alpn_only_acme(const unsigned char *theirs, size_t theirs_len)
     static const char acme[] = UW_TLS_ALPN_ACME;
     return theirs_len == sizeof acme && theirs[0] == sizeof acme - 1
         && memcmp(theirs + 1, acme, sizeof acme - 1) == 0;
+}
+
+/* ------------------------------------------------------------ certificate names */
+
+static char *lower_dup(const unsigned char *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) s[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    s[n] = 0;
+    return s;
+}
+
+bool uw_tls__names_add_dns(uw_tls_names *s, const unsigned char *p, size_t n)
+{
+    if (s->n >= UW_TLS_MAX_NAMES || n == 0 || n >= 256 || memchr(p, 0, n)) return false;
+    char *name = lower_dup(p, n);
+    if (!name) return false;
+    s->name[s->n++] = name;
+    return true;
+}
+
+void uw_tls__ip_text(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+    if (n == 4) {
+        snprintf(out, cap, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+        return;
+    }
+    unsigned w[8];
+    for (int i = 0; i < 8; i++) w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+    int best = -1, best_len = 1;        /* the longest run of zero words, at least 2 */
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0) j++;
+        if (j - i > best_len) { best = i; best_len = j - i; }
+        i = j > i ? j : i + 1;
+    }
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < 8 && len < cap; i++) {
+        if (i == best) {
+            len += (size_t)snprintf(out + len, cap - len, "::");
+            i += best_len - 1;
+            continue;
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%s%x", len && out[len - 1] != ':' ? ":" : "", w[i]);
+    }
+}
+
+bool uw_tls__names_add_ip(uw_tls_names *s, const unsigned char *p, size_t n)
+{
+    if (n != 4 && n != 16) return false;
+    char ip[48];
+    uw_tls__ip_text(p, n, ip, sizeof ip);
+    return uw_tls__names_add_dns(s, (const unsigned char *)ip, strlen(ip));
+}
+
+bool uw_tls__names_serve(const uw_tls_names *s, const char *host)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (uw_tls__name_match(s->name[i], host)) return true;
+    return false;
+}
+
+void uw_tls__names_clear(uw_tls_names *s)
+{
+    for (size_t i = 0; i < s->n; i++) free(s->name[i]);
+    s->n = 0;
+}
+
+uw_tls_slot *uw_tls__pick_slot(uw_tls_slot *slots, size_t n, const char *host, bool acme, bool acme_strict)
+{
+    uw_tls_slot *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        uw_tls_slot *sl = &slots[i];
+        if (!sl->used) continue;
+        if (sl->kind == UW_TLS_CERT_ACME) {
+            if (acme && host && uw_tls__names_serve(&sl->names, host)) return sl;
+            continue;
+        }
+        if (!first) first = sl;
+        if (host && !acme && uw_tls__names_serve(&sl->names, host)) return sl;
+    }
+    return acme && acme_strict ? NULL : first;
+}
+
+bool uw_tls__sni_host(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+    if (!p || n == 0 || n >= cap || memchr(p, 0, n)) return false;
+    for (size_t i = 0; i < n; i++) buf[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    buf[n] = 0;
+    if (n > 1 && buf[n - 1] == '.') buf[n - 1] = 0;
+    return true;
+}
+
+/* ------------------------------------------------------------ writes */
+
+ssize_t uw_tls__writev_records(uw_tls *t, const uw_slice *v, size_t n, unsigned char *gather, size_t rec,
+                               int (*put)(uw_tls *t, const unsigned char *p, size_t len))
+{
+    struct uw_tls_core *c = (struct uw_tls_core *)t;
+    size_t taken = 0, i = 0, off = 0;
+    while (i < n) {
+        if (off == v[i].len) { i++; off = 0; continue; }
+        if (uw_tls__out_queued(c) >= UW_TLS_OUT_MAX) break;
+        const unsigned char *p;
+        size_t len;
+        size_t rest = v[i].len - off;
+        if (rest >= rec || i + 1 == n) {
+            /* a big slice or the last one: encrypt from it directly */
+            p = (const unsigned char *)v[i].ptr + off;
+            len = rest < rec ? rest : rec;
+            off += len;
+        } else {
+            /* small slices: gather up to one full record */
+            len = 0;
+            while (i < n && len < rec) {
+                size_t k = v[i].len - off;
+                if (k > rec - len) k = rec - len;
+                memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
+                len += k;
+                off += k;
+                if (off == v[i].len) { i++; off = 0; }
+            }
+            p = gather;
+        }
+        int r = put(t, p, len);
+        if (r != UW_TLS_OK) return taken ? (ssize_t)taken : r;
+        taken += len;
+    }
+    if (taken == 0 && i < n) return UW_TLS_WANT_OUTPUT;
+    return (ssize_t)taken;
+}
+
+/* ------------------------------------------------------------ client CAs */
+
+char *uw_tls__ca_pem(const uw_tls_client_options *opt, size_t *len, char *err, size_t errlen)
+{
+    if (opt && opt->ca_pem) {
+        char *s = malloc(opt->ca_len + 1);
+        if (!s) { if (err && errlen) snprintf(err, errlen, "out of memory"); return NULL; }
+        memcpy(s, opt->ca_pem, opt->ca_len);
+        s[opt->ca_len] = 0;
+        *len = opt->ca_len;
+        return s;
+    }
+    return uw_tls__ca_read(opt ? opt->ca_file : NULL, len, err, errlen);
 }

@@ -1,6 +1,7 @@
 /*
- * A TLS server connection: a uw_conn (net.h) whose operations run a TLS
- * engine (tls.h) over another uw_conn (TCP).  Common to both backends.
+ * A TLS connection, server or client: a uw_conn (net.h) whose operations
+ * run a TLS engine (tls.h) over another uw_conn (TCP).  Common to both
+ * backends.
  *
  * Reads: plaintext the engine holds first; when it wants input, one read
  * of the TCP connection into the engine's input buffer.  Writes: the
@@ -35,7 +36,7 @@ static int as_status(int r)
     case UW_TLS_EINVAL: return UW_EINVAL;
     case UW_TLS_ECLOSED: case UW_TLS_EOF: case UW_TLS_ETRUNCATED: return UW_ECLOSED;
     case UW_TLS_ETIMEDOUT: return UW_ETIMEDOUT;
-    case UW_TLS_EPROTO: case UW_TLS_EHANDSHAKE: return UW_EPROTO;
+    case UW_TLS_EPROTO: case UW_TLS_EHANDSHAKE: case UW_TLS_EVERIFY: return UW_EPROTO;
     default: return r;          /* already a uw_status */
     }
 }
@@ -201,11 +202,13 @@ static const struct uw_conn_ops tls_ops = {
     .peer = tls_peer,
 };
 
-int uw_tls_wrap(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, uw_conn **out)
+/* The connection around tcp with a server engine (host NULL) or a client
+ * engine for host. */
+static int wrap(uw_conn *tcp, uw_tls_config *cfg, const char *host, int64_t handshake_deadline, uw_conn **out)
 {
     tls_conn *c = calloc(1, sizeof *c);
     if (!c) { uw_conn_close(tcp, true); return UW_TLS_ENOMEM; }
-    int r = uw_tls_new(&c->t, cfg);
+    int r = host ? uw_tls_new_client(&c->t, cfg, host) : uw_tls_new(&c->t, cfg);
     if (r != UW_TLS_OK) {
         free(c);
         uw_conn_close(tcp, true);
@@ -218,6 +221,11 @@ int uw_tls_wrap(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, uw
     return UW_TLS_OK;
 }
 
+int uw_tls_wrap(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, uw_conn **out)
+{
+    return wrap(tcp, cfg, NULL, handshake_deadline, out);
+}
+
 int uw_tls_conn_handshake(uw_conn *conn, int64_t deadline)
 {
     if (conn->ops != &tls_ops) return UW_TLS_EINVAL;
@@ -226,11 +234,12 @@ int uw_tls_conn_handshake(uw_conn *conn, int64_t deadline)
     return r == UW_TLS_OK ? UW_OK : r;
 }
 
-int uw_tls_accept(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, uw_conn **out, char *why,
-                  size_t why_len)
+/* Wraps and runs the handshake (uw_tls_accept, uw_tls_connect). */
+static int open_conn(uw_conn *tcp, uw_tls_config *cfg, const char *host, int64_t handshake_deadline,
+                     uw_conn **out, char *why, size_t why_len)
 {
     uw_conn *conn;
-    int r = uw_tls_wrap(tcp, cfg, handshake_deadline, &conn);
+    int r = wrap(tcp, cfg, host, handshake_deadline, &conn);
     if (r != UW_TLS_OK) {
         if (why && why_len) snprintf(why, why_len, "%s", uw_tls_strerror(r));
         return r;
@@ -250,6 +259,19 @@ int uw_tls_accept(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, 
     }
     *out = conn;
     return UW_OK;
+}
+
+int uw_tls_accept(uw_conn *tcp, uw_tls_config *cfg, int64_t handshake_deadline, uw_conn **out, char *why,
+                  size_t why_len)
+{
+    return open_conn(tcp, cfg, NULL, handshake_deadline, out, why, why_len);
+}
+
+int uw_tls_connect(uw_conn *tcp, uw_tls_config *cfg, const char *host, int64_t deadline, uw_conn **out,
+                   char *why, size_t why_len)
+{
+    if (!host) { uw_conn_close(tcp, true); return UW_TLS_EINVAL; }
+    return open_conn(tcp, cfg, host, deadline, out, why, why_len);
 }
 
 uw_tls *uw_tls_conn_engine(uw_conn *c)

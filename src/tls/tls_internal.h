@@ -16,6 +16,7 @@
  * read from the socket can bring one. */
 #define UW_TLS_IN_CAP (16384 + 2048 + 5)
 #define UW_TLS_DEFAULT_MAX_HANDSHAKE (16 * 1024)
+#define UW_TLS_CLIENT_MAX_HANDSHAKE (64 * 1024)
 #define UW_TLS_DEFAULT_ROTATION ((int64_t)3600 * 1000000000)
 
 struct uw_tls_core {
@@ -28,6 +29,7 @@ struct uw_tls_core {
     int error;                  /* the uw_tls_status the engine failed with */
     bool close_sent;            /* uw_tls_close was called */
     bool eof;                   /* the peer's end of stream arrived */
+    bool client;                /* a client engine (the peer is a server) */
     char reason[120];
 };
 
@@ -54,6 +56,58 @@ int uw_tls__fail(struct uw_tls_core *c, int status, const char *fmt, ...)
 /* True if host (already lowercase, no trailing dot) matches a certificate
  * name: exact (case-insensitive), or "*.rest" matching one label + rest. */
 bool uw_tls__name_match(const char *pattern, const char *host);
+
+/* The names a certificate serves: its leaf's subjectAltName DNS names
+ * (lowercase) and IP addresses (as text, RFC 5952 for IPv6). */
+#define UW_TLS_MAX_NAMES 64
+typedef struct uw_tls_names {
+    char *name[UW_TLS_MAX_NAMES];
+    size_t n;
+} uw_tls_names;
+/* Adds a DNS name (n bytes, no NUL inside, < 256) lowercased; false when
+ * it is not one or out of room or memory. */
+bool uw_tls__names_add_dns(uw_tls_names *s, const unsigned char *p, size_t n);
+/* Adds an IP address of 4 or 16 bytes. */
+bool uw_tls__names_add_ip(uw_tls_names *s, const unsigned char *p, size_t n);
+bool uw_tls__names_serve(const uw_tls_names *s, const char *host);
+void uw_tls__names_clear(uw_tls_names *s);
+/* An IP address of 4 or 16 bytes as text (RFC 5952 for IPv6). */
+void uw_tls__ip_text(const unsigned char *p, size_t n, char *out, size_t cap);
+
+/* A certificate slot of a server configuration: what it is for, the names
+ * it serves and the backend's certificate object (an SSL_CTX, a chain and
+ * key). */
+typedef struct uw_tls_slot {
+    bool used;
+    int kind;
+    void *cert;
+    uw_tls_names names;
+} uw_tls_slot;
+/* The slot for a ClientHello: the first DEFAULT slot serving host, or
+ * with acme (the client asked for "acme-tls/1" only) the first ACME slot
+ * serving it; without a match the first DEFAULT slot, except for acme
+ * when acme_strict.  NULL when none. */
+uw_tls_slot *uw_tls__pick_slot(uw_tls_slot *slots, size_t n, const char *host, bool acme, bool acme_strict);
+/* The SNI name p[n] lowercased without a trailing dot into buf; false
+ * when empty, too long or holding a NUL. */
+bool uw_tls__sni_host(const unsigned char *p, size_t n, char *buf, size_t cap);
+
+/* uw_tls_writev's gathering for both backends: plaintext from the slices
+ * into records of up to rec bytes (small slices copied together into
+ * gather, which holds rec bytes), each passed to put (UW_TLS_OK or an
+ * error), until the output buffer holds UW_TLS_OUT_MAX.  Returns as
+ * uw_tls_writev. */
+ssize_t uw_tls__writev_records(uw_tls *t, const uw_slice *v, size_t n, unsigned char *gather, size_t rec,
+                               int (*put)(uw_tls *t, const unsigned char *p, size_t len));
+
+/* The trusted CAs of a client configuration as PEM, malloc'd with a NUL
+ * after *len bytes: opt's ca_pem copied, ca_file read (a file on unix, a
+ * block device on the unikernels), or the system store (ca_unix.c,
+ * ca_uk.c).  NULL with a reason in err when there is none. */
+char *uw_tls__ca_pem(const uw_tls_client_options *opt, size_t *len, char *err, size_t errlen);
+/* The platform's part of it: the PEM of a file / block device, or with
+ * name NULL of the system store. */
+char *uw_tls__ca_read(const char *name, size_t *len, char *err, size_t errlen);
 
 /* The listener's ALPN list in wire form (length-prefixed names) from
  * options; UW_TLS_OK or UW_TLS_EINVAL.  out holds at least 256 *

@@ -58,7 +58,6 @@
 #include <psa/crypto.h>
 
 #define MAX_SLOTS 64
-#define MAX_NAMES 64
 
 /* A chain and its key, shared by a slot and the engines that chose it. */
 typedef struct certkey {
@@ -67,16 +66,15 @@ typedef struct certkey {
     mbedtls_pk_context key;
 } certkey;
 
-typedef struct slot {
-    bool used;
-    int kind;
-    certkey *ck;
-    char *names[MAX_NAMES];     /* lowercase DNS names and IP addresses of the leaf */
-    size_t nnames;
-} slot;
+/* A slot's certificate object (uw_tls_slot.cert) is its certkey. */
+typedef uw_tls_slot slot;
+#define SLOT_CK(sl) ((certkey *)(sl)->cert)
 
 struct uw_tls_config {
     uw_tls_options opt;
+    bool client;                /* a client configuration (uw_tls_client_config_new) */
+    bool insecure;
+    mbedtls_x509_crt ca;        /* a client's trusted CAs */
     unsigned char alpn[256 * UW_TLS_MAX_ALPN];     /* wire form */
     size_t alpn_len;
     char alpn_names[UW_TLS_MAX_ALPN][256];          /* the same, NUL-terminated */
@@ -222,13 +220,6 @@ static void certkey_put(certkey *ck)
     free(ck);
 }
 
-static bool slot_serves(const slot *sl, const char *host)
-{
-    for (size_t i = 0; i < sl->nnames; i++)
-        if (uw_tls__name_match(sl->names[i], host)) return true;
-    return false;
-}
-
 static int cert_cb(mbedtls_ssl_context *ssl)
 {
     uw_tls *t = mbedtls_ssl_get_user_data_p(ssl);
@@ -236,34 +227,20 @@ static int cert_cb(mbedtls_ssl_context *ssl)
     char host[256];
     size_t sni_len = 0;
     const unsigned char *sni = mbedtls_ssl_get_hs_sni(ssl, &sni_len);
-    bool have_host = sni && sni_len > 0 && sni_len < sizeof host && !memchr(sni, 0, sni_len);
+    bool have_host = uw_tls__sni_host(sni, sni_len, host, sizeof host);
     if (have_host) {
-        for (size_t i = 0; i < sni_len; i++) host[i] = (char)(sni[i] >= 'A' && sni[i] <= 'Z' ? sni[i] + 32 : sni[i]);
-        host[sni_len] = 0;
-        if (sni_len > 1 && host[sni_len - 1] == '.') host[sni_len - 1] = 0;
         free(t->sni);
         t->sni = strdup(host);
     }
     const char *alpn = mbedtls_ssl_get_alpn_protocol(ssl);
     bool acme = alpn && strcmp(alpn, UW_TLS_ALPN_ACME) == 0;
-    slot *chosen = NULL, *first = NULL;
-    for (int i = 0; i < MAX_SLOTS && !chosen; i++) {
-        slot *sl = &cfg->slots[i];
-        if (!sl->used) continue;
-        if (sl->kind == UW_TLS_CERT_ACME) {
-            if (acme && have_host && slot_serves(sl, host)) chosen = sl;
-            continue;
-        }
-        if (!first) first = sl;
-        if (have_host && !acme && slot_serves(sl, host)) chosen = sl;
-    }
-    if (!chosen && !acme) chosen = first;
+    slot *chosen = uw_tls__pick_slot(cfg->slots, MAX_SLOTS, have_host ? host : NULL, acme, true);
     if (!chosen) {
         uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "no certificate for %s", have_host ? host : "(no SNI)");
         return MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE;
     }
     certkey_put(t->ck);
-    t->ck = chosen->ck;
+    t->ck = SLOT_CK(chosen);
     t->ck->refs++;
     t->alpn = NULL;
     if (acme) {
@@ -297,6 +274,15 @@ static const int suites12[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 };
 static int suites[sizeof suites13 / sizeof *suites13 + sizeof suites12 / sizeof *suites12 + 1];
+/* The suites in mbedTLS's form: TLS 1.3's, then TLS 1.2's. */
+static void suites_init(void)
+{
+    if (suites[0]) return;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof suites13 / sizeof *suites13; i++) suites[n++] = suites13[i];
+    for (size_t i = 0; i < sizeof suites12 / sizeof *suites12; i++) suites[n++] = suites12[i];
+    suites[n] = 0;
+}
 static const uint16_t groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
                                    MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
 
@@ -316,12 +302,7 @@ int uw_tls_config_new(uw_tls_config **out, const uw_tls_options *opt)
     for (size_t i = 0; opt && opt->alpn && opt->alpn[i]; i++)
         memcpy(cfg->alpn_names[i], opt->alpn[i], strlen(opt->alpn[i]) + 1);
     alpn_list_update(cfg);
-    if (!suites[0]) {
-        size_t n = 0;
-        for (size_t i = 0; i < sizeof suites13 / sizeof *suites13; i++) suites[n++] = suites13[i];
-        for (size_t i = 0; i < sizeof suites12 / sizeof *suites12; i++) suites[n++] = suites12[i];
-        suites[n] = 0;
-    }
+    suites_init();
     mbedtls_ssl_config *c = &cfg->conf;
     mbedtls_ssl_config_init(c);
     mbedtls_ssl_ticket_init(&cfg->ticket);
@@ -355,8 +336,8 @@ int uw_tls_config_new(uw_tls_config **out, const uw_tls_options *opt)
 
 static void slot_clear(slot *sl)
 {
-    certkey_put(sl->ck);
-    for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+    certkey_put(SLOT_CK(sl));
+    uw_tls__names_clear(&sl->names);
     memset(sl, 0, sizeof *sl);
 }
 
@@ -366,6 +347,7 @@ void uw_tls_config_free(uw_tls_config *cfg)
     for (int i = 0; i < MAX_SLOTS; i++) slot_clear(&cfg->slots[i]);
     mbedtls_ssl_ticket_free(&cfg->ticket);
     mbedtls_ssl_config_free(&cfg->conf);
+    mbedtls_x509_crt_free(&cfg->ca);
     free(cfg);
 }
 
@@ -383,63 +365,19 @@ static int set_err(char *err, size_t errlen, const char *what, int code)
     return UW_TLS_EINVAL;
 }
 
-static char *lower_dup(const unsigned char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) s[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-    s[n] = 0;
-    return s;
-}
-
-/* An IP address of 4 or 16 bytes as text (RFC 5952 for IPv6, as inet_ntop). */
-static void ip_text(const unsigned char *p, size_t n, char *out, size_t cap)
-{
-    if (n == 4) {
-        snprintf(out, cap, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
-        return;
-    }
-    unsigned w[8];
-    for (int i = 0; i < 8; i++) w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
-    int best = -1, best_len = 1;        /* the longest run of zero words, at least 2 */
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && w[j] == 0) j++;
-        if (j - i > best_len) { best = i; best_len = j - i; }
-        i = j > i ? j : i + 1;
-    }
-    size_t len = 0;
-    out[0] = 0;
-    for (int i = 0; i < 8 && len < cap; i++) {
-        if (i == best) {
-            len += (size_t)snprintf(out + len, cap - len, "::");
-            i += best_len - 1;
-            continue;
-        }
-        len += (size_t)snprintf(out + len, cap - len, "%s%x", len && out[len - 1] != ':' ? ":" : "", w[i]);
-    }
-}
-
 /* The leaf's subjectAltName DNS names and IP addresses into sl. */
 static int leaf_names(const mbedtls_x509_crt *leaf, slot *sl)
 {
-    for (const mbedtls_x509_sequence *s = &leaf->subject_alt_names; s && sl->nnames < MAX_NAMES; s = s->next) {
+    for (const mbedtls_x509_sequence *s = &leaf->subject_alt_names; s; s = s->next) {
         if (!s->buf.p) continue;
         mbedtls_x509_subject_alternative_name san;
         if (mbedtls_x509_parse_subject_alt_name(&s->buf, &san) != 0) continue;
-        char *name = NULL;
         const mbedtls_x509_buf *b = &san.san.unstructured_name;
-        if (san.type == MBEDTLS_X509_SAN_DNS_NAME) {
-            if (b->len > 0 && b->len < 256 && !memchr(b->p, 0, b->len)) name = lower_dup(b->p, b->len);
-        } else if (san.type == MBEDTLS_X509_SAN_IP_ADDRESS && (b->len == 4 || b->len == 16)) {
-            char ip[48];
-            ip_text(b->p, b->len, ip, sizeof ip);
-            name = lower_dup((const unsigned char *)ip, strlen(ip));
-        }
+        if (san.type == MBEDTLS_X509_SAN_DNS_NAME) uw_tls__names_add_dns(&sl->names, b->p, b->len);
+        else if (san.type == MBEDTLS_X509_SAN_IP_ADDRESS) uw_tls__names_add_ip(&sl->names, b->p, b->len);
         mbedtls_x509_free_subject_alt_name(&san);
-        if (name) sl->names[sl->nnames++] = name;
     }
-    return (int)sl->nnames;
+    return (int)sl->names.n;
 }
 
 /* mbedTLS parses PEM only from a NUL-terminated buffer. */
@@ -498,11 +436,11 @@ static int load_slot(slot *sl, const void *chain_pem, size_t chain_len, const vo
     free(chain);
     if (r != UW_TLS_OK) {
         certkey_put(ck);
-        for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+        uw_tls__names_clear(&sl->names);
         memset(sl, 0, sizeof *sl);
         return r;
     }
-    sl->ck = ck;
+    sl->cert = ck;
     sl->used = true;
     return UW_TLS_OK;
 }
@@ -625,14 +563,13 @@ static bool unpark(uw_tls *t)
 
 /* ------------------------------------------------------------ engine */
 
-int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
+/* An engine on cfg, not started. */
+static int engine_new(uw_tls **out, uw_tls_config *cfg)
 {
-    bool any = false;
-    for (int i = 0; i < MAX_SLOTS; i++) any |= cfg->slots[i].used;
-    if (!any) return UW_TLS_EINVAL;
     uw_tls *t = calloc(1, sizeof *t);
     if (!t) return UW_TLS_ENOMEM;
     uw_tls__core_init(&t->core, cfg->opt.max_handshake);
+    t->core.client = cfg->client;
     t->cfg = cfg;
     mbedtls_ssl_init(&t->ssl);
     int r = mbedtls_ssl_setup(&t->ssl, &cfg->conf);
@@ -645,6 +582,14 @@ int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
     *out = t;
     return UW_TLS_OK;
+}
+
+int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
+{
+    bool any = false;
+    for (int i = 0; i < MAX_SLOTS; i++) any |= cfg->slots[i].used;
+    if (cfg->client || !any) return UW_TLS_EINVAL;
+    return engine_new(out, cfg);
 }
 
 void uw_tls_free(uw_tls *t)
@@ -669,6 +614,15 @@ static int ssl_fail(uw_tls *t, int r)
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     char text[100];
     mbedtls_strerror(r, text, sizeof text);
+    uint32_t flags = t->core.client ? mbedtls_ssl_get_verify_result(&t->ssl) : 0;
+    if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || (flags && flags != (uint32_t)-1)) {
+        char info[200] = "";
+        if (flags && flags != (uint32_t)-1) mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+        size_t n = strlen(info);
+        while (n && (info[n - 1] == '\n' || info[n - 1] == ' ')) info[--n] = 0;
+        for (char *nl; (nl = strchr(info, '\n'));) *nl = ';';
+        return uw_tls__fail(&t->core, UW_TLS_EVERIFY, "the server's certificate: %s", info[0] ? info : text);
+    }
     switch (r) {
     case MBEDTLS_ERR_SSL_ALLOC_FAILED:
         return uw_tls__fail(&t->core, UW_TLS_ENOMEM, "%s", text);
@@ -691,6 +645,9 @@ static void opened(uw_tls *t)
 {
     t->core.state = UW_TLS_OPEN;
     t->resumed = t->ticket_ok;
+    const char *alpn = t->core.client ? mbedtls_ssl_get_alpn_protocol(&t->ssl) : NULL;
+    for (size_t i = 0; alpn && i < UW_TLS_MAX_ALPN && t->cfg->alpn_names[i][0]; i++)
+        if (strcmp(t->cfg->alpn_names[i], alpn) == 0) t->alpn = t->cfg->alpn_names[i];
     const char *s = mbedtls_ssl_get_ciphersuite(&t->ssl);
     size_t n = 0;
     if (s && strncmp(s, "TLS1-3-", 7) == 0) {
@@ -706,7 +663,7 @@ int uw_tls_handshake(uw_tls *t)
 {
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.state != UW_TLS_HANDSHAKING) return UW_TLS_OK;
-    if (!t->hello_version && uw_tls__in_avail(&t->core) >= 6) {
+    if (!t->core.client && !t->hello_version && uw_tls__in_avail(&t->core) >= 6) {
         /* The first record: header (5), handshake type 1 = ClientHello,
          * length (3), legacy_version (2).  mbedTLS would wait for the rest
          * of any handshake message, whatever its type and length. */
@@ -759,6 +716,17 @@ size_t uw_tls_pending(const uw_tls *t)
     return mbedtls_ssl_get_bytes_avail(&t->ssl) + uw_tls__in_avail(&t->core);
 }
 
+/* One record from p: UW_TLS_OK or the engine's error. */
+static int put_record(uw_tls *t, const unsigned char *p, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        int r = mbedtls_ssl_write(&t->ssl, p + done, len - done);
+        if (r <= 0) return ssl_fail(t, r);
+        done += (size_t)r;
+    }
+    return UW_TLS_OK;
+}
+
 ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
 {
     static unsigned char gather[16384];
@@ -770,41 +738,7 @@ ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
      * the inner content type in 2^14) */
     int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
     size_t rec = max > 0 && (size_t)max < sizeof gather ? (size_t)max : sizeof gather;
-    size_t taken = 0, i = 0, off = 0;
-    while (i < n) {
-        if (off == v[i].len) { i++; off = 0; continue; }
-        if (uw_tls__out_queued(&t->core) >= UW_TLS_OUT_MAX) break;
-        const unsigned char *p;
-        size_t len;
-        size_t rest = v[i].len - off;
-        if (rest >= rec || i + 1 == n) {
-            /* a big slice or the last one: encrypt from it directly */
-            p = (const unsigned char *)v[i].ptr + off;
-            len = rest < rec ? rest : rec;
-            off += len;
-        } else {
-            /* small slices: gather up to one full record */
-            len = 0;
-            while (i < n && len < rec) {
-                size_t k = v[i].len - off;
-                if (k > rec - len) k = rec - len;
-                memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
-                len += k;
-                off += k;
-                if (off == v[i].len) { i++; off = 0; }
-            }
-            p = gather;
-        }
-        size_t done = 0;
-        while (done < len) {
-            int r = mbedtls_ssl_write(&t->ssl, p + done, len - done);
-            if (r <= 0) return taken ? (ssize_t)taken : ssl_fail(t, r);
-            done += (size_t)r;
-        }
-        taken += len;
-    }
-    if (taken == 0 && i < n) return UW_TLS_WANT_OUTPUT;
-    return (ssize_t)taken;
+    return uw_tls__writev_records(t, v, n, gather, rec, put_record);
 }
 
 void uw_tls_close(uw_tls *t)
@@ -821,9 +755,10 @@ int uw_tls_recv_eof(uw_tls *t)
     if (t->core.state == UW_TLS_CLOSED) return UW_TLS_EOF;
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.state == UW_TLS_HANDSHAKING)
-        return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client left during the handshake after %zu bytes",
-                            t->core.hs_bytes);
-    return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client closed without close_notify");
+        return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the %s left during the handshake after %zu bytes",
+                            t->core.client ? "server" : "client", t->core.hs_bytes);
+    return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the %s closed without close_notify",
+                        t->core.client ? "server" : "client");
 }
 
 void uw_tls_shrink(uw_tls *t)
@@ -847,3 +782,79 @@ const char *uw_tls_cipher(const uw_tls *t)
 }
 
 bool uw_tls_resumed(const uw_tls *t) { return t->core.state != UW_TLS_HANDSHAKING && t->resumed; }
+
+/* ------------------------------------------------------------ client */
+
+int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *opt, char *err, size_t errlen)
+{
+    if (!drbg_ready()) return set_err(err, errlen, "no random seed", 0);
+    uw_tls_client_options o = opt ? *opt : (uw_tls_client_options){ 0 };
+    uw_tls_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return UW_TLS_ENOMEM;
+    cfg->client = true;
+    cfg->insecure = o.insecure;
+    cfg->opt.modern = o.modern;
+    cfg->opt.max_handshake = o.max_handshake ? o.max_handshake : UW_TLS_CLIENT_MAX_HANDSHAKE;
+    mbedtls_ssl_config_init(&cfg->conf);
+    mbedtls_ssl_ticket_init(&cfg->ticket);
+    mbedtls_x509_crt_init(&cfg->ca);
+    if (uw_tls__alpn_wire(o.alpn, cfg->alpn, &cfg->alpn_len) != UW_TLS_OK) {
+        uw_tls_config_free(cfg);
+        return set_err(err, errlen, "bad ALPN list", 0);
+    }
+    for (size_t i = 0; o.alpn && o.alpn[i]; i++) memcpy(cfg->alpn_names[i], o.alpn[i], strlen(o.alpn[i]) + 1);
+    alpn_list_update(cfg);
+    suites_init();
+    mbedtls_ssl_config *c = &cfg->conf;
+    int r = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                        MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r == 0) {
+        mbedtls_ssl_conf_rng(c, rng, NULL);
+        mbedtls_ssl_conf_min_tls_version(c, o.modern ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
+        mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+        mbedtls_ssl_conf_ciphersuites(c, suites);
+        mbedtls_ssl_conf_groups(c, groups);
+        /* No session tickets kept: every connection makes a full handshake. */
+        mbedtls_ssl_conf_session_tickets(c, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+        if (cfg->alpn_list[0]) r = mbedtls_ssl_conf_alpn_protocols(c, cfg->alpn_list);
+    }
+    if (r != 0) {
+        uw_tls_config_free(cfg);
+        return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? UW_TLS_ENOMEM : set_err(err, errlen, "TLS client setup", r);
+    }
+    if (o.insecure) {
+        mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+    } else {
+        size_t len;
+        char why[200] = "";
+        char *pem = uw_tls__ca_pem(&o, &len, why, sizeof why);
+        /* A bundle may hold certificates this build cannot parse (curves
+         * other than P-256): those are skipped (a positive count). */
+        int e = pem ? mbedtls_x509_crt_parse(&cfg->ca, (const unsigned char *)pem, len + 1) : -1;
+        free(pem);
+        if (e < 0 || !cfg->ca.raw.p) {
+            uw_tls_config_free(cfg);
+            return set_err(err, errlen, why[0] ? why : "no CA certificate in the bundle", why[0] ? 0 : e);
+        }
+        mbedtls_ssl_conf_ca_chain(c, &cfg->ca, NULL);
+        mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
+    }
+    *out = cfg;
+    return UW_TLS_OK;
+}
+
+int uw_tls_new_client(uw_tls **out, uw_tls_config *cfg, const char *host)
+{
+    if (!cfg->client || !host || !*host || strlen(host) > 253) return UW_TLS_EINVAL;
+    uw_tls *t;
+    int r = engine_new(&t, cfg);
+    if (r != UW_TLS_OK) return r;
+    /* The name for SNI and for the certificate's check (an IP literal is
+     * matched against its IP addresses). */
+    if (mbedtls_ssl_set_hostname(&t->ssl, host) != 0) {
+        uw_tls_free(t);
+        return UW_TLS_EINVAL;
+    }
+    *out = t;
+    return UW_TLS_OK;
+}

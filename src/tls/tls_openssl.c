@@ -44,15 +44,10 @@
 #include <openssl/x509v3.h>
 
 #define MAX_SLOTS 64
-#define MAX_NAMES 64
 
-typedef struct slot {
-    bool used;
-    int kind;
-    SSL_CTX *ctx;
-    char *names[MAX_NAMES];     /* lowercase DNS names and IP addresses of the leaf */
-    size_t nnames;
-} slot;
+/* A slot's certificate object (uw_tls_slot.cert) is its SSL_CTX. */
+typedef uw_tls_slot slot;
+#define SLOT_CTX(sl) ((SSL_CTX *)(sl)->cert)
 
 typedef struct ticket_key {
     unsigned char name[16], aes[32], hmac[32];
@@ -60,6 +55,8 @@ typedef struct ticket_key {
 
 struct uw_tls_config {
     uw_tls_options opt;
+    bool client;                /* a client configuration (uw_tls_client_config_new) */
+    bool insecure;
     unsigned char alpn[256 * UW_TLS_MAX_ALPN];     /* wire form */
     size_t alpn_len;
     char alpn_names[UW_TLS_MAX_ALPN][256];          /* the same, NUL-terminated */
@@ -213,22 +210,8 @@ static bool hello_sni(SSL *s, char *buf, size_t n)
     size_t list = (size_t)p[0] << 8 | p[1];
     if (list + 2 > len || p[2] != TLSEXT_NAMETYPE_host_name) return false;
     size_t name = (size_t)p[3] << 8 | p[4];
-    if (name == 0 || name + 5 > len || name >= n) return false;
-    for (size_t i = 0; i < name; i++) {
-        unsigned char c = p[5 + i];
-        if (c == 0) return false;
-        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
-    buf[name] = 0;
-    if (name > 1 && buf[name - 1] == '.') buf[name - 1] = 0;
-    return true;
-}
-
-static bool slot_serves(const slot *sl, const char *host)
-{
-    for (size_t i = 0; i < sl->nnames; i++)
-        if (uw_tls__name_match(sl->names[i], host)) return true;
-    return false;
+    if (name + 5 > len) return false;
+    return uw_tls__sni_host(p + 5, name, buf, n);
 }
 
 static int hello_cb(SSL *s, int *alert, void *arg)
@@ -243,24 +226,16 @@ static int hello_cb(SSL *s, int *alert, void *arg)
     if (SSL_client_hello_get0_ext(s, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn, &alpn_len)
         && alpn_len >= 2 && ((size_t)alpn[0] << 8 | alpn[1]) == alpn_len - 2)
         acme_only = uw_tls__alpn_only_acme(alpn + 2, alpn_len - 2);
-    slot *chosen = NULL, *first = NULL;
-    for (int i = 0; i < MAX_SLOTS && !chosen; i++) {
-        slot *sl = &cfg->slots[i];
-        if (!sl->used) continue;
-        if (sl->kind == UW_TLS_CERT_ACME) {
-            if (acme_only && have_host && slot_serves(sl, host)) { chosen = sl; t->acme = true; }
-            continue;
-        }
-        if (!first) first = sl;
-        if (have_host && !acme_only && slot_serves(sl, host)) chosen = sl;
-    }
-    if (!chosen) chosen = first;
+    /* An ACME client without its certificate gets the default one, and
+     * then no ALPN protocol in common (alpn_cb). */
+    slot *chosen = uw_tls__pick_slot(cfg->slots, MAX_SLOTS, have_host ? host : NULL, acme_only, false);
+    if (chosen && chosen->kind == UW_TLS_CERT_ACME) t->acme = true;
     if (!chosen) {
         *alert = SSL_AD_UNRECOGNIZED_NAME;
         uw_tls__fail(&t->core, UW_TLS_EHANDSHAKE, "no certificate for %s", have_host ? host : "(no SNI)");
         return SSL_CLIENT_HELLO_ERROR;
     }
-    if (SSL_set_SSL_CTX(s, chosen->ctx) != chosen->ctx) {
+    if (SSL_set_SSL_CTX(s, SLOT_CTX(chosen)) != SLOT_CTX(chosen)) {
         *alert = SSL_AD_INTERNAL_ERROR;
         return SSL_CLIENT_HELLO_ERROR;
     }
@@ -358,8 +333,8 @@ int uw_tls_config_new(uw_tls_config **out, const uw_tls_options *opt)
 
 static void slot_clear(slot *sl)
 {
-    SSL_CTX_free(sl->ctx);
-    for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+    SSL_CTX_free(SLOT_CTX(sl));
+    uw_tls__names_clear(&sl->names);
     memset(sl, 0, sizeof *sl);
 }
 
@@ -383,38 +358,22 @@ static int set_err(char *err, size_t errlen, const char *what)
     return UW_TLS_EINVAL;
 }
 
-static char *lower_dup(const unsigned char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) s[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-    s[n] = 0;
-    return s;
-}
-
 /* The leaf's subjectAltName DNS names and IP addresses into sl. */
 static int leaf_names(X509 *leaf, slot *sl)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
     if (!gens) return 0;
-    for (int i = 0; i < sk_GENERAL_NAME_num(gens) && sl->nnames < MAX_NAMES; i++) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        char *name = NULL;
-        if (g->type == GEN_DNS) {
-            const unsigned char *p = ASN1_STRING_get0_data(g->d.dNSName);
-            int n = ASN1_STRING_length(g->d.dNSName);
-            if (n > 0 && n < 256 && !memchr(p, 0, (size_t)n)) name = lower_dup(p, (size_t)n);
-        } else if (g->type == GEN_IPADD) {
-            char ip[INET6_ADDRSTRLEN];
-            int n = ASN1_STRING_length(g->d.iPAddress);
-            const unsigned char *p = ASN1_STRING_get0_data(g->d.iPAddress);
-            if ((n == 4 && inet_ntop(AF_INET, p, ip, sizeof ip)) || (n == 16 && inet_ntop(AF_INET6, p, ip, sizeof ip)))
-                name = lower_dup((const unsigned char *)ip, strlen(ip));
-        }
-        if (name) sl->names[sl->nnames++] = name;
+        if (g->type == GEN_DNS)
+            uw_tls__names_add_dns(&sl->names, ASN1_STRING_get0_data(g->d.dNSName),
+                                  (size_t)ASN1_STRING_length(g->d.dNSName));
+        else if (g->type == GEN_IPADD)
+            uw_tls__names_add_ip(&sl->names, ASN1_STRING_get0_data(g->d.iPAddress),
+                                 (size_t)ASN1_STRING_length(g->d.iPAddress));
     }
     GENERAL_NAMES_free(gens);
-    return (int)sl->nnames;
+    return (int)sl->names.n;
 }
 
 /* ECDSA P-256 or RSA >= 2048: NULL, or why not. */
@@ -470,11 +429,11 @@ static int load_slot(uw_tls_config *cfg, slot *sl, const void *chain_pem, size_t
     X509_free(leaf);
     if (r != UW_TLS_OK) {
         SSL_CTX_free(ctx);
-        for (size_t i = 0; i < sl->nnames; i++) free(sl->names[i]);
+        uw_tls__names_clear(&sl->names);
         memset(sl, 0, sizeof *sl);
         return r;
     }
-    sl->ctx = ctx;
+    sl->cert = ctx;
     sl->used = true;
     return UW_TLS_OK;
 }
@@ -515,15 +474,14 @@ int uw_tls_remove_cert(uw_tls_config *cfg, int slot_no)
 
 /* ------------------------------------------------------------ engine */
 
-int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
+/* An engine on cfg->base with our BIO, not started. */
+static int engine_new(uw_tls **out, uw_tls_config *cfg)
 {
-    bool any = false;
-    for (int i = 0; i < MAX_SLOTS; i++) any |= cfg->slots[i].used;
-    if (!any) return UW_TLS_EINVAL;
     BIO_METHOD *m = bio_method();
     uw_tls *t = calloc(1, sizeof *t);
     if (!t || !m) { free(t); return UW_TLS_ENOMEM; }
     uw_tls__core_init(&t->core, cfg->opt.max_handshake);
+    t->core.client = cfg->client;
     t->cfg = cfg;
     t->ssl = SSL_new(cfg->base);
     BIO *b = BIO_new(m);
@@ -537,9 +495,18 @@ int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
     BIO_set_data(b, t);
     SSL_set_bio(t->ssl, b, b);
     SSL_set_app_data(t->ssl, t);
-    SSL_set_accept_state(t->ssl);
     *out = t;
     return UW_TLS_OK;
+}
+
+int uw_tls_new(uw_tls **out, uw_tls_config *cfg)
+{
+    bool any = false;
+    for (int i = 0; i < MAX_SLOTS; i++) any |= cfg->slots[i].used;
+    if (cfg->client || !any) return UW_TLS_EINVAL;
+    int r = engine_new(out, cfg);
+    if (r == UW_TLS_OK) SSL_set_accept_state((*out)->ssl);
+    return r;
 }
 
 void uw_tls_free(uw_tls *t)
@@ -559,6 +526,9 @@ static int ssl_fail(uw_tls *t, int ret)
     int reason = ERR_GET_REASON(err);
     const char *text = err ? ERR_reason_error_string(err) : NULL;
     ERR_clear_error();
+    if (t->core.client && SSL_get_verify_result(t->ssl) != X509_V_OK)
+        return uw_tls__fail(&t->core, UW_TLS_EVERIFY, "the server's certificate: %s",
+                            X509_verify_cert_error_string(SSL_get_verify_result(t->ssl)));
     if (e != SSL_ERROR_SSL && !err) return uw_tls__fail(&t->core, UW_TLS_EPROTO, "TLS error %d", e);
     int status = UW_TLS_EPROTO;
     switch (reason) {
@@ -640,45 +610,22 @@ size_t uw_tls_pending(const uw_tls *t)
     return (size_t)SSL_pending(t->ssl) + uw_tls__in_avail(&t->core);
 }
 
+/* One record (or a few) from p: UW_TLS_OK or the engine's error. */
+static int put_record(uw_tls *t, const unsigned char *p, size_t len)
+{
+    ERR_clear_error();
+    size_t w;
+    int r = SSL_write_ex(t->ssl, p, len, &w);
+    return r == 1 && w == len ? UW_TLS_OK : ssl_fail(t, r);
+}
+
 ssize_t uw_tls_writev(uw_tls *t, const uw_slice *v, size_t n)
 {
     static _Thread_local unsigned char gather[16384];
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.close_sent) return UW_TLS_ECLOSED;
     if (t->core.state != UW_TLS_OPEN) return UW_TLS_EINVAL;
-    size_t taken = 0, i = 0, off = 0;
-    while (i < n) {
-        if (off == v[i].len) { i++; off = 0; continue; }
-        if (uw_tls__out_queued(&t->core) >= UW_TLS_OUT_MAX) break;
-        const unsigned char *p;
-        size_t len;
-        size_t rest = v[i].len - off;
-        if (rest >= sizeof gather || i + 1 == n) {
-            /* a big slice or the last one: encrypt from it directly */
-            p = (const unsigned char *)v[i].ptr + off;
-            len = rest < sizeof gather ? rest : sizeof gather;
-            off += len;
-        } else {
-            /* small slices: gather up to one full record */
-            len = 0;
-            while (i < n && len < sizeof gather) {
-                size_t k = v[i].len - off;
-                if (k > sizeof gather - len) k = sizeof gather - len;
-                memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
-                len += k;
-                off += k;
-                if (off == v[i].len) { i++; off = 0; }
-            }
-            p = gather;
-        }
-        ERR_clear_error();
-        size_t w;
-        int r = SSL_write_ex(t->ssl, p, len, &w);
-        if (r != 1 || w != len) return taken ? (ssize_t)taken : ssl_fail(t, r);
-        taken += len;
-    }
-    if (taken == 0 && i < n) return UW_TLS_WANT_OUTPUT;
-    return (ssize_t)taken;
+    return uw_tls__writev_records(t, v, n, gather, sizeof gather, put_record);
 }
 
 void uw_tls_close(uw_tls *t)
@@ -701,9 +648,10 @@ int uw_tls_recv_eof(uw_tls *t)
     }
     if (t->core.state == UW_TLS_FAILED) return t->core.error;
     if (t->core.state == UW_TLS_HANDSHAKING)
-        return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client left during the handshake after %zu bytes",
-                            t->core.hs_bytes);
-    return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the client closed without close_notify");
+        return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the %s left during the handshake after %zu bytes",
+                            t->core.client ? "server" : "client", t->core.hs_bytes);
+    return uw_tls__fail(&t->core, UW_TLS_ETRUNCATED, "the %s closed without close_notify",
+                        t->core.client ? "server" : "client");
 }
 
 void uw_tls_shrink(uw_tls *t)
@@ -733,3 +681,95 @@ const char *uw_tls_cipher(const uw_tls *t)
 }
 
 bool uw_tls_resumed(const uw_tls *t) { return t->core.state != UW_TLS_HANDSHAKING && SSL_session_reused(t->ssl); }
+
+/* ------------------------------------------------------------ client */
+
+/* Adds every certificate of the PEM text to the store: the count added. */
+static int add_cas(X509_STORE *store, const char *pem, size_t len)
+{
+    BIO *b = BIO_new_mem_buf(pem, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (!b) return 0;
+    int count = 0;
+    X509 *x;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+        if (X509_STORE_add_cert(store, x)) count++;
+        X509_free(x);
+    }
+    ERR_clear_error();          /* the end of the PEM stream, a duplicate */
+    BIO_free(b);
+    return count;
+}
+
+int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *opt, char *err, size_t errlen)
+{
+    uw_tls_client_options o = opt ? *opt : (uw_tls_client_options){ 0 };
+    uw_tls_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return UW_TLS_ENOMEM;
+    cfg->client = true;
+    cfg->insecure = o.insecure;
+    cfg->opt.modern = o.modern;
+    cfg->opt.max_handshake = o.max_handshake ? o.max_handshake : UW_TLS_CLIENT_MAX_HANDSHAKE;
+    if (uw_tls__alpn_wire(o.alpn, cfg->alpn, &cfg->alpn_len) != UW_TLS_OK) {
+        free(cfg);
+        return set_err(err, errlen, "bad ALPN list");
+    }
+    for (size_t i = 0; o.alpn && o.alpn[i]; i++) memcpy(cfg->alpn_names[i], o.alpn[i], strlen(o.alpn[i]) + 1);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    cfg->base = ctx;
+    bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, o.modern ? TLS1_3_VERSION : TLS1_2_VERSION)
+        && SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)
+        && SSL_CTX_set_cipher_list(ctx, ciphers12)
+        && SSL_CTX_set_ciphersuites(ctx, ciphers13)
+        && SSL_CTX_set1_groups_list(ctx, "X25519:P-256")
+        && (cfg->alpn_len == 0 || SSL_CTX_set_alpn_protos(ctx, cfg->alpn, (unsigned)cfg->alpn_len) == 0);
+    if (!ok) {
+        uw_tls_config_free(cfg);
+        return set_err(err, errlen, "TLS client setup");
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    if (o.insecure) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    } else {
+        size_t len;
+        char why[200] = "";
+        char *pem = uw_tls__ca_pem(&o, &len, why, sizeof why);
+        int count = pem ? add_cas(SSL_CTX_get_cert_store(ctx), pem, len) : 0;
+        free(pem);
+        if (count == 0) {
+            uw_tls_config_free(cfg);
+            if (err && errlen) snprintf(err, errlen, "%s", why[0] ? why : "no CA certificate in the bundle");
+            return UW_TLS_EINVAL;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    *out = cfg;
+    return UW_TLS_OK;
+}
+
+int uw_tls_new_client(uw_tls **out, uw_tls_config *cfg, const char *host)
+{
+    if (!cfg->client || !host || !*host || strlen(host) > 253) return UW_TLS_EINVAL;
+    unsigned char addr[16];
+    bool ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+    uw_tls *t;
+    int r = engine_new(&t, cfg);
+    if (r != UW_TLS_OK) return r;
+    bool ok = ip || SSL_set_tlsext_host_name(t->ssl, host);     /* no SNI for an address (RFC 6066) */
+    if (ok && !cfg->insecure) {
+        if (ip) {
+            ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);
+        } else {
+            SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            ok = SSL_set1_host(t->ssl, host);
+        }
+    }
+    if (!ok) {
+        ERR_clear_error();
+        uw_tls_free(t);
+        return UW_TLS_EINVAL;
+    }
+    SSL_set_connect_state(t->ssl);
+    *out = t;
+    return UW_TLS_OK;
+}

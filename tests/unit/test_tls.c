@@ -1033,6 +1033,137 @@ static void test_tls_conn_over_sockets(void)
     uw_tls_config_free(sock_cfg);
 }
 
+/* ------------------------------------------------------------ the client engine */
+
+/* Moves ciphertext from a to b: the count moved. */
+static size_t pump(uw_tls *a, uw_tls *b)
+{
+    size_t len, moved = 0;
+    const void *p;
+    while ((p = uw_tls_send_buf(a, &len))) {
+        size_t room;
+        void *q = uw_tls_recv_buf(b, &room);
+        if (!q) break;
+        size_t k = len < room ? len : room;
+        memcpy(q, p, k);
+        uw_tls_recv_done(b, k);
+        uw_tls_send_done(a, k);
+        moved += k;
+    }
+    return moved;
+}
+
+/* Runs both handshakes: the client's result. */
+static int engines_handshake(uw_tls *cl, uw_tls *sv)
+{
+    int rc = UW_TLS_WANT_INPUT, rs = UW_TLS_WANT_INPUT;
+    for (int i = 0; i < 50; i++) {
+        if (rc == UW_TLS_WANT_INPUT) rc = uw_tls_handshake(cl);
+        size_t m = pump(cl, sv);
+        if (rs == UW_TLS_WANT_INPUT) rs = uw_tls_handshake(sv);
+        m += pump(sv, cl);
+        if (rc != UW_TLS_WANT_INPUT && rs != UW_TLS_WANT_INPUT && m == 0) break;
+        if (rc != UW_TLS_WANT_INPUT && rc != UW_TLS_OK) break;
+    }
+    return rc;
+}
+
+/* A client engine for host trusting ca (NULL: insecure) against a server
+ * with certificates a and b: the client's handshake result, its reason. */
+static int client_to(const char *host, const pem *ca, const char *const *alpn, char *alpn_out, char *why,
+                     size_t why_len)
+{
+    uw_tls_config *sv_cfg = config(NULL), *cl_cfg;
+    uw_tls_client_options o = { .insecure = !ca, .alpn = alpn };
+    if (ca) { o.ca_pem = ca->chain; o.ca_len = ca->chain_len; }
+    char err[200] = "";
+    if (!sv_cfg || uw_tls_client_config_new(&cl_cfg, &o, err, sizeof err) != UW_TLS_OK) {
+        printf("# client config: %s\n", err);
+        uw_tls_config_free(sv_cfg);
+        return -1;
+    }
+    uw_tls *cl, *sv;
+    int r = uw_tls_new_client(&cl, cl_cfg, host);
+    if (r == UW_TLS_OK && uw_tls_new(&sv, sv_cfg) == UW_TLS_OK) {
+        r = engines_handshake(cl, sv);
+        snprintf(why, why_len, "%s", uw_tls_reason(cl));
+        if (alpn_out) snprintf(alpn_out, 16, "%s", uw_tls_alpn(cl) ? uw_tls_alpn(cl) : "-");
+        if (r == UW_TLS_OK) {
+            /* data both ways */
+            uw_slice v = UW_SLICE_LIT("ping");
+            char buf[16];
+            if (uw_tls_writev(cl, &v, 1) != 4) r = -2;
+            pump(cl, sv);
+            if (r == UW_TLS_OK && (uw_tls_read(sv, buf, sizeof buf) != 4 || memcmp(buf, "ping", 4) != 0)) r = -3;
+            v = (uw_slice)UW_SLICE_LIT("pong!");
+            if (r == UW_TLS_OK && uw_tls_writev(sv, &v, 1) != 5) r = -4;
+            pump(sv, cl);
+            ssize_t n;
+            while (r == UW_TLS_OK && (n = uw_tls_read(cl, buf, sizeof buf)) != 5) {
+                if (n != UW_TLS_WANT_INPUT) { r = -5; break; }
+                if (!pump(sv, cl)) { r = -6; break; }
+            }
+        }
+        uw_tls_free(sv);
+        uw_tls_free(cl);
+    }
+    uw_tls_config_free(cl_cfg);
+    uw_tls_config_free(sv_cfg);
+    return r;
+}
+
+static void test_client_verifies(void)
+{
+    char why[200], alpn[16];
+    static const char *const h1[] = { "http/1.1", NULL };
+    CHECK_EQ_INT(client_to("a.test", &cert_a, alpn_h2_h1, alpn, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_STR(alpn, "h2");
+    CHECK_EQ_INT(client_to("a.test", &cert_a, h1, alpn, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_STR(alpn, "http/1.1");
+    CHECK_EQ_INT(client_to("a.test", &cert_a, NULL, alpn, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_STR(alpn, "-");
+    CHECK_EQ_INT(client_to("A.Test", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_INT(client_to("x.wild.test", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_INT(client_to("127.0.0.1", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_OK);
+    CHECK_EQ_INT(client_to("b.test", &cert_b, NULL, NULL, why, sizeof why), UW_TLS_OK);     /* RSA, by SNI */
+    /* refused: another name, a name below the wildcard's label, another
+     * address, a CA that did not sign it */
+    CHECK_EQ_INT(client_to("c.test", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_EVERIFY);
+    CHECK(strstr(why, "certificate") != NULL);
+    CHECK_EQ_INT(client_to("y.x.wild.test", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_EVERIFY);
+    CHECK_EQ_INT(client_to("127.0.0.2", &cert_a, NULL, NULL, why, sizeof why), UW_TLS_EVERIFY);
+    CHECK_EQ_INT(client_to("a.test", &cert_b, NULL, NULL, why, sizeof why), UW_TLS_EVERIFY);
+    printf("# refused: %s\n", why);
+    /* insecure: anything goes */
+    CHECK_EQ_INT(client_to("c.test", NULL, NULL, NULL, why, sizeof why), UW_TLS_OK);
+}
+
+static void test_client_config(void)
+{
+    uw_tls_config *cfg;
+    char err[200] = "";
+    /* the system store */
+    CHECK_EQ_INT(uw_tls_client_config_new(&cfg, NULL, err, sizeof err), UW_TLS_OK);
+    uw_tls *t;
+    CHECK_EQ_INT(uw_tls_new(&t, cfg), UW_TLS_EINVAL);        /* a client config serves no one */
+    CHECK_EQ_INT(uw_tls_new_client(&t, cfg, ""), UW_TLS_EINVAL);
+    uw_tls_config_free(cfg);
+    uw_tls_client_options o = { .ca_file = "/nonexistent/ca.pem" };
+    CHECK_EQ_INT(uw_tls_client_config_new(&cfg, &o, err, sizeof err), UW_TLS_EINVAL);
+    CHECK(strstr(err, "/nonexistent/ca.pem") != NULL);
+    o = (uw_tls_client_options){ .ca_pem = "not a certificate", .ca_len = 17 };
+    CHECK_EQ_INT(uw_tls_client_config_new(&cfg, &o, err, sizeof err), UW_TLS_EINVAL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/a.crt", dir);
+    o = (uw_tls_client_options){ .ca_file = path };
+    CHECK_EQ_INT(uw_tls_client_config_new(&cfg, &o, err, sizeof err), UW_TLS_OK);
+    uw_tls_config_free(cfg);
+    /* a server config makes no client engine */
+    cfg = config(NULL);
+    CHECK_EQ_INT(uw_tls_new_client(&t, cfg, "a.test"), UW_TLS_EINVAL);
+    uw_tls_config_free(cfg);
+}
+
 int main(void)
 {
     setup_certs();
@@ -1061,6 +1192,8 @@ int main(void)
     RUN(test_idle_memory);
 #endif
     RUN(test_tls_conn_over_sockets);
+    RUN(test_client_verifies);
+    RUN(test_client_config);
     cleanup_certs();
     return CHECK_DONE();
 }
