@@ -1,0 +1,3 @@
+# src/form: urlencoded and typed form bodies (include/uweb/form.h), over
+# src/multipart.
+UNIT_MODULES_test_form := form multipart web http util tls runtime net stream
