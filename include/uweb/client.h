@@ -50,9 +50,15 @@
  * UW_ECANCELED from the call it was in; the connection is closed and every
  * allocation is released.
  *
- * TLS: https:// URLs answer UW_CLIENT_ETLS ("not supported yet") until the
- * TLS module offers a client connection; it will wrap the TCP connection
- * through the uw_conn interface (uw_client_dial is where it plugs in).
+ * TLS: https:// URLs run TLS 1.2 / 1.3 over the TCP connection (tls.h,
+ * uw_tls_connect) with SNI and ALPN "http/1.1", and verify the server's
+ * certificate: its chain against the trusted CAs (the system store on
+ * unix, /etc/ssl/certs; on the unikernels a PEM bundle from a block
+ * device or from memory: ca_file, ca_pem) and its names against the URL's
+ * host.  A certificate that fails answers UW_CLIENT_EVERIFY, any other
+ * TLS failure UW_CLIENT_ETLS; uw_client_tls_reason says why in words.
+ * Verification is off only with `insecure` set.  Pooled TLS connections
+ * are reused like plain ones (per origin: scheme, host, port).
  */
 #ifndef UWEB_CLIENT_H
 #define UWEB_CLIENT_H
@@ -66,8 +72,9 @@ enum uw_client_error {
     UW_CLIENT_EURL = -100,       /* not an absolute http:// or https:// URL */
     UW_CLIENT_ERESOLVE = -101,   /* the host name did not resolve */
     UW_CLIENT_ECONNECT = -102,   /* no address of the host accepted the connection */
-    UW_CLIENT_ETLS = -103,       /* https:// is not supported yet */
+    UW_CLIENT_ETLS = -103,       /* the TLS handshake failed (or no CA could be read) */
     UW_CLIENT_EREDIRECT = -104,  /* more redirects than max_redirects, or a bad Location */
+    UW_CLIENT_EVERIFY = -105,    /* the server's certificate is not trusted or names another host */
 };
 
 /* A name for any value these functions return ("connection refused", ...). */
@@ -85,6 +92,14 @@ typedef struct uw_client_config {
     uint64_t max_body;           /* body bytes a response may have, default unlimited -> UW_ELIMIT */
     int max_redirects;           /* default 0: redirects are answers like any other */
     const char *user_agent;      /* default "uweb"; NULL or "" sends none */
+    /* https://: the trusted CAs, as tls.h's uw_tls_client_options: PEM in
+     * memory, or ca_file (a file on unix, a block device on the
+     * unikernels), or neither: the system store.  insecure: no
+     * verification at all (explicit only). */
+    const void *ca_pem;
+    size_t ca_len;
+    const char *ca_file;
+    bool insecure;
 } uw_client_config;
 
 void uw_client_config_default(uw_client_config *cfg);
@@ -104,6 +119,10 @@ typedef struct uw_client_stats {
     size_t idle;                 /* connections in the pool now */
 } uw_client_stats;
 uw_client_stats uw_client_get_stats(const uw_client *cl);
+
+/* Why the last TLS connection of this client failed, in words ("the
+ * server's certificate: self-signed certificate", ...); "" if none did. */
+const char *uw_client_tls_reason(const uw_client *cl);
 
 typedef struct uw_client_header {
     const char *name, *value;

@@ -3,6 +3,7 @@
  * heads and bodies, responses read through uw_client_parser, redirects.
  */
 #include <uweb/client.h>
+#include <uweb/tls.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ struct uw_client {
     pooled *idle;               /* newest first */
     size_t nidle;
     uw_client_stats st;
+    uw_tls_config *tls;         /* made at the first https:// request */
+    char tls_reason[200];
 };
 
 struct uw_client_res {
@@ -44,10 +47,11 @@ struct uw_client_res {
 const char *uw_client_strerror(int err)
 {
     switch (err) {
-    case UW_CLIENT_EURL: return "not an absolute http:// URL";
+    case UW_CLIENT_EURL: return "not an absolute http:// or https:// URL";
     case UW_CLIENT_ERESOLVE: return "host name did not resolve";
     case UW_CLIENT_ECONNECT: return "connection refused or unreachable";
-    case UW_CLIENT_ETLS: return "https:// is not supported yet";
+    case UW_CLIENT_ETLS: return "TLS handshake failed";
+    case UW_CLIENT_EVERIFY: return "the server's certificate was refused";
     case UW_CLIENT_EREDIRECT: return "too many redirects or a bad Location";
     case UW_ECLOSED: return "connection closed before the answer was complete";
     case UW_EPROTO: return "malformed answer";
@@ -94,7 +98,32 @@ void uw_client_free(uw_client *cl)
         uw_conn_close(e->c, false);
         free(e);
     }
+    uw_tls_config_free(cl->tls);
     free(cl);
+}
+
+const char *uw_client_tls_reason(const uw_client *cl) { return cl->tls_reason; }
+
+/* A TLS client connection to host over tcp (owned): UW_OK or an error. */
+static int tls_open(uw_client *cl, uw_conn *tcp, const char *host, int64_t deadline, uw_conn **out)
+{
+    if (!cl->tls) {
+        static const char *const alpn[] = { UW_TLS_ALPN_HTTP1, NULL };
+        uw_tls_client_options o = { .ca_pem = cl->cfg.ca_pem, .ca_len = cl->cfg.ca_len,
+                                    .ca_file = cl->cfg.ca_file, .insecure = cl->cfg.insecure, .alpn = alpn };
+        int r = uw_tls_client_config_new(&cl->tls, &o, cl->tls_reason, sizeof cl->tls_reason);
+        if (r != UW_TLS_OK) {
+            cl->tls = NULL;
+            uw_conn_close(tcp, true);
+            return r == UW_TLS_ENOMEM ? UW_ENOMEM : UW_CLIENT_ETLS;
+        }
+    }
+    int r = uw_tls_connect(tcp, cl->tls, host, deadline, out, cl->tls_reason, sizeof cl->tls_reason);
+    if (r == UW_OK) return UW_OK;
+    if (r == UW_TLS_EVERIFY) return UW_CLIENT_EVERIFY;
+    if (r == UW_TLS_ETIMEDOUT || r == UW_ETIMEDOUT) return UW_ETIMEDOUT;
+    if (r == UW_ECANCELED || r == UW_ENOMEM || r == UW_TLS_ENOMEM) return r == UW_TLS_ENOMEM ? UW_ENOMEM : r;
+    return UW_CLIENT_ETLS;
 }
 
 uw_client_stats uw_client_get_stats(const uw_client *cl)
@@ -373,7 +402,12 @@ static int exchange(uw_client *cl, const char *method, const uw_client_url *u, c
         res->reused = true;
         cl->st.reused++;
     } else {
-        r = uw_client_dial(&res->c, u->host, u->port, min64(after(cl->cfg.connect_timeout), deadline));
+        int64_t dl = min64(after(cl->cfg.connect_timeout), deadline);
+        r = uw_client_dial(&res->c, u->host, u->port, dl);
+        if (r == UW_OK && u->tls) {
+            uw_conn *tcp = res->c;
+            r = tls_open(cl, tcp, u->host, dl, &res->c);
+        }
         if (r != UW_OK) { res->c = NULL; res_free(res, false); return r; }
         cl->st.connections++;
     }
@@ -443,7 +477,6 @@ int uw_client_open(uw_client *cl, const uw_client_req *rq0, uw_client_res **out)
     for (int hops = 0;; hops++) {
         r = uw_client_url_parse(u, url);
         if (r != UW_OK) { if (hops) r = UW_CLIENT_EREDIRECT; goto done; }
-        if (u->tls) { r = UW_CLIENT_ETLS; goto done; }
         uw_client_res *res;
         bool retry;
         r = exchange(cl, method, u, &rq, deadline, false, &res, &retry);

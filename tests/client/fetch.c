@@ -15,6 +15,10 @@
  *   --request-timeout MS the whole request
  *   --max-body N         cap on a body
  *   --out FILE           write the last body to FILE
+ *   --cacert FILE        trusted CAs for https:// (default: the system store)
+ *   --insecure           no certificate verification
+ *
+ * A TLS failure prints "error NAME (REASON)".
  *
  * Client options (redirects, timeouts, caps) count only before the first URL.
  */
@@ -67,6 +71,8 @@ static void run(void *arg)
         else if (!strcmp(a, "--request-timeout")) cfg.request_timeout = UW_MS(atoll(argv_[++i]));
         else if (!strcmp(a, "--max-body")) cfg.max_body = strtoull(argv_[++i], NULL, 10);
         else if (!strcmp(a, "--out")) out = argv_[++i];
+        else if (!strcmp(a, "--cacert")) cfg.ca_file = argv_[++i];
+        else if (!strcmp(a, "--insecure")) cfg.insecure = true;
         else {
             if (!cl && uw_client_new(&cl, &cfg) != UW_OK) return;
             uw_client_req rq = { .method = method, .url = a, .headers = hs, .nheaders = nh };
@@ -82,6 +88,11 @@ static void run(void *arg)
             uw_client_res *res;
             int r = uw_client_open(cl, &rq, &res);
             if (up.f) fclose(up.f);
+            if (r == UW_CLIENT_ETLS || r == UW_CLIENT_EVERIFY) {
+                printf("error %s (%s)\n", uw_client_strerror(r), uw_client_tls_reason(cl));
+                fflush(stdout);
+                continue;
+            }
             if (r != UW_OK) { printf("error %s\n", uw_client_strerror(r)); fflush(stdout); continue; }
             sha256 s;
             sha256_init(&s);

@@ -51,6 +51,9 @@ extern const char *const err_names[ERR_KINDS];
 typedef struct bench_cfg {
     const char *host;
     uint16_t port;
+    bool tls;                  /* https:// */
+    const char *cacert;        /* trusted CAs (PEM file); NULL: the system store */
+    bool insecure;             /* no certificate verification */
     bool head;                 /* HEAD requests: no bodies in answers */
     char **reqs;               /* request bytes, one per path, cycled */
     size_t *req_lens, nreqs;
@@ -73,6 +76,7 @@ typedef struct bench_stats {
     uint64_t errors[ERR_KINDS];
     int64_t elapsed;           /* ns from the first send to the last answer */
     int finished;
+    char tls_reason[160];      /* the first TLS failure, in words */
     hist h;
 } bench_stats;
 

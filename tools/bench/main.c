@@ -7,6 +7,7 @@
 #include "bench.h"
 
 #include <uweb/client.h>
+#include <uweb/tls.h>
 #include <uweb/version.h>
 
 #include <errno.h>
@@ -28,11 +29,15 @@ static const char usage_text[] =
 "    uweb-bench URL [-c CONNS] [-t THREADS] [-d DURATION | -n REQUESTS] [--rate R]\n"
 "               [-P PIPELINE] [--method METHOD] [--body FILE] [-H 'K: V']... [--paths FILE]\n"
 "               [--expect-status N] [--expect-body-sha256 HEX] [--timeout T]\n"
-"               [--json] [--histogram] [--insecure]\n"
+"               [--json] [--histogram] [--cacert FILE] [--insecure]\n"
 "\n"
 "DESCRIPTION\n"
-"    Opens CONNS keep-alive connections to URL (http://HOST[:PORT]/PATH; HOST a\n"
-"    name, an IPv4 or a bracketed IPv6 address) and sends requests on them.\n"
+"    Opens CONNS keep-alive connections to URL (http://HOST[:PORT]/PATH or\n"
+"    https://...; HOST a name, an IPv4 or a bracketed IPv6 address) and sends\n"
+"    requests on them.  https:// runs TLS 1.2 or 1.3 (ALPN http/1.1, SNI) and\n"
+"    verifies the server's certificate against the system's CAs (or --cacert)\n"
+"    and its name against HOST; a handshake that fails counts as a connect\n"
+"    error and its reason is printed once on stderr.\n"
 "\n"
 "    Closed loop (default): each connection sends its next request (or batch of\n"
 "    PIPELINE requests) when the answers to the previous ones arrived; latency\n"
@@ -67,7 +72,9 @@ static const char usage_text[] =
 "    --timeout T            per request, from its send to its answer (default 10s)\n"
 "    --json                 print one JSON document instead of the text report\n"
 "    --histogram            add an ASCII histogram of latencies to the text report\n"
-"    --insecure             accept any TLS certificate (for https://, not yet supported)\n"
+"    --cacert FILE          trust the CA certificates of FILE (PEM) for https://\n"
+"                           instead of the system store (/etc/ssl/certs)\n"
+"    --insecure             accept any TLS certificate and name (https://)\n"
 "    --h2, -m N             HTTP/2 (not supported yet)\n"
 "    -h, --help             this text\n"
 "        --version          the version of uweb\n"
@@ -301,7 +308,8 @@ int main(int argc, char **argv)
     uint64_t requests = 0;
     int64_t duration = UW_SEC(10), timeout = UW_SEC(10);
     double rate = 0;
-    bool json = false, histogram = false, duration_given = false;
+    bool json = false, histogram = false, duration_given = false, insecure = false;
+    const char *cacert = NULL;
     char **headers = calloc((size_t)argc, sizeof *headers);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -353,7 +361,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--timeout")) timeout = parse_time(a, VALUE());
         else if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--histogram")) histogram = true;
-        else if (!strcmp(a, "--insecure")) {}
+        else if (!strcmp(a, "--insecure")) insecure = true;
+        else if (!strcmp(a, "--cacert")) cacert = VALUE();
         else if (!strcmp(a, "--h2") || !strcmp(a, "-m")) {
             fprintf(stderr, "uweb-bench: HTTP/2 (%s) is not supported yet\n", a);
             return 2;
@@ -369,15 +378,19 @@ int main(int argc, char **argv)
     if (threads > conns) die("%s", "-t needs at least one connection per thread (-c >= -t)");
     uw_client_url u;
     int r = uw_client_url_parse(&u, url);
-    if (r != UW_OK) die("not an http:// URL: \"%s\"", url);
+    if (r != UW_OK) die("not an http:// or https:// URL: \"%s\"", url);
     if (u.tls) {
-        fprintf(stderr, "uweb-bench: https:// is not supported yet (TLS is not in the client)\n");
-        return 2;
+        /* The CAs are read once here so that a bad --cacert is one line. */
+        uw_tls_config *check;
+        char why[200] = "";
+        uw_tls_client_options o = { .ca_file = cacert, .insecure = insecure };
+        if (uw_tls_client_config_new(&check, &o, why, sizeof why) != UW_TLS_OK) die("%s", why);
+        uw_tls_config_free(check);
     }
     char host_hdr[300];
     bool v6 = strchr(u.host, ':') != NULL;
     snprintf(host_hdr, sizeof host_hdr, "%s%s%s", v6 ? "[" : "", u.host, v6 ? "]" : "");
-    if (u.port != 80) snprintf(host_hdr + strlen(host_hdr), sizeof host_hdr - strlen(host_hdr), ":%u", (unsigned)u.port);
+    if (u.port != (u.tls ? 443 : 80)) snprintf(host_hdr + strlen(host_hdr), sizeof host_hdr - strlen(host_hdr), ":%u", (unsigned)u.port);
 
     char *body = NULL;
     size_t body_len = 0;
@@ -423,6 +436,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < threads; i++) {
         bench_cfg cfg = {
             .host = u.host, .port = u.port, .head = strcasecmp(method, "HEAD") == 0,
+            .tls = u.tls, .cacert = cacert, .insecure = insecure,
             .reqs = reqs, .req_lens = lens, .nreqs = nreqs,
             .conns = conns / threads + (i < conns % threads),
             .pipeline = pipeline,
@@ -489,6 +503,8 @@ int main(int argc, char **argv)
     if (json) print_json(url, &R, conns, threads, pipeline, rate);
     else print_text(url, &R, conns, threads, pipeline, rate, histogram);
     fflush(stdout);
+    for (int i = 0; i < threads; i++)
+        if (ST(i)->tls_reason[0]) { fprintf(stderr, "uweb-bench: TLS: %s\n", ST(i)->tls_reason); break; }
     int status = 0;
     if (R.failed) {
         fprintf(stderr, "uweb-bench: %llu of %llu requests failed\n", (unsigned long long)R.failed,

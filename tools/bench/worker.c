@@ -10,7 +10,9 @@
 #include "bench.h"
 
 #include <uweb/client.h>
+#include <uweb/tls.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,7 @@ typedef struct worker {
     bench_stats *st;
     uint64_t next_req;
     int64_t start, end, interval, last_answer;
+    uw_tls_config *tls;         /* https:// */
 } worker;
 
 typedef struct conn_arg {
@@ -74,7 +77,14 @@ static void conn_task(void *arg)
         }
         if (!c) {
             st->connects++;
-            int r = uw_client_dial(&c, cfg->host, cfg->port, uw_now() + cfg->timeout);
+            int64_t dl = uw_now() + cfg->timeout;
+            int r = uw_client_dial(&c, cfg->host, cfg->port, dl);
+            if (r == UW_OK && w->tls) {
+                char why[160];
+                r = uw_tls_connect(c, w->tls, cfg->host, dl, &c, why, sizeof why);
+                if (r != UW_OK && !st->tls_reason[0]) snprintf(st->tls_reason, sizeof st->tls_reason, "%s", why);
+                if (r == UW_TLS_ETIMEDOUT) r = UW_ETIMEDOUT;
+            }
             if (r != UW_OK) {
                 c = NULL;
                 fail(w, ERR_CONNECT, batch);
@@ -171,7 +181,12 @@ int bench_run(const bench_cfg *cfg, bench_stats *st)
     if (r != UW_OK) return r;
     uw_rt_prepare_server();
     hist_init(&st->h);
-    worker w = { cfg, st, 0, 0, 0, 0, 0 };
+    worker w = { cfg, st, 0, 0, 0, 0, 0, NULL };
+    if (cfg->tls) {
+        uw_tls_client_options o = { .ca_file = cfg->cacert, .insecure = cfg->insecure,
+                                    .alpn = (const char *const[]){ UW_TLS_ALPN_HTTP1, NULL } };
+        if (uw_tls_client_config_new(&w.tls, &o, st->tls_reason, sizeof st->tls_reason) != UW_TLS_OK) return UW_EINVAL;
+    }
     conn_arg *args = calloc((size_t)cfg->conns, sizeof *args);
     if (!args) return UW_ENOMEM;
     w.start = uw_now();
@@ -187,6 +202,7 @@ int bench_run(const bench_cfg *cfg, bench_stats *st)
     st->elapsed = (w.last_answer > w.start ? w.last_answer : uw_now()) - w.start;
     if (!cfg->requests && st->elapsed < cfg->duration) st->elapsed = cfg->duration;
     uw_rt_fini();
+    uw_tls_config_free(w.tls);
     free(args);
     st->finished = 1;
     return UW_OK;
