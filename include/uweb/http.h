@@ -92,6 +92,15 @@ typedef struct uw_http_config {
     uint64_t memory_budget;    /* bytes the workers may hold at once; 0: no limit (the
                                 * default on unix); unikernels: 3/8 of the guest heap */
     FILE *log;                 /* one line per event worth knowing; NULL: quiet */
+    /* HTTP/2, per connection (h2_conn.c) */
+    size_t h2_max_streams;     /* streams in flight (SETTINGS_MAX_CONCURRENT_STREAMS and
+                                * handler tasks), default 100; more are refused */
+    size_t h2_header_list;     /* decoded request fields, bytes (name + value + 32 each),
+                                * default 16 KiB -> 431 (SETTINGS_MAX_HEADER_LIST_SIZE) */
+    size_t h2_hpack_table;     /* HPACK dynamic table, both ways, default 4096 */
+    size_t h2_stream_window;   /* request body bytes buffered per stream (its receive
+                                * window, opened as the handler reads), default 65535 */
+    size_t h2_conn_window;     /* request body bytes buffered per connection, default 1 MiB */
 } uw_http_config;
 
 void uw_http_config_default(uw_http_config *cfg);
@@ -110,9 +119,12 @@ typedef struct uw_http_listen {
     struct uw_tls_config *tls;    /* NULL: plain HTTP/1.1.  Otherwise TLS (tls.h; the
                                    * handshake runs in the connection's worker within
                                    * handshake_timeout), then ALPN picks the protocol:
-                                   * "http/1.1" (and HTTP/1.1 when the client offers none) */
+                                   * "h2" (HTTP/2) or "http/1.1" (also when the client
+                                   * offers none), among what the configuration offers */
     uw_http_dispatch dispatch;    /* NULL: the server's; e.g. a redirect to https on :80 */
     void *arg;                    /* for dispatch */
+    bool h2c;                     /* plain listener: a client that starts with HTTP/2's
+                                   * preface gets HTTP/2 (prior knowledge, RFC 9113 §3.3) */
 } uw_http_listen;
 
 #define UW_HTTP_MAX_LISTENERS 4

@@ -39,6 +39,7 @@ struct uw_h1 {
     bool must_flush;             /* a borrowed slice is pending */
     bool req_chunked, res_chunked;
     bool message_done;           /* the engine reported the request's end */
+    size_t preloaded;            /* in[0..preloaded) came before uw__h1_serve */
     uw_arena arena;
     uw_header *headers;
     uw_req req;
@@ -512,7 +513,9 @@ static bool discard_body(uw_h1 *h)
 enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc)
 {
     h->hc = hc;
-    h->in_pos = h->in_len = 0;
+    h->in_pos = 0;
+    h->in_len = h->preloaded;
+    h->preloaded = 0;
     h->niov = h->out_len = h->out_seg = 0;
     h->must_flush = false;
     uw_h1_init(&h->parser, h->headers, h->cfg->max_headers, h->cfg->max_head_bytes);
@@ -536,6 +539,12 @@ enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc)
             if (flush(h) != UW_OK) return UW_H1_RESET;
         }
     }
+}
+
+void uw__h1_preload(uw_h1 *h, const void *p, size_t n)
+{
+    memcpy(h->in, p, n);
+    h->preloaded = n;
 }
 
 void uw__h1_linger_close(uw_conn *c)

@@ -54,6 +54,11 @@ void uw_http_config_default(uw_http_config *cfg)
     cfg->stack_size = 64 * 1024;
     cfg->arena_limit = 16 * 1024 * 1024;
     cfg->memory_budget = uw__http_memory_budget();
+    cfg->h2_max_streams = 100;
+    cfg->h2_header_list = 16 * 1024;
+    cfg->h2_hpack_table = 4096;
+    cfg->h2_stream_window = 65535;
+    cfg->h2_conn_window = 1024 * 1024;
 }
 
 void uw__http_log(const uw_http_server *srv, const char *fmt, ...)
@@ -266,7 +271,8 @@ static int conn_ready(uw_http_conn *hc)
         /* ALPN: HTTP/1.1 when chosen or when the client offered none; the
          * slot of h2 (next issue) is here. */
         const char *alpn = uw_tls_alpn(uw_tls_conn_engine(tls));
-        if (alpn && strcmp(alpn, UW_TLS_ALPN_HTTP1) != 0) {
+        if (alpn && strcmp(alpn, UW_TLS_ALPN_H2) == 0) hc->h2 = true;
+        else if (alpn && strcmp(alpn, UW_TLS_ALPN_HTTP1) != 0) {
             uw__http_log(srv, "uweb: ALPN chose %s, which is not served here", alpn);
             return UW_EPROTO;
         }
@@ -277,6 +283,34 @@ static int conn_ready(uw_http_conn *hc)
 
 static bool attach(uw_http_conn *hc);
 static void give(uw_http_worker *w, uw_http_conn *hc);
+
+/* The protocol of a ready connection: HTTP/2 when ALPN chose it, or on
+ * an h2c listener when the client's first bytes are HTTP/2's preface
+ * (what came of them otherwise goes to HTTP/1.1); else HTTP/1.1. */
+static enum uw_h1_outcome serve(uw_http_worker *w, uw_http_conn *hc)
+{
+    if (hc->h2) return uw__h2_serve(hc, NULL, 0);
+    if (hc->port && hc->port->conf.h2c && !hc->h2c_checked) {
+        char pre[UW_H2_PREFACE_LEN];
+        size_t n = 0;
+        int64_t deadline = uw_now() + hc->srv->cfg.header_timeout;
+        /* Nothing sent yet: HTTP/1.1 parks it, the check comes later. */
+        if (!uw_conn_may_read(hc->c)) return uw__h1_serve(w->h1, hc);
+        hc->h2c_checked = true;
+        while (n < sizeof pre) {
+            ssize_t k = uw_conn_read(hc->c, pre + n, sizeof pre - n, deadline);
+            if (k <= 0) return n ? UW_H1_RESET : UW_H1_CLOSE;
+            n += (size_t)k;
+            if (memcmp(pre, UW_H2_PREFACE, n) != 0) break;
+        }
+        if (n == sizeof pre && memcmp(pre, UW_H2_PREFACE, n) == 0) {
+            hc->h2 = true;
+            return uw__h2_serve(hc, pre, n);
+        }
+        uw__h1_preload(w->h1, pre, n);
+    }
+    return uw__h1_serve(w->h1, hc);
+}
 
 static void worker_main(void *arg)
 {
@@ -290,7 +324,7 @@ static void worker_main(void *arg)
         uw_http_conn *hc = w->hc;
         busy_link(w);
         enum uw_h1_outcome o = UW_H1_RESET;
-        if (conn_ready(hc) == UW_OK) o = uw__h1_serve(w->h1, hc);
+        if (conn_ready(hc) == UW_OK) o = serve(w, hc);
         busy_unlink(w);
         w->hc = NULL;
         hc->w = NULL;
@@ -610,6 +644,8 @@ void uw_http_server_stop(uw_http_server *srv)
     if (srv->sweeper && srv->sweeper != uw_current()) uw_cancel(srv->sweeper);
     if (srv->evictor && srv->evictor != uw_current()) uw_cancel(srv->evictor);
     while (srv->wait_head) conn_free(srv->wait_head, false);
+    /* HTTP/2 connections wait on their worker's queue: they send GOAWAY. */
+    for (uw_http_worker *w = srv->busy_workers; w; w = w->next_busy) uw_wake_all(&w->wake);
     /* Free workers exit now; busy ones after their current request. */
     for (uw_http_worker *w = srv->free_workers; w; w = w->next_free) uw_wake_one(&w->wake);
     srv->free_workers = NULL;

@@ -230,6 +230,17 @@ static void usage(FILE *f, const char *name)
 "                            chosen by the client's SNI (the first one by default)\n"
 "    --tls-port=PORT         HTTPS listen port (default %u)\n"
 "    --tls-modern            TLS 1.3 only (default: TLS 1.2 and 1.3)\n"
+"    --http=1|2|both         HTTPS protocols offered by ALPN: HTTP/1.1, HTTP/2 (h2) or\n"
+"                            both (default both; a client offering no ALPN gets HTTP/1.1)\n"
+"    --h2c                   plain HTTP also takes HTTP/2 with prior knowledge (h2c)\n"
+"    --h2-max-streams=N      HTTP/2 streams in flight per connection (default 100)\n"
+"    --h2-header-list=BYTES  HTTP/2 decoded request fields per request; more get 431\n"
+"                            (default 16384)\n"
+"    --h2-hpack-table=BYTES  HTTP/2 HPACK dynamic table size (default 4096)\n"
+"    --h2-stream-window=BYTES  request body bytes buffered per HTTP/2 stream, its\n"
+"                            window, opened as the handler reads (default 65535)\n"
+"    --h2-conn-window=BYTES  request body bytes buffered per HTTP/2 connection\n"
+"                            (default 1048576)\n"
 "    --redirect-http         plain HTTP answers 308 to the same URL over https\n"
 "    --hsts=SECONDS          HTTPS answers carry Strict-Transport-Security: max-age=SECONDS\n"
 "    --block:NAME=FILE       unix: FILE is the app's block device NAME (repeatable; read-only\n"
@@ -302,6 +313,7 @@ typedef struct main_opts {
     uint16_t tls_port;
     bool tls_modern, redirect_http;
     uint64_t hsts;               /* 0: none */
+    bool http1, http2, h2c;      /* --http (ALPN), --h2c */
 } main_opts;
 
 /* Parses the command line into o: 0 to serve, 1 when --help was shown,
@@ -326,6 +338,14 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         if (strncmp(a, "--block:", 8) == 0) { if (block_option(name, a) < 0) return -1; continue; }
         if (strcmp(a, "--tls-modern") == 0) { o->tls_modern = true; continue; }
         if (strcmp(a, "--redirect-http") == 0) { o->redirect_http = true; continue; }
+        if (strcmp(a, "--h2c") == 0) { o->h2c = true; continue; }
+        if (strncmp(a, "--http=", 7) == 0) {
+            const char *v = a + 7;
+            o->http1 = strcmp(v, "1") == 0 || strcmp(v, "both") == 0;
+            o->http2 = strcmp(v, "2") == 0 || strcmp(v, "both") == 0;
+            if (!o->http1 && !o->http2) { fprintf(stderr, "uweb: --http must be 1, 2 or both\n"); return -1; }
+            continue;
+        }
         if ((k = opt_num(a, "--port", &v)) != 0) {
             if (k < 0) return -1;
             if (v > 65535) { fprintf(stderr, "uweb: --port must be at most 65535\n"); return -1; }
@@ -350,6 +370,16 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             cfg->idle_timeout = UW_SEC((int64_t)v);
         } else if ((k = opt_num(a, "--shutdown-grace", &v)) != 0) {
             cfg->shutdown_grace = UW_SEC((int64_t)v);
+        } else if ((k = opt_num(a, "--h2-max-streams", &v)) != 0) {
+            cfg->h2_max_streams = v ? v : 1;
+        } else if ((k = opt_num(a, "--h2-header-list", &v)) != 0) {
+            cfg->h2_header_list = v < 256 ? 256 : v;
+        } else if ((k = opt_num(a, "--h2-hpack-table", &v)) != 0) {
+            cfg->h2_hpack_table = v;
+        } else if ((k = opt_num(a, "--h2-stream-window", &v)) != 0) {
+            cfg->h2_stream_window = v < 65535 ? 65535 : v > 0x7fffffff ? 0x7fffffff : v;
+        } else if ((k = opt_num(a, "--h2-conn-window", &v)) != 0) {
+            cfg->h2_conn_window = v < 65535 ? 65535 : v > 0x7fffffff ? 0x7fffffff : v;
         } else if ((k = opt_num(a, "--memory-budget", &v)) != 0) {
             cfg->memory_budget = v;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -453,6 +483,8 @@ int uw_main(int argc, char **argv, const uw_app *app)
 {
     const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
     main_opts o = { 0 };
+    o.http1 = true;
+    o.http2 = uw__h2_available();
     uw_http_config_default(&o.cfg);
     o.cfg.log = stderr;
     int k = parse_options(argc, argv, name, &o);
@@ -472,7 +504,11 @@ int uw_main(int argc, char **argv, const uw_app *app)
     hsts_app ha = { app, o.hsts };
     int status = 1;
     if (o.ncert) {
-        static const char *const alpn[] = { UW_TLS_ALPN_HTTP1, NULL };
+        /* h2 first: a client offering both gets HTTP/2 */
+        const char *alpn[3] = { NULL, NULL, NULL };
+        size_t na = 0;
+        if (o.http2 && uw__h2_available()) alpn[na++] = UW_TLS_ALPN_H2;
+        if (o.http1 || !na) alpn[na++] = UW_TLS_ALPN_HTTP1;
         r = uw_tls_config_new(&ts.cfg, &(uw_tls_options){ .modern = o.tls_modern, .alpn = alpn });
         if (r != UW_TLS_OK) {
             fprintf(stderr, "%s: TLS: %s\n", name, uw_tls_strerror(r));
@@ -492,7 +528,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     r = uw_http_server_init(&srv, &o.cfg, uw_app_dispatch, (void *)app);
     int port = 0, tls_port = 0;
     if (r == UW_OK) {
-        uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port };
+        uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port, .h2c = o.h2c };
         if (o.redirect_http) plain.dispatch = redirect_https, plain.arg = &rd;
         r = port = uw_http_server_listen(&srv, &plain);
         if (r < 0) fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
