@@ -1,0 +1,31 @@
+/*
+ * aead.h — AES-256-GCM, one message at a time, from the TLS library's
+ * crypto: OpenSSL's EVP on unix (src/tls/aead_unix.c), mbedTLS's gcm on
+ * the unikernels (src/tls/aead_uk.c).  For sealed and signed cookies
+ * (cookie.h) and whatever else needs authenticated encryption.
+ *
+ * A nonce must never repeat under one key: take 12 random bytes
+ * (uw_random) per message.
+ */
+#ifndef UWEB_AEAD_H
+#define UWEB_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UW_AEAD_KEY_BYTES 32
+#define UW_AEAD_NONCE_BYTES 12
+#define UW_AEAD_TAG_BYTES 16
+
+/* Encrypts in[0..n) into out[0..n) and appends the 16-byte tag (out has
+ * room for n + 16).  aad is authenticated, not encrypted.  UW_OK or
+ * UW_EINVAL. */
+int uw_aead_seal(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AEAD_NONCE_BYTES],
+                 const void *aad, size_t aad_len, const void *in, size_t n, uint8_t *out);
+/* Checks and decrypts in[0..n) (ciphertext then tag, n >= 16) into
+ * out[0..n-16).  UW_OK, or UW_EINVAL when the tag does not match (nothing
+ * of out may be used then). */
+int uw_aead_open(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AEAD_NONCE_BYTES],
+                 const void *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out);
+
+#endif
