@@ -11,6 +11,10 @@
 # they are included below, so everything is still one make invocation.
 
 .DEFAULT_GOAL := all
+# As many compile jobs as there are CPUs, unless make was given -j.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
 SHELL := /bin/bash
 TARGET ?= unix
 B := build

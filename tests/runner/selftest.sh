@@ -22,6 +22,20 @@ prog a/crash.sh 755 'echo "ok - before"; echo "boom on stderr" >&2; exit 3'
 prog a/silent.sh 755 'exit 0'
 prog integration/twice.py 755 'echo "ok - twice asan=${UWEB_ASAN:-0}"'
 prog lib/helper.py 644 'echo "ok - a library is not a test"'
+# Two at a time, results in plan order, and "alone" programs by themselves.
+mkdir -p "$fake/tests/b"
+prog b/order1.sh 755 'sleep 1; echo "ok - order first"'
+prog b/order2.sh 755 'echo "ok - order second"'
+together='touch "$UWEB_ROOT/m.${0##*/}"; for i in $(seq 40); do
+  [ -e "$UWEB_ROOT/m.par1.sh" ] && [ -e "$UWEB_ROOT/m.par2.sh" ] && { echo "ok - together"; exit 0; }
+  sleep 0.1; done; echo "not ok - together: ran one after the other"'
+prog b/par1.sh 755 "$together"
+prog b/par2.sh 755 "$together"
+prog b/y_before.sh 755 'sleep 1; touch "$UWEB_ROOT/before.done"; echo "ok - before"'
+prog b/z_alone.sh 755 '# uweb-test: alone
+[ -e "$UWEB_ROOT/before.done" ] || { echo "not ok - alone: started beside the program before it"; exit 0; }
+sleep 1.5; [ -e "$UWEB_ROOT/after.started" ] && echo "not ok - alone: the next program started beside it" || echo "ok - alone"'
+prog b/zz_after.sh 755 'touch "$UWEB_ROOT/after.started"; echo "ok - after"'
 mkdir -p "$fake/tests/fuzz"
 prog fuzz/corpus_gen.py 755 'echo "ok - a corpus generator is not a test"'
 
@@ -37,10 +51,15 @@ has() { grep -qF -- "$1" <<<"$output"; }
 hasnt() { ! has "$1"; }
 
 last=$(tail -n 1 <<<"$output")
-# pass: one, on stdout, first, before, twice x2; fail: last, noexec x2,
-# crash, silent; skipped: two.
+# pass: one, on stdout, first, before, twice x2, b/'s seven; fail: last,
+# noexec x2, crash, silent; skipped: two.
 check "the totals count stdout only, the unterminated last line and unrunnable files" \
-  test "$last" = "6 passed, 5 failed, 1 skipped"
+  test "$last" = "13 passed, 5 failed, 1 skipped"
+check "programs run two at a time" bash -c '[ "$(grep -c "^  ok - together" <<<"$1")" = 2 ]' _ "$output"
+check "results are shown in plan order, not in the order programs end" \
+  bash -c 'grep -n -e "^== b/order1.sh" -e "ok - order first" -e "^== b/order2.sh" -e "ok - order second" <<<"$1" \
+           | cut -d: -f2- | tr "\n" "|" | grep -qx "== b/order1.sh|  ok - order first|== b/order2.sh|  ok - order second|"' _ "$output"
+check "a program marked \"uweb-test: alone\" runs by itself" has "  ok - alone"
 check "exit status is non-zero when a check failed" test $rc -ne 0
 check "protocol lines on stderr are not counted" hasnt "ok - on stderr"
 check "a last line without a newline is read" has "not ok - last: no newline"
