@@ -88,7 +88,10 @@ endef
 # An app declares its devices in its build.mk, as words KIND:NAME (KIND
 # net or block; NAME as the tenders' --KIND:NAME= option), or "none":
 #
-#     UK_MANIFEST_hello := net:service block:tls
+#     UK_MANIFEST_hello := net:service block:tls?
+#
+# A final "?" makes the device optional: the tenders start the guest
+# without it, and acquiring it then fails (the app checks).
 #
 # Without it an app gets UK_MANIFEST_DEFAULT: net "service", the lwIP
 # service interface.  The build writes build/gen/manifest/ID.c (one
@@ -102,9 +105,11 @@ UK_MANIFEST_DEFAULT := net:service
 UK_EMPTY :=
 UK_SPACE := $(UK_EMPTY) $(UK_EMPTY)
 UK_COMMA := ,
-uk_manifest_entry = $(if $(filter net:%,$(1)),UW_PLAT_NET("$(patsubst net:%,%,$(1))"),$(if \
-  $(filter block:%,$(1)),UW_PLAT_BLOCK("$(patsubst block:%,%,$(1))"),$(if $(filter none,$(1)),,$(error \
-  UK_MANIFEST: '$(1)' is not net:NAME, block:NAME or none))))
+uk_manifest_entry = $(if $(filter %?,$(1)),$(call uk_manifest_entry_,$(patsubst %?,%,$(1)),_OPTIONAL),$(call \
+  uk_manifest_entry_,$(1),))
+uk_manifest_entry_ = $(if $(filter net:%,$(1)),UW_PLAT_NET$(2)("$(patsubst net:%,%,$(1))"),$(if \
+  $(filter block:%,$(1)),UW_PLAT_BLOCK$(2)("$(patsubst block:%,%,$(1))"),$(if $(filter none,$(1)),,$(error \
+  UK_MANIFEST: '$(1)' is not net:NAME, block:NAME (either with a final ? when optional) or none))))
 # $(call uk_manifest_text,DEVICES): the C line declaring DEVICES.
 uk_manifest_text = UW_PLAT_MANIFEST($(subst $(UK_SPACE),$(UK_COMMA)$(UK_SPACE),$(strip \
   $(foreach d,$(1),$(call uk_manifest_entry,$(d))))));

@@ -11,10 +11,10 @@
  *
  * Devices are declared at build time in a manifest (UW_PLAT_MANIFEST
  * below), stored in the guest image as an ELF note.  The tender reads it,
- * attaches a host resource to every declared device (or refuses to start),
- * fills in the device's details and hands the filled copy to the
- * bindings.  A device is then acquired by name; its handle is its index in
- * the manifest.
+ * attaches a host resource to every declared device (or refuses to start;
+ * a device declared optional may stay unattached), fills in the device's
+ * details and hands the filled copy to the bindings.  A device is then
+ * acquired by name; its handle is its index in the manifest.
  *
  * Who owns memory: the caller, always.  No function here allocates or
  * keeps a pointer it was given beyond the call; buffers passed to read and
@@ -44,7 +44,7 @@
  * below changes.  The tender refuses a guest whose manifest carries
  * another version.
  */
-#define UW_PLAT_ABI_VERSION 2   /* 2: uw_plat_seed */
+#define UW_PLAT_ABI_VERSION 3   /* 2: uw_plat_seed; 3: optional devices (flags) */
 
 /* ------------------------------------------------------------ types */
 
@@ -229,14 +229,21 @@ enum uw_plat_device_type {
     UW_PLAT_DEVICE_BLOCK = 2
 };
 
+/* Flags of a declared device. */
+#define UW_PLAT_DEVICE_OPTIONAL 1u  /* the tender may start the guest without it */
+
 /*
- * One declared device.  NAME and TYPE come from the build; the tender
- * fills in the rest of its copy (the image's own copy stays as built).
+ * One declared device.  NAME, TYPE and FLAGS come from the build; the
+ * tender fills in the rest of its copy (the image's own copy stays as
+ * built).  An optional device the tender was not given stays with
+ * attached 0: acquiring it gives UW_PLAT_EINVAL.
  */
 struct uw_plat_device {
     char name[UW_PLAT_NAME_MAX];  /* [build] [a-zA-Z0-9_], NUL-terminated */
     uint32_t type;                /* [build] enum uw_plat_device_type */
+    uint32_t flags;               /* [build] UW_PLAT_DEVICE_OPTIONAL or 0 */
     uint32_t attached;            /* [tender] 1: backed by a host resource */
+    uint32_t reserved;            /* 0 */
     int64_t hostfd;               /* [tender] spt: the host fd; hvt: -1 */
     union {
         struct {
@@ -286,6 +293,13 @@ struct uw_plat_note_header {
     { .name = NAME, .type = UW_PLAT_DEVICE_NET, .attached = 0, .hostfd = -1 }
 #define UW_PLAT_BLOCK(NAME) \
     { .name = NAME, .type = UW_PLAT_DEVICE_BLOCK, .attached = 0, .hostfd = -1 }
+/* Devices the guest can run without (it checks what acquire returns). */
+#define UW_PLAT_NET_OPTIONAL(NAME) \
+    { .name = NAME, .type = UW_PLAT_DEVICE_NET, .flags = UW_PLAT_DEVICE_OPTIONAL, \
+      .attached = 0, .hostfd = -1 }
+#define UW_PLAT_BLOCK_OPTIONAL(NAME) \
+    { .name = NAME, .type = UW_PLAT_DEVICE_BLOCK, .flags = UW_PLAT_DEVICE_OPTIONAL, \
+      .attached = 0, .hostfd = -1 }
 
 #define UW_PLAT_MANIFEST_COUNT_(...) \
     (sizeof((const struct uw_plat_device[]){ __VA_ARGS__ }) / sizeof(struct uw_plat_device))
@@ -293,7 +307,8 @@ struct uw_plat_note_header {
 /*
  * Declares the guest's devices, once per guest, at file scope:
  *
- *     UW_PLAT_MANIFEST(UW_PLAT_NET("service0"), UW_PLAT_BLOCK("storage"));
+ *     UW_PLAT_MANIFEST(UW_PLAT_NET("service0"), UW_PLAT_BLOCK("storage"),
+ *                      UW_PLAT_BLOCK_OPTIONAL("tls"));
  *     UW_PLAT_MANIFEST();    // a guest with no devices
  *
  * Every unikernel must declare one (the tender refuses an image without

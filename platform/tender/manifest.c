@@ -34,6 +34,8 @@ int uw_tender_manifest_check(const struct uw_plat_manifest *m, size_t size,
             return fail(err, "manifest device %u has a bad name", i);
         if (d->type != UW_PLAT_DEVICE_NET && d->type != UW_PLAT_DEVICE_BLOCK)
             return fail(err, "manifest device '%s' has unknown type %u", d->name, d->type);
+        if (d->flags & ~UW_PLAT_DEVICE_OPTIONAL)
+            return fail(err, "manifest device '%s' has unknown flags 0x%x", d->name, d->flags);
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(m->devices[j].name, d->name) == 0)
                 return fail(err, "manifest declares '%s' twice", d->name);
@@ -62,6 +64,7 @@ struct uw_plat_manifest *uw_tender_manifest_copy(const uint8_t *file,
     /* The tender's fields start clean whatever the image holds. */
     for (uint32_t i = 0; i < m->count; i++) {
         m->devices[i].attached = 0;
+        m->devices[i].reserved = 0;
         m->devices[i].hostfd = -1;
         memset(&m->devices[i].info, 0, sizeof m->devices[i].info);
     }
@@ -119,14 +122,14 @@ int uw_tender_devices_match(const struct uw_plat_manifest *m,
             return fail(err, "%s given, but the guest declares '%s' as a %s device",
                         args[a].option, args[a].name, uw_tender_type_name(m->devices[k].type));
     }
-    /* ... and every declared device given. */
+    /* ... and every declared device given, unless it is optional. */
     for (uint32_t k = 0; k < m->count; k++) {
         const struct uw_plat_device *d = &m->devices[k];
         match[k] = -1;
         for (int a = 0; a < nargs; a++)
             if (strcmp(args[a].name, d->name) == 0)
                 match[k] = a;
-        if (match[k] < 0)
+        if (match[k] < 0 && !(d->flags & UW_PLAT_DEVICE_OPTIONAL))
             return fail(err, "the guest declares %s device '%s', but no --%s:%s=%s was given",
                         uw_tender_type_name(d->type), d->name, uw_tender_type_name(d->type),
                         d->name, d->type == UW_PLAT_DEVICE_NET ? "TAPIF" : "FILE");

@@ -145,8 +145,10 @@ int uw_tender_device_option(const char *option, struct uw_tender_device_arg *arg
 
 /*
  * Matches the devices given with those M declares: each given device must
- * be declared with its type, each declared device given.  On 0, MATCH[k]
- * is the index in ARGS of declared device k.  Opens nothing.  0 or -1.
+ * be declared with its type, each declared device given unless it is
+ * optional (UW_PLAT_DEVICE_OPTIONAL).  On 0, MATCH[k] is the index in
+ * ARGS of declared device k, or -1 for an optional device not given (the
+ * caller leaves it unattached).  Opens nothing.  0 or -1.
  */
 int uw_tender_devices_match(const struct uw_plat_manifest *m,
                             const struct uw_tender_device_arg *args, int nargs,

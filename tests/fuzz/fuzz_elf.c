@@ -61,6 +61,8 @@ static void check_manifest(const struct uw_plat_manifest *m, size_t msize)
             abort();
         if (d->type != UW_PLAT_DEVICE_NET && d->type != UW_PLAT_DEVICE_BLOCK)
             abort();
+        if (d->flags & ~UW_PLAT_DEVICE_OPTIONAL)
+            abort();
     }
     /* The devices the test unikernels use, as a command line gives them. */
     static const char *const options[] = { "--net:service0=tap0", "--block:storage=disk.img",
@@ -71,20 +73,31 @@ static void check_manifest(const struct uw_plat_manifest *m, size_t msize)
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
         if (uw_tender_device_option(options[i], args, &nargs, &err) != 1)
             abort();
-    /* Accepted exactly when the manifest declares these four, by name and type. */
-    int want = m->count == 4;
+    /* Accepted exactly when the manifest declares these four, by name and
+     * type, and nothing else that is not optional. */
+    int want = 1;
     for (int a = 0; a < nargs && want; a++) {
         int found = 0;
         for (uint32_t k = 0; k < m->count; k++)
             found |= strcmp(m->devices[k].name, args[a].name) == 0 && m->devices[k].type == args[a].type;
         want = found;
     }
+    for (uint32_t k = 0; k < m->count; k++) {
+        int named = 0;
+        for (int a = 0; a < nargs; a++)
+            named |= strcmp(m->devices[k].name, args[a].name) == 0;
+        if (!named && !(m->devices[k].flags & UW_PLAT_DEVICE_OPTIONAL))
+            want = 0;
+    }
     int got = uw_tender_devices_match(m, args, nargs, match, &err) == 0;
     if (got != want)
         abort();
-    for (uint32_t k = 0; got && k < m->count; k++)
+    for (uint32_t k = 0; got && k < m->count; k++) {
+        if (match[k] < 0 && (m->devices[k].flags & UW_PLAT_DEVICE_OPTIONAL))
+            continue;
         if (match[k] < 0 || match[k] >= nargs || strcmp(args[match[k]].name, m->devices[k].name))
             abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -309,6 +309,29 @@ t_declared() {
   fi
 }
 
+# An optional device (block:tls? in the build): listed as optional,
+# started without it (acquire gives EINVAL) and with it; the required one
+# beside it is still required.
+t_optional() {
+  local t=$1 l=$2 data=$tmp/data.$1 cert=$tmp/opt-cert.$1
+  truncate -s 512 "$data"
+  truncate -s 1024 "$cert"
+  run "$t" optional --describe
+  if [ "$RC" -eq 0 ] && [ "$OUT" = $'block tls optional\nblock data' ]; then
+    ok "$l: --describe marks the optional device"
+  else
+    not_ok "$l: --describe marks the optional device" "status $RC"
+  fi
+  run "$t" optional --block:data="$data"
+  [[ "$OUT" == *"tls: absent"* ]] || RC=1
+  expect "$l: starts without the optional device, acquire gives EINVAL" 0 SUCCESS
+  run "$t" optional --block:data="$data" --block:tls="$cert"
+  [[ "$OUT" == *"tls: attached, 1024 bytes"* ]] || RC=1
+  expect "$l: the optional device given is attached" 0 SUCCESS
+  run "$t" optional --block:tls="$cert"
+  expect "$l: the required device is still required" 125 "block device 'data'"
+}
+
 # Two boots get different seeds (32 bytes each, 64 hex digits).
 t_seed() {
   local s1 s2

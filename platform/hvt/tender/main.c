@@ -47,8 +47,8 @@ static const char usage_text[] =
 "        Attach FILE (a file or block device, its size a non-zero multiple\n"
 "        of 512 bytes) as the guest's block device NAME.\n"
 "    --describe\n"
-"        Print the devices UNIKERNEL declares, one per line as KIND NAME,\n"
-"        and exit.\n"
+"        Print the devices UNIKERNEL declares, one per line as KIND NAME\n"
+"        (then \" optional\" for a device it can run without), and exit.\n"
 "    --show-filter\n"
 "        Print the system calls the tender's own seccomp filter would\n"
 "        allow while serving UNIKERNEL with these devices (descriptors\n"
@@ -182,8 +182,9 @@ int main(int argc, char **argv)
     h.ndev = (int)h.mft->count;
     if (describe) {
         for (int d = 0; d < h.ndev; d++)
-            printf("%s %s\n", uw_tender_type_name(h.mft->devices[d].type),
-                   h.mft->devices[d].name);
+            printf("%s %s%s\n", uw_tender_type_name(h.mft->devices[d].type),
+                   h.mft->devices[d].name,
+                   (h.mft->devices[d].flags & UW_PLAT_DEVICE_OPTIONAL) ? " optional" : "");
         return 0;
     }
     /* Host resources first: devices, then KVM; then the guest runs. */

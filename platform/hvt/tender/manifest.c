@@ -18,6 +18,13 @@ void hvt_attach_devices(struct hvt *h, struct uw_tender_device_arg *args, int na
     for (int i = 0; i < h->ndev; i++) {
         struct uw_plat_device *d = &h->mft->devices[i];
         int fd = 3 + i;
+        if (match[i] < 0) {
+            /* Optional and not given: unattached, and no device of any
+             * type for the hypercalls and the seccomp filter (type 0). */
+            d->hostfd = -1;
+            h->dev[i] = (struct hvt_device){ .type = 0, .fd = -1 };
+            continue;
+        }
         if (placeholders && d->type == UW_PLAT_DEVICE_NET) {
             /* no tap is opened */
         } else if ((fd = uw_tender_device_open(d, &args[match[i]], &err)) < 0) {

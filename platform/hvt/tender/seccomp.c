@@ -33,7 +33,7 @@ void hvt_seccomp_build(const struct hvt *h, struct uw_tender_filter *f)
         if (h->dev[i].type == UW_PLAT_DEVICE_NET) {
             net[nnet++] = h->dev[i].fd;
             wfds[nw++] = h->dev[i].fd;
-        } else {
+        } else if (h->dev[i].type == UW_PLAT_DEVICE_BLOCK) {   /* 0: unattached */
             caps[nblock] = h->dev[i].capacity;
             block[nblock++] = h->dev[i].fd;
         }

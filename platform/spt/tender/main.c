@@ -55,7 +55,8 @@ static const char usage[] =
 "        to the guest's block device NAME, with 512-byte blocks.\n"
 "    --describe\n"
 "        Prints the devices GUEST declares, one per line (\"net NAME\" or\n"
-"        \"block NAME\"), and exits.\n"
+"        \"block NAME\", then \" optional\" for a device the guest can run\n"
+"        without), and exits.\n"
 "    --show-filter\n"
 "        Prints the system calls the filter would allow for these devices\n"
 "        and exits without running the guest.\n"
@@ -188,7 +189,8 @@ int main(int argc, char **argv)
     }
     if (describe) {
         for (uint32_t d = 0; d < m->count; d++)
-            printf("%s %s\n", uw_tender_type_name(m->devices[d].type), m->devices[d].name);
+            printf("%s %s%s\n", uw_tender_type_name(m->devices[d].type), m->devices[d].name,
+                   (m->devices[d].flags & UW_PLAT_DEVICE_OPTIONAL) ? " optional" : "");
         return 0;
     }
 
@@ -199,6 +201,8 @@ int main(int argc, char **argv)
     for (uint32_t k = 0; k < m->count; k++) {
         struct uw_plat_device *dev = &m->devices[k];
         int fd;
+        if (match[k] < 0)
+            continue;          /* optional and not given: unattached */
         if (show_filter && dev->type == UW_PLAT_DEVICE_NET) {
             fd = 3 + (int)k;   /* placeholders: no tap is opened */
         } else if ((fd = uw_tender_device_open(dev, &devs[match[k]], &err)) < 0) {
