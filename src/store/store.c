@@ -1,0 +1,709 @@
+/*
+ * store.c — the log-structured record store of store.h: the on-disk
+ * format, the scan that rebuilds the index at open, the cleaner ahead of
+ * the write position, and the operations.
+ *
+ * Layout (little-endian):
+ *   block 0   superblock: "UWSTORE1", version u32, block size u32, blocks
+ *             u64, key[16], crc32c of the bytes before it at 40.
+ *   blocks 1… the log, positions 0..L-1.  A record at position p takes
+ *             k = ceil((64 + len) / bs) blocks, wrapping at L.
+ *   header    magic "UWPR" u32 | type u8 | flags u8 | 0 u16 | seq u64 |
+ *             id u64 | expires i64 | len u32 | data crc32c u32 |
+ *             blocks u32 | 0 (12 bytes) | crc32c(key || bytes 0..59) at 60.
+ */
+#include <uweb/store.h>
+#include <uweb/block.h>
+#include <uweb/runtime.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define SUPER_MAGIC "UWSTORE1"
+#define SUPER_VERSION 1u
+
+/* ------------------------------------------------------------ CRC32C */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+    if (crc_table[1]) return;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+        crc_table[i] = c;
+    }
+}
+
+uint32_t uw__crc32c(uint32_t crc, const void *buf, size_t n)
+{
+    crc_init();
+    const unsigned char *p = buf;
+    crc = ~crc;
+    while (n--) crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ------------------------------------------------------------ encoding */
+
+static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static uint32_t get32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
+static uint64_t get64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
+
+static uint32_t header_crc(const uint8_t key[16], const unsigned char *h)
+{
+    return uw__crc32c(uw__crc32c(0, key, 16), h, 60);
+}
+
+void uw__store_encode_header(unsigned char *h, const uint8_t key[16], const uw__store_hdr *r)
+{
+    memset(h, 0, UW__STORE_HDR);
+    put32(h, UW__STORE_MAGIC);
+    h[4] = r->type;
+    h[5] = r->flags;
+    put64(h + 8, r->seq);
+    put64(h + 16, r->id);
+    put64(h + 24, (uint64_t)r->expires);
+    put32(h + 32, r->len);
+    put32(h + 36, r->data_crc);
+    put32(h + 40, r->blocks);
+    put32(h + 60, header_crc(key, h));
+}
+
+int uw__store_decode_header(const unsigned char *h, const uint8_t key[16], uint32_t bs,
+                            uint32_t log_blocks, uw__store_hdr *r)
+{
+    if (get32(h) != UW__STORE_MAGIC || get32(h + 60) != header_crc(key, h)) return 0;
+    r->type = h[4];
+    r->flags = h[5];
+    r->seq = get64(h + 8);
+    r->id = get64(h + 16);
+    r->expires = (int64_t)get64(h + 24);
+    r->len = get32(h + 32);
+    r->data_crc = get32(h + 36);
+    r->blocks = get32(h + 40);
+    if (r->type != UW__STORE_PASTE && r->type != UW__STORE_TOMB) return 0;
+    if (r->type == UW__STORE_TOMB && r->len) return 0;
+    uint64_t need = ((uint64_t)UW__STORE_HDR + r->len + bs - 1) / bs;
+    if (r->blocks != need || r->blocks > log_blocks || r->seq == 0) return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------ index */
+
+typedef struct entry {
+    uint64_t id;            /* 0: empty slot (ids are never 0) */
+    uint32_t pos, blocks;
+    int64_t expires;
+    uint8_t flags, hot;
+} entry;
+
+typedef struct qent {
+    uint64_t id;
+    uint32_t pos, blocks;
+} qent;
+
+struct uw_store {
+    uw_store_dev dev;
+    uint32_t bs;
+    uint32_t log_blocks;        /* L */
+    uint8_t key[16];
+    int full;
+    size_t max_record;
+    uint64_t seq;               /* of the next record */
+    uint32_t head;              /* next write position */
+    uint32_t free;              /* blocks known free from head on */
+    uint32_t reserve;           /* free blocks kept beyond a write: the largest record */
+    entry *tab;                 /* open addressing, linear probing */
+    size_t tab_cap, tab_n;
+    qent *q;                    /* live records in log order (may hold stale ones) */
+    size_t q_cap, q_head, q_n;
+    uint64_t live_blocks;
+    uint64_t evicted, copied, torn;
+};
+
+static size_t slot_of(const uw_store *s, uint64_t id)
+{
+    uint64_t h = id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 17) & (s->tab_cap - 1);
+}
+
+static entry *find(uw_store *s, uint64_t id)
+{
+    if (!s->tab_cap || id == 0) return NULL;
+    for (size_t i = slot_of(s, id);; i = (i + 1) & (s->tab_cap - 1)) {
+        if (s->tab[i].id == id) return &s->tab[i];
+        if (s->tab[i].id == 0) return NULL;
+    }
+}
+
+static int grow_table(uw_store *s)
+{
+    size_t cap = s->tab_cap ? s->tab_cap * 2 : 64;
+    entry *old = s->tab;
+    size_t old_cap = s->tab_cap;
+    entry *t = calloc(cap, sizeof *t);
+    if (!t) return UW_ENOMEM;
+    s->tab = t;
+    s->tab_cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i].id) continue;
+        size_t j = slot_of(s, old[i].id);
+        while (t[j].id) j = (j + 1) & (cap - 1);
+        t[j] = old[i];
+    }
+    free(old);
+    return UW_OK;
+}
+
+/* Inserts or replaces; NULL when out of memory. */
+static entry *insert(uw_store *s, uint64_t id)
+{
+    entry *e = find(s, id);
+    if (e) return e;
+    if ((s->tab_n + 1) * 2 > s->tab_cap && grow_table(s) != UW_OK) return NULL;
+    size_t i = slot_of(s, id);
+    while (s->tab[i].id) i = (i + 1) & (s->tab_cap - 1);
+    s->tab[i] = (entry){ .id = id };
+    s->tab_n++;
+    return &s->tab[i];
+}
+
+/* Removes e (backward-shift deletion keeps probe chains whole). */
+static void remove_entry(uw_store *s, entry *e)
+{
+    size_t mask = s->tab_cap - 1, i = (size_t)(e - s->tab);
+    s->live_blocks -= e->blocks;
+    s->tab[i].id = 0;
+    s->tab_n--;
+    for (size_t j = (i + 1) & mask; s->tab[j].id; j = (j + 1) & mask) {
+        size_t home = slot_of(s, s->tab[j].id);
+        /* Move j into the hole i when its home is not in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            s->tab[i] = s->tab[j];
+            s->tab[j].id = 0;
+            i = j;
+        }
+    }
+}
+
+static int q_push(uw_store *s, uint64_t id, uint32_t pos, uint32_t blocks)
+{
+    if (s->q_n == s->q_cap) {
+        size_t cap = s->q_cap ? s->q_cap * 2 : 64;
+        qent *q = malloc(cap * sizeof *q);
+        if (!q) return UW_ENOMEM;
+        for (size_t i = 0; i < s->q_n; i++) q[i] = s->q[(s->q_head + i) % s->q_cap];
+        free(s->q);
+        s->q = q;
+        s->q_cap = cap;
+        s->q_head = 0;
+    }
+    s->q[(s->q_head + s->q_n) % s->q_cap] = (qent){ id, pos, blocks };
+    s->q_n++;
+    return UW_OK;
+}
+
+static void q_pop(uw_store *s)
+{
+    s->q_head = (s->q_head + 1) % s->q_cap;
+    s->q_n--;
+}
+
+/* The oldest live record in log order, after dropping stale queue
+ * entries; NULL when none. */
+static entry *q_front(uw_store *s, const qent **qe)
+{
+    while (s->q_n) {
+        const qent *f = &s->q[s->q_head];
+        entry *e = find(s, f->id);
+        if (e && e->pos == f->pos) {
+            *qe = f;
+            return e;
+        }
+        q_pop(s);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ log I/O */
+
+static uint64_t log_offset(const uw_store *s, uint32_t pos)
+{
+    return (uint64_t)s->bs * (1 + (uint64_t)pos);
+}
+
+/* Reads or writes n blocks at log position pos, wrapping at the end. */
+static int log_io(uw_store *s, int write, uint32_t pos, void *buf, uint32_t n)
+{
+    uint32_t first = n;
+    if (pos + (uint64_t)n > s->log_blocks) first = s->log_blocks - pos;
+    for (int part = 0; part < 2; part++) {
+        uint32_t p = part ? 0 : pos, k = part ? n - first : first;
+        unsigned char *b = (unsigned char *)buf + (part ? (size_t)first * s->bs : 0);
+        if (!k) continue;
+        int r = write ? s->dev.write(s->dev.ctx, log_offset(s, p), b, (size_t)k * s->bs)
+                      : s->dev.read(s->dev.ctx, log_offset(s, p), b, (size_t)k * s->bs);
+        if (r != UW_OK) return r == UW_EINVAL ? UW_EINVAL : UW_EIO;
+    }
+    return UW_OK;
+}
+
+static uint32_t blocks_for(const uw_store *s, size_t len)
+{
+    return (uint32_t)((UW__STORE_HDR + (uint64_t)len + s->bs - 1) / s->bs);
+}
+
+/* Reads the record of e and checks it; a malloc'd buffer of its blocks. */
+static int read_record(uw_store *s, const entry *e, unsigned char **out, uw__store_hdr *h)
+{
+    unsigned char *buf = malloc((size_t)e->blocks * s->bs);
+    if (!buf) return UW_ENOMEM;
+    int r = log_io(s, 0, e->pos, buf, e->blocks);
+    if (r == UW_OK) {
+        if (!uw__store_decode_header(buf, s->key, s->bs, s->log_blocks, h) || h->id != e->id ||
+            h->type != UW__STORE_PASTE || h->blocks != e->blocks ||
+            uw__crc32c(0, buf + UW__STORE_HDR, h->len) != h->data_crc)
+            r = UW_STORE_ECORRUPT;
+    }
+    if (r != UW_OK) {
+        free(buf);
+        return r;
+    }
+    *out = buf;
+    return UW_OK;
+}
+
+/* Writes a whole record image (k blocks, header already encoded) at head. */
+static int write_at_head(uw_store *s, unsigned char *img, uint32_t k)
+{
+    int r = log_io(s, 1, s->head, img, k);
+    if (r == UW_OK) r = s->dev.flush(s->dev.ctx) == UW_OK ? UW_OK : UW_EIO;
+    if (r != UW_OK) return r;
+    s->head = (s->head + k) % s->log_blocks;
+    s->free -= k;
+    return UW_OK;
+}
+
+/* Moves the live record e (the oldest) to the head; the copy is durable
+ * before its original's blocks become free. */
+static int copy_forward(uw_store *s, entry *e)
+{
+    unsigned char *buf;
+    uw__store_hdr h;
+    int r = read_record(s, e, &buf, &h);
+    if (r == UW_STORE_ECORRUPT) {           /* damaged on the device: drop it */
+        q_pop(s);
+        s->free += e->blocks;
+        remove_entry(s, e);
+        return UW_OK;
+    }
+    if (r != UW_OK) return r;
+    h.seq = s->seq++;
+    uw__store_encode_header(buf, s->key, &h);
+    uint32_t k = e->blocks, pos = s->head;
+    r = write_at_head(s, buf, k);
+    free(buf);
+    if (r != UW_OK) return r;
+    q_pop(s);
+    s->free += k;                           /* the original */
+    e->pos = pos;
+    e->hot = 0;
+    s->copied++;
+    return q_push(s, e->id, pos, k);
+}
+
+/* Makes k blocks free at the head, and tries for the reserve beyond them
+ * (room to copy a live record forward).  Dead records are passed; a live
+ * one is copied forward (UW_STORE_REFUSE: always; UW_STORE_EVICT: when read
+ * since written) when the free blocks hold it, else evicted (_EVICT) or the
+ * cleaning stops (_REFUSE). */
+static int make_room(uw_store *s, uint32_t k)
+{
+    if (k > s->log_blocks) return UW_ELIMIT;
+    uint64_t goal = (uint64_t)k + s->reserve, copied = 0;
+    if (goal > s->log_blocks) goal = s->log_blocks;
+    while (s->free < goal) {
+        const qent *qe;
+        entry *e = q_front(s, &qe);
+        if (!e) {
+            s->free = s->log_blocks;
+            break;
+        }
+        uint32_t c = (s->head + s->free) % s->log_blocks;
+        uint32_t d = (e->pos + s->log_blocks - c) % s->log_blocks;
+        if (d) {                            /* dead blocks before it */
+            s->free += d;
+            continue;
+        }
+        int copy = s->full == UW_STORE_REFUSE ? 1 : e->hot;
+        if (copy && s->free >= e->blocks && copied <= s->live_blocks) {
+            copied += e->blocks;
+            int r = copy_forward(s, e);
+            if (r != UW_OK) return r;
+            continue;
+        }
+        if (s->full == UW_STORE_REFUSE) break;
+        q_pop(s);
+        s->free += e->blocks;
+        remove_entry(s, e);
+        s->evicted++;
+    }
+    return s->free >= k ? UW_OK : UW_STORE_EFULL;
+}
+
+/* Appends a record; *pos gets its position. */
+static int append(uw_store *s, uint8_t type, uint64_t id, const void *data, size_t len,
+                  int64_t expires, unsigned flags, uint32_t *pos)
+{
+    uint32_t k = blocks_for(s, len);
+    int r = make_room(s, k);
+    if (r != UW_OK) return r;
+    unsigned char *img = calloc(k, s->bs);
+    if (!img) return UW_ENOMEM;
+    if (len) memcpy(img + UW__STORE_HDR, data, len);
+    uw__store_hdr h = { .type = type, .flags = (uint8_t)flags, .seq = s->seq++, .id = id,
+                        .expires = expires, .len = (uint32_t)len, .blocks = k,
+                        .data_crc = uw__crc32c(0, data, len) };
+    uw__store_encode_header(img, s->key, &h);
+    *pos = s->head;
+    r = write_at_head(s, img, k);
+    free(img);
+    return r;
+}
+
+/* ------------------------------------------------------------ open */
+
+typedef struct scanned {
+    uint64_t seq, id;
+    int64_t expires;
+    uint32_t pos, blocks;
+    uint8_t type, flags;
+} scanned;
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const scanned *)a)->seq, y = ((const scanned *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+static int format(uw_store *s, const uint8_t *key)
+{
+    unsigned char *b = calloc(1, s->bs);
+    if (!b) return UW_ENOMEM;
+    memcpy(b, SUPER_MAGIC, 8);
+    put32(b + 8, SUPER_VERSION);
+    put32(b + 12, s->bs);
+    put64(b + 16, s->dev.size / s->bs);
+    memcpy(b + 24, key, 16);
+    put32(b + 40, uw__crc32c(0, b, 40));
+    int r = s->dev.write(s->dev.ctx, 0, b, s->bs);
+    if (r == UW_OK) r = s->dev.flush(s->dev.ctx);
+    free(b);
+    if (r != UW_OK) return UW_EIO;
+    memcpy(s->key, key, 16);
+    return UW_OK;
+}
+
+static int mount_super(uw_store *s, const uw_store_options *o)
+{
+    unsigned char *b = malloc(s->bs);
+    if (!b) return UW_ENOMEM;
+    int r = s->dev.read(s->dev.ctx, 0, b, s->bs);
+    if (r != UW_OK) {
+        free(b);
+        return UW_EIO;
+    }
+    int valid = memcmp(b, SUPER_MAGIC, 8) == 0 && get32(b + 40) == uw__crc32c(0, b, 40) &&
+                get32(b + 8) == SUPER_VERSION && get32(b + 12) == s->bs &&
+                get64(b + 16) == s->dev.size / s->bs;
+    int blank = 1;
+    for (uint32_t i = 0; i < s->bs && blank; i++) blank = b[i] == 0;
+    if (valid && o->format != UW_STORE_FORMAT_ALWAYS) memcpy(s->key, b + 24, 16);
+    free(b);
+    if (valid && o->format != UW_STORE_FORMAT_ALWAYS) return UW_OK;
+    int may = o->format == UW_STORE_FORMAT_ALWAYS || (o->format == UW_STORE_FORMAT_BLANK && blank);
+    if (!may || !o->key) return UW_STORE_ECORRUPT;
+    return format(s, o->key);
+}
+
+/* Reads the log once: every record whose header and data check out. */
+static int scan(uw_store *s, scanned **out, size_t *nout)
+{
+    enum { WINDOW = 128 };
+    unsigned char *win = malloc((size_t)WINDOW * s->bs);
+    scanned *v = NULL;
+    size_t n = 0, cap = 0;
+    int r = win ? UW_OK : UW_ENOMEM;
+    uint32_t wstart = 0, wlen = 0;
+    for (uint32_t p = 0; r == UW_OK && p < s->log_blocks;) {
+        if (p < wstart || p >= wstart + wlen) {
+            wstart = p;
+            wlen = s->log_blocks - p < WINDOW ? s->log_blocks - p : WINDOW;
+            r = log_io(s, 0, wstart, win, wlen);
+            if (r != UW_OK) break;
+        }
+        unsigned char *blk = win + (size_t)(p - wstart) * s->bs;
+        uw__store_hdr h;
+        if (!uw__store_decode_header(blk, s->key, s->bs, s->log_blocks, &h)) {
+            p++;
+            continue;
+        }
+        /* The data: from the window when it is all there, else read. */
+        int ok;
+        if (p + (uint64_t)h.blocks <= wstart + wlen) {
+            ok = uw__crc32c(0, blk + UW__STORE_HDR, h.len) == h.data_crc;
+        } else {
+            unsigned char *rec = malloc((size_t)h.blocks * s->bs);
+            if (!rec) { r = UW_ENOMEM; break; }
+            r = log_io(s, 0, p, rec, h.blocks);
+            ok = r == UW_OK && uw__crc32c(0, rec + UW__STORE_HDR, h.len) == h.data_crc;
+            free(rec);
+            if (r != UW_OK) break;
+        }
+        if (!ok) {
+            s->torn++;
+            p++;
+            continue;
+        }
+        if (n == cap) {
+            size_t c2 = cap ? cap * 2 : 256;
+            scanned *nv = realloc(v, c2 * sizeof *nv);
+            if (!nv) { r = UW_ENOMEM; break; }
+            v = nv;
+            cap = c2;
+        }
+        v[n++] = (scanned){ h.seq, h.id, h.expires, p, h.blocks, h.type, h.flags };
+        /* A record wrapping past the end covers the first blocks too: the
+         * scan stops there (those blocks were its data). */
+        if (p + (uint64_t)h.blocks >= s->log_blocks) break;
+        p += h.blocks;
+    }
+    free(win);
+    if (r != UW_OK) {
+        free(v);
+        return r;
+    }
+    /* A wrapping record's data covers the blocks at the log's start: drop
+     * what the scan read there that lies inside it. */
+    if (n && v[n - 1].pos + (uint64_t)v[n - 1].blocks > s->log_blocks) {
+        uint32_t end = (uint32_t)(v[n - 1].pos + (uint64_t)v[n - 1].blocks - s->log_blocks);
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i == n - 1 || v[i].pos >= end) v[j++] = v[i];
+        n = j;
+    }
+    *out = v;
+    *nout = n;
+    return UW_OK;
+}
+
+static int rebuild(uw_store *s, int64_t now)
+{
+    scanned *v;
+    size_t n;
+    int r = scan(s, &v, &n);
+    if (r != UW_OK) return r;
+    if (n) qsort(v, n, sizeof *v, by_seq);
+    s->seq = n ? v[n - 1].seq + 1 : 1;
+    s->head = n ? (uint32_t)((v[n - 1].pos + (uint64_t)v[n - 1].blocks) % s->log_blocks) : 0;
+    s->free = n ? 0 : s->log_blocks;
+    for (size_t i = 0; i < n && r == UW_OK; i++) {
+        if (v[i].type == UW__STORE_TOMB) {
+            entry *e = find(s, v[i].id);
+            if (e) remove_entry(s, e);
+            continue;
+        }
+        if (v[i].expires && v[i].expires <= now) continue;
+        entry *e = insert(s, v[i].id);
+        if (!e) { r = UW_ENOMEM; break; }
+        s->live_blocks -= e->blocks;        /* 0 for a new entry */
+        e->pos = v[i].pos;
+        e->blocks = v[i].blocks;
+        e->expires = v[i].expires;
+        e->flags = v[i].flags;
+        s->live_blocks += e->blocks;
+    }
+    for (size_t i = 0; i < n && r == UW_OK; i++) {
+        entry *e = v[i].type == UW__STORE_PASTE ? find(s, v[i].id) : NULL;
+        if (e && e->pos == v[i].pos) r = q_push(s, e->id, e->pos, e->blocks);
+    }
+    free(v);
+    return r;
+}
+
+int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_options *o, int64_t now)
+{
+    static const uw_store_options defaults;
+    if (!o) o = &defaults;
+    uint32_t bs = dev->block_size;
+    if (bs < 512 || (bs & (bs - 1)) || dev->size % bs) return UW_EINVAL;
+    uint64_t blocks = dev->size / bs;
+    if (blocks < 9 || blocks - 1 > UINT32_MAX / 2) return UW_STORE_ECORRUPT;
+    uw_store *s = calloc(1, sizeof *s);
+    if (!s) return UW_ENOMEM;
+    s->dev = *dev;
+    s->bs = bs;
+    s->log_blocks = (uint32_t)(blocks - 1);
+    s->full = o->full;
+    uint64_t max = o->max_record ? o->max_record : 16u << 20;
+    uint64_t quarter = (uint64_t)s->log_blocks * bs / 4;
+    quarter = quarter > UW__STORE_HDR ? quarter - UW__STORE_HDR : 0;
+    s->max_record = (size_t)(max < quarter ? max : quarter);
+    s->reserve = blocks_for(s, s->max_record);
+    int r = mount_super(s, o);
+    if (r == UW_OK) r = rebuild(s, now);
+    if (r != UW_OK) {
+        uw_store_close(s);
+        return r;
+    }
+    *out = s;
+    return UW_OK;
+}
+
+void uw_store_close(uw_store *s)
+{
+    if (!s) return;
+    free(s->tab);
+    free(s->q);
+    free(s);
+}
+
+/* ------------------------------------------------------------ operations */
+
+static entry *live(uw_store *s, uint64_t id, int64_t now)
+{
+    entry *e = find(s, id);
+    if (e && e->expires && e->expires <= now) {
+        remove_entry(s, e);
+        return NULL;
+    }
+    return e;
+}
+
+int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t expires, unsigned flags)
+{
+    if (id == 0) return UW_EINVAL;
+    if (len > s->max_record) return UW_ELIMIT;
+    if (find(s, id)) return UW_STORE_EEXIST;
+    uint32_t k = blocks_for(s, len);
+    if (s->full == UW_STORE_REFUSE && s->live_blocks + k + s->reserve > s->log_blocks) return UW_STORE_EFULL;
+    /* Room first (it may evict or move records), then the index entry. */
+    if ((s->tab_n + 1) * 2 > s->tab_cap && grow_table(s) != UW_OK) return UW_ENOMEM;
+    uint32_t pos;
+    int r = append(s, UW__STORE_PASTE, id, data, len, expires, flags, &pos);
+    if (r != UW_OK) return r;
+    entry *e = insert(s, id);
+    if (!e) return UW_ENOMEM;               /* cannot happen: grown above */
+    *e = (entry){ .id = id, .pos = pos, .blocks = k, .expires = expires, .flags = (uint8_t)flags };
+    s->live_blocks += k;
+    r = q_push(s, id, pos, k);
+    if (r != UW_OK) remove_entry(s, e);
+    return r;
+}
+
+static int tombstone(uw_store *s, uint64_t id)
+{
+    uint32_t pos;
+    return append(s, UW__STORE_TOMB, id, NULL, 0, 0, 0, &pos);
+}
+
+int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags)
+{
+    entry *e = live(s, id, now);
+    if (!e) return UW_STORE_ENOTFOUND;
+    unsigned char *buf;
+    uw__store_hdr h;
+    int r = read_record(s, e, &buf, &h);
+    if (r == UW_STORE_ECORRUPT) remove_entry(s, e);
+    if (r != UW_OK) return r;
+    if (e->flags & UW_STORE_BURN) {
+        remove_entry(s, e);                 /* no other reader finds it from here on */
+        r = tombstone(s, id);
+        if (r != UW_OK) {
+            free(buf);
+            return r;
+        }
+    } else {
+        e->hot = 1;
+    }
+    memmove(buf, buf + UW__STORE_HDR, h.len);
+    *data = buf;
+    *len = h.len;
+    if (flags) *flags = h.flags;
+    return UW_OK;
+}
+
+int uw_store_stat(uw_store *s, uint64_t id, int64_t now, unsigned *flags, int64_t *expires)
+{
+    entry *e = live(s, id, now);
+    if (!e) return UW_STORE_ENOTFOUND;
+    if (flags) *flags = e->flags;
+    if (expires) *expires = e->expires;
+    return UW_OK;
+}
+
+int uw_store_delete(uw_store *s, uint64_t id)
+{
+    entry *e = find(s, id);
+    if (!e) return UW_STORE_ENOTFOUND;
+    remove_entry(s, e);
+    return tombstone(s, id);
+}
+
+size_t uw_store_sweep(uw_store *s, int64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->tab_cap;) {
+        entry *e = &s->tab[i];
+        if (e->id && e->expires && e->expires <= now) {
+            remove_entry(s, e);             /* may shift another entry into i */
+            n++;
+            continue;
+        }
+        i++;
+    }
+    return n;
+}
+
+void uw_store_stats(const uw_store *s, struct uw_store_stats *st)
+{
+    *st = (struct uw_store_stats){
+        .records = s->tab_n, .live_bytes = s->live_blocks * s->bs,
+        .log_bytes = (uint64_t)s->log_blocks * s->bs, .evicted = s->evicted,
+        .copied = s->copied, .torn = s->torn, .max_record = s->max_record,
+    };
+}
+
+const char *uw_store_strerror(int err)
+{
+    switch (err) {
+    case UW_OK: return "ok";
+    case UW_STORE_ENOTFOUND: return "no such record";
+    case UW_STORE_EFULL: return "the store is full";
+    case UW_STORE_ECORRUPT: return "not a store, or a damaged record";
+    case UW_STORE_EEXIST: return "a record with this id exists";
+    case UW_ELIMIT: return "record too large";
+    case UW_EIO: return "device I/O error";
+    case UW_ENOMEM: return "out of memory";
+    case UW_EINVAL: return "invalid argument";
+    default: return "unknown error";
+    }
+}
+
+/* ------------------------------------------------------------ uw_block */
+
+static int blk_read(void *ctx, uint64_t off, void *buf, size_t n) { return uw_block_read(ctx, off, buf, n); }
+static int blk_write(void *ctx, uint64_t off, const void *buf, size_t n) { return uw_block_write(ctx, off, buf, n); }
+static int blk_flush(void *ctx) { return uw_block_flush(ctx); }
+
+void uw_store_dev_block(uw_store_dev *dev, struct uw_block *b)
+{
+    struct uw_block_info info;
+    uw_block_info(b, &info);
+    *dev = (uw_store_dev){ b, blk_read, blk_write, blk_flush, info.size, info.block_size };
+}
