@@ -45,7 +45,7 @@ static void ex_client(void *arg)
     uw_conn_close(c, false);
 }
 
-static const char *ex_run_n(const uw_app *app, const char *request, size_t len)
+static inline const char *ex_run_n(const uw_app *app, const char *request, size_t len)
 {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ex_sv) != 0) abort();
     ex_app = app;
@@ -62,13 +62,13 @@ static const char *ex_run_n(const uw_app *app, const char *request, size_t len)
     return ex_out;
 }
 
-static const char *ex_run(const uw_app *app, const char *request)
+static inline const char *ex_run(const uw_app *app, const char *request)
 {
     return ex_run_n(app, request, strlen(request));
 }
 
 /* The body after the head of the answer. */
-static const char *ex_body(const char *answer)
+static inline const char *ex_body(const char *answer)
 {
     const char *b = strstr(answer, "\r\n\r\n");
     return b ? b + 4 : "";
