@@ -205,6 +205,23 @@ struct uw_res;
  */
 void uw_static_handler(struct uw_req *req, struct uw_res *res);
 
+/* The pieces of uw_static_handler, for handlers serving assets they build
+ * themselves (uw_image_handler, include/uweb/image.h):
+ *   uw_static_request_path: the asset path, "/" + the <rest:path> capture
+ *   or the request path (*len its length); NULL when out of memory.
+ *   uw_static_prepare: reads the request's conditional, negotiation and
+ *   range headers, decides (uw_static_decide) and sets the answer's
+ *   headers.  Returns true when the caller sends the body
+ *   [out->offset, out->offset + out->length) with status out->status (200
+ *   or 206) and the asset's content type; false when it has answered
+ *   already (304, 406, 416, or 500).
+ *   uw_static_redirect_slash: answers 308 to the request path + "/" (and
+ *   its query), or 404 for a path starting with "//". */
+const char *uw_static_request_path(struct uw_req *req, size_t *len);
+bool uw_static_prepare(struct uw_req *req, struct uw_res *res, const uw_static_asset *asset,
+                       const char *cache_control, uw_static_response *out);
+void uw_static_redirect_slash(struct uw_req *req, struct uw_res *res);
+
 /* ------------------------------------------------------------ parsers
  * Exposed for tests and the fuzz target; uw_static_decide uses them. */
 

@@ -57,40 +57,35 @@ static const char *http_date(int64_t t)
 
 static const char *const encoding_names[UW_STATIC_ENCODINGS] = { NULL, "gzip", "br" };
 
-void uw_static_handler(uw_req *req, uw_res *res)
+void uw_static_redirect_slash(uw_req *req, uw_res *res)
 {
-    const uw_static_mount *m = uw_req_route_arg(req);
-    if (!m || !m->set) {
-        uw_res_error(res, 500, "static handler without an asset set");
-        return;
-    }
-    /* The asset path: "/" + the <rest:path> capture, or the request path. */
+    const char *raw = uw_req_path(req);
+    /* Never a Location starting with "//": another host for the client. */
+    if (raw[0] != '/' || raw[1] == '/') { uw_res_error(res, 404, NULL); return; }
+    const char *q = uw_req_query_string(req);
+    uw_res_headerf(res, "Location", "%s/%s%s", raw, *q ? "?" : "", q);
+    uw_res_error(res, 308, NULL);
+}
+
+const char *uw_static_request_path(uw_req *req, size_t *len)
+{
     const char *rest = uw_req_param(req, "path");
     const char *path = uw_req_path(req);
-    size_t len = strlen(path);
-    if (rest) {
-        size_t rl = strlen(rest);
-        char *p = uw_arena_alloc(uw_req_arena(req), rl + 2);
-        if (!p) { uw_res_error(res, 500, "out of memory"); return; }
-        p[0] = '/';
-        memcpy(p + 1, rest, rl + 1);
-        path = p;
-        len = rl + 1;
-    }
-    const uw_static_asset *a = uw_static_find(m->set, path, len);
-    if (!a) {
-        const char *raw = uw_req_path(req);
-        /* Never a Location starting with "//": another host for the client. */
-        if (uw_static_find_dir(m->set, path, len) && raw[0] == '/' && raw[1] != '/') {
-            const char *q = uw_req_query_string(req);
-            uw_res_headerf(res, "Location", "%s/%s%s", raw, *q ? "?" : "", q);
-            uw_res_error(res, 308, NULL);
-            return;
-        }
-        uw_res_error(res, 404, NULL);
-        return;
-    }
+    *len = strlen(path);
+    if (!rest) return path;
+    size_t rl = strlen(rest);
+    char *p = uw_arena_alloc(uw_req_arena(req), rl + 2);
+    if (!p) return NULL;
+    p[0] = '/';
+    memcpy(p + 1, rest, rl + 1);
+    *len = rl + 1;
+    return p;
+}
 
+bool uw_static_prepare(uw_req *req, uw_res *res, const uw_static_asset *a, const char *cache_control,
+                       uw_static_response *out)
+{
+    uw_static_response rs;
     uw_slice h[H_COUNT] = { { NULL, 0 } };
     read_headers(req, h);
     uw_static_request rq = {
@@ -101,15 +96,14 @@ void uw_static_handler(uw_req *req, uw_res *res)
         .range = h[H_RANGE],
         .if_range = h[H_IF_RANGE],
     };
-    uw_static_response rs;
     if (uw_static_decide(a, &rq, &rs) != UW_STATIC_OK) {
         uw_res_error(res, 500, "static asset decision failed");
-        return;
+        return false;
     }
     if (rs.vary) uw_res_header(res, "Vary", "Accept-Encoding");
     if (rs.status == 406) {
         uw_res_error(res, 406, "no acceptable content coding");
-        return;
+        return false;
     }
     const uw_static_variant *v = &a->variant[rs.encoding];
     bool full = rs.status == 200 || rs.status == 206;
@@ -122,8 +116,34 @@ void uw_static_handler(uw_req *req, uw_res *res)
     uw_res_header(res, "Accept-Ranges", "bytes");
     uw_res_header(res, "ETag", v->etag);
     uw_res_header(res, "Last-Modified", http_date(a->mtime));
-    uw_res_header(res, "Cache-Control", m->cache_control ? m->cache_control : "no-cache");
+    uw_res_header(res, "Cache-Control", cache_control ? cache_control : "no-cache");
+    *out = rs;
+    if (!full) {
+        uw_res_slices(res, rs.status, NULL, NULL, 0);
+        return false;
+    }
+    return true;
+}
 
+void uw_static_handler(uw_req *req, uw_res *res)
+{
+    const uw_static_mount *m = uw_req_route_arg(req);
+    if (!m || !m->set) {
+        uw_res_error(res, 500, "static handler without an asset set");
+        return;
+    }
+    size_t len;
+    const char *path = uw_static_request_path(req, &len);
+    if (!path) { uw_res_error(res, 500, "out of memory"); return; }
+    const uw_static_asset *a = uw_static_find(m->set, path, len);
+    if (!a) {
+        if (uw_static_find_dir(m->set, path, len)) uw_static_redirect_slash(req, res);
+        else uw_res_error(res, 404, NULL);
+        return;
+    }
+
+    uw_static_response rs;
+    if (!uw_static_prepare(req, res, a, m->cache_control, &rs)) return;
     uw_slice local[16], *body = local;
     size_t n = uw_static_body(a, &rs, local, 16);
     if (n > 16) {
@@ -131,5 +151,5 @@ void uw_static_handler(uw_req *req, uw_res *res)
         if (!body) { uw_res_error(res, 500, "out of memory"); return; }
         uw_static_body(a, &rs, body, n);
     }
-    uw_res_slices(res, rs.status, full ? a->content_type : NULL, body, n);
+    uw_res_slices(res, rs.status, a->content_type, body, n);
 }
