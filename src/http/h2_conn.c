@@ -44,7 +44,7 @@
 #if !__has_include(<nghttp2/nghttp2.h>)
 /* A target built without nghttp2 (the unikernels for now): its TLS
  * listeners do not offer h2, and an h2c preface is refused. */
-bool uw__h2_available(void) { return false; }
+bool uw__h2_server_available(void) { return false; }
 enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t n)
 {
     (void)pre, (void)n;
@@ -54,12 +54,14 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t n)
 #else
 #include <nghttp2/nghttp2.h>
 
-bool uw__h2_available(void) { return true; }
+bool uw__h2_server_available(void) { return true; }
 
 #define IN_CAP (16 * 1024)
 #define OUT_CAP (32 * 1024)
 #define RES_HDRS_CAP 4096
 #define MAX_SLICES 16
+/* Body bytes dropped after the answer before RST_STREAM(NO_ERROR). */
+#define DISCARD_MAX (256 * 1024)
 /* Frames that cost without carrying a request: a burst, then per second. */
 #define FLOOD_BURST 1000.0
 #define FLOOD_RATE 200.0
@@ -92,7 +94,8 @@ typedef struct h2_stream {
     uw_slice sl[MAX_SLICES];
     size_t nsl, sl_i, sl_off;
     bool out_eof, deferred, has_data, ended;
-    bool closed, reset_sent, rst_after_end;
+    bool closed, reset_sent, rst_after_end, end_sent;
+    size_t discarded;           /* body bytes dropped after the answer ended */
     bool running;               /* the task has not ended */
     char res_hdrs[RES_HDRS_CAP];
 } h2_stream;
@@ -402,6 +405,13 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
     h2_stream *st = nghttp2_session_get_stream_user_data(s, id);
     if (!st || st->discard || !st->running) {
         nghttp2_session_consume(s, id, len);
+        /* A body the handler did not read, its answer complete: dropped,
+         * up to a point; then the client is told to stop (RFC 9113
+         * §8.1; not at once: some clients lose the answer then). */
+        if (st && st->end_sent && st->rst_after_end && (st->discarded += len) > DISCARD_MAX && !st->reset_sent) {
+            st->reset_sent = true;
+            nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+        }
         return 0;
     }
     if (!st->in) {
@@ -454,10 +464,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     (void)ud;
     if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
     h2_stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-    /* The answer is complete and the body was not read: the client may
-     * stop sending it (RFC 9113 §8.1). */
-    if (st && st->rst_after_end && !st->closed)
-        nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+    if (st) st->end_sent = true;
     return 0;
 }
 

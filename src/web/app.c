@@ -484,7 +484,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
     main_opts o = { 0 };
     o.http1 = true;
-    o.http2 = uw__h2_available();
+    o.http2 = uw__h2_server_available();
     uw_http_config_default(&o.cfg);
     o.cfg.log = stderr;
     int k = parse_options(argc, argv, name, &o);
@@ -507,7 +507,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
         /* h2 first: a client offering both gets HTTP/2 */
         const char *alpn[3] = { NULL, NULL, NULL };
         size_t na = 0;
-        if (o.http2 && uw__h2_available()) alpn[na++] = UW_TLS_ALPN_H2;
+        if (o.http2 && uw__h2_server_available()) alpn[na++] = UW_TLS_ALPN_H2;
         if (o.http1 || !na) alpn[na++] = UW_TLS_ALPN_HTTP1;
         r = uw_tls_config_new(&ts.cfg, &(uw_tls_options){ .modern = o.tls_modern, .alpn = alpn });
         if (r != UW_TLS_OK) {
