@@ -139,8 +139,6 @@ typedef struct uw_http_conn {
     bool secure;
     bool h2;                      /* speaks HTTP/2 (ALPN "h2", or h2c's preface) */
     bool h2c_checked;             /* a plain h2c listener looked for the preface */
-    bool h2;                      /* speaks HTTP/2 (ALPN "h2", or h2c's preface) */
-    bool h2c_checked;             /* a plain h2c listener looked for the preface */
 } uw_http_conn;
 
 /* The dispatch a connection's requests go to. */
@@ -198,20 +196,6 @@ void uw__h1_reject_busy(uw_conn *c, const char *why);
 /* Stops sending, then reads and drops the client's bytes for a moment, so
  * the kernel does not reset the connection before the answer is read. */
 void uw__h1_linger_close(uw_conn *c);
-
-/* Puts n bytes (at most 64) already read from the connection before the
- * next uw__h1_serve's input (the h2c preface check read them). */
-void uw__h1_preload(uw_h1 *h, const void *p, size_t n);
-
-/* HTTP/2 on a connection (h2_conn.c): serves hc in the calling task
- * until the connection ends, each stream in a task of its own running
- * the same dispatch.  pre[0..n): bytes already read (h2c's preface).
- * UW_H1_CLOSE or UW_H1_RESET. */
-#define UW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define UW_H2_PREFACE_LEN 24
-enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t n);
-/* False on a target built without nghttp2 (then ALPN must not offer h2). */
-bool uw__h2_available(void);
 
 /* Puts n bytes (at most 64) already read from the connection before the
  * next uw__h1_serve's input (the h2c preface check read them). */
