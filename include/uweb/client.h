@@ -59,6 +59,13 @@
  * TLS failure UW_CLIENT_ETLS; uw_client_tls_reason says why in words.
  * Verification is off only with `insecure` set.  Pooled TLS connections
  * are reused like plain ones (per origin: scheme, host, port).
+ *
+ * HTTP/2 (h2 in the configuration, unix builds with nghttp2): by ALPN on
+ * https:// only; requests from many tasks share one connection per
+ * origin as streams.  Response bodies are flow-controlled: the server
+ * may send a stream's window (256 KiB) ahead of uw_client_res_read.  A
+ * request body from body_fn is read while the connection sends, which
+ * may be in another task's call.
  */
 #ifndef UWEB_CLIENT_H
 #define UWEB_CLIENT_H
@@ -100,6 +107,12 @@ typedef struct uw_client_config {
     size_t ca_len;
     const char *ca_file;
     bool insecure;
+    /* https://: offer HTTP/2 by ALPN (h2, then http/1.1).  When the
+     * server picks h2, one connection per origin carries every request of
+     * every task at once (multiplexed streams, up to the server's
+     * SETTINGS_MAX_CONCURRENT_STREAMS; more wait for a stream to end);
+     * otherwise HTTP/1.1 as without it.  Default off. */
+    bool h2;
 } uw_client_config;
 
 void uw_client_config_default(uw_client_config *cfg);
@@ -151,6 +164,8 @@ int uw_client_open(uw_client *cl, const uw_client_req *rq, uw_client_res **out);
 
 int uw_client_res_status(const uw_client_res *res);
 int uw_client_res_http_minor(const uw_client_res *res);
+/* 10, 11, or 20 for an answer on an HTTP/2 stream. */
+int uw_client_res_http_version(const uw_client_res *res);
 /* First value of a header (case-insensitive), or NULL. */
 const char *uw_client_res_header(const uw_client_res *res, const char *name);
 size_t uw_client_res_header_count(const uw_client_res *res);

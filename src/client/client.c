@@ -2,47 +2,14 @@
  * The HTTP/1.1 client: URLs, the pool of idle connections, request
  * heads and bodies, responses read through uw_client_parser, redirects.
  */
-#include <uweb/client.h>
+#include "client_internal.h"
+
 #include <uweb/tls.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define IN_CAP (16 * 1024)
-
-typedef struct pooled {
-    struct pooled *next;
-    uw_conn *c;
-    int64_t since;
-    char origin[280];
-} pooled;
-
-struct uw_client {
-    uw_client_config cfg;
-    pooled *idle;               /* newest first */
-    size_t nidle;
-    uw_client_stats st;
-    uw_tls_config *tls;         /* made at the first https:// request */
-    char tls_reason[200];
-};
-
-struct uw_client_res {
-    uw_client *cl;
-    uw_conn *c;
-    bool reused, done, broken;
-    int64_t deadline;           /* the whole request's */
-    uint64_t body_read;
-    const char *span;           /* body bytes handed out in parts */
-    size_t span_len;
-    size_t in_len, in_pos;
-    char *in, *head;
-    size_t head_cap;
-    uw_client_parser p;
-    char origin[280];
-    char url[2048];
-};
 
 const char *uw_client_strerror(int err)
 {
@@ -98,6 +65,7 @@ void uw_client_free(uw_client *cl)
         uw_conn_close(e->c, false);
         free(e);
     }
+    uw__clh2_free_all(cl);
     uw_tls_config_free(cl->tls);
     free(cl);
 }
@@ -108,9 +76,12 @@ const char *uw_client_tls_reason(const uw_client *cl) { return cl->tls_reason; }
 static int tls_open(uw_client *cl, uw_conn *tcp, const char *host, int64_t deadline, uw_conn **out)
 {
     if (!cl->tls) {
-        static const char *const alpn[] = { UW_TLS_ALPN_HTTP1, NULL };
+        static const char *const h1[] = { UW_TLS_ALPN_HTTP1, NULL };
+        static const char *const h2_h1[] = { UW_TLS_ALPN_H2, UW_TLS_ALPN_HTTP1, NULL };
+        bool h2 = cl->cfg.h2 && uw__clh2_available();
         uw_tls_client_options o = { .ca_pem = cl->cfg.ca_pem, .ca_len = cl->cfg.ca_len,
-                                    .ca_file = cl->cfg.ca_file, .insecure = cl->cfg.insecure, .alpn = alpn };
+                                    .ca_file = cl->cfg.ca_file, .insecure = cl->cfg.insecure,
+                                    .alpn = h2 ? h2_h1 : h1 };
         int r = uw_tls_client_config_new(&cl->tls, &o, cl->tls_reason, sizeof cl->tls_reason);
         if (r != UW_TLS_OK) {
             cl->tls = NULL;
@@ -201,6 +172,8 @@ static int64_t after(int64_t timeout)
     if (timeout == UW_FOREVER || timeout <= 0) return UW_FOREVER;
     return uw_now() + timeout;
 }
+
+int64_t uw__client_after(int64_t timeout) { return after(timeout); }
 
 static uw_conn *pool_take(uw_client *cl, const char *origin)
 {
@@ -369,6 +342,7 @@ static int step(uw_client_res *res)
 
 static void res_free(uw_client_res *res, bool keep)
 {
+    if (res->h2) uw__clh2_res_close(res);
     if (res->c) {
         if (keep) pool_put(res->cl, res->c, res->origin);
         else uw_conn_close(res->c, false);
@@ -397,19 +371,46 @@ static int exchange(uw_client *cl, const char *method, const uw_client_url *u, c
     uw_client_parser_init(&res->p, res->head, head_cap, cl->cfg.max_head_bytes, cl->cfg.max_headers, head_req);
 
     int r;
+    int64_t dl = min64(after(cl->cfg.connect_timeout), deadline);
+    struct h2conn *hc = NULL;
+    bool h2 = u->tls && cl->cfg.h2 && uw__clh2_available();
+    if (h2) {
+        /* An HTTP/2 connection to the origin carries every request. */
+        r = UW_OK;
+        hc = uw__clh2_wait_origin(cl, res->origin, dl, &r);
+        if (r != UW_OK) { res_free(res, false); return r; }
+        if (hc) {
+            cl->st.reused++;
+            goto h2_request;
+        }
+    }
     if (!fresh) res->c = pool_take(cl, res->origin);
     if (res->c) {
         res->reused = true;
         cl->st.reused++;
     } else {
-        int64_t dl = min64(after(cl->cfg.connect_timeout), deadline);
+        if (h2) hc = uw__clh2_connecting(cl, res->origin);
         r = uw_client_dial(&res->c, u->host, u->port, dl);
         if (r == UW_OK && u->tls) {
             uw_conn *tcp = res->c;
             r = tls_open(cl, tcp, u->host, dl, &res->c);
         }
-        if (r != UW_OK) { res->c = NULL; res_free(res, false); return r; }
+        if (r != UW_OK) {
+            if (hc) uw__clh2_connect_failed(hc);
+            res->c = NULL;
+            res_free(res, false);
+            return r;
+        }
         cl->st.connections++;
+        const char *alpn = hc ? uw_tls_alpn(uw_tls_conn_engine(res->c)) : NULL;
+        if (hc && alpn && strcmp(alpn, UW_TLS_ALPN_H2) == 0) {
+            uw_conn *c = res->c;
+            res->c = NULL;
+            r = uw__clh2_adopt(hc, c);
+            if (r != UW_OK) { res_free(res, false); return r; }
+            goto h2_request;
+        }
+        if (hc) uw__clh2_connect_failed(hc);      /* HTTP/1.1 on this connection */
     }
     /* POST, PUT and PATCH say "Content-Length: 0" when they carry nothing. */
     bool with_body = rq->body || rq->body_fn || strcasecmp(method, "POST") == 0 ||
@@ -432,6 +433,11 @@ static int exchange(uw_client *cl, const char *method, const uw_client_url *u, c
         res_free(res, false);
         return r;
     }
+    *out = res;
+    return UW_OK;
+h2_request:
+    r = uw__clh2_request(hc, res, method, u, rq);
+    if (r != UW_OK) { res_free(res, false); return r; }
     *out = res;
     return UW_OK;
 }
@@ -524,6 +530,7 @@ done:
 
 int uw_client_res_status(const uw_client_res *res) { return res->p.status; }
 int uw_client_res_http_minor(const uw_client_res *res) { return res->p.http_minor; }
+int uw_client_res_http_version(const uw_client_res *res) { return res->h2 ? 20 : 10 + res->p.http_minor; }
 const char *uw_client_res_header(const uw_client_res *res, const char *name)
 {
     return uw_client_parser_header(&res->p, name);
@@ -539,6 +546,14 @@ const char *uw_client_res_url(const uw_client_res *res) { return res->url; }
 ssize_t uw_client_res_read(uw_client_res *res, void *buf, size_t n)
 {
     if (res->broken) return UW_ECLOSED;
+    if (res->h2) {
+        ssize_t k = uw__clh2_read(res, buf, n);
+        if (k > 0 && (uint64_t)k > res->cl->cfg.max_body - res->body_read) { res->broken = true; return UW_ELIMIT; }
+        if (k > 0) res->body_read += (uint64_t)k;
+        if (k < 0) res->broken = true;
+        if (k == 0) res->done = true;
+        return k;
+    }
     while (res->span_len == 0) {
         if (res->done) return 0;
         int r = step(res);

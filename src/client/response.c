@@ -280,3 +280,31 @@ const char *uw_client_parser_header(const uw_client_parser *p, const char *name)
         if (strcasecmp(n, name) == 0) return v;
     return NULL;
 }
+
+/* ------------------------------------------------------------ HTTP/2 heads */
+
+void uw__client_parser_reset_head(uw_client_parser *p)
+{
+    p->nheaders = 0;
+    p->head_len = 0;
+    p->head_bytes = 0;
+    p->started = true;
+}
+
+int uw__client_parser_add_header(uw_client_parser *p, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    p->head_bytes += nlen + vlen + 4;
+    if (p->head_bytes > p->max_head_bytes || p->nheaders >= p->max_headers) return UW_ELIMIT;
+    if (p->head_cap == 0) { p->nheaders++; return UW_OK; }
+    if (strings_room(p) < 8 + nlen + vlen + 2) return UW_ELIMIT;
+    field_slot(p, p->nheaders)[0] = (uint32_t)p->head_len;
+    memcpy(p->head + p->head_len, name, nlen);
+    p->head_len += nlen;
+    p->head[p->head_len++] = 0;
+    field_slot(p, p->nheaders)[1] = (uint32_t)p->head_len;
+    memcpy(p->head + p->head_len, value, vlen);
+    p->head_len += vlen;
+    p->head[p->head_len++] = 0;
+    p->nheaders++;
+    return UW_OK;
+}

@@ -17,6 +17,9 @@
  *   --out FILE           write the last body to FILE
  *   --cacert FILE        trusted CAs for https:// (default: the system store)
  *   --insecure           no certificate verification
+ *   --h2                 offer HTTP/2 on https:// (the answer lines then say h2=1)
+ *   --parallel N         the next URL fetched by N tasks at once (one
+ *                        client: with --h2, streams of one connection)
  *
  * A TLS failure prints "error NAME (REASON)".
  *
@@ -41,6 +44,38 @@ static ssize_t from_file(void *arg, void *buf, size_t n)
 static int argc_;
 static char **argv_;
 
+/* One request of --parallel. */
+typedef struct job {
+    uw_client *cl;
+    const char *url;
+    uw_client_header *hs;
+    size_t nh;
+} job;
+
+static void one(void *arg)
+{
+    job *j = arg;
+    uw_client_req rq = { .url = j->url, .headers = j->hs, .nheaders = j->nh };
+    uw_client_res *res;
+    int r = uw_client_open(j->cl, &rq, &res);
+    if (r != UW_OK) { printf("error %s\n", uw_client_strerror(r)); return; }
+    char *body;
+    size_t len;
+    r = uw_client_res_read_all(res, &body, &len, 1 << 26);
+    if (r != UW_OK) printf("error %s (reading the body)\n", uw_client_strerror(r));
+    else {
+        sha256 s;
+        char hex[65];
+        sha256_init(&s);
+        sha256_update(&s, body, len);
+        sha256_hex(&s, hex);
+        printf("%d len=%zu sha256=%s h2=%d\n", uw_client_res_status(res), len, hex,
+               uw_client_res_http_version(res) == 20);
+        free(body);
+    }
+    uw_client_res_close(res);
+}
+
 static void run(void *arg)
 {
     (void)arg;
@@ -52,6 +87,7 @@ static void run(void *arg)
     size_t nh = 0;
     static char hbuf[16][256];
     uw_client *cl = NULL;
+    int parallel = 0;
     for (int i = 1; i < argc_; i++) {
         const char *a = argv_[i];
         if (!strcmp(a, "--method")) method = argv_[++i];
@@ -73,6 +109,18 @@ static void run(void *arg)
         else if (!strcmp(a, "--out")) out = argv_[++i];
         else if (!strcmp(a, "--cacert")) cfg.ca_file = argv_[++i];
         else if (!strcmp(a, "--insecure")) cfg.insecure = true;
+        else if (!strcmp(a, "--h2")) cfg.h2 = true;
+        else if (!strcmp(a, "--parallel")) parallel = atoi(argv_[++i]);
+        else if (parallel > 0) {
+            if (!cl && uw_client_new(&cl, &cfg) != UW_OK) return;
+            job j = { cl, a, hs, nh };
+            uw_task **ts = calloc((size_t)parallel, sizeof *ts);
+            for (int k = 0; k < parallel; k++) ts[k] = uw_spawn(one, &j, 128 * 1024);
+            for (int k = 0; k < parallel; k++) if (ts[k]) uw_join(ts[k]);
+            free(ts);
+            fflush(stdout);
+            parallel = 0;
+        }
         else {
             if (!cl && uw_client_new(&cl, &cfg) != UW_OK) return;
             uw_client_req rq = { .method = method, .url = a, .headers = hs, .nheaders = nh };
@@ -110,9 +158,9 @@ static void run(void *arg)
             else {
                 sha256_hex(&s, hex);
                 const char *te = uw_client_res_header(res, "Transfer-Encoding"), *xc = uw_client_res_header(res, "X-Conn");
-                printf("%d len=%llu sha256=%s length=%lld te=%s conn=%s\n", uw_client_res_status(res),
+                printf("%d len=%llu sha256=%s length=%lld te=%s conn=%s h2=%d\n", uw_client_res_status(res),
                        (unsigned long long)len, hex, (long long)uw_client_res_content_length(res), te ? te : "-",
-                       xc ? xc : "-");
+                       xc ? xc : "-", uw_client_res_http_version(res) == 20);
             }
             fflush(stdout);
             uw_client_res_close(res);

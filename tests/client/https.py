@@ -108,6 +108,9 @@ try:
                 TLSServer(exe, SELF, ["--quiet"]) as ss:
             verify_checks(who, s.tls_port, o.tls_port, ss.tls_port)
             if exe == TARGET:
+                a, st, out = fetch("--cacert", CA, f"https://127.0.0.1:{s.port}/")
+                t.check("uweb: https:// to a plain HTTP port is a TLS handshake failure",
+                        a and "TLS handshake failed" in a[0].get("error", ""), out)
                 url = f"https://localhost:{s.tls_port}/"
                 p = subprocess.run([BENCH, url, "-c", "4", "-n", "1000", "--cacert", CA, "--json"],
                                    capture_output=True, text=True, timeout=60)

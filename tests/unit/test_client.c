@@ -423,7 +423,7 @@ static void test_caps_and_errors(void)
     CHECK_EQ_INT(uw_client_fetch(cl, &(uw_client_req){ .url = "http://127.0.0.1:1/" }, &st, &b, &n, 10),
                  UW_CLIENT_ECONNECT);
     CHECK_EQ_INT(uw_client_fetch(cl, &(uw_client_req){ .url = "https://127.0.0.1:1/" }, &st, &b, &n, 10),
-                 UW_CLIENT_ETLS);
+                 UW_CLIENT_ECONNECT);
     CHECK_EQ_INT(uw_client_fetch(cl, &(uw_client_req){ .url = "gopher://x/" }, &st, &b, &n, 10), UW_CLIENT_EURL);
     CHECK_EQ_INT(uw_client_fetch(cl, &(uw_client_req){ .url = "http://no-such-host.invalid/" }, &st, &b, &n, 10),
                  UW_CLIENT_ERESOLVE);
