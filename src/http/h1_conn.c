@@ -294,6 +294,28 @@ static void h1_abort(uw_res *res)
     (void)res;
 }
 
+/* The 101 head goes out now; the connection and what was read after the
+ * head are the new protocol's. */
+static int h1_upgrade(uw_res *res, uw_http_upgraded *up)
+{
+    uw_h1 *h = res->proto;
+    uw_h1_response r = {
+        .status = 101, .minor = 1, .fields = res->hdrs, .fields_len = res->hdrs_len, .no_body = true,
+    };
+    r.date = uw__http_date_line(h->hc->srv, &r.date_len);
+    int e = out_reserve(h, uw_h1_head_max(&r));
+    if (e != UW_OK) return e;
+    h->out_len += uw_h1_write_head(h->out + h->out_len, &r);
+    if ((e = flush(h)) != UW_OK) return e;
+    up->c = h->hc->c;
+    up->rest = h->in + h->in_pos;
+    up->rest_len = h->in_len - h->in_pos;
+    up->stopping = &h->hc->srv->stopping;
+    h->in_pos = h->in_len;
+    h->hc->upgraded = true;
+    return UW_OK;
+}
+
 static const uw_http_ops h1_ops = {
     .read_body = h1_read_body,
     .send_continue = h1_send_continue,
@@ -303,6 +325,7 @@ static const uw_http_ops h1_ops = {
     .flush = h1_flush,
     .end = h1_end,
     .abort = h1_abort,
+    .upgrade = h1_upgrade,
 };
 
 /* ------------------------------------------------------------ requests */
@@ -530,6 +553,7 @@ enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc)
         if (hr == HEAD_OK) handle_request(h);
         bool reuse = hr == HEAD_OK && !h->res.failed && keep_alive(h) && discard_body(h);
         if (!reuse) {
+            if (h->res.upgraded) return UW_H1_CLOSE;   /* the new protocol ended it */
             flush(h);
             if (h->res.failed) return UW_H1_RESET;
             return h->res.head_sent && h->res.close ? UW_H1_LINGER : UW_H1_CLOSE;

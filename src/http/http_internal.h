@@ -29,6 +29,7 @@ typedef struct uw_header {
  * has already applied what HTTP says for every protocol (a head is sent
  * once; no body for HEAD, 1xx, 204 and 304; a declared length is not
  * exceeded; the body limit), so these only move bytes. */
+struct uw_http_upgraded;
 typedef struct uw_http_ops {
     /* The next body bytes from the wire: the count (*data valid until the
      * next call), 0 at the end of the body, or a negative status. */
@@ -49,7 +50,21 @@ typedef struct uw_http_ops {
     /* The response cannot be completed: the client must see it broken
      * (res->failed is set). */
     void (*abort)(uw_res *res);
+    /* Switches protocols (HTTP/1.1 Upgrade, RFC 9110 §7.8): sends a 101
+     * head with res->hdrs and hands the connection over (*up).  NULL:
+     * the protocol cannot (HTTP/2). */
+    int (*upgrade)(uw_res *res, struct uw_http_upgraded *up);
 } uw_http_ops;
+
+/* A connection handed over by an upgrade, for the rest of the handler:
+ * the protocol reads and writes nothing more on it, and closes it when
+ * the handler returns (after calling res->upgrade_end). */
+typedef struct uw_http_upgraded {
+    uw_conn *c;
+    const char *rest;           /* bytes read after the request head (the new protocol's) */
+    size_t rest_len;
+    const bool *stopping;       /* becomes true when the server stops */
+} uw_http_upgraded;
 
 struct uw_req {
     const uw_http_ops *ops;
@@ -91,6 +106,9 @@ struct uw_res {
     uint64_t content_length, body_sent;
     uw_arena *arena;
     int64_t io_timeout;
+    bool upgraded;              /* the connection was handed over (uw__http_upgrade) */
+    void (*upgrade_end)(void *arg);   /* called when the handler returns */
+    void *upgrade_arg;
 };
 
 /* Starts an exchange: clears req and res and ties them to a protocol. */
@@ -99,6 +117,10 @@ void uw__http_exchange_init(uw_req *req, uw_res *res, const uw_http_ops *ops, vo
 /* After the handler: the answer it did not give (413, 400 or 500), or the
  * end of the stream it left open. */
 void uw__http_exchange_finish(uw_req *req, uw_res *res);
+/* Hands the connection over to another protocol: status 101 with the
+ * fields set on res, then *up (uw_http_upgraded).  UW_EPROTO when the
+ * protocol cannot or the answer has begun, or the write's status. */
+int uw__http_upgrade(uw_req *req, uw_res *res, uw_http_upgraded *up);
 /* Answers an error found before the handler ran, and closes after it. */
 void uw__http_early_error(uw_res *res, int status, const char *why);
 /* Sets the request's body limit (0: keep the server's); UW_ELIMIT (and
@@ -136,6 +158,7 @@ typedef struct uw_http_conn {
     bool parked, waiting;
     bool promised;                /* waiting, and an evicted worker's place is for it */
     bool ready;                   /* TLS handshake done, protocol chosen */
+    bool upgraded;                /* handed over to another protocol (WebSocket) */
     bool secure;
     bool h2;                      /* speaks HTTP/2 (ALPN "h2", or h2c's preface) */
     bool h2c_checked;             /* a plain h2c listener looked for the preface */

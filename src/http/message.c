@@ -361,8 +361,28 @@ void uw__http_early_error(uw_res *res, int status, const char *why)
     if (!res->head_sent) uw_res_error(res, status, why);
 }
 
+int uw__http_upgrade(uw_req *req, uw_res *res, uw_http_upgraded *up)
+{
+    if (res->head_sent || !res->ops->upgrade) return UW_EPROTO;
+    (void)req;
+    res->status = 101;
+    int r = res->ops->upgrade(res, up);
+    if (r != UW_OK) {
+        res->failed = true;
+        return r;
+    }
+    res->head_sent = res->done = res->upgraded = true;
+    res->close = true;
+    return UW_OK;
+}
+
 void uw__http_exchange_finish(uw_req *req, uw_res *res)
 {
+    if (res->upgraded) {
+        if (res->upgrade_end) res->upgrade_end(res->upgrade_arg);
+        res->upgrade_end = NULL;
+        return;
+    }
     if (!res->head_sent) {
         if (req->body_limit_hit)
             uw_res_error(res, 413, "request body larger than this route accepts");

@@ -646,6 +646,10 @@ void uw_http_server_stop(uw_http_server *srv)
     while (srv->wait_head) conn_free(srv->wait_head, false);
     /* HTTP/2 connections wait on their worker's queue: they send GOAWAY. */
     for (uw_http_worker *w = srv->busy_workers; w; w = w->next_busy) uw_wake_all(&w->wake);
+    /* Upgraded connections (WebSockets) have no request to finish: their
+     * tasks are canceled now, so they close (1001) and end. */
+    for (uw_http_worker *w = srv->busy_workers; w; w = w->next_busy)
+        if (w->hc && w->hc->upgraded) uw_cancel(w->task);
     /* Free workers exit now; busy ones after their current request. */
     for (uw_http_worker *w = srv->free_workers; w; w = w->next_free) uw_wake_one(&w->wake);
     srv->free_workers = NULL;
