@@ -133,7 +133,8 @@ endef
 .SECONDEXPANSION:
 unit_modules = $(or $(UNIT_MODULES_$(1)),$(patsubst test_%,%,$(1)))
 fuzz_modules = $(or $(FUZZ_MODULES_$(1)),$(1))
-mod_srcs = $(filter-out %_lwip.c %_uk.c $(TLS_BACKEND_SRCS),$(sort $(wildcard $(foreach m,$(1),src/$(m)/*.c)))) \
+# A module's own dependencies come along: MODULE_DEPS_m (set in a build.mk).
+mod_srcs = $(filter-out %_lwip.c %_uk.c $(TLS_BACKEND_SRCS),$(sort $(wildcard $(foreach m,$(1) $(foreach d,$(1),$(MODULE_DEPS_$(d))),src/$(m)/*.c)))) \
   $(if $(filter tls,$(1)),$(wildcard src/tls/tls_$(TLS).c))
 mod_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(call mod_srcs,$(2))) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
 

@@ -7,6 +7,7 @@
 #include "../http/http_internal.h"
 #include "../util/util.h"
 #include <uweb/block.h>
+#include <uweb/acme.h>
 #include <uweb/tls.h>
 #include <uweb/version.h>
 
@@ -243,6 +244,7 @@ static void usage(FILE *f, const char *name)
 "                            (default 1048576)\n"
 "    --redirect-http         plain HTTP answers 308 to the same URL over https\n"
 "    --hsts=SECONDS          HTTPS answers carry Strict-Transport-Security: max-age=SECONDS\n"
+"%s"
 "    --block:NAME=FILE       unix: FILE is the app's block device NAME (repeatable; read-only\n"
 "                            if FILE is not writable).  Unikernels: give it to the tender\n"
 "                            (uweb-spt --block:NAME=FILE -- app.spt ...)\n"
@@ -260,7 +262,8 @@ static void usage(FILE *f, const char *name)
 "SIGNALS\n"
 "    SIGHUP re-reads the certificate files: new handshakes get the new\n"
 "    certificates, open connections go on.\n",
-            name, name, uw_net_default_addr(), uw_net_options_help(), (unsigned)uw__default_tls_port());
+            name, name, uw_net_default_addr(), uw_net_options_help(), (unsigned)uw__default_tls_port(),
+            uw_acme_options_help());
 }
 
 /* "--name=N": 1 and *out when arg is this option with a number, 0 when arg
@@ -314,6 +317,7 @@ typedef struct main_opts {
     bool tls_modern, redirect_http;
     uint64_t hsts;               /* 0: none */
     bool http1, http2, h2c;      /* --http (ALPN), --h2c */
+    uw_acme_config acme;         /* certificates from an ACME server (--acme-*) */
 } main_opts;
 
 /* Parses the command line into o: 0 to serve, 1 when --help was shown,
@@ -382,6 +386,8 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             cfg->h2_conn_window = v < 65535 ? 65535 : v > 0x7fffffff ? 0x7fffffff : v;
         } else if ((k = opt_num(a, "--memory-budget", &v)) != 0) {
             cfg->memory_budget = v;
+        } else if ((k = uw_acme_option(&o->acme, a)) != 0) {
+            /* an --acme-* option (k < 0: a bad value) */
         } else if (strcmp(a, "--quiet") == 0) {
             cfg->log = NULL;
             k = 1;
@@ -396,8 +402,9 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         fprintf(stderr, "%s: every --tls-cert needs its --tls-key (%zu certificates, %zu keys)\n", name, o->ncert, o->nkey);
         return -1;
     }
-    if (!o->ncert && (o->redirect_http || o->hsts || o->tls_modern)) {
-        fprintf(stderr, "%s: --redirect-http, --hsts and --tls-modern need --tls-cert and --tls-key\n", name);
+    if (uw_acme_config_check(&o->acme, name) != UW_OK) return -1;
+    if (!o->ncert && !o->acme.directory && (o->redirect_http || o->hsts || o->tls_modern)) {
+        fprintf(stderr, "%s: --redirect-http, --hsts and --tls-modern need --tls-cert and --tls-key (or --acme-directory)\n", name);
         return -1;
     }
     if (!o->tls_port) o->tls_port = uw__default_tls_port();
@@ -503,7 +510,8 @@ int uw_main(int argc, char **argv, const uw_app *app)
     redirect rd = { o.cfg.addr, o.tls_port };
     hsts_app ha = { app, o.hsts };
     int status = 1;
-    if (o.ncert) {
+    uw_acme *acme = NULL;
+    if (o.ncert || o.acme.directory) {
         /* h2 first: a client offering both gets HTTP/2 */
         const char *alpn[3] = { NULL, NULL, NULL };
         size_t na = 0;
@@ -530,7 +538,15 @@ int uw_main(int argc, char **argv, const uw_app *app)
     if (r == UW_OK) {
         uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port, .h2c = o.h2c };
         if (o.redirect_http) plain.dispatch = redirect_https, plain.arg = &rd;
-        r = port = uw_http_server_listen(&srv, &plain);
+        if (o.acme.directory) {
+            /* HTTP-01 answers on the plain listener, everything else as before */
+            o.acme.name = name, o.acme.log = o.cfg.log;
+            r = uw_acme_new(&acme, &o.acme, ts.cfg);
+            if (acme) uw_acme_set_next(acme, plain.dispatch ? plain.dispatch : uw_app_dispatch,
+                                       plain.dispatch ? plain.arg : (void *)app);
+            plain.dispatch = uw_acme_dispatch, plain.arg = acme;
+        }
+        if (r == UW_OK) r = port = uw_http_server_listen(&srv, &plain);
         if (r < 0) fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
     }
     if (r >= 0 && ts.cfg) {
@@ -544,12 +560,14 @@ int uw_main(int argc, char **argv, const uw_app *app)
         printf("%s listening on http://%s:%d/\n", name, o.cfg.addr, port);
         if (tls_port) printf("%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
         fflush(stdout);
-        r = run_service(&sv);
+        r = acme ? uw_acme_start(acme) : UW_OK;
+        if (r == UW_OK) r = run_service(&sv);
         if (r == UW_OK) status = 0;
         else fprintf(stderr, "%s: cannot serve: %s\n", name, uw_strerror(r));
     }
     uw_http_server_fini(&srv);
     uw_rt_fini();
+    uw_acme_free(acme);
     if (ts.cfg) uw_tls_config_free(ts.cfg);
     return status;
 }

@@ -1,0 +1,41 @@
+/* The ACME client's state, shared by its common part (acme.c: options,
+ * the HTTP-01 answers) and its engine (acme_unix.c). */
+#ifndef UWEB_ACME_INTERNAL_H
+#define UWEB_ACME_INTERNAL_H
+
+#include <uweb/acme.h>
+#include <uweb/runtime.h>
+#include <stddef.h>
+
+/* A pending HTTP-01 answer. */
+typedef struct acme_token {
+    char *token, *key_auth;
+} acme_token;
+
+struct uw_acme {
+    uw_acme_config cfg;
+    uw_tls_config *tls;
+    uw_http_dispatch next;
+    void *next_arg;
+    acme_token tokens[UW_ACME_MAX_DOMAINS];
+    uw_task *task;
+    uw_waitq wake;               /* the task sleeps here until its next renewal */
+    bool renew_now;
+    int slot;                    /* the certificate's slot in tls, -1 before the first */
+    int64_t not_after;
+    void *engine;                /* the engine's own state (acme_unix.c) */
+};
+
+/* base64url without padding of n bytes into out (room for cap bytes with
+ * the NUL); the length written. */
+size_t acme_b64url(const void *data, size_t n, char *out, size_t cap);
+
+/* The HTTP-01 answers: add (copies) and clear. */
+int acme_token_add(uw_acme *a, const char *token, const char *key_auth);
+void acme_tokens_clear(uw_acme *a);
+
+/* The engine's task and its cleanup (per target). */
+void acme_engine_main(void *acme);
+void acme_engine_free(uw_acme *a);
+
+#endif
