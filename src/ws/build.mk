@@ -1,0 +1,10 @@
+# src/ws: the WebSocket frame codec (no I/O: frames, masking, UTF-8,
+# close payloads, the handshake's key, permessage-deflate on zlib).
+# src/websocket (the WebSocket of handlers) and src/sse (server-sent
+# events) are built from the Makefile's defaults.
+# python3-websockets: the client of tests/integration/websocket.py;
+# libwebsockets-dev: the reference server of bench/ws.sh.
+DEB_PACKAGES += python3-websockets libwebsockets-dev
+UNIT_MODULES_test_ws := ws
+FUZZ_MODULES_ws := ws
+UNIT_MODULES_test_websocket := websocket ws sse web http util tls runtime net stream
