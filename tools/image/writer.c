@@ -285,7 +285,7 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
     ZSTD_CDict *cdict = NULL;
     void *dict = NULL;
     size_t dict_len = 0;
-    if (!o->no_dictionary && small_bytes >= (1u << 20) && nsmall >= 64) {
+    if (!o->no_dictionary && small_bytes >= (256u << 10) && nsmall >= 64) {
         size_t ns = nsmall, sample_total = 0;
         size_t *sizes = malloc(ns * sizeof *sizes);
         uint8_t *samples = malloc(small_bytes < (64u << 20) ? small_bytes : (64u << 20));
@@ -295,8 +295,9 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
             sizes[k++] = small[i]->first->size;
             sample_total += small[i]->first->size;
         }
-        dict = malloc(112640);
-        size_t r = ZDICT_trainFromBuffer(dict, 112640, samples, sizes, (unsigned)k);
+        size_t dict_cap = small_bytes / 32 < 112640 ? (size_t)(small_bytes / 32) : 112640;
+        dict = malloc(dict_cap);
+        size_t r = ZDICT_trainFromBuffer(dict, dict_cap, samples, sizes, (unsigned)k);
         free(samples);
         free(sizes);
         if (!ZDICT_isError(r)) {
