@@ -37,6 +37,7 @@ typedef struct engine {
     int alpn_slot[UW_ACME_MAX_DOMAINS];
     size_t nalpn;
     acme_cert_info cur;           /* the certificate installed */
+    int64_t issued;               /* when it was obtained (its notBefore when read from a file) */
     int64_t retry_hint;           /* ns from a failure's Retry-After; 0: none */
     bool rate_limited;
 } engine;
@@ -714,6 +715,7 @@ static int load_stored(engine *e)
         acme_cert_matches(chain, cl, k, e->a->cfg.domains, e->a->cfg.ndomains) == UW_OK) {
         int64_t now = uw_wall_now() / UW_SEC(1), life = info->not_after - info->not_before;
         if (info->not_after - now > life / 10) rc = install(e, chain, cl, key, kl, "read from the state directory");
+        e->issued = info->not_before;
     }
     acme_key_free(k);
     free(chain);
@@ -749,7 +751,7 @@ static int64_t renewal_time(engine *e, const acme_cert_info *info)
     if (life <= 0) life = 1;
     int64_t at;
     if (e->a->cfg.renew_after > 0) {
-        at = info->not_before + e->a->cfg.renew_after / UW_SEC(1);
+        at = (e->issued > info->not_before ? e->issued : info->not_before) + e->a->cfg.renew_after / UW_SEC(1);
     } else {
         int64_t jitter = life / 20 > 0 ? (int64_t)(random_u64() % (uint64_t)(life / 20)) : 0;
         at = info->not_before + life * 2 / 3 - jitter;
@@ -788,6 +790,7 @@ static int obtain(engine *e)
         snprintf(from, sizeof from, "issued in %.1f s", (double)(uw_now() - t0) / 1e9);
         rc = install(e, chain, cl, key, kl, from);
         if (rc == UW_OK) {
+            e->issued = uw_wall_now() / UW_SEC(1);
             write_state(e, "cert.key", key, kl, 0600);
             write_state(e, "cert.pem", chain, cl, 0644);
         }

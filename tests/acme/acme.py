@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""ACME (--acme-*) against pebble: hello obtains its certificate by HTTP-01
+and by TLS-ALPN-01, serves it (curl trusts it with pebble's root), renews
+it while a keep-alive connection stays open, reuses a stored one after a
+restart, and on failures (no ACME server, a wrong challenge answer, half
+the nonces rejected) logs one line, keeps serving plain HTTP and retries."""
+import os
+import re
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import http.server
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from uwtest import T, Server, app, curl, free_port  # noqa: E402
+import pebble  # noqa: E402
+
+t = T()
+t.require_built(app("hello"))
+if not pebble.available():
+    t.skip("acme against pebble", "pebble, pebble-challtestsrv or openssl is not installed (make test installs them)")
+    t.done()
+
+NAMES = ["hello.test", "www.hello.test"]
+work = tempfile.mkdtemp(prefix="uweb-acme-")
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    return pred()
+
+
+def acme_args(pb, *extra, state=None):
+    args = [f"--tls-port={pb.tls_port}", f"--acme-directory={pb.directory}", f"--acme-domain={','.join(NAMES)}",
+            f"--acme-ca={pb.api_ca}", "--acme-email=admin@hello.test", "--acme-retry=1", *extra]
+    if state:
+        args.append(f"--acme-dir={state}")
+    return args
+
+
+def issued(s, n=1):
+    return len(re.findall(r"acme: certificate for \S+ issued", s.output())) >= n
+
+
+def https_get(pb, roots, name, path="/"):
+    return curl("--cacert", roots, "--resolve", f"{name}:{pb.tls_port}:127.0.0.1", f"https://{name}:{pb.tls_port}{path}")
+
+
+def peer_cert(port, roots, name):
+    ctx = ssl.create_default_context(cafile=roots)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=name) as c:
+            return c.getpeercert()
+
+
+def acme_lines(s):
+    return [ln for ln in s.output().splitlines() if ": acme: " in ln]
+
+
+def main():
+    hp, tp = free_port(), free_port()
+    with pebble.Pebble(hp, tp) as pb:
+        roots = os.path.join(work, "roots.pem")
+        with open(roots, "wb") as f:
+            f.write(pb.roots())
+
+        # HTTP-01: the certificate arrives, HTTPS serves it for both names
+        state = os.path.join(work, "state")
+        t0 = time.time()
+        with Server("hello", port=hp, args=acme_args(pb, state=state)) as s:
+            code = s.get("/")[0]
+            t.check("http-01: plain HTTP serves while the certificate is obtained", code == 200, f"status {code}")
+            ok = wait_for(lambda: issued(s), 20)
+            t.check("http-01: certificate issued", ok, " | ".join(acme_lines(s)) or s.output()[-500:])
+            took = time.time() - t0
+            for name in NAMES:
+                rc, out, err = https_get(pb, roots, name)
+                t.check(f"http-01: curl with pebble's root trusts https://{name}/", rc == 0 and out == b"Hello World!\n",
+                        err.strip())
+            cert = peer_cert(tp, roots, NAMES[0]) if ok else {}
+            sans = sorted(v for k, v in cert.get("subjectAltName", ()) if k == "DNS")
+            t.check("http-01: the certificate names exactly the domains", sans == sorted(NAMES), f"{sans}")
+            code = s.get("/.well-known/acme-challenge/nonsense")[0]
+            t.check("an unknown challenge token answers 404", code == 404, f"status {code}")
+            t.check("state: account.key, cert.pem, cert.key written",
+                    all(os.path.exists(os.path.join(state, f)) for f in ("account.key", "cert.pem", "cert.key")),
+                    f"{os.listdir(state) if os.path.isdir(state) else 'no state dir'}")
+            print(f"# time to a served certificate (http-01): {took:.2f} s")
+
+        # a restart reuses the stored certificate
+        with Server("hello", port=hp, args=acme_args(pb, state=state)) as s:
+            ok = wait_for(lambda: "read from the state directory" in s.output(), 10)
+            rc, out, err = https_get(pb, roots, NAMES[0])
+            t.check("restart: the stored certificate is reused, no new order",
+                    ok and not issued(s) and rc == 0, " | ".join(acme_lines(s)) + err)
+
+        # TLS-ALPN-01
+        with Server("hello", port=hp, args=acme_args(pb, "--acme-challenge=tls-alpn-01")) as s:
+            ok = wait_for(lambda: issued(s), 20)
+            t.check("tls-alpn-01: certificate issued", ok, " | ".join(acme_lines(s)) or s.output()[-500:])
+            rc, out, err = https_get(pb, roots, NAMES[1])
+            t.check("tls-alpn-01: curl with pebble's root trusts it", rc == 0 and out == b"Hello World!\n", err.strip())
+
+        # renewal: a keep-alive connection goes on through the swap, new
+        # connections get the new certificate
+        with Server("hello", port=hp, args=acme_args(pb, "--acme-renew-after=3")) as s:
+            ok = wait_for(lambda: issued(s), 20)
+            first = peer_cert(tp, roots, NAMES[0]) if ok else {}
+            ctx = ssl.create_default_context(cafile=roots)
+            keep = ctx.wrap_socket(socket.create_connection(("127.0.0.1", tp), timeout=10), server_hostname=NAMES[0])
+            req = f"GET / HTTP/1.1\r\nHost: {NAMES[0]}\r\n\r\n".encode()
+
+            def one():
+                keep.sendall(req)
+                buf = b""
+                while not buf.endswith(b"Hello World!\n"):
+                    d = keep.recv(4096)
+                    if not d:
+                        break
+                    buf += d
+                return buf.startswith(b"HTTP/1.1 200")
+            before = one()
+            renewed = wait_for(lambda: issued(s, 2), 20)
+            after = one()
+            keep.close()
+            t.check("renewal: a second certificate installed", renewed, " | ".join(acme_lines(s)))
+            t.check("renewal: the open keep-alive connection goes on through the swap", before and after)
+            second = peer_cert(tp, roots, NAMES[0]) if renewed else {}
+            t.check("renewal: new connections get the new certificate",
+                    first.get("serialNumber") and second.get("serialNumber") != first.get("serialNumber"),
+                    f"{first.get('serialNumber')} then {second.get('serialNumber')}")
+
+
+    # the challenge fails: pebble's validation port answers the wrong key authorization
+    hp2, tp2 = free_port(), free_port()
+    wrong = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WrongAnswer)
+    threading.Thread(target=wrong.serve_forever, daemon=True).start()
+    with pebble.Pebble(wrong.server_address[1], tp2) as pb:
+        with Server("hello", port=hp2, args=acme_args(pb, "--acme-challenge=http-01")) as s:
+            bad = wait_for(lambda: [ln for ln in acme_lines(s) if "authorization of" in ln], 15)
+            t.check("challenge failure: one line with the problem type and detail",
+                    bad and "urn:ietf:params:acme:error:" in bad[0], " | ".join(acme_lines(s)))
+            again = wait_for(lambda: len([ln for ln in acme_lines(s) if "authorization of" in ln]) >= 2, 15)
+            t.check("challenge failure: retried", again, " | ".join(acme_lines(s)))
+            t.check("challenge failure: plain HTTP keeps serving", s.get("/")[0] == 200)
+    wrong.shutdown()
+
+    # no ACME server at start: HTTP serves, and the certificate comes once it is up
+    hp3, tp3 = free_port(), free_port()
+    with pebble.Pebble(hp3, tp3, nonce_reject=50) as pb:
+        pb.stop_pebble()
+        with Server("hello", port=hp3, args=acme_args(pb)) as s:
+            down = wait_for(lambda: [ln for ln in acme_lines(s) if "directory" in ln], 10)
+            t.check("ACME server down: a one-line error", down and len(down[0]) < 300, " | ".join(acme_lines(s)))
+            t.check("ACME server down: plain HTTP serves", s.get("/")[0] == 200)
+            pb.start_pebble()
+            ok = wait_for(lambda: issued(s), 25)
+            t.check("ACME server back (rejecting half the nonces): certificate issued", ok,
+                    " | ".join(acme_lines(s)[-6:]))
+
+
+class WrongAnswer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"not-the-key-authorization"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+try:
+    main()
+finally:
+    import shutil
+    shutil.rmtree(work, ignore_errors=True)
+t.done()
