@@ -114,6 +114,12 @@ struct h2_conn {
     size_t nstreams, ntasks;
     double tokens;
     int64_t tokens_at;
+    /* Client stream ids skipped over (never opened): HEADERS going back
+     * to one is a connection error (RFC 9113 §5.1.1), which nghttp2
+     * cannot tell from late trailers on a closed stream. */
+    int32_t last_id;
+    struct { int32_t lo, hi; } skipped[8];
+    size_t nskipped;
     uw_http_dispatch dispatch;
     void *arg;
     size_t out_len;
@@ -454,8 +460,26 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void 
 
 static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *ud)
 {
-    (void)s;
-    if (hd->type == NGHTTP2_CONTINUATION) spend(ud, 0.25);
+    h2_conn *c = ud;
+    if (hd->type == NGHTTP2_CONTINUATION) spend(c, 0.25);
+    if (hd->type != NGHTTP2_HEADERS || !(hd->stream_id & 1)) return 0;
+    int32_t id = hd->stream_id;
+    if (id > c->last_id) {
+        int32_t lo = c->last_id ? c->last_id + 2 : 1;
+        if (id > lo) {
+            size_t i = c->nskipped < 8 ? c->nskipped++ : (memmove(c->skipped, c->skipped + 1, 7 * sizeof c->skipped[0]), 7);
+            c->skipped[i].lo = lo;
+            c->skipped[i].hi = id - 2;
+        }
+        c->last_id = id;
+        return 0;
+    }
+    for (size_t i = 0; i < c->nskipped; i++)
+        if (id >= c->skipped[i].lo && id <= c->skipped[i].hi) {
+            uw__http_log(c->srv, "uweb: HTTP/2: HEADERS on stream %d, below stream %d: GOAWAY", (int)id, (int)c->last_id);
+            nghttp2_session_terminate_session(s, NGHTTP2_PROTOCOL_ERROR);
+            break;
+        }
     return 0;
 }
 
