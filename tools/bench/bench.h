@@ -5,6 +5,8 @@
 #ifndef UWEB_BENCH_H
 #define UWEB_BENCH_H
 
+#include <uweb/net.h>
+#include <uweb/tls.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +67,15 @@ typedef struct bench_cfg {
     int64_t timeout;           /* ns, per request */
     int expect_status;         /* 0: any 2xx or 3xx */
     const char *expect_sha256; /* lowercase hex or NULL */
+    /* HTTP/2 (--h2): the parts of each request instead of its bytes */
+    bool h2;
+    int streams;               /* in flight per connection (-m) */
+    const char *method, *authority;
+    char **paths;              /* one per request of reqs */
+    char **headers;            /* "Name: value" */
+    int nheaders;
+    const char *body;
+    size_t body_len;
 } bench_cfg;
 
 /* What a worker reports, in memory shared with the parent. */
@@ -82,5 +93,26 @@ typedef struct bench_stats {
 
 /* Runs the load in this process (its own runtime).  UW_OK or a status. */
 int bench_run(const bench_cfg *cfg, bench_stats *st);
+
+/* What worker.c and worker_h2.c share. */
+typedef struct worker {
+    const bench_cfg *cfg;
+    bench_stats *st;
+    uint64_t next_req;
+    int64_t start, end, interval, last_answer;
+    uw_tls_config *tls;  /* https:// */
+    void *h2;                   /* worker_h2.c's per-worker state */
+} worker;
+void bench_fail(worker *w, enum err_kind kind, uint64_t n);
+/* Opens a connection (TCP, then TLS for https://): UW_OK or a status. */
+int bench_dial(worker *w, uw_conn **c);
+/* One answer completed at `now` for a request sent at `from`. */
+void bench_answer(worker *w, int status, const char *sha_hex, int64_t from, int64_t now);
+/* How many more requests to send now (up to want): 0 when the run is over. */
+uint64_t bench_take(worker *w, uint64_t want);
+/* An HTTP/2 connection task (worker_h2.c); its arg is the worker. */
+void bench_h2_conn_task(void *arg);
+int bench_h2_init(worker *w);
+void bench_h2_fini(worker *w);
 
 #endif

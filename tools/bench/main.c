@@ -27,7 +27,7 @@ static const char usage_text[] =
 "\n"
 "SYNOPSIS\n"
 "    uweb-bench URL [-c CONNS] [-t THREADS] [-d DURATION | -n REQUESTS] [--rate R]\n"
-"               [-P PIPELINE] [--method METHOD] [--body FILE] [-H 'K: V']... [--paths FILE]\n"
+"               [-P PIPELINE] [--h2 [-m STREAMS]] [--method METHOD] [--body FILE] [-H 'K: V']... [--paths FILE]\n"
 "               [--expect-status N] [--expect-body-sha256 HEX] [--timeout T]\n"
 "               [--json] [--histogram] [--cacert FILE] [--insecure]\n"
 "\n"
@@ -75,7 +75,12 @@ static const char usage_text[] =
 "    --cacert FILE          trust the CA certificates of FILE (PEM) for https://\n"
 "                           instead of the system store (/etc/ssl/certs)\n"
 "    --insecure             accept any TLS certificate and name (https://)\n"
-"    --h2, -m N             HTTP/2 (not supported yet)\n"
+"    --h2                   HTTP/2: h2 by ALPN for https:// (the run fails if the\n"
+"                           server does not choose it), prior knowledge (h2c)\n"
+"                           for http://; closed loop only\n"
+"    -m, --max-streams N    with --h2, requests in flight per connection, 1..1000\n"
+"                           (default 1; also bounded by the server's\n"
+"                           SETTINGS_MAX_CONCURRENT_STREAMS)\n"
 "    -h, --help             this text\n"
 "        --version          the version of uweb\n"
 "\n"
@@ -88,7 +93,8 @@ static const char usage_text[] =
 "EXAMPLES\n"
 "    uweb-bench http://127.0.0.1:8080/ -c 64 -d 10s --histogram\n"
 "    uweb-bench http://127.0.0.1:8080/ -c 64 -P 16 -n 1000000\n"
-"    uweb-bench http://127.0.0.1:8080/ -c 50 --rate 5000 -d 30s --json\n";
+"    uweb-bench http://127.0.0.1:8080/ -c 50 --rate 5000 -d 30s --json\n"
+"    uweb-bench https://localhost:8443/ --cacert ca.pem --h2 -m 100 -c 4 -n 100000\n";
 
 static void die(const char *fmt, const char *arg)
 {
@@ -308,7 +314,8 @@ int main(int argc, char **argv)
     uint64_t requests = 0;
     int64_t duration = UW_SEC(10), timeout = UW_SEC(10);
     double rate = 0;
-    bool json = false, histogram = false, duration_given = false, insecure = false;
+    bool json = false, histogram = false, duration_given = false, insecure = false, h2 = false;
+    int streams = 1;
     const char *cacert = NULL;
     char **headers = calloc((size_t)argc, sizeof *headers);
     for (int i = 1; i < argc; i++) {
@@ -363,10 +370,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--histogram")) histogram = true;
         else if (!strcmp(a, "--insecure")) insecure = true;
         else if (!strcmp(a, "--cacert")) cacert = VALUE();
-        else if (!strcmp(a, "--h2") || !strcmp(a, "-m")) {
-            fprintf(stderr, "uweb-bench: HTTP/2 (%s) is not supported yet\n", a);
-            return 2;
-        }
+        else if (!strcmp(a, "--h2")) h2 = true;
+        else if (!strcmp(a, "-m") || !strcmp(a, "--max-streams")) streams = (int)parse_count(a, VALUE(), 1, 1000);
         else if (a[0] == '-' && a[1]) die("unknown option %s", a);
         else if (url) die("one URL only; \"%s\" is a second", a);
         else url = a;
@@ -375,6 +380,8 @@ int main(int argc, char **argv)
     if (!url) die("%s", "a URL is needed");
     if (requests && duration_given) die("%s", "-n and -d exclude each other");
     if (rate > 0 && pipeline > 1) die("%s", "--rate and -P exclude each other (open loop sends one request at a time)");
+    if (h2 && (rate > 0 || pipeline > 1)) die("%s", "--h2 excludes --rate and -P (use -m for requests in flight)");
+    if (streams > 1 && !h2) die("%s", "-m needs --h2");
     if (threads > conns) die("%s", "-t needs at least one connection per thread (-c >= -t)");
     uw_client_url u;
     int r = uw_client_url_parse(&u, url);
@@ -400,6 +407,7 @@ int main(int argc, char **argv)
     size_t nreqs = 0, cap = 16;
     char **reqs = malloc(cap * sizeof *reqs);
     size_t *lens = malloc(cap * sizeof *lens);
+    char **targets = malloc(cap * sizeof *targets);
     if (paths_file) {
         size_t plen;
         char *paths = read_file(paths_file, &plen);
@@ -411,15 +419,18 @@ int main(int argc, char **argv)
                 cap *= 2;
                 reqs = realloc(reqs, cap * sizeof *reqs);
                 lens = realloc(lens, cap * sizeof *lens);
-                if (!reqs || !lens) { fprintf(stderr, "uweb-bench: out of memory\n"); return 2; }
+                targets = realloc(targets, cap * sizeof *targets);
+                if (!reqs || !lens || !targets) { fprintf(stderr, "uweb-bench: out of memory\n"); return 2; }
             }
             reqs[nreqs] = build_request(method, line, host_hdr, headers, nheaders, body, body_len, &lens[nreqs]);
+            targets[nreqs] = strdup(line);
             nreqs++;
         }
         free(paths);
         if (nreqs == 0) die("--paths %s holds no path", paths_file);
     } else {
         reqs[0] = build_request(method, u.target, host_hdr, headers, nheaders, body, body_len, &lens[0]);
+        targets[0] = strdup(u.target);
         nreqs = 1;
     }
     for (size_t i = 0; i < nreqs; i++)
@@ -437,6 +448,8 @@ int main(int argc, char **argv)
         bench_cfg cfg = {
             .host = u.host, .port = u.port, .head = strcasecmp(method, "HEAD") == 0,
             .tls = u.tls, .cacert = cacert, .insecure = insecure,
+            .h2 = h2, .streams = streams, .method = method, .authority = host_hdr, .paths = targets,
+            .headers = headers, .nheaders = nheaders, .body = body, .body_len = body_len,
             .reqs = reqs, .req_lens = lens, .nreqs = nreqs,
             .conns = conns / threads + (i < conns % threads),
             .pipeline = pipeline,
@@ -514,7 +527,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "uweb-bench: no request was answered\n");
         status = 1;
     }
-    for (size_t i = 0; i < nreqs; i++) free(reqs[i]);
+    for (size_t i = 0; i < nreqs; i++) { free(reqs[i]); free(targets[i]); }
+    free(targets);
     free(reqs);
     free(lens);
     free(body);

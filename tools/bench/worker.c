@@ -18,20 +18,13 @@
 
 const char *const err_names[ERR_KINDS] = { "connect", "timeout", "reset", "protocol", "status", "body" };
 
-typedef struct worker {
-    const bench_cfg *cfg;
-    bench_stats *st;
-    uint64_t next_req;
-    int64_t start, end, interval, last_answer;
-    uw_tls_config *tls;         /* https:// */
-} worker;
 
 typedef struct conn_arg {
     worker *w;
     int index;
 } conn_arg;
 
-static void fail(worker *w, enum err_kind kind, uint64_t n)
+void bench_fail(worker *w, enum err_kind kind, uint64_t n)
 {
     w->st->errors[kind] += n;
     w->st->failed += n;
@@ -43,6 +36,45 @@ static enum err_kind kind_of(int r)
     if (r == UW_ETIMEDOUT) return ERR_TIMEOUT;
     if (r == UW_EPROTO || r == UW_ELIMIT || r == UW_EINVAL) return ERR_PROTOCOL;
     return ERR_RESET;
+}
+
+int bench_dial(worker *w, uw_conn **c)
+{
+    const bench_cfg *cfg = w->cfg;
+    int64_t dl = uw_now() + cfg->timeout;
+    int r = uw_client_dial(c, cfg->host, cfg->port, dl);
+    if (r == UW_OK && w->tls) {
+        char why[160];
+        r = uw_tls_connect(*c, w->tls, cfg->host, dl, c, why, sizeof why);
+        if (r != UW_OK && !w->st->tls_reason[0]) snprintf(w->st->tls_reason, sizeof w->st->tls_reason, "%s", why);
+        if (r == UW_TLS_ETIMEDOUT) r = UW_ETIMEDOUT;
+    }
+    return r;
+}
+
+void bench_answer(worker *w, int s, const char *sha_hex, int64_t from, int64_t now)
+{
+    const bench_cfg *cfg = w->cfg;
+    bench_stats *st = w->st;
+    hist_record(&st->h, (uint64_t)((now - from) / 1000));
+    w->last_answer = now;
+    st->status[s < 600 && s >= 0 ? s : 0]++;
+    bool good = cfg->expect_status ? s == cfg->expect_status : s >= 200 && s < 400;
+    if (!good) bench_fail(w, ERR_STATUS, 1);
+    else if (cfg->expect_sha256 && (!sha_hex || strcmp(sha_hex, cfg->expect_sha256) != 0)) bench_fail(w, ERR_BODY, 1);
+    else { st->ok++; st->done++; }
+}
+
+uint64_t bench_take(worker *w, uint64_t want)
+{
+    const bench_cfg *cfg = w->cfg;
+    if (cfg->requests) {
+        if (w->next_req >= cfg->requests) return 0;
+        if (want > cfg->requests - w->next_req) want = cfg->requests - w->next_req;
+        w->next_req += want;
+        return want;
+    }
+    return uw_now() < w->end ? want : 0;
 }
 
 static void conn_task(void *arg)
@@ -61,14 +93,8 @@ static void conn_task(void *arg)
     sha256 sha;
     int64_t arrived = 0;        /* when the bytes being parsed were read */
     for (;;) {
-        size_t batch = (size_t)cfg->pipeline;
-        if (cfg->requests) {
-            if (w->next_req >= cfg->requests) break;
-            if (batch > cfg->requests - w->next_req) batch = (size_t)(cfg->requests - w->next_req);
-            w->next_req += batch;
-        } else if (uw_now() >= w->end) {
-            break;
-        }
+        size_t batch = (size_t)bench_take(w, (uint64_t)cfg->pipeline);
+        if (batch == 0) break;
         int64_t intended = 0;
         if (cfg->rate > 0) {
             intended = first + (int64_t)k++ * w->interval;
@@ -77,17 +103,10 @@ static void conn_task(void *arg)
         }
         if (!c) {
             st->connects++;
-            int64_t dl = uw_now() + cfg->timeout;
-            int r = uw_client_dial(&c, cfg->host, cfg->port, dl);
-            if (r == UW_OK && w->tls) {
-                char why[160];
-                r = uw_tls_connect(c, w->tls, cfg->host, dl, &c, why, sizeof why);
-                if (r != UW_OK && !st->tls_reason[0]) snprintf(st->tls_reason, sizeof st->tls_reason, "%s", why);
-                if (r == UW_TLS_ETIMEDOUT) r = UW_ETIMEDOUT;
-            }
+            int r = bench_dial(w, &c);
             if (r != UW_OK) {
                 c = NULL;
-                fail(w, ERR_CONNECT, batch);
+                bench_fail(w, ERR_CONNECT, batch);
                 if (r == UW_ECANCELED || uw_sleep(UW_MS(10)) != UW_OK) break;
                 continue;
             }
@@ -141,30 +160,17 @@ static void conn_task(void *arg)
              * were read (one clock reading per read, not per answer). */
             int64_t from = cfg->rate > 0 ? intended : sent;
             int64_t now = arrived >= from ? arrived : uw_now();
-            hist_record(&st->h, (uint64_t)((now - from) / 1000));
-            w->last_answer = now;
             answered++;
-            int s = p.status;
-            st->status[s < 600 && s >= 0 ? s : 0]++;
-            bool good = cfg->expect_status ? s == cfg->expect_status : s >= 200 && s < 400;
-            if (!good) {
-                fail(w, ERR_STATUS, 1);
-            } else if (cfg->expect_sha256) {
-                char hex[65];
-                sha256_hex(&sha, hex);
-                if (strcmp(hex, cfg->expect_sha256) != 0) fail(w, ERR_BODY, 1);
-                else { st->ok++; st->done++; }
-            } else {
-                st->ok++;
-                st->done++;
-            }
+            char hex[65];
+            if (cfg->expect_sha256) sha256_hex(&sha, hex);
+            bench_answer(w, p.status, cfg->expect_sha256 ? hex : NULL, from, now);
             keep = p.keep_alive;
             uw_client_parser_next(&p, cfg->head);
             if (!keep) break;
         }
         if (r == UW_ECANCELED) break;
         if (r != UW_OK || answered < batch) {
-            if (answered < batch) fail(w, r != UW_OK ? kind_of(r) : ERR_RESET, batch - answered);
+            if (answered < batch) bench_fail(w, r != UW_OK ? kind_of(r) : ERR_RESET, batch - answered);
             uw_conn_close(c, r != UW_OK);
             c = NULL;
         } else if (!keep) {
@@ -181,10 +187,10 @@ int bench_run(const bench_cfg *cfg, bench_stats *st)
     if (r != UW_OK) return r;
     uw_rt_prepare_server();
     hist_init(&st->h);
-    worker w = { cfg, st, 0, 0, 0, 0, 0, NULL };
+    worker w = { cfg, st, 0, 0, 0, 0, 0, NULL, NULL };
     if (cfg->tls) {
-        uw_tls_client_options o = { .ca_file = cfg->cacert, .insecure = cfg->insecure,
-                                    .alpn = (const char *const[]){ UW_TLS_ALPN_HTTP1, NULL } };
+        static const char *const h1[] = { UW_TLS_ALPN_HTTP1, NULL }, *const h2[] = { UW_TLS_ALPN_H2, NULL };
+        uw_tls_client_options o = { .ca_file = cfg->cacert, .insecure = cfg->insecure, .alpn = cfg->h2 ? h2 : h1 };
         if (uw_tls_client_config_new(&w.tls, &o, st->tls_reason, sizeof st->tls_reason) != UW_TLS_OK) return UW_EINVAL;
     }
     conn_arg *args = calloc((size_t)cfg->conns, sizeof *args);
@@ -192,9 +198,10 @@ int bench_run(const bench_cfg *cfg, bench_stats *st)
     w.start = uw_now();
     w.end = w.start + cfg->duration;
     if (cfg->rate > 0) w.interval = (int64_t)(1e9 * cfg->conns / cfg->rate);
+    if (cfg->h2 && bench_h2_init(&w) != UW_OK) { free(args); return UW_ENOMEM; }
     for (int i = 0; i < cfg->conns; i++) {
         args[i] = (conn_arg){ &w, i };
-        uw_task *t = uw_spawn(conn_task, &args[i], 0);
+        uw_task *t = cfg->h2 ? uw_spawn(bench_h2_conn_task, &w, 0) : uw_spawn(conn_task, &args[i], 0);
         if (!t) { free(args); return UW_ENOMEM; }
         uw_detach(t);
     }
@@ -203,6 +210,7 @@ int bench_run(const bench_cfg *cfg, bench_stats *st)
     if (!cfg->requests && st->elapsed < cfg->duration) st->elapsed = cfg->duration;
     uw_rt_fini();
     uw_tls_config_free(w.tls);
+    if (cfg->h2) bench_h2_fini(&w);
     free(args);
     st->finished = 1;
     return UW_OK;
