@@ -39,6 +39,12 @@ function check(name, cond, why) {
     if (url.startsWith('https:'))
       check('the page is a secure context (WebCrypto available)',
             await page.evaluate(() => window.isSecureContext && !!window.crypto.subtle), 'isSecureContext false');
+    // browser_https.py: the protocol ALPN chose for the page ("h2")
+    const want = process.env.UWEB_EXPECT_PROTOCOL;
+    if (want) {
+      const proto = await page.evaluate(() => performance.getEntries()[0].nextHopProtocol);
+      check(`the page came over ${want} (performance.getEntries()[0].nextHopProtocol)`, proto === want, proto);
+    }
 
     const css = responses['/style.css'];
     check('style.css was fetched', css && css.status() === 200, css && css.status());

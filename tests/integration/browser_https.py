@@ -5,7 +5,9 @@ browser_crunchzip.py) against crunchzip's TLS listener, with the test CA of
 scripts/mkcert.sh trusted through a launch option: the certificate's SPKI
 hash in --ignore-certificate-errors-spki-list (Chromium accepts exactly
 that key, nothing else).  The page must be a secure context; two files
-are uploaded and the zip Chromium downloads is checked; the screenshot is
+are uploaded and the zip Chromium downloads is checked; ALPN must have
+chosen HTTP/2 (the page's performance.getEntries()[0].nextHopProtocol is
+"h2", so the upload goes over h2 too); the screenshot is
 build/browser/crunchzip_https.png.  playwright-core comes from
 build/node_modules (browser_crunchzip.py installs it; so does this test).
 """
@@ -62,7 +64,8 @@ with Server("crunchzip", [f"--tls-port={tls_port}", "--addr=127.0.0.1",
                         *(os.path.join(shots, "https-" + n) for n in files)],
                        capture_output=True, timeout=240,
                        env={**os.environ, "NODE_PATH": modules,
-                            "UWEB_CHROMIUM_ARGS": f"--ignore-certificate-errors-spki-list={spki}"})
+                            "UWEB_CHROMIUM_ARGS": f"--ignore-certificate-errors-spki-list={spki}",
+                            "UWEB_EXPECT_PROTOCOL": "h2"})
     out = p.stdout.decode(errors="replace")
     sys.stdout.write("".join(line.replace(" - ", f" - {NAME}: ", 1) + "\n" for line in out.splitlines()))
     if p.returncode != 0 and "not ok - " not in out:
