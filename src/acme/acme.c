@@ -82,16 +82,18 @@ const char *uw_acme_options_help(void)
 {
     return
 "    --acme-directory=URL    obtain and renew the HTTPS certificate from this ACME\n"
-"                            directory (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory);\n"
-"                            plain HTTP serves meanwhile, HTTPS once it arrives\n"
-"    --acme-domain=NAME[,NAME]  the certificate's names (repeatable)\n"
+"                            server (Let's Encrypt: --acme-directory=\n"
+"                            https://acme-v02.api.letsencrypt.org/directory); plain\n"
+"                            HTTP serves meanwhile, HTTPS once the certificate arrives\n"
+"    --acme-domain=NAMES     the certificate's names, comma-separated (repeatable)\n"
 "    --acme-email=ADDR       contact address of the ACME account\n"
 "    --acme-dir=DIR          keeps account.key, cert.pem and cert.key there (reused\n"
 "                            after a restart); default: in memory only\n"
-"    --acme-ca=FILE          PEM CA trusted for the ACME server (a test CA such as pebble's)\n"
+"    --acme-ca=FILE          PEM CAs trusted for the ACME server's HTTPS (a test CA)\n"
 "    --acme-challenge=TYPE   http-01 (on the plain listener), tls-alpn-01 (on the HTTPS\n"
 "                            listener) or any (default: http-01, else tls-alpn-01)\n"
-"    --acme-renew-after=SEC  renew SEC seconds after issuance (default: at 2/3 of the lifetime)\n"
+"    --acme-renew-after=SEC  renew SEC seconds after issuance (default: at 2/3 of the\n"
+"                            lifetime, or earlier when the server's ARI says so)\n"
 "    --acme-retry=SEC        first wait after a failure, doubling up to an hour (default 5)\n";
 }
 

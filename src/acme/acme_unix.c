@@ -40,6 +40,7 @@ typedef struct engine {
     int64_t issued;               /* when it was obtained (its notBefore when read from a file) */
     int64_t retry_hint;           /* ns from a failure's Retry-After; 0: none */
     bool rate_limited;
+    char err[600];                /* the first error of this attempt, for its one line */
 } engine;
 
 typedef struct reply {
@@ -77,6 +78,25 @@ static void logf_(engine *e, const char *fmt, ...)
     fflush(f);
 }
 
+/* Keeps the first error of an attempt: the attempt's end logs it in one
+ * line with what happens next. */
+static void errf(engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void errf(engine *e, const char *fmt, ...)
+{
+    if (e->err[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err, sizeof e->err, fmt, ap);
+    va_end(ap);
+}
+
+/* Logs the error kept, if any, with what follows (then forgets it). */
+static void log_error(engine *e, const char *then)
+{
+    if (e->err[0]) logf_(e, "%s%s%s", e->err, *then ? "; " : "", then);
+    e->err[0] = 0;
+}
+
 static const char *jstr(const json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
@@ -91,9 +111,9 @@ static int fail_reply(engine *e, const char *step, const reply *r)
     if (type && strstr(type, ":rateLimited")) e->rate_limited = true;
     if (r->retry_after > e->retry_hint) e->retry_hint = r->retry_after;
     if (type)
-        logf_(e, "%s: %s: %s", step, type, detail ? detail : "(no detail)");
+        errf(e, "%s: %s: %s", step, type, detail ? detail : "(no detail)");
     else
-        logf_(e, "%s: HTTP %d%s%.*s", step, r->status, r->len ? ": " : "", r->len > 200 ? 200 : (int)r->len,
+        errf(e, "%s: HTTP %d%s%.*s", step, r->status, r->len ? ": " : "", r->len > 200 ? 200 : (int)r->len,
               r->body ? r->body : "");
     return UW_EPROTO;
 }
@@ -136,7 +156,7 @@ static int http(engine *e, const char *step, const char *method, const char *url
     int rc = uw_client_open(e->cl, &rq, &res);
     if (rc != UW_OK) {
         const char *why = rc == UW_CLIENT_ETLS || rc == UW_CLIENT_EVERIFY ? uw_client_tls_reason(e->cl) : "";
-        logf_(e, "%s: %s: %s%s%s", step, url, uw_client_strerror(rc), *why ? ": " : "", why);
+        errf(e, "%s: %s: %s%s%s", step, url, uw_client_strerror(rc), *why ? ": " : "", why);
         return rc;
     }
     r->status = uw_client_res_status(res);
@@ -152,7 +172,7 @@ static int http(engine *e, const char *step, const char *method, const char *url
         rc = uw_client_res_read_all(res, &r->body, &r->len, MAX_REPLY);
         if (rc != UW_OK) {
             uw_client_res_close(res);
-            logf_(e, "%s: %s: reading the answer: %s", step, url, uw_client_strerror(rc));
+            errf(e, "%s: %s: reading the answer: %s", step, url, uw_client_strerror(rc));
             reply_free(r);
             return rc;
         }
@@ -167,7 +187,7 @@ static int get_nonce(engine *e)
 {
     const char *url = jstr(e->dir, "newNonce");
     if (!url) {
-        logf_(e, "directory: no newNonce");
+        errf(e, "directory: no newNonce");
         return UW_EPROTO;
     }
     reply r;
@@ -240,7 +260,7 @@ static int post(engine *e, const char *step, const char *url, json_t *payload, c
         break;
     }
     free(pl64);
-    if (rc == UW_EPROTO && !r->status) logf_(e, "%s: the server rejected %d nonces in a row", step, NONCE_RETRIES);
+    if (rc == UW_EPROTO && !r->status) errf(e, "%s: the server rejected %d nonces in a row", step, NONCE_RETRIES);
     return rc;
 }
 
@@ -331,12 +351,12 @@ static int load_account_key(engine *e)
         rc = acme_key_from_pem(&e->account, pem, len);
         free(pem);
         if (rc != UW_OK) {
-            logf_(e, "%s/account.key: not a P-256 private key", e->a->cfg.state_dir);
+            errf(e, "%s/account.key: not a P-256 private key", e->a->cfg.state_dir);
             return rc;
         }
     } else {
         if ((rc = acme_key_generate(&e->account)) != UW_OK) {
-            logf_(e, "cannot make the account key");
+            errf(e, "cannot make the account key");
             return rc;
         }
         char *out;
@@ -433,7 +453,7 @@ static int arm_challenge(engine *e, const char *type, const char *name, const ch
     if (rc == UW_OK) {
         int slot = uw_tls_add_cert(e->a->tls, UW_TLS_CERT_ACME, cert, cl, key, kl, err, sizeof err);
         if (slot >= 0 && e->nalpn < UW_ACME_MAX_DOMAINS) e->alpn_slot[e->nalpn++] = slot;
-        else logf_(e, "tls-alpn-01 certificate for %s: %s", name, *err ? err : uw_tls_strerror(slot));
+        else errf(e, "tls-alpn-01 certificate for %s: %s", name, *err ? err : uw_tls_strerror(slot));
         rc = slot >= 0 ? UW_OK : UW_EINVAL;
     }
     free(cert);
@@ -469,12 +489,12 @@ static void log_authz_failure(engine *e, const char *name, const json_t *authz)
     json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
         const json_t *err = json_object_get(ch, "error");
         if (err) {
-            logf_(e, "authorization of %s (%s): %s: %s", name, jstr(ch, "type") ? jstr(ch, "type") : "?",
+            errf(e, "authorization of %s (%s): %s: %s", name, jstr(ch, "type") ? jstr(ch, "type") : "?",
                   jstr(err, "type") ? jstr(err, "type") : "?", jstr(err, "detail") ? jstr(err, "detail") : "");
             return;
         }
     }
-    logf_(e, "authorization of %s: %s", name, jstr(authz, "status") ? jstr(authz, "status") : "failed");
+    errf(e, "authorization of %s: %s", name, jstr(authz, "status") ? jstr(authz, "status") : "failed");
 }
 
 /* One authorization: answer its challenge and poll it until valid. */
@@ -498,7 +518,7 @@ static int authorize(engine *e, const char *url)
     }
     const json_t *ch = pick_challenge(e, json_object_get(r.json, "challenges"));
     if (!ch) {
-        logf_(e, "authorization of %s: no challenge of the kind asked for (http-01 or tls-alpn-01)", who);
+        errf(e, "authorization of %s: no challenge of the kind asked for (http-01 or tls-alpn-01)", who);
         reply_free(&r);
         return UW_EPROTO;
     }
@@ -535,7 +555,7 @@ static int authorize(engine *e, const char *url)
                 reply_free(&r);
                 continue;
             }
-            logf_(e, "authorization of %s: still %s after %d s", who, status, (int)(POLL_TIME / UW_SEC(1)));
+            errf(e, "authorization of %s: still %s after %d s", who, status, (int)(POLL_TIME / UW_SEC(1)));
             rc = UW_ETIMEDOUT;
         } else {
             log_authz_failure(e, who, r.json);
@@ -566,7 +586,7 @@ static int poll_order(engine *e, const char *url, const char *want, reply *r)
             continue;
         } else {
             const json_t *err = json_object_get(r->json, "error");
-            logf_(e, "order: %s%s%s%s%s", status, err ? ": " : "", err && jstr(err, "type") ? jstr(err, "type") : "",
+            errf(e, "order: %s%s%s%s%s", status, err ? ": " : "", err && jstr(err, "type") ? jstr(err, "type") : "",
                   err ? ": " : "", err && jstr(err, "detail") ? jstr(err, "detail") : "");
             rc = UW_EPROTO;
         }
@@ -637,7 +657,7 @@ static int order_certificate(engine *e, char **chain, size_t *chain_len, char **
     free(csr);
     const char *cert_url = rc == UW_OK ? jstr(order, "certificate") : NULL;
     if (rc == UW_OK && !cert_url) {
-        logf_(e, "order: valid without a certificate URL");
+        errf(e, "order: valid without a certificate URL");
         rc = UW_EPROTO;
     }
     if (rc == UW_OK && (rc = post(e, "certificate", cert_url, NULL, "application/pem-certificate-chain", &r)) == UW_OK) {
@@ -676,7 +696,7 @@ static int install(engine *e, const char *chain, size_t cl, const char *key, siz
     char err[256] = "";
     acme_cert_info info;
     if (acme_cert_info_get(chain, cl, &info) != UW_OK) {
-        logf_(e, "%s: not a certificate chain", from);
+        errf(e, "%s: not a certificate chain", from);
         return UW_EINVAL;
     }
     int rc;
@@ -687,7 +707,7 @@ static int install(engine *e, const char *chain, size_t cl, const char *key, siz
         rc = uw_tls_set_cert(a->tls, a->slot, chain, cl, key, kl, err, sizeof err);
     }
     if (rc < 0) {
-        logf_(e, "%s: the TLS listener refused it: %s", from, *err ? err : uw_tls_strerror(rc));
+        errf(e, "%s: the TLS listener refused it: %s", from, *err ? err : uw_tls_strerror(rc));
         return UW_EINVAL;
     }
     a->not_after = info.not_after;
@@ -817,10 +837,12 @@ void acme_engine_main(void *arg)
         return;
     }
     bool have = load_stored(e) == UW_OK;
+    log_error(e, "ordering a new certificate");
     int64_t backoff = a->cfg.retry_min;
     for (;;) {
         if (have && !a->renew_now) {
             int64_t at = renewal_time(e, &e->cur), now = uw_wall_now() / UW_SEC(1);
+            e->err[0] = 0;      /* no renewal information: the schedule stands */
             if (at > now) {
                 int64_t deadline = uw_now() + UW_SEC(at - now);
                 int w = uw_wait(&a->wake, deadline);
@@ -833,6 +855,7 @@ void acme_engine_main(void *arg)
         int rc = obtain(e);
         if (rc == UW_ECANCELED || uw_canceled()) return;
         if (rc == UW_OK) {
+            e->err[0] = 0;
             backoff = a->cfg.retry_min;
             have = true;
             continue;
@@ -841,8 +864,11 @@ void acme_engine_main(void *arg)
         if (e->rate_limited && wait < UW_SEC(60)) wait = UW_SEC(60);
         if (e->retry_hint > wait) wait = e->retry_hint;
         if (wait > a->cfg.retry_max) wait = a->cfg.retry_max;
-        logf_(e, "%s; next attempt in %lld s", have ? "keeping the current certificate" : "no certificate yet",
-              (long long)(wait / UW_SEC(1)));
+        char then[96];
+        snprintf(then, sizeof then, "%s, next attempt in %lld s",
+                 have ? "keeping the current certificate" : "no certificate yet", (long long)(wait / UW_SEC(1)));
+        if (!e->err[0]) snprintf(e->err, sizeof e->err, "failed: %s", uw_client_strerror(rc));
+        log_error(e, then);
         if (backoff < a->cfg.retry_max / 2) backoff *= 2;
         else backoff = a->cfg.retry_max;
         /* Forget the nonce, the directory and the account URL: the server
