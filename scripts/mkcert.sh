@@ -11,7 +11,10 @@
 #   other.pem other.key            ECDSA P-256 for other.localhost (a second
 #                                  name, for SNI)
 #   localhost-block.pem            localhost.pem then localhost.key: the one
-#                                  PEM file a unikernel reads (--block:tls=)
+#                                  PEM file a unikernel reads
+#   localhost-block.img            the same padded with NULs to a multiple of
+#                                  512 bytes: the block device a unikernel
+#                                  gets (uweb-spt --block:tls=localhost-block.img)
 #   *.spki                         base64 SHA-256 of each certificate's public
 #                                  key (Chromium's --ignore-certificate-errors-spki-list)
 #
@@ -57,10 +60,12 @@ leaf localhost ec localhost "$san"
 leaf localhost-rsa rsa localhost "$san"
 leaf other ec other.localhost "DNS:other.localhost"
 cat localhost.pem localhost.key >localhost-block.pem
+cp localhost-block.pem localhost-block.img
+truncate -s %512 localhost-block.img     # whole 512-byte blocks, NUL-padded
 
 for c in localhost localhost-rsa other; do
   openssl x509 -in "$c.pem" -pubkey -noout | openssl pkey -pubin -outform der |
     openssl dgst -sha256 -binary | base64 >"$c.spki"
 done
 chmod 644 ./*.pem ./*.spki
-chmod 600 ./*.key localhost-block.pem
+chmod 600 ./*.key localhost-block.pem localhost-block.img

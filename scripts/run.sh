@@ -41,7 +41,7 @@ wait_line() {  # wait_line FILE PID: until FILE says "listening on"
   return 1
 }
 
-if [ ! -f "$tls/localhost.pem" ]; then
+if [ ! -f "$tls/localhost.pem" ] || [ ! -f "$tls/localhost-block.img" ]; then
   echo "making a local test CA and a certificate for 127.0.0.1/localhost in $tls/ (scripts/mkcert.sh)"
   scripts/mkcert.sh "$tls" || { echo "make run: scripts/mkcert.sh failed"; exit 1; }
 fi
@@ -71,8 +71,8 @@ for s in "${services[@]}"; do
     img=$B/$TARGET/apps/$s.$TARGET
     [ -f "$img" ] || { port=$((port + 1)); tport=$((tport + 1)); continue; }
     block=()
-    if grep -q 'UW_PLAT_BLOCK("tls")' "$B/gen/manifest/$s.c" 2>/dev/null; then
-      block=(--block:tls="$tls/localhost-block.pem")
+    if grep -Eq 'UW_PLAT_BLOCK(_OPTIONAL)?\("tls"\)' "$B/gen/manifest/$s.c" 2>/dev/null; then
+      block=(--block:tls="$tls/localhost-block.img")
       https="https://127.0.0.1:$tport/"
     fi
     n=$((n + 1)); tap=uwrun$n; sock=$B/run-$s.sock

@@ -14,3 +14,7 @@ $(CRUNCHZIP_GEN_C) $(CRUNCHZIP_GEN_H) &: $(CRUNCHZIP_ASSETS) $(B)/tools/uweb-cru
 
 $(B)/obj/apps/crunchzip/main.o $(B)/asan/obj/apps/crunchzip/main.o: $(CRUNCHZIP_GEN_H)
 APP_DEPS_crunchzip := $(B)/obj/$(CRUNCHZIP_GEN_C:.c=.o)
+
+# On the unikernels: net "service" and the optional block device "tls"
+# (the PEM chain and key: HTTPS on 443 when it is given).
+UK_MANIFEST_crunchzip := net:service block:tls?

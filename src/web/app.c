@@ -229,6 +229,8 @@ static void usage(FILE *f, const char *name)
 "    --tls-cert=FILE         HTTPS: a PEM certificate chain (leaf first); with --tls-key,\n"
 "    --tls-key=FILE          its PEM private key.  Repeatable: several certificates,\n"
 "                            chosen by the client's SNI (the first one by default)\n"
+"                            Without them, the block device tls (if any) holds the chain\n"
+"                            then the key in one PEM file (a unikernel's certificate)\n"
 "    --tls-port=PORT         HTTPS listen port (default %u)\n"
 "    --tls-modern            TLS 1.3 only (default: TLS 1.2 and 1.3)\n"
 "    --http=1|2|both         HTTPS protocols offered by ALPN: HTTP/1.1, HTTP/2 (h2) or\n"
@@ -307,6 +309,32 @@ static int block_option(const char *name, const char *arg)
 }
 
 #define MAX_CERTS 8
+
+/* The certificate source when no --tls-cert is given and the app has a
+ * block device "tls" (a unikernel's only way; --block:tls=FILE on unix):
+ * one PEM file, chain then key, padded with NULs to whole blocks. */
+#define TLS_BLOCK "block:tls"
+#define TLS_BLOCK_MAX (1u << 20)
+
+static bool block_attached(const char *dev)
+{
+    uw_block *b;
+    if (uw_block_open(dev, &b) != UW_OK) return false;
+    uw_block_close(b);
+    return true;
+}
+
+/* A certificate or key: "block:NAME" is a block device, else a file. */
+static char *read_source(const char *path, size_t *len, char *err, size_t errlen)
+{
+    if (strncmp(path, "block:", 6) != 0) return uw__read_file(path, len, err, errlen);
+    int st;
+    char *s = uw_block_slurp(path + 6, TLS_BLOCK_MAX, len, &st);
+    if (!s)
+        snprintf(err, errlen, "block device %s: %s", path + 6,
+                 st == UW_ELIMIT ? "more than 1 MiB of PEM" : uw_strerror(st));
+    return s;
+}
 
 typedef struct main_opts {
     uw_http_config cfg;
@@ -398,6 +426,11 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         if (k < 0) return -1;
     }
     if (!o->addr_given) cfg->addr = uw_net_default_addr();
+    if (!o->ncert && !o->nkey && block_attached(TLS_BLOCK + 6)) {
+        /* No --tls-cert: the block device "tls" holds chain and key. */
+        o->cert[0] = o->key[0] = TLS_BLOCK;
+        o->ncert = o->nkey = 1;
+    }
     if (o->ncert != o->nkey) {
         fprintf(stderr, "%s: every --tls-cert needs its --tls-key (%zu certificates, %zu keys)\n", name, o->ncert, o->nkey);
         return -1;
@@ -425,8 +458,8 @@ static int load_cert(tls_service *ts, size_t i)
 {
     char err[256] = "";
     size_t cl = 0, kl = 0;
-    char *chain = uw__read_file(ts->o->cert[i], &cl, err, sizeof err);
-    char *key = chain ? uw__read_file(ts->o->key[i], &kl, err, sizeof err) : NULL;
+    char *chain = read_source(ts->o->cert[i], &cl, err, sizeof err);
+    char *key = chain ? read_source(ts->o->key[i], &kl, err, sizeof err) : NULL;
     int r = UW_TLS_EINVAL;
     if (key) {
         if (ts->slot[i] < 0) {

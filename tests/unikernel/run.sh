@@ -298,14 +298,15 @@ t_declared() {
   else
     skip "$l: --block:tls=FILE given: starts" "cannot create a network namespace with a tap device"
   fi
-  # The apps get the default manifest (net "service") when they declare none.
+  # hello declares its own devices (apps/hello/build.mk).
   local app=$BUILD/$t/apps/hello.$t
   if [ -f "$app" ]; then
     OUT=$("$BUILD/uweb-$t" --describe "$app" 2>&1); RC=$?
-    [ "$RC" -eq 0 ] && [ "$OUT" = "net service" ] && ok "$l: hello.$t declares net service" \
-      || not_ok "$l: hello.$t declares net service" "status $RC"
+    [ "$RC" -eq 0 ] && [ "$OUT" = $'net service\nblock tls optional' ] \
+      && ok "$l: hello.$t declares net service and block tls optional" \
+      || not_ok "$l: hello.$t declares net service and block tls optional" "status $RC"
   else
-    skip "$l: hello.$t declares net service" "hello.$t is not built"
+    skip "$l: hello.$t declares net service and block tls optional" "hello.$t is not built"
   fi
 }
 
