@@ -24,6 +24,7 @@ typedef struct h2_reqs {
 } h2_reqs;
 
 typedef struct slot {
+    struct slot *next_free;
     bool used;
     int status;
     int64_t sent;
@@ -35,6 +36,7 @@ typedef struct h2c {
     worker *w;
     nghttp2_session *s;
     slot *slots;
+    slot *free;                 /* slots not in use */
     int inflight;
     int64_t arrived;
     bool broken;                /* a stream or the session failed at the protocol level */
@@ -156,6 +158,8 @@ static int on_close(nghttp2_session *s, int32_t id, uint32_t error_code, void *a
         bench_answer(w, sl->status, w->cfg->expect_sha256 ? hex : NULL, sl->sent, now);
     }
     sl->used = false;
+    sl->next_free = h->free;
+    h->free = sl;
     h->inflight--;
     return 0;
 }
@@ -248,7 +252,8 @@ void bench_h2_conn_task(void *arg)
             if (r == UW_ECANCELED || uw_sleep(UW_MS(10)) != UW_OK) break;
             continue;
         }
-        h2c h = { w, NULL, slots, 0, 0, false, false, 0 };
+        h2c h = { w, NULL, slots, NULL, 0, 0, false, false, 0 };
+        for (int i = m - 1; i >= 0; i--) { slots[i] = (slot){ .next_free = h.free }; h.free = &slots[i]; }
         if (nghttp2_session_client_new(&h.s, cb, &h) != 0) { uw_conn_close(c, true); break; }
         nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
                                         { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20 } };
@@ -260,14 +265,21 @@ void bench_h2_conn_task(void *arg)
             while (h.inflight < m && !h.broken && !h.goaway && nghttp2_session_get_remote_settings(h.s,
                        NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) > (uint32_t)h.inflight) {
                 if (bench_take(w, 1) == 0) { over = true; break; }
-                slot *sl = NULL;
-                for (int i = 0; i < m && !sl; i++) if (!slots[i].used) sl = &slots[i];
+                slot *sl = h.free;
+                h.free = sl->next_free;
                 *sl = (slot){ .used = true, .sent = now };
                 if (cfg->expect_sha256) sha256_init(&sl->sha);
                 nghttp2_data_provider prd = { .source.ptr = sl, .read_callback = read_body };
                 size_t p = (size_t)(ridx++ % cfg->nreqs);
                 int32_t id = nghttp2_submit_request(h.s, NULL, q->nva[p], q->nnv, cfg->body ? &prd : NULL, sl);
-                if (id < 0) { sl->used = false; bench_fail(w, ERR_PROTOCOL, 1); h.broken = true; break; }
+                if (id < 0) {
+                    sl->used = false;
+                    sl->next_free = h.free;
+                    h.free = sl;
+                    bench_fail(w, ERR_PROTOCOL, 1);
+                    h.broken = true;
+                    break;
+                }
                 h.inflight++;
             }
             int64_t deadline = uw_now() + cfg->timeout;
@@ -283,7 +295,6 @@ void bench_h2_conn_task(void *arg)
         if (h.inflight > 0 && h.goaway) give_back(w, (uint64_t)h.inflight);
         else if (h.inflight > 0) bench_fail(w, kind_of(r != UW_OK ? r : UW_ECLOSED), (uint64_t)h.inflight);
         if (h.goaway && !h.broken) over = false;    /* a new connection for the rest */
-        for (int i = 0; i < m; i++) slots[i].used = false;
         if (r == UW_OK && !h.broken) {
             nghttp2_submit_goaway(h.s, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
             flush(h.s, c, out, OUT, uw_now() + UW_MS(100));
