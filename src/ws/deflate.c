@@ -15,6 +15,7 @@ struct uw_ws_inflater {
     z_stream z;
     bool live;                  /* inflateInit2 done */
     bool reset;                 /* client_no_context_takeover: a fresh stream per message */
+    bool ended;                 /* this message's stream had its final block */
     int bits;
 };
 
@@ -52,9 +53,9 @@ static int run_inflate(uw_ws_inflater *f, const uint8_t *in, size_t len, uw_ws_s
         f->z.avail_out = sizeof out;
         int r = inflate(&f->z, Z_SYNC_FLUSH);
         if (r == Z_MEM_ERROR) return UW_ENOMEM;
-        /* Z_STREAM_END: a final block inside a message; what follows
-         * would be garbage (RFC 7692 allows BFINAL, and a fresh stream
-         * then begins at the next message). */
+        /* Z_STREAM_END: a final block (RFC 7692 §7.2.3.4 allows BFINAL);
+         * nothing may follow it in this message, and the next message
+         * begins a fresh stream. */
         if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return UW_EPROTO;
         size_t got = sizeof out - f->z.avail_out;
         if (got) {
@@ -64,6 +65,7 @@ static int run_inflate(uw_ws_inflater *f, const uint8_t *in, size_t len, uw_ws_s
         if (r == Z_STREAM_END) {
             if (f->z.avail_in) return UW_EPROTO;
             inflateReset(&f->z);
+            f->ended = true;
             return UW_OK;
         }
         if (r == Z_BUF_ERROR && got == 0) break;
@@ -79,8 +81,11 @@ int uw_ws_inflate(uw_ws_inflater *f, const uint8_t *in, size_t len, bool message
         if (inflateInit2(&f->z, -f->bits) != Z_OK) return UW_ENOMEM;
         f->live = true;
     }
+    if (f->ended && len) return UW_EPROTO;
     int r = len ? run_inflate(f, in, len, sink, arg) : UW_OK;
-    if (r == UW_OK && message_end) {
+    if (r == UW_OK && message_end && f->ended) {
+        f->ended = false;       /* no sync flush tail after a final block */
+    } else if (r == UW_OK && message_end) {
         static const uint8_t tail[4] = { 0x00, 0x00, 0xff, 0xff };
         r = run_inflate(f, tail, 4, sink, arg);
         if (r == UW_OK && f->reset) inflateReset(&f->z);
