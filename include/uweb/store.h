@@ -100,6 +100,10 @@ int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t
  * UW_STORE_ECORRUPT (the record failed its check: dropped), UW_EIO, UW_ENOMEM. */
 int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags);
 
+/* Reads a record as uw_store_get does, without burning it or counting the
+ * read for eviction (to check a delete token). */
+int uw_store_peek(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags);
+
 /* Whether a live record has this id, and its flags and expiry; no I/O. */
 int uw_store_stat(uw_store *s, uint64_t id, int64_t now, unsigned *flags, int64_t *expires);
 

@@ -612,7 +612,7 @@ static int tombstone(uw_store *s, uint64_t id)
     return append(s, UW__STORE_TOMB, id, NULL, 0, 0, 0, &pos);
 }
 
-int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags)
+static int get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags, int peek)
 {
     entry *e = live(s, id, now);
     if (!e) return UW_STORE_ENOTFOUND;
@@ -621,7 +621,9 @@ int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len
     int r = read_record(s, e, &buf, &h);
     if (r == UW_STORE_ECORRUPT) remove_entry(s, e);
     if (r != UW_OK) return r;
-    if (e->flags & UW_STORE_BURN) {
+    if (peek) {
+        /* nothing to change */
+    } else if (e->flags & UW_STORE_BURN) {
         remove_entry(s, e);                 /* no other reader finds it from here on */
         r = tombstone(s, id);
         if (r != UW_OK) {
@@ -636,6 +638,16 @@ int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len
     *len = h.len;
     if (flags) *flags = h.flags;
     return UW_OK;
+}
+
+int uw_store_get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags)
+{
+    return get(s, id, now, data, len, flags, 0);
+}
+
+int uw_store_peek(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags)
+{
+    return get(s, id, now, data, len, flags, 1);
 }
 
 int uw_store_stat(uw_store *s, uint64_t id, int64_t now, unsigned *flags, int64_t *expires)

@@ -200,6 +200,11 @@ static void test_burn_after_reading(void)
     unsigned f = 0;
     CHECK_EQ_INT(uw_store_stat(s, 7, 0, &f, NULL), UW_OK);
     CHECK_EQ_INT(f, UW_STORE_BURN);
+    void *d;
+    size_t n;
+    CHECK_EQ_INT(uw_store_peek(s, 7, 0, &d, &n, NULL), UW_OK);    /* a peek does not burn */
+    CHECK_EQ_INT(n, 300);
+    free(d);
     CHECK_EQ_INT(has(s, 7, 300, 0), 1);
     CHECK_EQ_INT(has(s, 7, 300, 0), 0);
     uw_store_close(s);

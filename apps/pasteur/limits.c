@@ -1,0 +1,80 @@
+/*
+ * limits.c — the rate limit on creations (a token bucket per client, in a
+ * fixed table: the least recently seen client gives up its slot) and the
+ * security headers of every answer.
+ */
+#include <uweb/runtime.h>
+#include <uweb/web.h>
+
+#include <string.h>
+
+#include "pasteur.h"
+
+#define CLIENTS 4096
+#define CLIENT_LEN 46           /* an IPv6 address as text */
+
+static struct bucket {
+    char client[CLIENT_LEN + 1];
+    double tokens;
+    int64_t seen;               /* uw_now() of the last refill */
+} buckets[CLIENTS];
+
+const char *pasteur_client(uw_req *req)
+{
+    const char *xff = P.trust_proxy ? uw_req_header(req, "X-Forwarded-For") : NULL;
+    if (!xff) return "direct";
+    static char first[CLIENT_LEN + 1];
+    while (*xff == ' ') xff++;
+    size_t n = strcspn(xff, ", ");
+    if (n == 0 || n > CLIENT_LEN) return "direct";
+    memcpy(first, xff, n);
+    first[n] = 0;
+    return first;
+}
+
+int pasteur_rate_take(const char *client)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = client; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    int64_t now = uw_now();
+    /* Four slots per client: its own, or the oldest of them. */
+    struct bucket *b = NULL, *oldest = NULL;
+    for (int i = 0; i < 4 && !b; i++) {
+        struct bucket *s = &buckets[(h + (uint64_t)i) % CLIENTS];
+        if (strcmp(s->client, client) == 0) b = s;
+        else if (!oldest || s->seen < oldest->seen) oldest = s;
+    }
+    if (!b) {
+        b = oldest;
+        strncpy(b->client, client, CLIENT_LEN);
+        b->client[CLIENT_LEN] = 0;
+        b->tokens = P.burst;
+        b->seen = now;
+    }
+    double per_ns = P.rate / 60e9;
+    b->tokens += (double)(now - b->seen) * per_ns;
+    if (b->tokens > P.burst) b->tokens = P.burst;
+    b->seen = now;
+    if (b->tokens >= 1) {
+        b->tokens -= 1;
+        return 0;
+    }
+    int wait = (int)((1 - b->tokens) / (per_ns * 1e9)) + 1;
+    return wait;
+}
+
+int pasteur_security_headers(uw_req *req, uw_res *res, void *arg)
+{
+    (void)req;
+    (void)arg;
+    uw_res_header(res, "Content-Security-Policy",
+                  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                  "frame-ancestors 'none'");
+    uw_res_header(res, "Referrer-Policy", "no-referrer");
+    uw_res_header(res, "X-Content-Type-Options", "nosniff");
+    uw_res_header(res, "X-Frame-Options", "DENY");
+    uw_res_header(res, "Cross-Origin-Opener-Policy", "same-origin");
+    uw_res_header(res, "Cross-Origin-Resource-Policy", "same-origin");
+    return UW_NEXT;
+}
