@@ -128,9 +128,29 @@ def main():
                     buf += d
                 return buf.startswith(b"HTTP/1.1 200")
             before = one()
+            # new connections (a handshake each) all through the swap
+            stop, tally = threading.Event(), {"ok": 0, "failed": []}
+
+            def hammer():
+                while not stop.is_set():
+                    try:
+                        rc, out, err = https_get(pb, roots, NAMES[0])
+                        if rc == 0 and out == b"Hello World!\n":
+                            tally["ok"] += 1
+                        else:
+                            tally["failed"].append(err.strip())
+                    except Exception as e:  # noqa: BLE001
+                        tally["failed"].append(str(e))
+            th = threading.Thread(target=hammer)
+            th.start()
             renewed = wait_for(lambda: issued(s, 2), 20)
+            time.sleep(0.3)
+            stop.set()
+            th.join()
             after = one()
             keep.close()
+            t.check("renewal: new HTTPS connections during the swap all succeed",
+                    tally["ok"] > 0 and not tally["failed"], f"{tally['ok']} ok, failures: {tally['failed'][:3]}")
             t.check("renewal: a second certificate installed", renewed, " | ".join(acme_lines(s)))
             t.check("renewal: the open keep-alive connection goes on through the swap", before and after)
             second = peer_cert(tp, roots, NAMES[0]) if renewed else {}
