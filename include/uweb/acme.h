@@ -51,7 +51,8 @@
 #define UW_ACME_MAX_DOMAINS 16
 
 enum {
-    UW_ACME_CHALLENGE_ANY = 0,       /* HTTP-01, and TLS-ALPN-01 when the server offers no HTTP-01 */
+    UW_ACME_CHALLENGE_ANY = 0,       /* HTTP-01; TLS-ALPN-01 when the server offers no HTTP-01
+                                      * or after an authorization failed (the next attempt) */
     UW_ACME_CHALLENGE_HTTP01 = 1,
     UW_ACME_CHALLENGE_TLSALPN01 = 2,
 };

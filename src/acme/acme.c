@@ -91,7 +91,8 @@ const char *uw_acme_options_help(void)
 "                            after a restart); default: in memory only\n"
 "    --acme-ca=FILE          PEM CAs trusted for the ACME server's HTTPS (a test CA)\n"
 "    --acme-challenge=TYPE   http-01 (on the plain listener), tls-alpn-01 (on the HTTPS\n"
-"                            listener) or any (default: http-01, else tls-alpn-01)\n"
+"                            listener) or any (the default: http-01, and tls-alpn-01\n"
+"                            when it is not offered or failed last time)\n"
 "    --acme-renew-after=SEC  renew SEC seconds after issuance (default: at 2/3 of the\n"
 "                            lifetime, or earlier when the server's ARI says so)\n"
 "    --acme-retry=SEC        first wait after a failure, doubling up to an hour (default 5)\n";

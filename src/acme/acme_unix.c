@@ -40,6 +40,7 @@ typedef struct engine {
     int64_t issued;               /* when it was obtained (its notBefore when read from a file) */
     int64_t retry_hint;           /* ns from a failure's Retry-After; 0: none */
     bool rate_limited;
+    bool fallback;                /* "any": TLS-ALPN-01 first (HTTP-01 failed last time) */
     char err[600];                /* the first error of this attempt, for its one line */
 } engine;
 
@@ -461,15 +462,20 @@ static int arm_challenge(engine *e, const char *type, const char *name, const ch
     return rc;
 }
 
+/* The challenge to answer: the kind asked for; with "any", HTTP-01 first
+ * and TLS-ALPN-01 when the server offers no HTTP-01, the other way round
+ * after an authorization failed (the next attempt falls back). */
 static const json_t *pick_challenge(engine *e, const json_t *challenges)
 {
     static const char *const order[][2] = {
         [UW_ACME_CHALLENGE_ANY] = { "http-01", "tls-alpn-01" },
+        [UW_ACME_CHALLENGE_TLSALPN01 + 1] = { "tls-alpn-01", "http-01" },
         [UW_ACME_CHALLENGE_HTTP01] = { "http-01", NULL },
         [UW_ACME_CHALLENGE_TLSALPN01] = { "tls-alpn-01", NULL },
     };
     int c = e->a->cfg.challenge;
     if (c < 0 || c > UW_ACME_CHALLENGE_TLSALPN01) c = UW_ACME_CHALLENGE_ANY;
+    if (c == UW_ACME_CHALLENGE_ANY && e->fallback) c = UW_ACME_CHALLENGE_TLSALPN01 + 1;
     for (int k = 0; k < 2 && order[c][k]; k++) {
         size_t i;
         const json_t *ch;
@@ -559,6 +565,7 @@ static int authorize(engine *e, const char *url)
             rc = UW_ETIMEDOUT;
         } else {
             log_authz_failure(e, who, r.json);
+            e->fallback = !e->fallback;
             rc = UW_EPROTO;
         }
         reply_free(&r);

@@ -171,6 +171,11 @@ def main():
             again = wait_for(lambda: len([ln for ln in acme_lines(s) if "authorization of" in ln]) >= 2, 15)
             t.check("challenge failure: retried", again, " | ".join(acme_lines(s)))
             t.check("challenge failure: plain HTTP keeps serving", s.get("/")[0] == 200)
+        # --acme-challenge=any falls back to TLS-ALPN-01 after HTTP-01 failed
+        with Server("hello", port=hp2, args=acme_args(pb, "--acme-challenge=any")) as s:
+            ok = wait_for(lambda: issued(s), 20)
+            t.check("any: HTTP-01 fails, the next attempt falls back to TLS-ALPN-01 and succeeds",
+                    ok and "(http-01)" in s.output(), " | ".join(acme_lines(s)))
     wrong.shutdown()
 
     # no ACME server at start: HTTP serves, and the certificate comes once it is up
