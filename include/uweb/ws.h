@@ -235,7 +235,10 @@ typedef struct uw_ws_msg {
  * peer stopped answering pings (then closed); UW_ECANCELED. */
 int uw_ws_read(uw_ws *ws, uw_ws_msg *m, int64_t deadline);
 /* The same, and returns 1 as soon as wake is woken (uw_wake_one/all, or a
- * uw_queue_put on a queue whose readers wait queue it is). */
+ * uw_queue_put on a queue whose readers wait queue it is; only this task
+ * may wait on it), or after a wait ended for data that made no whole
+ * message yet: the caller then looks at what it was woken for, and
+ * calls again. */
 int uw_ws_read_or_wake(uw_ws *ws, uw_ws_msg *m, uw_waitq *wake, int64_t deadline);
 
 /* Sends one message (UW_WS_TEXT: data must be UTF-8, the caller's

@@ -422,6 +422,7 @@ static int read_impl(uw_ws *ws, uw_ws_msg *m, uw_waitq *wake, int64_t deadline)
             ws->msg_cap = 0;
         }
     }
+    bool waited = false;
     for (;;) {
         while (ws->in_pos < ws->in_len) {
             uw_ws_event ev;
@@ -438,6 +439,10 @@ static int read_impl(uw_ws *ws, uw_ws_msg *m, uw_waitq *wake, int64_t deadline)
             if (ev.kind == UW_WS_EV_MORE) break;
         }
         if (ws->in_pos == ws->in_len) ws->in_pos = ws->in_len = 0;
+        /* With a wake queue, once a wait ended: back to the caller, which
+         * looks at what others queued (a wake-up in the same round as the
+         * data would otherwise be lost). */
+        if (wake && waited) return 1;
         bool idle = ws->in_len == 0 && !ws->msg_started && uw_ws_parser_between(&ws->p);
 
         /* When to act on liveness: a ping after ping_interval of silence,
@@ -459,6 +464,7 @@ static int read_impl(uw_ws *ws, uw_ws_msg *m, uw_waitq *wake, int64_t deadline)
                 uw_conn_set_notify(ws->c, NULL, NULL);
                 ws->waiting_on = NULL;
                 if (r == UW_OK && !ws->notified) woken = true;
+                if (r == UW_OK) waited = true;
             }
         }
         if (woken) return 1;
