@@ -184,7 +184,8 @@
     $('shown').hidden = false;
     const text = payload.text || '';
     const code = $('code'), rendered = $('rendered');
-    const expires = meta.expire === 'never' ? 'never expires' : 'expires after ' + meta.expire;
+    const words = { '5min': '5 minutes', '10min': '10 minutes', '1hour': '1 hour', '1day': '1 day', '1week': '1 week', '1month': '1 month', '1year': '1 year' };
+    const expires = meta.expire === 'never' ? 'never expires' : 'expires after ' + (words[meta.expire] || meta.expire);
     $('meta').textContent = [meta.format === 'code' ? (meta.lang || 'code') : meta.format, meta.burn ? 'burned after reading' : expires].join(' · ');
     code.textContent = text;
     if (meta.format === 'markdown' && window.marked && window.DOMPurify) {
