@@ -172,6 +172,11 @@ int uw_req_body(uw_req *req, size_t max, char **data, size_t *len);
  * short text body.  UW_EINVAL (and 500) for a URL with CR, LF or NUL. */
 int uw_res_redirect(uw_res *res, int status, const char *url);
 
+/* This request's id: the client's X-Request-Id when it is 1-64 of
+ * [A-Za-z0-9._-], else one made here; sent back in X-Request-Id and
+ * written in the access log (--access-log). */
+const char *uw_req_id(const uw_req *req);
+
 /* ------------------------------------------------------------ middlewares */
 
 /* HTTP Basic authentication for paths under prefix; answers 401 with
@@ -185,5 +190,22 @@ typedef struct uw_basic_auth {
 } uw_basic_auth;
 extern const char UW_AUTH_USER[];
 int uw_mw_basic_auth(uw_req *req, uw_res *res, void *arg);
+
+/* Custom error pages: the text/plain error answers (uw_res_error, the
+ * router's 404/405, 413, the 500 of a handler that gave no answer) get
+ * the app's page for their status instead; other answers (a handler's
+ * own JSON 400) are left alone.  arg: a const uw_error_pages *.  Put it
+ * after uw_mw_compress in the list (it must see the answer first). */
+typedef struct uw_error_page {
+    int status;
+    const char *content_type;  /* NULL: text/html; charset=utf-8 */
+    const void *body;
+    size_t len;
+} uw_error_page;
+typedef struct uw_error_pages {
+    const uw_error_page *pages;
+    size_t n;
+} uw_error_pages;
+int uw_mw_error_pages(uw_req *req, uw_res *res, void *arg);
 
 #endif

@@ -4,3 +4,4 @@ DEB_PACKAGES += libbrotli-dev
 LDLIBS += -lbrotlienc
 UNIT_MODULES_test_compress := compress web http util tls runtime net stream
 UNIT_LDLIBS_test_compress := -lbrotlidec
+DEB_PACKAGES += python3-brotli

@@ -4,7 +4,7 @@
 #include <uweb/compress.h>
 #include <uweb/web.h>
 #include "compress_internal.h"
-#include "../http/http_internal.h"
+#include "../web/res_wrap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +92,7 @@ int uw_compress_choose(const char *ae, unsigned offered)
 /* ------------------------------------------------------------ the ops */
 
 typedef struct cz {
-    uw_http_ops ops;           /* first: res->ops points here */
-    const uw_http_ops *inner;
+    uw_res_wrap w;             /* first: res->ops points here */
     const uw_compress_options *o;
     int want;                  /* what the client accepts best (UW_ENC_*) */
     int enc;                   /* what this response uses */
@@ -197,7 +196,7 @@ static int encode(uw_res *res, const void *data, size_t n, bool finish)
         if (st < 0) return UW_EIO;
         size_t k = OUT_BYTES - room;
         if (k) {
-            int r = c->inner->write_body(res, c->out, k);
+            int r = UW_WRAP_CALL(&c->w, res, write_body, c->out, k);
             if (r != UW_OK) return r;
         }
         if (st == 1) return UW_OK;
@@ -231,13 +230,13 @@ static int cz_send_head(uw_res *res)
             c->enc = UW_ENC_IDENTITY;
         }
     }
-    return c->inner->send_head(res);
+    return UW_WRAP_CALL(&c->w, res, send_head);
 }
 
 static int cz_send_body(uw_res *res, const uw_slice *v, size_t n)
 {
     cz *c = of(res);
-    if (c->enc == UW_ENC_IDENTITY) return c->inner->send_body(res, v, n);
+    if (c->enc == UW_ENC_IDENTITY) return UW_WRAP_CALL(&c->w, res, send_body, v, n);
     for (size_t i = 0; i < n; i++) {
         int r = encode(res, v[i].ptr, v[i].len, false);
         if (r != UW_OK) return r;
@@ -248,7 +247,7 @@ static int cz_send_body(uw_res *res, const uw_slice *v, size_t n)
 static int cz_write_body(uw_res *res, const void *data, size_t n)
 {
     cz *c = of(res);
-    if (c->enc == UW_ENC_IDENTITY) return c->inner->write_body(res, data, n);
+    if (c->enc == UW_ENC_IDENTITY) return UW_WRAP_CALL(&c->w, res, write_body, data, n);
     return encode(res, data, n, false);
 }
 
@@ -261,17 +260,26 @@ static int cz_end(uw_res *res)
         c->br = NULL;
         if (r != UW_OK) return r;
     }
-    return c->inner->end(res);
+    return UW_WRAP_CALL(&c->w, res, end);
 }
 
-static int cz_flush(uw_res *res) { return of(res)->inner->flush(res); }
+static int cz_flush(uw_res *res)
+{
+    cz *c = of(res);
+    return UW_WRAP_CALL(&c->w, res, flush);
+}
 static void cz_abort(uw_res *res)
 {
     cz *c = of(res);
     if (c->br) uw__br_free(c->br);
     c->br = NULL;
-    c->inner->abort(res);
+    uw__res_wrap_abort(&c->w, res);
 }
+
+static const uw_http_ops cz_ops = {
+    .send_head = cz_send_head, .send_body = cz_send_body, .write_body = cz_write_body,
+    .flush = cz_flush, .end = cz_end, .abort = cz_abort,
+};
 
 int uw_mw_compress(uw_req *req, uw_res *res, void *arg)
 {
@@ -283,18 +291,10 @@ int uw_mw_compress(uw_req *req, uw_res *res, void *arg)
     cz *c = uw_arena_alloc(req->arena, sizeof *c);
     if (!c) return UW_NEXT;
     memset(c, 0, sizeof *c);
-    c->inner = res->ops;
-    c->ops = *res->ops;
-    c->ops.send_head = cz_send_head;
-    c->ops.send_body = cz_send_body;
-    c->ops.write_body = cz_write_body;
-    c->ops.flush = cz_flush;
-    c->ops.end = cz_end;
-    c->ops.abort = cz_abort;
     c->o = o;
     c->arena = req->arena;
     c->head = req->method == UW_HEAD;
     c->want = uw_compress_choose(uw_req_header(req, "Accept-Encoding"), offered);
-    res->ops = &c->ops;
+    uw__res_wrap(res, &c->w, &cz_ops);
     return UW_NEXT;
 }

@@ -5,6 +5,7 @@
 #include <uweb/random.h>
 #include "../http/http_internal.h"
 #include "../util/util.h"
+#include "../web/web_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,52 +131,29 @@ int uw_res_cookie(uw_res *res, const uw_cookie *c)
 
 /* ------------------------------------------------------------ key */
 
-static uint8_t cookie_key[UW_AEAD_KEY_BYTES];
-static bool have_key;
-
 int uw_cookie_set_key(const void *key, size_t len)
 {
     if (len != UW_AEAD_KEY_BYTES) return UW_EINVAL;
-    memcpy(cookie_key, key, len);
-    have_key = true;
+    memcpy(uw__cookie_key, key, len);
+    uw__cookie_key_given = true;
     return UW_OK;
 }
 
 int uw_cookie_key_parse(const void *data, size_t len, uint8_t key[32])
 {
-    const unsigned char *d = data;
-    size_t hex = 0, other = 0;
-    uint8_t k[32];
-    for (size_t i = 0; i < len; i++) {
-        int v = uw__hexval(d[i]);
-        if (v >= 0) {
-            if (hex < 64) k[hex / 2] = (uint8_t)(hex % 2 ? k[hex / 2] | v : v << 4);
-            hex++;
-        } else if (d[i] != ' ' && d[i] != '\n' && d[i] != '\r' && d[i] != '\t') {
-            other++;
-        }
-    }
-    if (hex == 64 && !other) {
-        memcpy(key, k, 32);
-        return UW_OK;
-    }
-    if (len == 32) {
-        memcpy(key, data, 32);
-        return UW_OK;
-    }
-    return UW_EINVAL;
+    return uw__cookie_key_parse(data, len, key);
 }
 
 static const uint8_t *key(void)
 {
-    if (!have_key) {
+    if (!uw__cookie_key_given) {
         uint8_t k[UW_AEAD_KEY_BYTES];
         if (uw_random(k, sizeof k) != 0) return NULL;
         uw_cookie_set_key(k, sizeof k);
         fprintf(stderr, "uweb: warning: no --cookie-key-file: signed and sealed cookies use a key made "
                         "for this run (they are refused after a restart)\n");
     }
-    return cookie_key;
+    return uw__cookie_key;
 }
 
 /* ------------------------------------------------------------ sealed */

@@ -63,7 +63,7 @@ static bool query_allowed(uw_req *req, const uw_route *r, const char **why)
     return true;
 }
 
-void uw_app_dispatch(uw_req *req, uw_res *res, void *arg)
+static void dispatch(uw_req *req, uw_res *res, void *arg)
 {
     const uw_app *app = arg;
     for (size_t i = 0; i < app->nmiddlewares; i++)
@@ -112,6 +112,14 @@ void uw_app_dispatch(uw_req *req, uw_res *res, void *arg)
     }
     st->route_arg = r->arg;
     r->handler(req, res);
+}
+
+/* The request id and the access log around the app's own dispatch. */
+void uw_app_dispatch(uw_req *req, uw_res *res, void *arg)
+{
+    uw__access_begin(req, res);
+    dispatch(req, res, arg);
+    uw__access_end(req, res);
 }
 
 /* ------------------------------------------------------------ running */
@@ -253,6 +261,13 @@ static void usage(FILE *f, const char *name)
 "    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
 "                            request heads give theirs up, then 503 (default: none on\n"
 "                            unix, 3/8 of the guest heap on unikernels)\n"
+"    --access-log=FILE|-     one line per request to FILE (appended) or stdout\n"
+"    --access-log-format=F   common (default: the common log format), combined (with\n"
+"                            referer, user agent, request id, milliseconds) or json\n"
+"                            (JSON lines)\n"
+"    --cookie-key-file=FILE  key of signed and sealed cookies: 32 bytes, or 64 hex\n"
+"                            digits (head -c32 /dev/urandom | xxd -p -c64 > FILE);\n"
+"                            default: a key made per run, with a warning\n"
 "    --quiet                 no log lines\n"
 "    --help                  this text\n"
 "    --version               the version of uweb, then exit\n"
@@ -344,6 +359,8 @@ typedef struct main_opts {
     uint16_t tls_port;
     bool tls_modern, redirect_http;
     uint64_t hsts;               /* 0: none */
+    const char *cookie_key_file, *access_log;
+    int access_format;           /* UW_ACCESS_* */
     bool http1, http2, h2c;      /* --http (ALPN), --h2c */
     uw_acme_config acme;         /* certificates from an ACME server (--acme-*) */
 } main_opts;
@@ -368,6 +385,15 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             continue;
         }
         if (strncmp(a, "--block:", 8) == 0) { if (block_option(name, a) < 0) return -1; continue; }
+        if (strncmp(a, "--cookie-key-file=", 18) == 0) { o->cookie_key_file = a + 18; continue; }
+        if (strncmp(a, "--access-log=", 13) == 0) { o->access_log = a + 13; continue; }
+        if (strncmp(a, "--access-log-format=", 20) == 0) {
+            const char *f = a + 20;
+            o->access_format = !strcmp(f, "common") ? UW_ACCESS_COMMON : !strcmp(f, "combined") ? UW_ACCESS_COMBINED
+                             : !strcmp(f, "json") ? UW_ACCESS_JSON : -1;
+            if (o->access_format < 0) { fprintf(stderr, "%s: --access-log-format is common, combined or json\n", name); return -1; }
+            continue;
+        }
         if (strcmp(a, "--tls-modern") == 0) { o->tls_modern = true; continue; }
         if (strcmp(a, "--redirect-http") == 0) { o->redirect_http = true; continue; }
         if (strcmp(a, "--h2c") == 0) { o->h2c = true; continue; }
@@ -519,6 +545,25 @@ static void hsts_dispatch(uw_req *req, uw_res *res, void *arg)
     uw_app_dispatch(req, res, (void *)h->app);
 }
 
+/* --cookie-key-file and --access-log: 0, or -1 after a line on stderr. */
+static int web_options(const main_opts *o, const char *name, FILE **access)
+{
+    char err[256] = "";
+    if (o->cookie_key_file && uw__cookie_key_load(o->cookie_key_file, err, sizeof err) != UW_OK) {
+        fprintf(stderr, "%s: --cookie-key-file: %s\n", name, err);
+        return -1;
+    }
+    if (o->access_log) {
+        *access = strcmp(o->access_log, "-") == 0 ? stdout : fopen(o->access_log, "a");
+        if (!*access) {
+            fprintf(stderr, "%s: --access-log: cannot open %s\n", name, o->access_log);
+            return -1;
+        }
+        uw__access_log_set(*access, o->access_format);
+    }
+    return 0;
+}
+
 int uw_main(int argc, char **argv, const uw_app *app)
 {
     const char *name = app->name ? app->name : prog_name(argc > 0 ? argv[0] : "uweb");
@@ -530,6 +575,8 @@ int uw_main(int argc, char **argv, const uw_app *app)
     int k = parse_options(argc, argv, name, &o);
     if (k != 0) return k > 0 ? 0 : 2;
     if (uw_routes_check(app->routes, app->nroutes) != UW_OK) return 1;
+    FILE *access = NULL;
+    if (web_options(&o, name, &access) != 0) return 2;
 
     int r = uw_rt_init();
     if (r != UW_OK) {
@@ -602,6 +649,8 @@ int uw_main(int argc, char **argv, const uw_app *app)
     uw_rt_fini();
     uw_acme_free(acme);
     if (ts.cfg) uw_tls_config_free(ts.cfg);
+    uw__access_log_set(NULL, 0);
+    if (access && access != stdout) fclose(access);
     return status;
 }
 

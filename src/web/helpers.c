@@ -1,7 +1,11 @@
 /* Small request and response helpers of the framework: the whole body,
- * redirects. */
+ * redirects, the cookie key of --cookie-key-file. */
 #include "web_internal.h"
 #include "../http/http_internal.h"
+#include "../util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -69,4 +73,50 @@ int uw_res_redirect(uw_res *res, int status, const char *url)
         return r;
     }
     return uw_res_textf(res, status, "%d %s: %s\n", status, uw_http_reason(status), url);
+}
+
+/* ------------------------------------------------------------ cookie key */
+
+unsigned char uw__cookie_key[32];
+bool uw__cookie_key_given;
+
+int uw__cookie_key_parse(const void *data, size_t len, unsigned char key[32])
+{
+    const unsigned char *d = data;
+    size_t hex = 0, other = 0;
+    unsigned char k[32];
+    for (size_t i = 0; i < len; i++) {
+        int v = uw__hexval(d[i]);
+        if (v >= 0) {
+            if (hex < 64) k[hex / 2] = (unsigned char)(hex % 2 ? k[hex / 2] | v : v << 4);
+            hex++;
+        } else if (d[i] != ' ' && d[i] != '\n' && d[i] != '\r' && d[i] != '\t') {
+            other++;
+        }
+    }
+    if (hex == 64 && !other) {
+        memcpy(key, k, 32);
+        return UW_OK;
+    }
+    if (len == 32) {
+        memcpy(key, data, 32);
+        return UW_OK;
+    }
+    return UW_EINVAL;
+}
+
+int uw__cookie_key_load(const char *path, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *data = uw__read_file(path, &len, err, errlen);
+    if (!data) return UW_EINVAL;
+    int r = uw__cookie_key_parse(data, len, uw__cookie_key);
+    memset(data, 0, len);
+    free(data);
+    if (r != UW_OK) {
+        snprintf(err, errlen, "%s: not a key (32 bytes, or 64 hex digits)", path);
+        return r;
+    }
+    uw__cookie_key_given = true;
+    return UW_OK;
 }

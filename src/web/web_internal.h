@@ -9,6 +9,8 @@
 
 #include <uweb/web.h>
 
+#include <stdio.h>
+
 #define UW_REQ_MAX_VALUES 8
 
 typedef struct uw_web_state {
@@ -20,6 +22,8 @@ typedef struct uw_web_state {
     char **query_pairs;         /* decoded "name", "value", ... (lazily) */
     size_t nquery_pairs;
     bool query_parsed;
+    const char *request_id;     /* X-Request-Id (accesslog.c) */
+    int64_t started;            /* uw_now() when dispatch began */
 } uw_web_state;
 
 /* The request's state, made (zeroed, in its arena) on first use; NULL
@@ -38,5 +42,20 @@ char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *
  * port, and a whole file (malloc'ed; NULL with a reason in err). */
 uint16_t uw__default_tls_port(void);
 char *uw__read_file(const char *path, size_t *len, char *err, size_t errlen);
+
+/* Request ids and the access log (accesslog.c): uw_app_dispatch calls
+ * begin before the middlewares and end after the handler. */
+enum { UW_ACCESS_COMMON = 0, UW_ACCESS_COMBINED = 1, UW_ACCESS_JSON = 2 };
+void uw__access_log_set(FILE *f, int format);
+void uw__access_begin(uw_req *req, uw_res *res);
+void uw__access_end(uw_req *req, uw_res *res);
+
+/* uw_main's --cookie-key-file (helpers.c): reads and keeps the key for
+ * cookie.h.  UW_OK, or UW_EINVAL with a reason in err. */
+int uw__cookie_key_load(const char *path, char *err, size_t errlen);
+extern unsigned char uw__cookie_key[32];
+extern bool uw__cookie_key_given;
+/* 32 raw bytes, or 64 hex digits and whitespace, to a key. */
+int uw__cookie_key_parse(const void *data, size_t len, unsigned char key[32]);
 
 #endif
