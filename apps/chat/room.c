@@ -29,11 +29,12 @@ typedef struct member {
     uw_queue q;
     chat_msg *slots[QUEUE_LEN];
     bool dropped;
+    bool talker;                     /* on a WebSocket (else a reader of /events) */
 } member;
 
 static struct {
     member *head;
-    size_t count;
+    size_t count;                    /* members on WebSockets ("online"), not readers */
     chat_msg *history[HISTORY];
     size_t hist_len, hist_next;
     unsigned guests;
@@ -137,23 +138,24 @@ static void announce(const char *name, const char *what)
 
 /* ------------------------------------------------------------ members */
 
-static void join(member *mb)
+static void join(member *mb, bool talker)
 {
     memset(mb, 0, sizeof *mb);
+    mb->talker = talker;
     uw_queue_init(&mb->q, mb->slots, sizeof(chat_msg *), QUEUE_LEN);
     for (size_t i = 0; i < room.hist_len; i++)
         offer(mb, room.history[(room.hist_next + HISTORY - room.hist_len + i) % HISTORY]);
     mb->next = room.head;
     if (room.head) room.head->prev = mb;
     room.head = mb;
-    room.count++;
+    if (talker) room.count++;
 }
 
 static void leave(member *mb)
 {
     if (mb->prev) mb->prev->next = mb->next; else room.head = mb->next;
     if (mb->next) mb->next->prev = mb->prev;
-    room.count--;
+    if (mb->talker) room.count--;
     chat_msg *m;
     while (uw_queue_get(&mb->q, &m, 0) == UW_OK) unref(m);
 }
@@ -190,7 +192,7 @@ void chat_name(const char *query, char out[CHAT_NAME_MAX + 1])
 void chat_serve_ws(uw_ws *ws, const char *name)
 {
     member mb;
-    join(&mb);
+    join(&mb, true);
     announce(name, "joined");
     for (;;) {
         chat_msg *m;
@@ -219,7 +221,7 @@ void chat_serve_ws(uw_ws *ws, const char *name)
 void chat_serve_sse(uw_res *res)
 {
     member mb;
-    join(&mb);
+    join(&mb, false);
     for (;;) {
         chat_msg *m;
         int r = UW_OK;
