@@ -4,7 +4,7 @@
 # loop that parses nothing, bench/hello_floor.c), on loopback.
 #
 #     bench/hello.sh [--runs=N] [--duration=SEC] [--idle=N] [--profile] [--quick]
-#                    [--skip-throughput] [--skip-memory]
+#                    [--skip-throughput] [--skip-memory] [--no-uweb-bench]
 #
 # Each server is pinned to CPU 0 (taskset), wrk (one thread) to CPU 1.
 # Workloads, 64 keep-alive connections each:
@@ -13,7 +13,11 @@
 # Each (server, workload) runs --runs times (default 5) for --duration
 # seconds (default 8), servers alternating; medians are reported.
 # Server CPU time is the first field of /proc/PID/task/*/schedstat (ns),
-# summed over threads, read before and after each wrk run.
+# summed over threads, read before and after each wrk run.  Each measured
+# wrk run is followed by one uweb-bench run on the same server and
+# workload (bench/uweb_bench.sh: a second opinion with its histogram, in
+# uweb-bench.tsv and the summary's last table; wrk stays the reference);
+# --no-uweb-bench skips them.
 #
 # Memory: a fresh uweb, then a fresh nginx: VmRSS/VmHWM right after start,
 # then with --idle (default 10000) idle keep-alive connections open (each
@@ -54,6 +58,7 @@ for a in "$@"; do
     --quick) RUNS=1; DURATION=3; IDLE_CONNS=2000 ;;
     --skip-throughput) DO_THROUGHPUT=0 ;;
     --skip-memory) DO_MEMORY=0 ;;
+    --no-uweb-bench) NO_UB=1 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "hello.sh: unknown option $a" >&2; exit 2 ;;
     esac
@@ -65,6 +70,8 @@ NGX=$ROOT/$B/bench/nginx-hello
 mkdir -p "$OUT" "$NGX/logs" "$NGX/tmp"
 RESULTS=$OUT/results.tsv
 MEMORY=$OUT/memory.txt
+NO_UB=${NO_UB:-0}
+source bench/uweb_bench.sh
 
 log() { printf '[hello.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -91,6 +98,10 @@ NOFILE=$(ulimit -n)
 
 log "building uweb hello and the floor"
 timeout 900 make -s B="$B" "$B/apps/hello" >/dev/null
+if [ "$NO_UB" = 0 ]; then
+    timeout 900 make -s B="$B" "$B/tools/uweb-bench" >/dev/null || log "uweb-bench did not build: wrk alone"
+    ub_init "$ROOT/$B/tools/uweb-bench" "$OUT/uweb-bench.tsv"
+fi
 # A private copy: the tree may be rebuilt meanwhile, and perf needs the
 # binary it sampled.
 cp "$B/apps/hello" "$OUT/uweb-hello"
@@ -329,6 +340,7 @@ EOF
         for wl in single pipeline; do
             for s in "${order[@]}"; do
                 run_wrk "$s" "${PID_OF[$s]}" "${PORT_OF[$s]}" "$wl" "$run"
+                ub_run "$s" "$wl" "http://127.0.0.1:${PORT_OF[$s]}/" $([ "$wl" = pipeline ] && echo "-P $DEPTH")
             done
         done
     done
@@ -419,3 +431,4 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 # ------------------------------------------------------------ summary
 
 python3 bench/hello_summary.py "$OUT" | tee "$OUT/summary.md"
+ub_summary | tee -a "$OUT/summary.md"

@@ -3,7 +3,7 @@
 # for 1 MiB) and nginx with one worker, the same ECDSA P-256 certificate
 # (scripts/mkcert.sh), on loopback.
 #
-#     bench/tls.sh [--runs=N] [--duration=SEC] [--idle=N] [--quick]
+#     bench/tls.sh [--runs=N] [--duration=SEC] [--idle=N] [--quick] [--no-uweb-bench]
 #
 # Each server is pinned to CPU 0 (taskset), the client to CPU 1.  Server
 # CPU time is the first field of /proc/PID/task/*/schedstat, summed over
@@ -14,6 +14,10 @@
 #   single    keep-alive HTTPS hello, one request at a time (wrk, 64 conns)
 #   pipeline  keep-alive HTTPS hello, 16 pipelined (bench/hello_pipeline.lua)
 #   1mib      GET of 1 MiB of random bytes over HTTPS (wrk, 8 conns), MB/s
+# After each wrk run of single and pipeline, one uweb-bench run on the same
+# server over https:// (certificate verified with the test CA;
+# bench/uweb_bench.sh: uweb-bench.tsv and the summary's last table; wrk
+# stays the reference); --no-uweb-bench skips them.
 # Each (server, workload) runs --runs times (default 3) for --duration
 # seconds (default 5), servers alternating; medians are reported with the
 # ratio uweb/nginx per server CPU-second.  The client offers one cipher
@@ -42,7 +46,8 @@ for a in "$@"; do
     --duration=*) DURATION=${a#*=} ;;
     --idle=*) IDLE_CONNS=${a#*=} ;;
     --quick) RUNS=1; DURATION=3; IDLE_CONNS=2000 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    --no-uweb-bench) NO_UB=1 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "tls.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -52,6 +57,8 @@ NGX=$OUT/nginx
 WWW=$OUT/www
 mkdir -p "$OUT" "$NGX/logs" "$NGX/tmp" "$WWW"
 RESULTS=$OUT/results.tsv
+NO_UB=${NO_UB:-0}
+source bench/uweb_bench.sh
 log() { printf '[tls.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 for c in wrk nginx taskset openssl curl python3; do command -v "$c" >/dev/null || die "$c is missing"; done
@@ -66,9 +73,13 @@ log "building hello, uweb-crunch and the 1 MiB server"
 TREE=${UWEB_TREE:-$ROOT}
 timeout 900 make -C "$TREE" -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
 cp "$TREE/$B/apps/hello" "$OUT/uweb-hello"
+if [ "$NO_UB" = 0 ]; then
+    timeout 900 make -C "$TREE" -s B="$B" "$B/tools/uweb-bench" >/dev/null || log "uweb-bench did not build: wrk alone"
+    ub_init "$TREE/$B/tools/uweb-bench" "$OUT/uweb-bench.tsv"
+fi
 "$TREE/$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets /large.bin:"$WWW/large.bin"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TREE/include" -I"$OUT" -o "$OUT/uweb-static" \
-    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
+    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz -lnghttp2 $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
 UWEB_TLS=1
 "$OUT/uweb-hello" --help | grep -q -- --tls-cert || UWEB_TLS=0
 [ $UWEB_TLS = 1 ] || log "uweb's hello has no --tls-cert (no TLS listener in uw_main): uweb rows are n/a"
@@ -193,6 +204,10 @@ measure() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$wl" "$run" "$n" "$((c1 - c0))" "$dus" "${bytes:-0}" >> "$RESULTS"
     log "$(printf '%-5s %-8s run %s: %9d/s  %9d per CPU-s  (server CPU %3d%%)' "$server" "$wl" "$run" \
         $((n * 1000000 / dus)) $((n * 1000000000 / (c1 - c0 + 1))) $(((c1 - c0) / (dus * 10))))"
+    case "$wl" in
+    single) ub_run "$server" "$wl" "https://127.0.0.1:$SPORT/" --cacert "$CA" ;;
+    pipeline) ub_run "$server" "$wl" "https://127.0.0.1:$SPORT/" --cacert "$CA" -P 16 ;;
+    esac
 }
 
 {
@@ -310,4 +325,5 @@ if not uweb_tls:
     print("\nuweb: n/a - its hello has no TLS listener in this build (no --tls-cert).")
 print("spt (mbedTLS): n/a - no guest with a TLS listener (bench/tls.sh measures unix only so far).")
 EOF
+ub_summary >> "$OUT/summary.md"
 cat "$OUT/machine.txt" "$OUT/summary.md"
