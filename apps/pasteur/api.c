@@ -27,12 +27,25 @@ int64_t pasteur_now(void)
     return uw_wall_now() / 1000000000 + P.clock_offset;
 }
 
+/* Sends a body the caller frees when this returns (uw_res_send borrows
+ * its body until the handler returns; a stream's bytes are copied out). */
+static void send_now(uw_res *res, int status, const char *type, const void *body, size_t len)
+{
+    uw_res_status(res, status);
+    uw_res_header(res, "Content-Type", type);
+    uw_res_header(res, "Cache-Control", "no-store");
+    uw_res_content_length(res, len);
+    if (uw_res_begin(res) == UW_OK && uw_res_write(res, body, len) == UW_OK) uw_res_end(res);
+}
+
 void pasteur_error(uw_res *res, int status, const char *why)
 {
+    /* An answer before the body was read ends the connection: the rest
+     * of the body is not waited for. */
+    if (status == 413 || status == 415 || status == 429) uw_res_close(res);
     json_t *o = json_pack("{ss}", "error", why);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    uw_res_header(res, "Cache-Control", "no-store");
-    if (s) uw_res_send(res, status, "application/json", s, strlen(s));
+    if (s) send_now(res, status, "application/json", s, strlen(s));
     else uw_res_text(res, status, why);
     free(s);
     json_decref(o);
@@ -46,8 +59,7 @@ static void send_json(uw_res *res, int status, json_t *o)
         pasteur_error(res, 500, "out of memory");
         return;
     }
-    uw_res_header(res, "Cache-Control", "no-store");
-    uw_res_send(res, status, "application/json", s, strlen(s));
+    send_now(res, status, "application/json", s, strlen(s));
     free(s);
 }
 
@@ -421,8 +433,7 @@ void pasteur_read(uw_req *req, uw_res *res)
         store_error(res, UW_STORE_ECORRUPT);
         return;
     }
-    uw_res_header(res, "Cache-Control", "no-store");
-    uw_res_send(res, 200, "application/json", (char *)d + TOKEN_LEN, n - TOKEN_LEN);
+    send_now(res, 200, "application/json", (char *)d + TOKEN_LEN, n - TOKEN_LEN);
     free(d);
 }
 
