@@ -26,6 +26,7 @@ static void ws_route(uw_req *req, uw_res *res)
     uw_ws_options o;
     uw_ws_options_default(&o);
     o.max_message = CHAT_TEXT_MAX * 4;       /* longer texts are cut, longer messages refused */
+    o.write_timeout = UW_SEC(5);             /* a member that takes no bytes for that long leaves */
     uw_ws *ws;
     if (uw_ws_accept_opts(req, res, &ws, &o) != UW_OK) return;
     chat_serve_ws(ws, name);

@@ -213,6 +213,9 @@ void chat_serve_ws(uw_ws *ws, const char *name)
         if (in.type != UW_WS_TEXT || in.len == 0) continue;
         size_t n = clean((char *)in.data, in.len, CHAT_TEXT_MAX);
         if ((m = make(name, (const char *)in.data, n))) publish(m);
+        /* Let the members send it before this one reads more: a fast
+         * talker cannot fill the queues of readers that keep up. */
+        uw_yield();
     }
     leave(&mb);
     announce(name, "left");
