@@ -57,6 +57,15 @@ port=$base tport=$tls_base n=0
 for s in "${services[@]}"; do
   log=$B/run-$s.log
   https=""
+  # Pasteur keeps its pastes in the block device "store": a file here,
+  # made on first run and kept between runs.
+  store=()
+  if [ "$s" = pasteur ]; then
+    [ -f "$B/run-pasteur-store.img" ] || truncate -s 64M "$B/run-pasteur-store.img"
+    store=(--block:store="$B/run-pasteur-store.img")
+  fi
+  # The site app serves the image of apps/site/example/ that make builds.
+  [ "$s" = site ] && store=(--block:site="$B/site.img")
   if [ "$TARGET" = unix ]; then
     bin=$B/apps/$s
     [ -x "$bin" ] || { port=$((port + 1)); tport=$((tport + 1)); continue; }
@@ -65,7 +74,7 @@ for s in "${services[@]}"; do
       topts=(--tls-port="$tport" --tls-cert="$tls/localhost.pem" --tls-key="$tls/localhost.key")
       https="https://127.0.0.1:$tport/"
     fi
-    "$bin" --addr=127.0.0.1 --port="$port" "${topts[@]}" >"$log" 2>&1 &
+    "$bin" --addr=127.0.0.1 --port="$port" "${topts[@]}" "${store[@]}" >"$log" 2>&1 &
     pids+=($!)
   else
     img=$B/$TARGET/apps/$s.$TARGET
@@ -79,7 +88,7 @@ for s in "${services[@]}"; do
     ip -n "$ns" tuntap add dev "$tap" mode tap
     ip -n "$ns" addr add "10.77.$n.1/24" dev "$tap"
     ip -n "$ns" link set "$tap" up
-    ip netns exec "$ns" "$B/uweb-$TARGET" --mem=64 --net:service="$tap" "${block[@]}" -- "$img" \
+    ip netns exec "$ns" "$B/uweb-$TARGET" --mem=64 --net:service="$tap" "${block[@]}" "${store[@]}" -- "$img" \
       --ipv4="10.77.$n.2/24" --port=8080 >"$log" 2>&1 &
     pids+=($!)
     rm -f "$sock"
