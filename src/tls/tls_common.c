@@ -335,7 +335,7 @@ ssize_t uw_tls__writev_records(uw_tls *t, const uw_slice *v, size_t n, unsigned 
             while (i < n && len < rec) {
                 size_t k = v[i].len - off;
                 if (k > rec - len) k = rec - len;
-                memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
+                if (k) memcpy(gather + len, (const unsigned char *)v[i].ptr + off, k);
                 len += k;
                 off += k;
                 if (off == v[i].len) { i++; off = 0; }

@@ -50,7 +50,9 @@ for args, why in ((["http://127.0.0.1:1/", "-c", "abc"], "-c abc"),
                   (["http://127.0.0.1:1/", "-d", "soon"], "bad duration"),
                   (["http://127.0.0.1:1/", "--rate", "10", "-P", "4"], "--rate with -P"),
                   (["http://127.0.0.1:1/", "-H", "NoColon"], "bad header"),
-                  (["http://127.0.0.1:1/", "--h2"], "h2 not yet")):
+                  (["http://127.0.0.1:1/", "-m", "10"], "-m without --h2"),
+                  (["http://127.0.0.1:1/", "--h2", "--rate", "10"], "--h2 with --rate"),
+                  (["https://127.0.0.1:1/", "--cacert", "/nonexistent.pem"], "unreadable --cacert")):
     rc, out, err = bench(*args)
     lines = err.strip().splitlines()
     t.check(f"bad arguments ({why}): exit 2 with one line", rc == 2 and len(lines) == 1 and out == "",
