@@ -20,7 +20,7 @@ TARGET=${TARGET:-unix}
 base=${UWEB_PORT_BASE:-8080}
 tls_base=${UWEB_TLS_PORT_BASE:-8443}
 tls=$B/tls
-services=(hello crunchzip pasteur chat)
+services=(hello crunchzip pasteur chat site)
 ns=uweb-run
 pids=()
 cleanup() {
