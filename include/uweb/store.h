@@ -17,8 +17,12 @@
  * records (deleted, burned, expired, superseded) are simply passed, a live
  * record that was read since it was last written is copied forward (a
  * second chance: least recently used pastes go first), and any other live
- * record is evicted (UW_STORE_EVICT, the default) or the write is refused
- * with UW_STORE_EFULL and nothing changes (UW_STORE_REFUSE).  A deletion or
+ * record is evicted (UW_STORE_EVICT, the default).  With UW_STORE_REFUSE
+ * every live record is copied forward instead, and a write that would not
+ * leave room for one largest record (max_record) beside the live ones is
+ * refused with UW_STORE_EFULL, changing nothing: that room is what lets a
+ * live record always be moved.  The cleaner keeps the same room free in
+ * both modes.  A deletion or
  * a burn appends a tombstone, which always outlives the record it kills
  * (it lies after it in the log), so a deleted paste never comes back.
  *
