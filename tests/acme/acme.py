@@ -102,6 +102,21 @@ def main():
             t.check("restart: the stored certificate is reused, no new order",
                     ok and not issued(s) and rc == 0, " | ".join(acme_lines(s)) + err)
 
+        # the stored account is found again (no new one) when a certificate must be ordered
+        os.unlink(os.path.join(state, "cert.pem"))
+        with Server("hello", port=hp, args=acme_args(pb, state=state)) as s:
+            ok = wait_for(lambda: issued(s), 20)
+            t.check("restart without a certificate: the stored account orders a new one",
+                    ok and "created" not in s.output(), " | ".join(acme_lines(s)))
+
+        # --redirect-http: every path answers 308 to https except the challenges
+        with Server("hello", port=hp, args=acme_args(pb, "--redirect-http")) as s:
+            ok = wait_for(lambda: issued(s), 20)
+            code, headers, _ = s.get("/x")
+            t.check("--redirect-http: HTTP-01 still answered, other paths redirected",
+                    ok and code == 308 and headers.get("Location") == f"https://127.0.0.1:{tp}/x",
+                    f"{code} {headers.get('Location')} | " + " | ".join(acme_lines(s)))
+
         # TLS-ALPN-01
         with Server("hello", port=hp, args=acme_args(pb, "--acme-challenge=tls-alpn-01")) as s:
             ok = wait_for(lambda: issued(s), 20)
