@@ -1,13 +1,15 @@
 /*
  * A test server for the framework's features beyond routing, driven by
  * tests/integration/web_*.py with curl and python: JSON, forms, cookies,
- * compression on the fly, redirects, error pages, request ids.
+ * compression on the fly, redirects, error pages, request ids, files
+ * from a directory.
  */
 #include <uweb/web.h>
 #include <uweb/json.h>
 #include <uweb/form.h>
 #include <uweb/cookie.h>
 #include <uweb/compress.h>
+#include <uweb/files.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +116,16 @@ static void stream(uw_req *req, uw_res *res)
     uw_res_end(res);
 }
 
+/* Files: /files/... from $WEBFEAT_ROOT (symlinks refused), /linked/...
+ * from the same with symlinks inside it allowed, /one: uw_res_file. */
+static uw_static_dir_conf files_conf, linked_conf;
+static void one(uw_req *req, uw_res *res)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/a.txt", files_conf.root);
+    uw_res_file(req, res, path, "text/plain; charset=utf-8");
+}
+
 static void go(uw_req *req, uw_res *res) { (void)req; uw_res_redirect(res, 303, "/cookie/get"); }
 
 static const uw_route routes[] = {
@@ -126,6 +138,9 @@ static const uw_route routes[] = {
     { UW_GET, "/stream", stream },
     { UW_GET, "/png", png },
     { UW_GET, "/go", go },
+    { UW_GET, "/files/<rest:path>", uw_static_dir, .arg = &files_conf },
+    { UW_GET, "/linked/<rest:path>", uw_static_dir, .arg = &linked_conf },
+    { UW_GET, "/one", one },
 };
 /* The app's error pages (after compression in the list: they see the answer first). */
 static const char page404[] = "<!doctype html><title>Not here</title><h1>Nothing at this address</h1>\n";
@@ -147,6 +162,9 @@ int main(int argc, char **argv)
         const char *w = words[(x >> 16) % 13];
         for (; *w && i < corpus_len; w++) corpus[i++] = *w;
     }
+    const char *root = getenv("WEBFEAT_ROOT");
+    files_conf = (uw_static_dir_conf){ .root = root ? root : "." };
+    linked_conf = (uw_static_dir_conf){ .root = files_conf.root, .follow_symlinks = true };
     int r = uw_main(argc, argv, &(uw_app){ UW_ROUTES(routes), UW_MIDDLEWARES(mws), .name = "webfeat" });
     free(corpus);
     return r;
