@@ -6,6 +6,8 @@
 DEB_PACKAGES += libjansson-dev
 APP_LDLIBS_pasteur := -ljansson
 UK_MANIFEST_pasteur := net:service block:store
+# Not built for spt/hvt until jansson is (platform/lwip/build.mk).
+UNIX_ONLY_APPS += pasteur
 
 PASTEUR_NPM := @highlightjs/cdn-assets@11.12.0 marked@15.0.12 dompurify@3.5.0
 PASTEUR_NPM_DIR := $(B)/pasteur-npm

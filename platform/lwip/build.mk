@@ -28,7 +28,9 @@ LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp c
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
 UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)
 UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS)) src/tls/tls_mbedtls.c
-UK_APPS := $(APPS)
+# Apps needing a library the unikernels do not have yet are built for unix
+# only: their build.mk adds them to UNIX_ONLY_APPS (pasteur: jansson).
+UK_APPS := $(filter-out $(UNIX_ONLY_APPS),$(APPS))
 
 $(LWIP_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
 	@platform/scripts/fetch-src.sh lwip $(LWIP_DIR) $(B)/apt-src-lwip
