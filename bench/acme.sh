@@ -25,7 +25,7 @@ work = tempfile.mkdtemp(prefix="uweb-acme-bench-")
 
 def args(pb, *extra):
     return [f"--tls-port={pb.tls_port}", f"--acme-directory={pb.directory}", "--acme-domain=localhost",
-            f"--acme-ca={pb.api_ca}", "--acme-retry=1", "--quiet", *extra]
+            f"--acme-ca={pb.api_ca}", "--acme-agree-tos", "--acme-retry=1", "--quiet", *extra]
 
 def served(port, roots):
     ctx = ssl.create_default_context(cafile=roots)

@@ -62,6 +62,7 @@ typedef struct uw_acme_config {
     const char *domains[UW_ACME_MAX_DOMAINS];
     size_t ndomains;
     const char *email;               /* contact, optional */
+    bool agree_tos;                  /* agree to the server's terms of service (needed when it has some) */
     const char *state_dir;           /* NULL: memory only */
     const char *ca_file;             /* trust for an https:// directory; NULL: the system's */
     int challenge;                   /* UW_ACME_CHALLENGE_* */

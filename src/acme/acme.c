@@ -61,6 +61,7 @@ int uw_acme_option(uw_acme_config *cfg, const char *arg)
     }
     if ((v = opt_value(arg, "--acme-domain"))) return add_domains(cfg, v);
     if ((v = opt_value(arg, "--acme-email"))) { cfg->email = v; return 1; }
+    if (strcmp(arg, "--acme-agree-tos") == 0) { cfg->agree_tos = true; return 1; }
     if ((v = opt_value(arg, "--acme-dir"))) { cfg->state_dir = v; return 1; }
     if ((v = opt_value(arg, "--acme-ca"))) { cfg->ca_file = v; return 1; }
     if ((v = opt_value(arg, "--acme-renew-after"))) return opt_seconds(v, "--acme-renew-after", &cfg->renew_after);
@@ -87,6 +88,8 @@ const char *uw_acme_options_help(void)
 "                            HTTP serves meanwhile, HTTPS once the certificate arrives\n"
 "    --acme-domain=NAMES     the certificate's names, comma-separated (repeatable)\n"
 "    --acme-email=ADDR       contact address of the ACME account\n"
+"    --acme-agree-tos        agree to the ACME server's terms of service (Let's Encrypt's\n"
+"                            subscriber agreement); without it a server that has terms fails\n"
 "    --acme-dir=DIR          keeps account.key, cert.pem and cert.key there (reused\n"
 "                            after a restart); default: in memory only\n"
 "    --acme-ca=FILE          PEM CAs trusted for the ACME server's HTTPS (a test CA)\n"

@@ -398,7 +398,12 @@ static int get_directory(engine *e)
 static int new_account(engine *e)
 {
     if (e->kid) return UW_OK;
-    json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+    const char *tos = jstr(json_object_get(e->dir, "meta"), "termsOfService");
+    if (tos && !e->a->cfg.agree_tos) {
+        errf(e, "newAccount: the server's terms of service (%s) must be agreed to: --acme-agree-tos", tos);
+        return UW_EINVAL;
+    }
+    json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", e->a->cfg.agree_tos);
     if (e->a->cfg.email) {
         char mail[320];
         snprintf(mail, sizeof mail, "mailto:%s", e->a->cfg.email);
@@ -784,7 +789,7 @@ static int64_t renewal_time(engine *e, const acme_cert_info *info)
         at = info->not_before + life * 2 / 3 - jitter;
     }
     const char *ari = e->dir ? jstr(e->dir, "renewalInfo") : NULL;
-    if (ari && info->ari_id[0] && e->a->cfg.renew_after <= 0) {
+    if (ari && *ari && info->ari_id[0] && e->a->cfg.renew_after <= 0) {
         char url[2048];
         snprintf(url, sizeof url, "%s%s%s", ari, ari[strlen(ari) - 1] == '/' ? "" : "/", info->ari_id);
         reply r;

@@ -40,7 +40,7 @@ def wait_for(pred, timeout):
 
 def acme_args(pb, *extra, state=None):
     args = [f"--tls-port={pb.tls_port}", f"--acme-directory={pb.directory}", f"--acme-domain={','.join(NAMES)}",
-            f"--acme-ca={pb.api_ca}", "--acme-email=admin@hello.test", "--acme-retry=1", *extra]
+            f"--acme-ca={pb.api_ca}", "--acme-email=admin@hello.test", "--acme-agree-tos", "--acme-retry=1", *extra]
     if state:
         args.append(f"--acme-dir={state}")
     return args
@@ -116,6 +116,13 @@ def main():
             t.check("--redirect-http: HTTP-01 still answered, other paths redirected",
                     ok and code == 308 and headers.get("Location") == f"https://127.0.0.1:{tp}/x",
                     f"{code} {headers.get('Location')} | " + " | ".join(acme_lines(s)))
+
+        # terms of service not agreed to: a line saying so, no account
+        args = [a for a in acme_args(pb) if a != "--acme-agree-tos"]
+        with Server("hello", port=hp, args=args) as s:
+            tos = wait_for(lambda: [ln for ln in acme_lines(s) if "terms of service" in ln], 10)
+            t.check("without --acme-agree-tos: one line naming the terms and the option",
+                    tos and "--acme-agree-tos" in tos[0] and not issued(s), " | ".join(acme_lines(s)))
 
         # TLS-ALPN-01
         with Server("hello", port=hp, args=acme_args(pb, "--acme-challenge=tls-alpn-01")) as s:

@@ -58,6 +58,8 @@ static void test_options(void)
     CHECK_EQ_INT(c.renew_after, UW_SEC(30));
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-renew-after=-1"), -1);
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-email=a@b.test"), 1);
+    CHECK_EQ_INT(uw_acme_option(&c, "--acme-agree-tos"), 1);
+    CHECK(c.agree_tos);
     CHECK_EQ_INT(uw_acme_config_check(&c, "test"), UW_OK);
     uw_acme_config off = { 0 };
     CHECK_EQ_INT(uw_acme_config_check(&off, "test"), UW_OK);
