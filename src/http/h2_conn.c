@@ -37,6 +37,7 @@
 #include "http_internal.h"
 #include "../util/util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +61,8 @@ bool uw__h2_server_available(void) { return true; }
 #define OUT_CAP (32 * 1024)
 #define RES_HDRS_CAP 4096
 #define MAX_SLICES 16
+/* Whole bodies up to this many bytes are copied, not lent. */
+#define COPY_BODY_MAX 4096
 /* Body bytes dropped after the answer before RST_STREAM(NO_ERROR). */
 #define DISCARD_MAX (256 * 1024)
 /* Frames that cost without carrying a request: a burst, then per second. */
@@ -67,8 +70,20 @@ bool uw__h2_server_available(void) { return true; }
 #define FLOOD_RATE 200.0
 
 typedef struct h2_conn h2_conn;
+typedef struct h2_stream h2_stream;
 
-typedef struct h2_stream {
+/* A task that runs streams' handlers, one after the other: a connection
+ * keeps a few idle ones, so a request does not cost a new task and stack. */
+typedef struct h2_runner {
+    h2_conn *c;
+    uw_task *task;
+    uw_waitq wake;
+    h2_stream *st;              /* the stream to run */
+    struct h2_runner *next;     /* idle list */
+    bool quit;
+} h2_runner;
+
+struct h2_stream {
     h2_conn *c;
     int32_t id;
     uw_task *task;
@@ -93,12 +108,15 @@ typedef struct h2_stream {
     /* the response body: the handler's bytes being taken into frames */
     uw_slice sl[MAX_SLICES];
     size_t nsl, sl_i, sl_off;
+    bool borrowed;              /* a queued slice is the handler's memory */
     bool out_eof, deferred, has_data, ended;
     bool closed, reset_sent, rst_after_end, end_sent;
     size_t discarded;           /* body bytes dropped after the answer ended */
     bool running;               /* the task has not ended */
+    bool counted;               /* in c->ntasks: its handler runs and the stream is not
+                                 * done on the wire (a peer's reset does not end it) */
     char res_hdrs[RES_HDRS_CAP];
-} h2_stream;
+};
 
 struct h2_conn {
     uw_http_conn *hc;
@@ -111,7 +129,9 @@ struct h2_conn {
     bool ended;                 /* ... and its task has returned: the last stream frees it */
     bool goaway;
     h2_stream *streams;
-    size_t nstreams, ntasks;
+    size_t nstreams, ntasks;    /* streams alive; those that count against h2_max_streams */
+    h2_runner *idle;
+    size_t nidle, nrunners;
     double tokens;
     int64_t tokens_at;
     /* Client stream ids skipped over (never opened): HEADERS going back
@@ -137,7 +157,15 @@ static void kick(h2_conn *c)
 
 static void conn_free_maybe(h2_conn *c)
 {
-    if (c->ended && c->nstreams == 0) free(c);
+    if (c->ended && c->nstreams == 0 && c->nrunners == 0) free(c);
+}
+
+/* The stream no longer counts against h2_max_streams. */
+static void uncount(h2_stream *st)
+{
+    if (!st->counted) return;
+    st->counted = false;
+    st->c->ntasks--;
 }
 
 static void stream_free(h2_stream *st)
@@ -187,8 +215,10 @@ static unsigned method_bit(const char *m)
 
 static h2_stream *stream_new(h2_conn *c, int32_t id)
 {
-    h2_stream *st = calloc(1, sizeof *st);
+    /* Everything but the response fields' buffer starts zeroed. */
+    h2_stream *st = malloc(sizeof *st);
     if (!st) return NULL;
+    memset(st, 0, offsetof(h2_stream, res_hdrs));
     st->c = c;
     st->id = id;
     uw_arena_init(&st->arena, 4096, c->cfg->arena_limit);
@@ -286,7 +316,7 @@ static bool has_header(const h2_stream *st, const char *name)
     return false;
 }
 
-static void stream_main(void *arg);
+static void runner_main(void *arg);
 
 /* A request head is complete: the request as message.c knows it, then
  * its task. */
@@ -355,15 +385,25 @@ static void start_request(h2_conn *c, h2_stream *st, bool end_stream)
         req->path = (char *)"/";
         req->path_len = 1;
     }
-    st->task = uw_spawn(stream_main, st, c->cfg->stack_size);
-    if (!st->task) {
+    h2_runner *r = c->idle;
+    if (r) {
+        c->idle = r->next;
+        c->nidle--;
+    } else if ((r = calloc(1, sizeof *r)) && (r->task = uw_spawn(runner_main, r, c->cfg->stack_size))) {
+        r->c = c;
+        uw_detach(r->task);
+        c->nrunners++;
+        c->srv->nworkers++;     /* the server's stop waits for these tasks too */
+    } else {
+        free(r);
         nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return;
     }
-    uw_detach(st->task);
-    st->running = true;
+    r->st = st;
+    st->task = r->task;
+    st->running = st->counted = true;
     c->ntasks++;
-    c->srv->nworkers++;         /* the server's stop waits for stream tasks too */
+    uw_wake_one(&r->wake);
 }
 
 /* ------------------------------------------------------------ frames in */
@@ -448,6 +488,9 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void 
     if (!st) return 0;
     nghttp2_session_set_stream_user_data(s, id, NULL);
     st->closed = true;
+    /* Done on both sides: the peer may open another one now, before the
+     * handler has returned. */
+    if (error == NGHTTP2_NO_ERROR) uncount(st);
     if (!st->running) {
         stream_free(st);
         return 0;
@@ -514,6 +557,7 @@ static ssize_t data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
     }
     if (st->sl_i == st->nsl) {
         st->nsl = st->sl_i = 0;
+        st->borrowed = false;
         uw_wake_all(&st->wake);
         if (st->out_eof) *flags |= NGHTTP2_DATA_FLAG_EOF;
     }
@@ -665,8 +709,10 @@ static int h2_send_head(uw_res *res)
     }
     char len[24];
     if (res->has_length && !res->no_body) {
-        int k = snprintf(len, sizeof len, "%llu", (unsigned long long)res->content_length);
-        nv[n++] = nv_of("content-length", 14, len, (size_t)k);
+        char *e = len + sizeof len, *p = e;
+        uint64_t v = res->content_length;
+        do *--p = (char)('0' + v % 10); while (v /= 10);
+        nv[n++] = nv_of("content-length", 14, p, (size_t)(e - p));
     }
     bool body = !(res->no_body || res->head_only || (res->has_length && res->content_length == 0));
     nghttp2_data_provider prd = { .source.ptr = st, .read_callback = data_read };
@@ -681,10 +727,27 @@ static int h2_send_head(uw_res *res)
 
 static int h2_send_body(uw_res *res, const uw_slice *v, size_t n)
 {
-    /* Lent until the handler returns: end (or the next write) waits. */
+    /* Lent until the handler returns: small bodies are copied (the
+     * handler need not wait for them to be framed), larger ones are
+     * waited for by end (or the next write). */
     h2_stream *st = res->proto;
     if (gone(st)) return UW_ECLOSED;
-    int r = queue_slices(st, v, n);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += v[i].len;
+    char *copy = total <= COPY_BODY_MAX && !st->nsl ? uw_arena_alloc(&st->arena, total ? total : 1) : NULL;
+    int r;
+    if (copy) {
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(copy + off, v[i].ptr, v[i].len);
+            off += v[i].len;
+        }
+        uw_slice one = { copy, total };
+        r = queue_slices(st, &one, 1);
+    } else {
+        r = queue_slices(st, v, n);
+        st->borrowed = st->nsl > 0;
+    }
     if (r == UW_OK) resume(st);
     return r;
 }
@@ -731,7 +794,7 @@ static int h2_end(uw_res *res)
     if (gone(st)) return UW_ECLOSED;
     st->out_eof = true;
     resume(st);
-    int r = drain(st);          /* lent slices: taken before the handler returns */
+    int r = st->borrowed ? drain(st) : UW_OK;   /* lent slices: taken before the handler returns */
     if (r != UW_OK) reset(st, NGHTTP2_INTERNAL_ERROR);
     return r;
 }
@@ -752,9 +815,8 @@ static const uw_http_ops h2_ops = {
     .abort = h2_abort,
 };
 
-static void stream_main(void *arg)
+static void run_stream(h2_stream *st)
 {
-    h2_stream *st = arg;
     h2_conn *c = st->c;
     uw_http_server *srv = c->srv;
     if (st->head_error) {
@@ -774,11 +836,35 @@ static void stream_main(void *arg)
     }
     st->lent = st->in_len = 0;
     st->running = false;
-    c->ntasks--;
-    srv->nworkers--;
-    if (srv->stopping) uw_wake_all(&srv->stop_wait);
+    uncount(st);
     if (!c->dead) kick(c);
     if (st->closed || c->dead) stream_free(st);
+}
+
+static void runner_main(void *arg)
+{
+    h2_runner *r = arg;
+    h2_conn *c = r->c;
+    uw_http_server *srv = c->srv;
+    for (;;) {
+        while (!r->st) {
+            if (r->quit || uw_wait(&r->wake, UW_FOREVER) == UW_ECANCELED) goto out;
+        }
+        h2_stream *st = r->st;
+        r->st = NULL;
+        run_stream(st);
+        /* A canceled task stays canceled: it does not serve again. */
+        if (c->dead || uw_canceled() || c->nidle >= c->cfg->h2_max_streams) break;
+        r->next = c->idle;
+        c->idle = r;
+        c->nidle++;
+    }
+out:
+    c->nrunners--;
+    srv->nworkers--;
+    if (srv->stopping) uw_wake_all(&srv->stop_wait);
+    free(r);
+    conn_free_maybe(c);
 }
 
 /* ------------------------------------------------------------ the connection */
@@ -949,8 +1035,14 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
             stream_free(st);
         }
     }
+    for (h2_runner *r = c->idle; r; r = r->next) {
+        r->quit = true;
+        uw_wake_one(&r->wake);
+    }
+    c->idle = NULL;
+    c->nidle = 0;
     c->ended = true;
-    if (c->nstreams == 0) free(c);
+    conn_free_maybe(c);
     return o;
 }
 #endif
