@@ -13,6 +13,7 @@
 #include <uweb/web.h>
 
 #include <jansson.h>
+#include <uweb/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #define TOKEN_LEN 16
 #define ADATA_MAX 4096
+#define JSON_DEPTH 8
 
 int64_t pasteur_now(void)
 {
@@ -178,6 +180,10 @@ static int check_paste(const char *adata, size_t alen, const char *ct, size_t cl
             return *why = "ct is not base64url", -1;
     }
     json_error_t err;
+    int line, column;
+    /* jansson's parser recurses: the depth is checked first (a handler's
+     * stack is small). */
+    if (uw_json_depth_check(adata, alen, JSON_DEPTH, &line, &column) != 0) return *why = "adata nests too deep", -1;
     json_t *a = json_loadb(adata, alen, JSON_REJECT_DUPLICATES, &err);
     int ok = -1;
     *why = "adata is not a JSON object";
@@ -384,6 +390,14 @@ void pasteur_create(uw_req *req, uw_res *res)
     char *body = read_body(req, res, max, &len);
     if (!body) return;
     json_error_t err;
+    int line, column;
+    if (uw_json_depth_check(body, len, JSON_DEPTH, &line, &column) != 0) {
+        free(body);
+        char msg[96];
+        snprintf(msg, sizeof msg, "JSON nested deeper than %d at line %d column %d", JSON_DEPTH, line, column);
+        pasteur_error(res, 400, msg);
+        return;
+    }
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     free(body);
     if (!json_is_object(o)) {
