@@ -30,8 +30,9 @@
  * device before they return UW_OK: what they acknowledged survives a
  * crash.  uw_store_open rebuilds the index by reading the whole log once.
  *
- * Memory: the index holds about 48 bytes per live record (hash slot and
- * log-order queue), nothing of the data; uw_store_get returns a malloc'd
+ * Memory: the index holds a 20-byte hash slot (at most 3/4 full) and a
+ * 16-byte log-order entry per live record, 40 to 75 bytes per record as
+ * the tables double, nothing of the data; uw_store_get returns a malloc'd
  * copy of one record.  One thread; the block calls are synchronous, so
  * every call here is atomic with respect to the other tasks of a uweb
  * process: of two concurrent uw_store_get of a burn-after-reading record,

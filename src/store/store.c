@@ -26,16 +26,20 @@
 
 /* ------------------------------------------------------------ CRC32C */
 
-static uint32_t crc_table[256];
+/* Slicing by 8: eight tables, eight bytes a step. */
+static uint32_t crc_table[8][256];
 
 static void crc_init(void)
 {
-    if (crc_table[1]) return;
+    if (crc_table[0][1]) return;
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
-        crc_table[i] = c;
+        crc_table[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
 uint32_t uw__crc32c(uint32_t crc, const void *buf, size_t n)
@@ -43,7 +47,13 @@ uint32_t uw__crc32c(uint32_t crc, const void *buf, size_t n)
     crc_init();
     const unsigned char *p = buf;
     crc = ~crc;
-    while (n--) crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^ crc_table[5][(lo >> 16) & 0xff] ^
+              crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^
+              crc_table[0][p[7]];
+    }
+    while (n--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -97,10 +107,10 @@ int uw__store_decode_header(const unsigned char *h, const uint8_t key[16], uint3
 
 typedef struct entry {
     uint64_t id;            /* 0: empty slot (ids are never 0) */
-    uint32_t pos, blocks;
-    int64_t expires;
-    uint8_t flags, hot;
-} entry;
+    uint32_t pos;
+    uint32_t expires;       /* seconds since the epoch, 0 never (until 2106) */
+    uint32_t blocks : 24, flags : 7, hot : 1;
+} __attribute__((packed, aligned(4))) entry;
 
 typedef struct qent {
     uint64_t id;
@@ -125,6 +135,12 @@ struct uw_store {
     uint64_t live_blocks;
     uint64_t evicted, copied, torn;
 };
+
+/* An expiry as the index keeps it: 0 never, else at most 2106. */
+static uint32_t expiry32(int64_t t)
+{
+    return t <= 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
 
 static size_t slot_of(const uw_store *s, uint64_t id)
 {
@@ -165,7 +181,7 @@ static entry *insert(uw_store *s, uint64_t id)
 {
     entry *e = find(s, id);
     if (e) return e;
-    if ((s->tab_n + 1) * 2 > s->tab_cap && grow_table(s) != UW_OK) return NULL;
+    if ((s->tab_n + 1) * 4 > s->tab_cap * 3 && grow_table(s) != UW_OK) return NULL;
     size_t i = slot_of(s, id);
     while (s->tab[i].id) i = (i + 1) & (s->tab_cap - 1);
     s->tab[i] = (entry){ .id = id };
@@ -524,8 +540,8 @@ static int rebuild(uw_store *s, int64_t now)
         s->live_blocks -= e->blocks;        /* 0 for a new entry */
         e->pos = v[i].pos;
         e->blocks = v[i].blocks;
-        e->expires = v[i].expires;
-        e->flags = v[i].flags;
+        e->expires = expiry32(v[i].expires);
+        e->flags = v[i].flags & 0x7f;
         s->live_blocks += e->blocks;
     }
     for (size_t i = 0; i < n && r == UW_OK; i++) {
@@ -553,6 +569,8 @@ int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_option
     uint64_t max = o->max_record ? o->max_record : 16u << 20;
     uint64_t quarter = (uint64_t)s->log_blocks * bs / 4;
     quarter = quarter > UW__STORE_HDR ? quarter - UW__STORE_HDR : 0;
+    uint64_t index_max = ((1u << 24) - 1) * (uint64_t)bs - UW__STORE_HDR;   /* blocks: 24 bits */
+    if (quarter > index_max) quarter = index_max;
     s->max_record = (size_t)(max < quarter ? max : quarter);
     s->reserve = blocks_for(s, s->max_record);
     int r = mount_super(s, o);
@@ -593,13 +611,13 @@ int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t
     uint32_t k = blocks_for(s, len);
     if (s->full == UW_STORE_REFUSE && s->live_blocks + k + s->reserve > s->log_blocks) return UW_STORE_EFULL;
     /* Room first (it may evict or move records), then the index entry. */
-    if ((s->tab_n + 1) * 2 > s->tab_cap && grow_table(s) != UW_OK) return UW_ENOMEM;
+    if ((s->tab_n + 1) * 4 > s->tab_cap * 3 && grow_table(s) != UW_OK) return UW_ENOMEM;
     uint32_t pos;
     int r = append(s, UW__STORE_PASTE, id, data, len, expires, flags, &pos);
     if (r != UW_OK) return r;
     entry *e = insert(s, id);
     if (!e) return UW_ENOMEM;               /* cannot happen: grown above */
-    *e = (entry){ .id = id, .pos = pos, .blocks = k, .expires = expires, .flags = (uint8_t)flags };
+    *e = (entry){ .id = id, .pos = pos, .blocks = k, .expires = expiry32(expires), .flags = flags & 0x7f };
     s->live_blocks += k;
     r = q_push(s, id, pos, k);
     if (r != UW_OK) remove_entry(s, e);
