@@ -88,6 +88,13 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@; ar rcs $@ $^
 $(LIB_ASAN): $(LIB_OBJS_ASAN)
 	@rm -f $@; ar rcs $@ $^
+# The libraries a program linking libuweb.a by hand puts after it (LDLIBS,
+# which build.mk fragments extend): read by pkg-config's uweb.pc, the tool
+# tests and the benchmarks.  Rewritten only when the list changes.
+LIB_LIBS := $(B)/libuweb.libs
+.PHONY: lib-libs-force
+$(LIB_LIBS): lib-libs-force
+	@mkdir -p $(@D); echo '$(strip $(LDLIBS))' | cmp -s - $@ || echo '$(strip $(LDLIBS))' >$@
 
 # ---------------------------------------------------------------- apps
 # apps/NAME/*.c -> build/apps/NAME.  A build.mk may add APP_DEPS_NAME
@@ -177,7 +184,7 @@ ASAN_BINS += $(APPS:%=$(B)/asan/apps/%) $(TOOLS:%=$(B)/asan/tools/uweb-%)
 # ---------------------------------------------------------------- goals
 .SECONDARY:
 .PHONY: all test run bench clean check-build fuzz asan
-all: $(LIB) $(APP_BINS) $(TOOL_BINS) $(EXTRA_ALL)
+all: $(LIB) $(LIB_LIBS) $(APP_BINS) $(TOOL_BINS) $(EXTRA_ALL)
 check-build: all asan $(UNIT_BINS) $(UNIT_BINS_ASAN) $(FUZZ_REPLAY) $(FUZZ_BINS) $(EXTRA_TEST_DEPS)
 fuzz: $(FUZZ_BINS)
 asan: $(ASAN_BINS)

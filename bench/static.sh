@@ -129,11 +129,11 @@ EOF
 gzip -9 -n -k -f "$WWW/small.html"
 
 log "building uweb-crunch and the uweb server"
-make -s B="$B" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
+make -s B="$B" "$B/tools/uweb-crunch" "$B/libuweb.a" "$B/libuweb.libs" >/dev/null
 "$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets \
     /small.html:"$WWW/small.html" /large.bin:"$WWW/large.bin"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I"$OUT" -o "$OUT/uweb-static" \
-    tests/tools/crunch_serve.c "$OUT/crunch_test_assets.c" "$B/libuweb.a" -lz -lssl -lcrypto
+    tests/tools/crunch_serve.c "$OUT/crunch_test_assets.c" "$B/libuweb.a" $(cat "$B/libuweb.libs")
 
 cat > "$OUT/pipeline.lua" <<'EOF'
 -- 16 pipelined GETs per write: wrk ... -s pipeline.lua PATH -- DEPTH

@@ -7,7 +7,7 @@
 # install copies what a user's own project needs into DESTDIR/PREFIX:
 #   bin/              uweb (uweb new NAME), uweb-crunch, uweb-bench, uweb-spt, uweb-hvt
 #   include/uweb/     the public headers
-#   lib/libuweb.a     the unix library (TLS on OpenSSL: link -lssl -lcrypto -lz)
+#   lib/libuweb.a     the unix library (the libraries it needs: pkg-config --libs uweb)
 #   lib/uweb/include/ the guest libc's headers and uw_platform.h (UW_PLAT_MANIFEST)
 #   lib/uweb/<t>/     per unikernel target: libuweb.a, liblwip.a, libmbedtls.a,
 #                     libz.a, libuwc.a (guest libc), the start code and bindings,
@@ -160,7 +160,7 @@ Name: uweb
 Description: uweb, a web stack in C, as a Linux process (the unix target)
 Version: $version
 Cflags: -I\${includedir}
-Libs: -L\${libdir} -luweb -lssl -lcrypto -lz
+Libs: -L\${libdir} -luweb $(cat "$B/libuweb.libs")
 EOF
 
 # ------------------------------------------------------------ man pages, template, docs

@@ -47,7 +47,7 @@ def build_server(gen_dir, name):
     cmd = [os.environ.get("CC", "gcc"), "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
            "-I" + os.path.join(ROOT, "include"), "-I" + gen_dir, "-o", out,
            os.path.join(ROOT, "tests", "tools", "crunch_serve.c"), os.path.join(gen_dir, "crunch_test_assets.c"),
-           LIB, "-lz", "-lssl", "-lcrypto"]  # uw_main links the TLS engine (OpenSSL on unix)
+           LIB] + open(LIB[:-2] + ".libs").read().split()  # the libraries libuweb.a needs (make writes them)
     p = subprocess.run(cmd, capture_output=True, timeout=900)
     if p.returncode != 0:
         print("# " + p.stderr.decode(errors="replace")[-2000:].replace("\n", "\n# "))
