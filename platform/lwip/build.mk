@@ -22,7 +22,7 @@ DEB_PACKAGES += iputils-ping wrk dnsmasq-base
 LWIP_DIR := $(B)/src/lwip
 LWIP_FETCHED := $(LWIP_DIR)/.fetched
 LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp core/netif \
-  core/pbuf core/tcp core/tcp_in core/tcp_out core/timeouts core/udp \
+  core/pbuf core/tcp core/tcp_in core/tcp_out core/timeouts core/udp core/dns \
   core/ipv4/dhcp core/ipv4/etharp core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
   netif/ethernet
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include

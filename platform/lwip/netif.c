@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lwip/dhcp.h"
+#include "lwip/dns.h"
 #include "lwip/init.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
@@ -59,6 +60,8 @@ static struct {
     uint64_t dhcp_since;       /* when DHCP started (monotonic ns) */
     int start_result;
     ip4_addr_t addr, mask, gw;
+    ip4_addr_t dns[DNS_MAX_SERVERS];   /* --dns, in order */
+    int ndns;
     char addr_text[16];
     struct netif netif;
     uw_plat_handle_t handle;
@@ -73,7 +76,9 @@ static struct {
 const char uw_lwip_options_help[] =
 "    --ipv4=ADDR/PREFIX      the unikernel's IPv4 address on its network\n"
 "                            (without it: address and gateway by DHCP)\n"
-"    --ipv4-gateway=ADDR     default route (with --ipv4)\n";
+"    --ipv4-gateway=ADDR     default route (with --ipv4)\n"
+"    --dns=ADDR              a DNS server for host names (repeatable, two at\n"
+"                            most; without it: the DHCP lease's)\n";
 
 /* ------------------------------------------------------------ options */
 
@@ -130,6 +135,19 @@ int uw_lwip_option(const char *arg)
             return -1;
         }
         N.gw_given = true;
+        return 1;
+    }
+    if (strncmp(arg, "--dns=", 6) == 0) {
+        ip4_addr_t a;
+        if (!parse_ip4(arg + 6, &a)) {
+            fprintf(stderr, "uweb: --dns: \"%s\" is not an IPv4 address\n", arg + 6);
+            return -1;
+        }
+        if (N.ndns >= DNS_MAX_SERVERS) {
+            fprintf(stderr, "uweb: --dns: %d servers at most\n", DNS_MAX_SERVERS);
+            return -1;
+        }
+        N.dns[N.ndns++] = a;
         return 1;
     }
     return 0;
@@ -279,6 +297,12 @@ static void dhcp_report(void)
 {
     const ip4_addr_t *a = netif_ip4_addr(&N.netif);
     bool bound = dhcp_supplied_address(&N.netif);
+    /* --dns wins over the lease's servers (lwIP sets those on each ACK). */
+    for (int i = 0; bound && i < N.ndns; i++) {
+        ip_addr_t d;
+        ip_addr_copy_from_ip4(d, N.dns[i]);
+        if (!ip_addr_cmp(dns_getserver((u8_t)i), &d)) dns_setserver((u8_t)i, &d);
+    }
     if (!bound && !N.dhcp_warned
         && uw_plat_clock_monotonic() - N.dhcp_since >= (uint64_t)DHCP_WARN_MS * 1000000u) {
         fprintf(stderr, "uweb: DHCP: no lease after %d s on net device \"" UW_LWIP_DEVICE "\" "
@@ -342,6 +366,11 @@ static int start(void)
     netif_set_default(&N.netif);
     netif_set_link_up(&N.netif);
     netif_set_up(&N.netif);
+    for (int i = 0; i < N.ndns; i++) {
+        ip_addr_t a;
+        ip_addr_copy_from_ip4(a, N.dns[i]);
+        dns_setserver((u8_t)i, &a);
+    }
     if (N.dhcp) {
         /* The address arrives later: the service listens on 0.0.0.0 in
          * the meantime.  lwIP announces the leased address itself. */

@@ -73,7 +73,9 @@ void uw_lwip_free(void *p);
 #define DHCP_DOES_ARP_CHECK         1
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
-#define LWIP_DNS                    0
+/* The client's host names (src/client/dial_uk.c): servers from --dns or
+ * from the DHCP lease (netif.c). */
+#define LWIP_DNS                    1
 #define LWIP_UDP                    1
 
 /* ------------------------------------------------ TCP */
