@@ -24,8 +24,25 @@
  * (retry_min doubling up to retry_max; Retry-After and rate limits
  * honoured).  badNonce answers are retried at once with the fresh nonce.
  *
- * Errors are one log line each: "NAME: acme: STEP: PROBLEM-TYPE: DETAIL"
- * (the problem document's type and detail), or the transport's reason.
+ * Errors are one log line per failed attempt: "NAME: acme: STEP:
+ * PROBLEM-TYPE: DETAIL; no certificate yet, next attempt in 5 s" (the
+ * problem document's type and detail, or the transport's reason).
+ *
+ * uw_main does all of this with --acme-directory and --acme-domain.  With
+ * a server of one's own (http.h):
+ *
+ *     uw_tls_config *tls;  uw_tls_config_new(&tls, &opts);          // no certificate yet
+ *     uw_acme *acme;
+ *     uw_acme_new(&acme, &(uw_acme_config){ .directory = URL, .domains = { "example.org" },
+ *                                           .ndomains = 1, .agree_tos = true,
+ *                                           .state_dir = "/var/lib/app/acme", .log = stderr }, tls);
+ *     uw_acme_set_next(acme, app_dispatch, app);                    // what :80 serves besides challenges
+ *     uw_http_server_listen(&srv, &(uw_http_listen){ .port = 80, .dispatch = uw_acme_dispatch, .arg = acme });
+ *     uw_http_server_listen(&srv, &(uw_http_listen){ .port = 443, .tls = tls });
+ *     uw_http_server_start(&srv);
+ *     uw_acme_start(acme);                                          // its task runs in uw_rt_run
+ *     uw_rt_run();
+ *     ...  uw_acme_free(acme);  uw_tls_config_free(tls);            // after the runtime ended
  *
  * The HTTP client (client.h) carries the requests; an https:// directory
  * needs the client's TLS (ca_file: the CA of the ACME server's own
