@@ -97,7 +97,9 @@ typedef struct uw_http_config {
                                 * handler tasks), default 100; more are refused */
     size_t h2_header_list;     /* decoded request fields, bytes (name + value + 32 each),
                                 * default 16 KiB -> 431 (SETTINGS_MAX_HEADER_LIST_SIZE) */
-    size_t h2_hpack_table;     /* HPACK dynamic table, both ways, default 4096 */
+    size_t h2_hpack_table;     /* HPACK dynamic table the client's requests may use
+                                * (SETTINGS_HEADER_TABLE_SIZE), default 4096; responses
+                                * use the static table only */
     size_t h2_stream_window;   /* request body bytes buffered per stream (its receive
                                 * window, opened as the handler reads), default 65535 */
     size_t h2_conn_window;     /* request body bytes buffered per connection, default 1 MiB */
