@@ -129,10 +129,45 @@ static void store_error(uw_res *res, int r)
         break;
     case UW_STORE_ECORRUPT: pasteur_error(res, 500, "the paste was damaged on the server's device"); break;
     case UW_STORE_EFULL: pasteur_error(res, 507, "the server's store is full"); break;
+    case UW_EIO: pasteur_error(res, 503, "the store cannot be reached or failed"); break;
     case UW_ELIMIT: pasteur_error(res, 413, "paste too large for the store"); break;
     case UW_ENOMEM: pasteur_error(res, 503, "out of memory"); break;
     default: pasteur_error(res, 500, "the store failed to read or write"); break;
     }
+}
+
+/* ------------------------------------------------------------ backends */
+
+#define REDIS (P.redis_host[0] != 0)
+
+int pasteur_put(uint64_t id, const void *data, size_t len, int64_t expires, unsigned flags)
+{
+    if (REDIS) return pasteur_redis_put(id, data, len, expires, flags);
+    return uw_store_put(P.store, id, data, len, expires, flags);
+}
+
+int pasteur_get(uint64_t id, void **data, size_t *len)
+{
+    if (REDIS) return pasteur_redis_get(id, data, len);
+    return uw_store_get(P.store, id, pasteur_now(), data, len, NULL);
+}
+
+int pasteur_peek(uint64_t id, void **data, size_t *len)
+{
+    if (REDIS) return pasteur_redis_peek(id, data, len);
+    return uw_store_peek(P.store, id, pasteur_now(), data, len, NULL);
+}
+
+int pasteur_stat(uint64_t id, unsigned *flags, int64_t *expires)
+{
+    if (REDIS) return pasteur_redis_stat(id, flags, expires);
+    return uw_store_stat(P.store, id, pasteur_now(), flags, expires);
+}
+
+int pasteur_delete_paste(uint64_t id)
+{
+    if (REDIS) return pasteur_redis_delete(id);
+    return uw_store_delete(P.store, id);
 }
 
 /* ------------------------------------------------------------ ids */
@@ -319,7 +354,7 @@ static int store_paste(uw_res *res, const char *adata, size_t alen, const char *
     for (int tries = 0; r == UW_OK && tries < 4; tries++) {
         do r = uw_random(&id, sizeof id);
         while (r == UW_OK && id == 0);
-        if (r == UW_OK) r = uw_store_put(P.store, id, rec, TOKEN_LEN + tlen, expires, flags);
+        if (r == UW_OK) r = pasteur_put(id, rec, TOKEN_LEN + tlen, expires, flags);
         if (r != UW_STORE_EEXIST) break;
     }
     if (r != UW_OK) {
@@ -345,7 +380,7 @@ void pasteur_create(uw_req *req, uw_res *res)
         return;
     }
     int64_t now = pasteur_now();
-    if (now - P.last_sweep >= 60) {
+    if (!REDIS && now - P.last_sweep >= 60) {
         uw_store_sweep(P.store, now);
         P.last_sweep = now;
     }
@@ -437,7 +472,7 @@ void pasteur_read(uw_req *req, uw_res *res)
     }
     void *d;
     size_t n;
-    int r = uw_store_get(P.store, id, pasteur_now(), &d, &n, NULL);
+    int r = pasteur_get(id, &d, &n);
     if (r != UW_OK) {
         store_error(res, r);
         return;
@@ -456,7 +491,7 @@ void pasteur_info(uw_req *req, uw_res *res)
     uint64_t id = parse_id(uw_req_param(req, "id"));
     unsigned flags;
     int64_t expires;
-    int r = id ? uw_store_stat(P.store, id, pasteur_now(), &flags, &expires) : UW_STORE_ENOTFOUND;
+    int r = id ? pasteur_stat(id, &flags, &expires) : UW_STORE_ENOTFOUND;
     if (r != UW_OK) {
         store_error(res, r);
         return;
@@ -475,7 +510,7 @@ void pasteur_delete(uw_req *req, uw_res *res)
     }
     void *d;
     size_t n;
-    int r = id ? uw_store_peek(P.store, id, pasteur_now(), &d, &n, NULL) : UW_STORE_ENOTFOUND;
+    int r = id ? pasteur_peek(id, &d, &n) : UW_STORE_ENOTFOUND;
     if (r != UW_OK) {
         store_error(res, r);
         return;
@@ -490,7 +525,7 @@ void pasteur_delete(uw_req *req, uw_res *res)
         pasteur_error(res, 403, "wrong delete token");
         return;
     }
-    r = uw_store_delete(P.store, id);
+    r = pasteur_delete_paste(id);
     if (r != UW_OK) {
         store_error(res, r);
         return;

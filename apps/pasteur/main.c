@@ -55,6 +55,8 @@ static void usage(void)
            "    pasteur --block:store=FILE [--store-size=BYTES] [OPTIONS]\n\n"
            "    --block:store=FILE      the paste store (a file on unix; the block device\n"
            "                            \"store\" on spt and hvt)\n"
+           "    --store=redis://HOST:PORT  the pastes in Redis instead (shared by several\n"
+           "                            instances; HOST a numeric IPv4 address)\n"
            "    --store-size=BYTES      create FILE with this size when it does not exist\n"
            "                            (suffixes K, M, G); a new store is formatted\n"
            "    --store-full=POLICY     evict (default: least recently read pastes go first)\n"
@@ -113,6 +115,11 @@ int main(int argc, char **argv)
         } else if (strncmp(a, "--burst=", 8) == 0) {
             if (parse_size(a + 8, &v) != 0 || v == 0) { fprintf(stderr, "pasteur: bad --burst\n"); return 2; }
             P.burst = (double)v;
+        } else if (strncmp(a, "--store=", 8) == 0) {
+            if (strncmp(a + 8, "redis://", 8) == 0 && pasteur_redis_parse(a + 8) == 0) continue;
+            if (strcmp(a + 8, "block:store") == 0) continue;
+            fprintf(stderr, "pasteur: --store is block:store or redis://HOST:PORT\n");
+            return 2;
         } else if (strcmp(a, "--trust-proxy") == 0) {
             P.trust_proxy = 1;
         } else if (strncmp(a, "--clock-offset=", 15) == 0) {
@@ -124,7 +131,7 @@ int main(int argc, char **argv)
     int help = 0;
     for (int i = 1; i < n; i++)
         help |= strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0 || strcmp(rest[i], "--version") == 0;
-    if (!help) {
+    if (!help && !P.redis_host[0]) {
         int r = pasteur_open_store(file, create_size);
         if (r != 0) return r;
     }

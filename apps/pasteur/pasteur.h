@@ -22,6 +22,8 @@ typedef struct pasteur_state {
     int trust_proxy;
     int64_t clock_offset;      /* seconds added to the wall clock */
     int64_t last_sweep;
+    char redis_host[64];       /* --store=redis://HOST:PORT; "" for the block store */
+    uint16_t redis_port;
 } pasteur_state;
 
 extern pasteur_state P;
@@ -32,6 +34,21 @@ int pasteur_open_store(const char *file, uint64_t create_size);
 
 /* Seconds since the epoch, moved by --clock-offset. */
 int64_t pasteur_now(void);
+
+/* The pastes, in the block store or in Redis (redis.c); the codes of
+ * store.h.  get burns a burn paste; peek does not. */
+int pasteur_put(uint64_t id, const void *data, size_t len, int64_t expires, unsigned flags);
+int pasteur_get(uint64_t id, void **data, size_t *len);
+int pasteur_peek(uint64_t id, void **data, size_t *len);
+int pasteur_stat(uint64_t id, unsigned *flags, int64_t *expires);
+int pasteur_delete_paste(uint64_t id);
+
+int pasteur_redis_parse(const char *url);
+int pasteur_redis_put(uint64_t id, const void *data, size_t len, int64_t expires, unsigned flags);
+int pasteur_redis_get(uint64_t id, void **data, size_t *len);
+int pasteur_redis_peek(uint64_t id, void **data, size_t *len);
+int pasteur_redis_stat(uint64_t id, unsigned *flags, int64_t *expires);
+int pasteur_redis_delete(uint64_t id);
 
 void pasteur_create(uw_req *req, uw_res *res);
 void pasteur_read(uw_req *req, uw_res *res);
