@@ -832,22 +832,10 @@ static int obtain(engine *e)
     return rc;
 }
 
-void acme_engine_main(void *arg)
+/* The task's life: load, obtain, sleep, renew, until canceled. */
+static void run(engine *e)
 {
-    uw_acme *a = arg;
-    engine *e = calloc(1, sizeof *e);
-    if (!e) return;
-    e->a = a;
-    a->engine = e;
-    uw_client_config cc;
-    uw_client_config_default(&cc);
-    cc.user_agent = "uweb-acme";
-    cc.request_timeout = UW_SEC(30);
-    cc.ca_file = a->cfg.ca_file;
-    if (uw_client_new(&e->cl, &cc) != UW_OK) {
-        logf_(e, "cannot make the HTTP client");
-        return;
-    }
+    uw_acme *a = e->a;
     bool have = load_stored(e) == UW_OK;
     log_error(e, "ordering a new certificate");
     int64_t backoff = a->cfg.retry_min;
@@ -895,11 +883,34 @@ void acme_engine_main(void *arg)
     }
 }
 
+void acme_engine_main(void *arg)
+{
+    uw_acme *a = arg;
+    engine *e = calloc(1, sizeof *e);
+    if (!e) return;
+    e->a = a;
+    a->engine = e;
+    uw_client_config cc;
+    uw_client_config_default(&cc);
+    cc.user_agent = "uweb-acme";
+    cc.request_timeout = UW_SEC(30);
+    cc.ca_file = a->cfg.ca_file;
+    if (uw_client_new(&e->cl, &cc) != UW_OK) {
+        logf_(e, "cannot make the HTTP client");
+        return;
+    }
+    run(e);
+    clear_challenges(e);
+    uw_client_free(e->cl);      /* within the runtime: it closes its pooled connections */
+    e->cl = NULL;
+}
+
 void acme_engine_free(uw_acme *a)
 {
     engine *e = a->engine;
     if (!e) return;
-    if (e->cl && !a->task) uw_client_free(e->cl);
+    /* A task abandoned by uw_rt_fini leaves its client behind: the
+     * runtime that owned its connections is gone. */
     json_decref(e->dir);
     free(e->nonce);
     free(e->kid);

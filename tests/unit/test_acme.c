@@ -201,6 +201,42 @@ static void test_alpn_cert(void)
     acme_key_free(other);
 }
 
+/* The task against a directory nobody serves: one line per attempt, no
+ * certificate, and uw_acme_stop ends it (ASan's leak check sees the rest). */
+static void stop_later(void *arg)
+{
+    uw_sleep(UW_SEC(1) / 2);
+    uw_acme_stop(arg);
+}
+
+static void test_lifecycle(void)
+{
+    CHECK_EQ_INT(uw_rt_init(), UW_OK);
+    uw_tls_config *tls;
+    CHECK_EQ_INT(uw_tls_config_new(&tls, NULL), UW_TLS_OK);
+    FILE *log = tmpfile();
+    uw_acme_config cfg = { .directory = "http://127.0.0.1:1/dir", .domains = { "a.test" }, .ndomains = 1,
+                           .retry_min = UW_SEC(1) / 10, .name = "t", .log = log };
+    uw_acme *a;
+    CHECK_EQ_INT(uw_acme_new(&a, &cfg, tls), UW_OK);
+    CHECK_EQ_INT(uw_acme_start(a), UW_OK);
+    uw_task *t = uw_spawn(stop_later, a, 0);
+    CHECK(t != NULL);
+    uw_detach(t);
+    uw_rt_run();                 /* returns once both tasks ended */
+    CHECK(!uw_acme_has_cert(a));
+    CHECK_EQ_INT(uw_acme_not_after(a), 0);
+    uw_acme_free(a);
+    uw_tls_config_free(tls);
+    uw_rt_fini();
+    char line[512] = "";
+    rewind(log);
+    CHECK(fgets(line, sizeof line, log) != NULL);
+    CHECK(strstr(line, "t: acme: directory: http://127.0.0.1:1/dir: ") == line);
+    CHECK(strstr(line, "; no certificate yet, next attempt in 0 s\n") != NULL);
+    fclose(log);
+}
+
 int main(void)
 {
     RUN(test_b64url);
@@ -208,5 +244,6 @@ int main(void)
     RUN(test_keys_and_es256);
     RUN(test_csr);
     RUN(test_alpn_cert);
+    RUN(test_lifecycle);
     return CHECK_DONE();
 }
