@@ -43,8 +43,13 @@ struct uw_conn {
     const struct uw_conn_ops *ops;
 };
 
-/* Listens on addr:port (addr NULL: 127.0.0.1; port 0: any free port). */
+/* Listens on addr:port (addr NULL: 127.0.0.1; port 0: any free port).
+ * On unix addr may also be an IPv6 literal ("::1", "[::]"; IPv6 only),
+ * "unix:PATH" (a unix socket; port ignored) or "fd:N" (an inherited
+ * listening socket). */
 int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog);
+/* unix: SO_REUSEPORT on the TCP listeners made from now on (--workers). */
+void uw_net_set_reuseport(bool on);
 uint16_t uw_listener_port(const uw_listener *l);
 /* Waits for a connection.  UW_ECLOSED once the listener was closed. */
 int uw_tcp_accept(uw_listener *l, uw_conn **out, int64_t deadline);

@@ -445,3 +445,6 @@ static const struct uw_conn_ops conn_ops = {
     .close = conn_close,
     .peer = conn_peer,
 };
+
+/* SO_REUSEPORT is a host-socket matter: a unikernel is one worker. */
+void uw_net_set_reuseport(bool on) { (void)on; }

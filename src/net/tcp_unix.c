@@ -9,12 +9,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,24 +44,83 @@ static int set_addr(struct sockaddr_in *sa, const char *addr, uint16_t port)
     return inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog)
+static bool reuseport;
+void uw_net_set_reuseport(bool on) { reuseport = on; }
+
+/* A listening socket for addr: "unix:PATH" (a stale socket file there is
+ * replaced), "fd:N" (a listening socket the process inherited), an IPv6
+ * literal (with or without brackets; IPv6 only), or IPv4. */
+static int listen_fd(const char *addr, uint16_t port, int backlog, uint16_t *bound)
 {
-    struct sockaddr_in sa;
-    if (set_addr(&sa, addr, port) != 0) return UW_EINVAL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    if (!addr) addr = "127.0.0.1";
+    if (strncmp(addr, "fd:", 3) == 0) {
+        int fd = atoi(addr + 3), type = 0;
+        socklen_t tl = sizeof type;
+        if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_STREAM) return UW_EINVAL;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        *bound = 0;
+        return fd;
+    }
+    int family;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+        size_t n = strlen(addr + 5);
+        if (n == 0 || n >= sizeof un->sun_path) return UW_EINVAL;
+        un->sun_family = family = AF_UNIX;
+        memcpy(un->sun_path, addr + 5, n + 1);
+        sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+        struct stat st;
+        if (lstat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(un->sun_path);
+    } else if (strchr(addr, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        char host[64];
+        size_t n = strlen(addr);
+        if (addr[0] == '[' && n > 2 && addr[n - 1] == ']') addr++, n -= 2;
+        if (n >= sizeof host) return UW_EINVAL;
+        memcpy(host, addr, n);
+        host[n] = 0;
+        s6->sin6_family = family = AF_INET6;
+        s6->sin6_port = htons(port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) return UW_EINVAL;
+        sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        if (set_addr(s4, addr, port) != 0) return UW_EINVAL;
+        family = AF_INET;
+        sl = sizeof *s4;
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return UW_EIO;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, backlog > 0 ? backlog : 1024) != 0) {
+    if (family != AF_UNIX) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, backlog > 0 ? backlog : 1024) != 0) {
         close(fd);
         return UW_EIO;
     }
-    socklen_t len = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &len);
+    sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound = family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+           : family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : 0;
+    return fd;
+}
+
+int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlog)
+{
+    uint16_t bound = 0;
+    int fd = listen_fd(addr, port, backlog, &bound);
+    if (fd < 0) return fd;
     uw_listener *l = calloc(1, sizeof *l);
     if (!l) { close(fd); return UW_ENOMEM; }
     if (uw_io_open(&l->io, fd) != UW_OK) { close(fd); free(l); return UW_EIO; }
-    l->port = ntohs(sa.sin_port);
+    l->port = bound;
     *out = l;
     return UW_OK;
 }
@@ -252,12 +315,25 @@ static void tcp_close(uw_conn *conn, bool reset)
 
 static const char *tcp_peer(uw_conn *c, char *buf, size_t n)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    char ip[INET_ADDRSTRLEN] = "?";
-    if (getpeername(((tcp_conn *)c)->io.fd, (struct sockaddr *)&sa, &len) == 0)
-        inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
-    snprintf(buf, n, "%s:%u", ip, (unsigned)ntohs(sa.sin_port));
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    memset(&ss, 0, sizeof ss);
+    if (getpeername(((tcp_conn *)c)->io.fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
+            snprintf(buf, n, "[%s]:%u", ip, (unsigned)ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+            return buf;
+        } else if (ss.ss_family == AF_UNIX) {
+            snprintf(buf, n, "unix");
+            return buf;
+        }
+    }
+    snprintf(buf, n, "%s:%u", ip, port);
     return buf;
 }
 

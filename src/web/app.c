@@ -208,6 +208,8 @@ int uw_app_serve_conn(const uw_app *app, const uw_http_config *cfg, struct uw_co
 
 /* ------------------------------------------------------------ uw_main */
 
+#define MAX_LISTEN 3             /* --listen; one of UW_HTTP_MAX_LISTENERS stays for HTTPS */
+
 static const char *prog_name(const char *argv0)
 {
     const char *s = strrchr(argv0, '/');
@@ -262,6 +264,11 @@ static void usage(FILE *f, const char *name)
 "    --memory-budget=BYTES   memory the request workers may hold at once; past it slow\n"
 "                            request heads give theirs up, then 503 (default: none on\n"
 "                            unix, 3/8 of the guest heap on unikernels)\n"
+"    --listen=WHERE          a plain HTTP listener instead of --addr/--port, repeatable (up to\n"
+"                            %d): ADDR:PORT, [IPV6]:PORT, PORT, or unix:PATH (unix socket)\n"
+"    --workers=N|auto        N worker processes sharing the listeners (SO_REUSEPORT), each\n"
+"                            with its own event loop; auto: the CPUs this process may use\n"
+"                            (default 1; unix only)\n"
 "    --access-log=FILE|-     one line per request to FILE (appended) or stdout\n"
 "    --access-log-format=F   common (default: the common log format), combined (with\n"
 "                            referer, user agent, request id, milliseconds) or json\n"
@@ -281,7 +288,7 @@ static void usage(FILE *f, const char *name)
 "    SIGHUP re-reads the certificate files: new handshakes get the new\n"
 "    certificates, open connections go on.\n",
             name, name, uw_net_default_addr(), uw_net_options_help(), (unsigned)uw__default_tls_port(),
-            uw_acme_options_help());
+            uw_acme_options_help(), MAX_LISTEN);
 }
 
 /* "--name=N": 1 and *out when arg is this option with a number, 0 when arg
@@ -362,6 +369,11 @@ typedef struct main_opts {
     uint64_t hsts;               /* 0: none */
     const char *cookie_key_file, *access_log;
     int access_format;           /* UW_ACCESS_* */
+    const char *listen[MAX_LISTEN];  /* --listen, as given */
+    const char *laddr[MAX_LISTEN];   /* the plain listeners: address (or unix:PATH, fd:N) */
+    uint16_t lport[MAX_LISTEN];
+    size_t nlisten;
+    unsigned workers;
     bool http1, http2, h2c;      /* --http (ALPN), --h2c */
     uw_acme_config acme;         /* certificates from an ACME server (--acme-*) */
 } main_opts;
@@ -388,6 +400,12 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         if (strncmp(a, "--block:", 8) == 0) { if (block_option(name, a) < 0) return -1; continue; }
         if (strncmp(a, "--cookie-key-file=", 18) == 0) { o->cookie_key_file = a + 18; continue; }
         if (strncmp(a, "--access-log=", 13) == 0) { o->access_log = a + 13; continue; }
+        if (strncmp(a, "--listen=", 9) == 0) {
+            if (o->nlisten == MAX_LISTEN) { fprintf(stderr, "%s: at most %d --listen\n", name, MAX_LISTEN); return -1; }
+            o->listen[o->nlisten++] = a + 9;
+            continue;
+        }
+        if (strcmp(a, "--workers=auto") == 0) { o->workers = uw__cpu_count(); continue; }
         if (strncmp(a, "--access-log-format=", 20) == 0) {
             const char *f = a + 20;
             o->access_format = !strcmp(f, "common") ? UW_ACCESS_COMMON : !strcmp(f, "combined") ? UW_ACCESS_COMBINED
@@ -413,6 +431,9 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             if (k < 0) return -1;
             if (v == 0 || v > 65535) { fprintf(stderr, "uweb: --tls-port must be 1..65535\n"); return -1; }
             o->tls_port = (uint16_t)v;
+        } else if ((k = opt_num(a, "--workers", &v)) != 0) {
+            if (k > 0 && (v < 1 || v > UW_MAX_WORKERS)) { fprintf(stderr, "%s: --workers is 1..%d or auto\n", name, UW_MAX_WORKERS); return -1; }
+            o->workers = (unsigned)v;
         } else if ((k = opt_num(a, "--hsts", &v)) != 0) {
             o->hsts = v;
         } else if ((k = opt_num(a, "--max-connections", &v)) != 0) {
@@ -546,6 +567,88 @@ static void hsts_dispatch(uw_req *req, uw_res *res, void *arg)
     uw_app_dispatch(req, res, (void *)h->app);
 }
 
+/* The plain listeners of --listen (or --addr and --port) into
+ * o->laddr/lport; with workers, a port 0 chosen now and unix sockets made
+ * now for all of them.  0, or -1 after a line on stderr. */
+static int plan_listeners(main_opts *o, const char *name)
+{
+    static char bufs[MAX_LISTEN][128];
+    if (!o->nlisten) {
+        o->laddr[0] = o->cfg.addr, o->lport[0] = o->cfg.port;
+        o->nlisten = 0;
+    }
+    size_t n = o->nlisten ? o->nlisten : 1;
+    for (size_t i = 0; i < o->nlisten; i++) {
+        const char *w = o->listen[i], *colon = strrchr(w, ':');
+        if (strncmp(w, "unix:", 5) == 0 && w[5]) {
+            o->laddr[i] = w, o->lport[i] = 0;
+            continue;
+        }
+        const char *num = colon ? colon + 1 : w;
+        char *end;
+        unsigned long p = strtoul(num, &end, 10);
+        size_t hl = colon ? (size_t)(colon - w) : 0;
+        bool v6 = hl && w[0] == '[' && w[hl - 1] == ']';
+        if (!*num || *end || p > 65535 || hl >= sizeof bufs[i] || (colon && !hl) || (!v6 && hl && memchr(w, ':', hl))) {
+            fprintf(stderr, "%s: --listen=%s: ADDR:PORT, [IPV6]:PORT, PORT or unix:PATH\n", name, w);
+            return -1;
+        }
+        if (hl) {
+            memcpy(bufs[i], w, hl);
+            bufs[i][hl] = 0;
+            o->laddr[i] = bufs[i];
+        } else {
+            o->laddr[i] = o->cfg.addr;
+        }
+        o->lport[i] = (uint16_t)p;
+    }
+    if (o->workers <= 1) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(o->laddr[i], "unix:", 5) == 0) {
+            int fd = uw__unix_listen(o->laddr[i] + 5);
+            if (fd < 0) { fprintf(stderr, "%s: cannot listen on %s\n", name, o->laddr[i]); return -1; }
+            snprintf(bufs[i], sizeof bufs[i], "fd:%d", fd);
+            o->listen[i] = o->laddr[i];       /* kept for the log line and the unlink */
+            o->laddr[i] = bufs[i];
+        } else if (o->lport[i] == 0 && uw__reserve_port(o->laddr[i], &o->lport[i]) < 0) {
+            fprintf(stderr, "%s: cannot choose a port on %s\n", name, o->laddr[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The plain listeners: the first port (or 0 for a unix socket), or a
+ * negative status after a line on stderr.  Lines "listening on" from the
+ * first worker only. */
+static int listen_plain(uw_http_server *srv, uw_http_listen *plain, const main_opts *o, const char *name, bool say)
+{
+    int first = -1;
+    size_t n = o->nlisten ? o->nlisten : 1;
+    for (size_t i = 0; i < n; i++) {
+        plain->addr = o->laddr[i], plain->port = o->lport[i];
+        int r = uw_http_server_listen(srv, plain);
+        bool unix_socket = strncmp(o->laddr[i], "unix:", 5) == 0 || strncmp(o->laddr[i], "fd:", 3) == 0;
+        const char *shown = o->nlisten && strncmp(o->laddr[i], "fd:", 3) == 0 ? o->listen[i] : o->laddr[i];
+        if (r < 0) {
+            fprintf(stderr, "%s: cannot serve on %s%s%.0u: %s\n", name, shown, unix_socket ? "" : ":",
+                    unix_socket ? 0 : (unsigned)o->lport[i], uw_strerror(r));
+            return r;
+        }
+        if (first < 0) first = r;
+        if (!say) continue;
+        if (unix_socket) printf("%s listening on %s\n", name, shown);
+        else printf("%s listening on http://%s:%d/\n", name, shown, r);
+    }
+    return first;
+}
+
+static void unlink_unix(const main_opts *o)
+{
+    for (size_t i = 0; i < o->nlisten; i++)
+        if (strncmp(o->listen[i], "unix:", 5) == 0) uw__remove_socket(o->listen[i] + 5);
+}
+
 /* --cookie-key-file and --access-log: 0, or -1 after a line on stderr. */
 static int web_options(const main_opts *o, const char *name, FILE **access)
 {
@@ -578,6 +681,17 @@ int uw_main(int argc, char **argv, const uw_app *app)
     if (uw_routes_check(app->routes, app->nroutes) != UW_OK) return 1;
     FILE *access = NULL;
     if (web_options(&o, name, &access) != 0) return 2;
+    if (plan_listeners(&o, name) != 0) return o.workers > 1 ? 1 : 2;
+    unsigned worker = 0;
+    if (o.workers > 1) {
+        int wstatus = 1, w = uw__run_workers(o.workers, &worker, &wstatus);
+        if (w != 0) {
+            if (w < 0) fprintf(stderr, "%s: cannot start the workers\n", name);
+            unlink_unix(&o);
+            return w < 0 ? 1 : wstatus;
+        }
+        uw_net_set_reuseport(true);
+    }
 
     int r = uw_rt_init();
     if (r != UW_OK) {
@@ -627,8 +741,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
                                        plain.dispatch ? plain.arg : (void *)app);
             plain.dispatch = uw_acme_dispatch, plain.arg = acme;
         }
-        if (r == UW_OK) r = port = uw_http_server_listen(&srv, &plain);
-        if (r < 0) fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.cfg.port, uw_strerror(r));
+        if (r == UW_OK) r = port = listen_plain(&srv, &plain, &o, name, worker == 0);
     }
     if (r >= 0 && ts.cfg) {
         uw_http_listen secure = { .addr = o.cfg.addr, .port = o.tls_port, .tls = ts.cfg };
@@ -638,8 +751,8 @@ int uw_main(int argc, char **argv, const uw_app *app)
         rd.tls_port = (uint16_t)tls_port;
     }
     if (r >= 0) {
-        printf("%s listening on http://%s:%d/\n", name, o.cfg.addr, port);
-        if (tls_port) printf("%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
+        (void)port;
+        if (tls_port && worker == 0) printf("%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
         fflush(stdout);
         r = acme ? uw_acme_start(acme) : UW_OK;
         if (r == UW_OK) r = run_service(&sv);
@@ -652,6 +765,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     if (ts.cfg) uw_tls_config_free(ts.cfg);
     uw__access_log_set(NULL, 0);
     if (access && access != stdout) fclose(access);
+    if (o.workers <= 1) unlink_unix(&o);
     return status;
 }
 

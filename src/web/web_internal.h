@@ -43,6 +43,16 @@ char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *
 uint16_t uw__default_tls_port(void);
 char *uw__read_file(const char *path, size_t *len, char *err, size_t errlen);
 
+/* --workers and --listen on unix (files_unix.c; the unikernels have one
+ * worker and no unix sockets: files_uk.c says no). */
+#define UW_MAX_WORKERS 64
+int uw__reserve_port(const char *addr, uint16_t *port);
+int uw__unix_listen(const char *path);
+unsigned uw__cpu_count(void);
+int uw__run_workers(unsigned n, unsigned *index, int *status);
+/* Removes the unix socket at path (nothing else). */
+void uw__remove_socket(const char *path);
+
 /* Request ids and the access log (accesslog.c): uw_app_dispatch calls
  * begin before the middlewares and end after the handler. */
 enum { UW_ACCESS_COMMON = 0, UW_ACCESS_COMBINED = 1, UW_ACCESS_JSON = 2 };

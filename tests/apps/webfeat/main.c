@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* POST /json: {"got": <the body>, "type": "<its JSON type>"} */
@@ -126,6 +127,9 @@ static void one(uw_req *req, uw_res *res)
     uw_res_file(req, res, path, "text/plain; charset=utf-8");
 }
 
+/* GET /pid: the worker's process id (--workers). */
+static void pid(uw_req *req, uw_res *res) { (void)req; uw_res_textf(res, 200, "%d\n", (int)getpid()); }
+
 static void go(uw_req *req, uw_res *res) { (void)req; uw_res_redirect(res, 303, "/cookie/get"); }
 
 static const uw_route routes[] = {
@@ -141,6 +145,7 @@ static const uw_route routes[] = {
     { UW_GET, "/files/<rest:path>", uw_static_dir, .arg = &files_conf },
     { UW_GET, "/linked/<rest:path>", uw_static_dir, .arg = &linked_conf },
     { UW_GET, "/one", one },
+    { UW_GET, "/pid", pid },
 };
 /* The app's error pages (after compression in the list: they see the answer first). */
 static const char page404[] = "<!doctype html><title>Not here</title><h1>Nothing at this address</h1>\n";
