@@ -34,9 +34,9 @@ done
 pkg-config --exists libwebsockets || { echo "bench/ws.sh: libwebsockets-dev is missing (make installs it: src/ws/build.mk)"; exit 1; }
 OUT=$B/bench/ws
 mkdir -p "$OUT"
-make -s B="$B" "$B/libuweb.a" "$B/tests/apps/wsecho" >/dev/null || exit 1
+make -s B="$B" "$B/libuweb.a" "$B/libuweb.libs" "$B/tests/apps/wsecho" >/dev/null || exit 1
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o "$OUT/ws_load" bench/ws_load.c "$B/libuweb.a" \
-    $(grep -o -- '-l[a-z0-9_]*' <<<"$(make -s -p B="$B" -n 2>/dev/null | sed -n 's/^LDLIBS := //p' | head -1)") -lz -lssl -lcrypto || exit 1
+    $(cat "$B/libuweb.libs") || exit 1
 gcc -O2 -Wall -Wextra -Werror -o "$OUT/ws_lws_echo" bench/ws_lws_echo.c $(pkg-config --cflags --libs libwebsockets) || exit 1
 ulimit -n "$(ulimit -Hn)"
 

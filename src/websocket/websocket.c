@@ -28,7 +28,7 @@ struct uw_ws {
     uw_ws_options o;
     uw_ws_parser p;
     uint8_t *in;
-    size_t in_len, in_pos;
+    size_t in_len, in_pos, in_cap;
     uint8_t *msg;
     size_t msg_len, msg_cap;
     uint8_t msg_type;
@@ -208,7 +208,8 @@ int uw_ws_accept_opts(uw_req *req, uw_res *res, uw_ws **out, const uw_ws_options
     if (up.rest_len) {
         /* frames the client sent right after its request */
         size_t n = up.rest_len;
-        ws->in = malloc(IN_CAP > n ? IN_CAP : n);
+        ws->in_cap = IN_CAP > n ? IN_CAP : n;
+        ws->in = malloc(ws->in_cap);
         if (!ws->in) {
             ws->dead = true;
         } else {
@@ -401,7 +402,7 @@ static void go_idle(uw_ws *ws)
 {
     free(ws->in);
     ws->in = NULL;
-    ws->in_len = ws->in_pos = 0;
+    ws->in_len = ws->in_pos = ws->in_cap = 0;
     if (!ws->msg_started && ws->msg_cap) {
         free(ws->msg);
         ws->msg = NULL;
@@ -470,14 +471,17 @@ static int read_impl(uw_ws *ws, uw_ws_msg *m, uw_waitq *wake, int64_t deadline)
         if (woken) return 1;
         ssize_t n = r;
         if (r == UW_OK) {
-            if (!ws->in && !(ws->in = malloc(IN_CAP))) return fail_conn(ws, UW_WS_INTERNAL_ERROR, "out of memory");
-            if (ws->in_len == IN_CAP) {      /* a partial frame head at the end */
+            if (!ws->in) {
+                if (!(ws->in = malloc(IN_CAP))) return fail_conn(ws, UW_WS_INTERNAL_ERROR, "out of memory");
+                ws->in_cap = IN_CAP;
+            }
+            if (ws->in_pos) {                /* a partial frame head (< 14 bytes) to the front */
                 memmove(ws->in, ws->in + ws->in_pos, ws->in_len - ws->in_pos);
                 ws->in_len -= ws->in_pos;
                 ws->in_pos = 0;
             }
             /* after a wake-up, take what is there; else wait for it */
-            n = uw_conn_read(ws->c, ws->in + ws->in_len, IN_CAP - ws->in_len, (wake || idle) ? 0 : dl);
+            n = uw_conn_read(ws->c, ws->in + ws->in_len, ws->in_cap - ws->in_len, (wake || idle) ? 0 : dl);
             if (n == UW_ETIMEDOUT && (wake || idle) && uw_now() < dl) continue;   /* a TLS record not whole yet */
         }
         if (n > 0) {
