@@ -49,8 +49,11 @@
  * certificate, e.g. pebble's; NULL: the system's).
  *
  * Storage on unix: files in state_dir (created if missing): account.key,
- * cert.pem (the chain), cert.key; written atomically (rename).  NULL: in
- * memory only (a new account and certificate at every start).
+ * cert.pem (the chain), cert.key; written atomically (rename).  NULL: the
+ * block device "acme" when one is attached (block.h; 64 KiB in three
+ * NUL-padded regions, src/acme/store_block.c: the unikernels' storage,
+ * --block:acme=FILE on unix), else memory only (a new account and
+ * certificate at every start).
  *
  * Crypto: OpenSSL's libcrypto on unix (src/acme/crypto_openssl_unix.c,
  * behind src/acme/acme_crypto.h); the unikernels have no ACME yet (the

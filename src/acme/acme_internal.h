@@ -34,6 +34,16 @@ size_t acme_b64url(const void *data, size_t n, char *out, size_t cap);
 int acme_token_add(uw_acme *a, const char *token, const char *key_auth);
 void acme_tokens_clear(uw_acme *a);
 
+/* State on the block device "acme" (store_block.c): UW_OK when it is
+ * attached, writable and large enough (else why says so); the PEM text
+ * stored for "account.key", "cert.pem" or "cert.key" (malloc'd, NULL
+ * when empty); writing one (flushed). */
+#define ACME_BLOCK "acme"
+#define ACME_BLOCK_SIZE 65536u
+int acme_block_check(char *why, size_t n);
+char *acme_block_read(const char *file, size_t *len);
+int acme_block_write(const char *file, const char *data, size_t len);
+
 /* The engine's task and its cleanup (per target). */
 void acme_engine_main(void *acme);
 void acme_engine_free(uw_acme *a);

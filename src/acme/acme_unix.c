@@ -41,6 +41,7 @@ typedef struct engine {
     int64_t retry_hint;           /* ns from a failure's Retry-After; 0: none */
     bool rate_limited;
     bool fallback;                /* "any": TLS-ALPN-01 first (HTTP-01 failed last time) */
+    bool block;                   /* state on the block device "acme" (no state_dir) */
     char err[600];                /* the first error of this attempt, for its one line */
 } engine;
 
@@ -280,6 +281,7 @@ static char *state_path(engine *e, const char *file)
 /* The file's bytes, NUL-terminated; NULL when absent or unreadable. */
 static char *read_state(engine *e, const char *file, size_t *len)
 {
+    if (e->block) return acme_block_read(file, len);
     char *path = state_path(e, file);
     if (!path) return NULL;
     FILE *f = fopen(path, "rb");
@@ -313,6 +315,11 @@ static char *read_state(engine *e, const char *file, size_t *len)
 static int write_state(engine *e, const char *file, const char *data, size_t len, mode_t mode)
 {
     const char *d = e->a->cfg.state_dir;
+    if (e->block) {
+        int rc = acme_block_write(file, data, len);
+        if (rc != UW_OK) logf_(e, "cannot write %s to the block device %s: %s", file, ACME_BLOCK, uw_strerror(rc));
+        return rc;
+    }
     if (!d) return UW_OK;
     if (mkdir(d, 0700) != 0 && errno != EEXIST) {
         logf_(e, "cannot make %s: %s", d, strerror(errno));
@@ -352,7 +359,8 @@ static int load_account_key(engine *e)
         rc = acme_key_from_pem(&e->account, pem, len);
         free(pem);
         if (rc != UW_OK) {
-            errf(e, "%s/account.key: not a P-256 private key", e->a->cfg.state_dir);
+            errf(e, "the stored account.key (%s): not a P-256 private key",
+                 e->block ? "block device " ACME_BLOCK : e->a->cfg.state_dir);
             return rc;
         }
     } else {
@@ -746,7 +754,8 @@ static int load_stored(engine *e)
     if (key && acme_cert_info_get(chain, cl, info) == UW_OK && acme_key_from_pem(&k, key, kl) == UW_OK &&
         acme_cert_matches(chain, cl, k, e->a->cfg.domains, e->a->cfg.ndomains) == UW_OK) {
         int64_t now = uw_wall_now() / UW_SEC(1), life = info->not_after - info->not_before;
-        if (info->not_after - now > life / 10) rc = install(e, chain, cl, key, kl, "read from the state directory");
+        if (info->not_after - now > life / 10)
+            rc = install(e, chain, cl, key, kl, e->block ? "read from the block device " ACME_BLOCK : "read from the state directory");
         e->issued = info->not_before;
     }
     acme_key_free(k);
@@ -899,6 +908,9 @@ void acme_engine_main(void *arg)
         logf_(e, "cannot make the HTTP client");
         return;
     }
+    char why[200];
+    if (!a->cfg.state_dir && acme_block_check(why, sizeof why) == UW_OK) e->block = true;
+    else if (!a->cfg.state_dir && strstr(why, "needs")) logf_(e, "%s: state kept in memory only", why);
     run(e);
     clear_challenges(e);
     uw_client_free(e->cl);      /* within the runtime: it closes its pooled connections */

@@ -102,6 +102,18 @@ def main():
             t.check("restart: the stored certificate is reused, no new order",
                     ok and not issued(s) and rc == 0, " | ".join(acme_lines(s)) + err)
 
+        # state on the block device "acme" instead of a directory
+        dev = os.path.join(work, "acme.img")
+        with open(dev, "wb") as f:
+            f.truncate(65536)
+        with Server("hello", port=hp, args=acme_args(pb, f"--block:acme={dev}")) as s:
+            ok = wait_for(lambda: issued(s), 20)
+        with Server("hello", port=hp, args=acme_args(pb, f"--block:acme={dev}")) as s:
+            again = wait_for(lambda: "read from the block device acme" in s.output(), 10)
+            rc, out, err = https_get(pb, roots, NAMES[0])
+            t.check("--block:acme=FILE: the certificate is stored there and reused after a restart",
+                    ok and again and not issued(s) and rc == 0, " | ".join(acme_lines(s)) + err)
+
         # the stored account is found again (no new one) when a certificate must be ordered
         os.unlink(os.path.join(state, "cert.pem"))
         with Server("hello", port=hp, args=acme_args(pb, state=state)) as s:

@@ -12,8 +12,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <uweb/block.h>
+
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static void test_b64url(void)
 {
@@ -201,6 +204,42 @@ static void test_alpn_cert(void)
     acme_key_free(other);
 }
 
+/* The block device "acme": regions written and read back, sizes refused. */
+static void test_block_store(void)
+{
+    char path[] = "/tmp/uweb-acme-blockXXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && ftruncate(fd, 65536) == 0);
+    close(fd);
+    char why[200] = "";
+    CHECK_EQ_INT(uw_block_attach(ACME_BLOCK, path, 0), UW_OK);
+    CHECK_EQ_INT(acme_block_check(why, sizeof why), UW_OK);
+    size_t len = 0;
+    CHECK(acme_block_read("account.key", &len) == NULL);       /* empty */
+    CHECK_EQ_INT(acme_block_write("account.key", "KEY-A", 5), UW_OK);
+    CHECK_EQ_INT(acme_block_write("cert.pem", "CHAIN", 5), UW_OK);
+    CHECK_EQ_INT(acme_block_write("cert.key", "KEY-C", 5), UW_OK);
+    CHECK_EQ_INT(acme_block_write("cert.key", "KEY", 3), UW_OK);   /* shorter: the rest is cleared */
+    char *a = acme_block_read("account.key", &len), *c = acme_block_read("cert.pem", &len),
+         *k = acme_block_read("cert.key", &len);
+    CHECK_EQ_STR(a, "KEY-A");
+    CHECK_EQ_STR(c, "CHAIN");
+    CHECK_EQ_STR(k, "KEY");
+    CHECK_EQ_INT(len, 3);
+    free(a);
+    free(c);
+    free(k);
+    static char big[8192];
+    memset(big, 'x', sizeof big);
+    CHECK_EQ_INT(acme_block_write("account.key", big, sizeof big), UW_ELIMIT);
+    CHECK_EQ_INT(acme_block_write("other", "x", 1), UW_ELIMIT);
+    CHECK(truncate(path, 4096) == 0);
+    CHECK_EQ_INT(uw_block_attach(ACME_BLOCK, path, 0), UW_OK);
+    CHECK_EQ_INT(acme_block_check(why, sizeof why), UW_EINVAL);
+    CHECK(strstr(why, "needs 65536 writable bytes") != NULL);
+    unlink(path);
+}
+
 /* The task against a directory nobody serves: one line per attempt, no
  * certificate, and uw_acme_stop ends it (ASan's leak check sees the rest). */
 static void stop_later(void *arg)
@@ -245,5 +284,6 @@ int main(void)
     RUN(test_csr);
     RUN(test_alpn_cert);
     RUN(test_lifecycle);
+    RUN(test_block_store);
     return CHECK_DONE();
 }
