@@ -12,8 +12,8 @@
 #   read-1m     GET of a 1 MiB paste, closed loop, 4 connections: requests/s
 #   create-1k   POST of a 1 KiB paste, closed loop, 4 connections: requests/s, p99
 #               (the block store flushes the device before each 201)
-# and the store's start time with 100,000 pastes is printed by Pasteur's
-# own start line (tests/pasteur/ fills none; see apps/pasteur/README.md).
+# and the store's start with 100,000 pastes (bench/store_open.c: time and
+# index memory of each open of a filled store file).
 # Prints each figure and the block/redis ratio.  B=DIR: the build (default build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,12 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; r
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE -o "$work/store_open" bench/store_open.c \
+  src/store/*.c src/runtime/block.c src/runtime/block_unix.c
+truncate -s 100M "$work/open.img"
+"$work/store_open" "$work/open.img" 100000 5
+rm -f "$work/open.img"
 
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >/dev/null 2>&1 &
