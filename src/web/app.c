@@ -725,8 +725,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
             uw_rt_fini();
             return 1;
         }
-        sv.reload = reload_certs;
-        sv.reload_arg = &ts;
+        if (o.ncert) sv.reload = reload_certs, sv.reload_arg = &ts;   /* (ACME renews by itself) */
     }
     r = uw_http_server_init(&srv, &o.cfg, uw_app_dispatch, (void *)app);
     int port = 0, tls_port = 0;
