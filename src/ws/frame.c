@@ -332,6 +332,6 @@ size_t uw_ws_close_payload(uint8_t out[125], int code, const char *reason)
         n = 123;
         while (n > 0 && ((uint8_t)reason[n] & 0xc0) == 0x80) n--;   /* a character boundary */
     }
-    memcpy(out + 2, reason, n);
+    if (n) memcpy(out + 2, reason, n);
     return 2 + n;
 }

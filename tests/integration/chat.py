@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from uwtest import T, Server, app  # noqa: E402
+from uwtest import T, Server, app, ASAN  # noqa: E402
 
 t = T()
 NAME = "chat"
@@ -88,7 +88,10 @@ with Server("chat") as s:
         await asyncio.wait_for(rt, 60)
         after = rss_kib(s.proc.pid)
         t.check(f"{NAME}: the others get all {n} messages while one member reads nothing", got == n, str(got))
-        t.check(f"{NAME}: the server's memory stays flat ({before} -> {after} KiB)", after - before < 16 * 1024)
+        if ASAN:   # freed memory waits in ASan's quarantine (256 MiB)
+            t.skip(f"{NAME}: the server's memory stays flat", f"not measured under ASan ({before} -> {after} KiB)")
+        else:
+            t.check(f"{NAME}: the server's memory stays flat ({before} -> {after} KiB)", after - before < 16 * 1024)
         m = await until(a, lambda m: m.get("system") == "slow left", 20)
         t.check(f"{NAME}: the member that reads nothing is dropped", m is not None and m["online"] == 2, str(m))
         slow.close()

@@ -170,8 +170,9 @@ static void test_errors(void)
     n = client_frame(f, UW_WS_PING, false, false, "a", 1);
     run_all(&SERVER, f, n, r);
     CHECK_EQ_INT(r->error, UW_WS_PROTOCOL_ERROR);
-    memset(f + 200, 'x', 100);
-    n = client_frame(f, UW_WS_PING, true, false, f + 200, 126);
+    uint8_t xs[126];
+    memset(xs, 'x', sizeof xs);
+    n = client_frame(f, UW_WS_PING, true, false, xs, sizeof xs);
     run_all(&SERVER, f, n, r);
     CHECK_EQ_INT(r->error, UW_WS_PROTOCOL_ERROR);
     /* continuation without a message; a new message inside one */
