@@ -128,6 +128,7 @@ struct h2_conn {
     bool dead;                  /* the connection is gone (no session, no socket) */
     bool ended;                 /* ... and its task has returned: the last stream frees it */
     bool goaway;
+    bool started;               /* streams got their tasks in this read */
     h2_stream *streams;
     size_t nstreams, ntasks;    /* streams alive; those that count against h2_max_streams */
     h2_runner *idle;
@@ -434,6 +435,7 @@ static void start_request(h2_conn *c, h2_stream *st, bool end_stream)
     st->task = r->task;
     st->running = st->counted = true;
     c->ntasks++;
+    c->started = true;
     uw_wake_one(&r->wake);
 }
 
@@ -1005,6 +1007,7 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
     if (npre && nghttp2_session_mem_recv(c->s, pre, npre) < 0) o = UW_H1_RESET;
     uw_conn_set_notify(hc->c, on_readable, c);
     int64_t grace = 0;
+    unsigned reads = 0;
     while (o == UW_H1_CLOSE) {
         if (send_all(c) != UW_OK) {
             o = UW_H1_RESET;
@@ -1032,6 +1035,13 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
                     send_all(c);           /* the GOAWAY nghttp2 queued */
                     o = UW_H1_CLOSE;
                     break;
+                }
+                /* New streams run now, so their answers go out in the
+                 * next write, together; and a peer that never stops
+                 * sending lets the others have their turn. */
+                if (c->started || ++reads % 16 == 0) {
+                    c->started = false;
+                    uw_yield();
                 }
                 continue;
             }

@@ -169,6 +169,36 @@ with TLS("crunchzip") as s:
     else:
         t.skip("crunchzip: unzip -t accepts the zip made over h2", "unzip is not installed")
 
+# a 256 MiB upload through crunchzip over h2c: streamed, the server's memory flat
+with TLS("crunchzip", args=["--h2c"]) as s:
+    def hwm(pid):
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return 0
+    before = hwm(s.proc.pid)
+    block = os.urandom(1 << 20)
+    p = subprocess.Popen(["curl", "-sS", "--http2-prior-knowledge", "-X", "POST", "-T", "-", "-o", "/dev/null",
+                          "-w", "%{http_code} %{http_version} %{size_download}",
+                          "-H", "Content-Type: multipart/form-data; boundary=XyZ", s.url + "/upload"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n'
+                      b"Content-Type: application/octet-stream\r\n\r\n")
+        for _ in range(256):
+            p.stdin.write(block)
+        p.stdin.write(b"\r\n--XyZ--\r\n")
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    out, err = p.stdout.read(), p.stderr.read()
+    p.wait(120)
+    code, ver, size = (out.decode().split() + ["", "", "0"])[:3]
+    grew = hwm(s.proc.pid) - before
+    t.check("crunchzip: a 256 MiB upload over h2c streams through: 200, a zip of 256 MiB, peak RSS grew < 32 MiB",
+            code == "200" and ver == "2" and int(size) > 256 << 20 and grew < 32 << 20,
+            f"{code} {ver} {size} bytes, peak RSS +{grew >> 20} MiB {err.decode()[-200:]}")
+
 # graceful stop: a request in flight finishes, the connection gets GOAWAY
 from h2raw import H2, GOAWAY, NO_ERROR, hpack  # noqa: E402
 if hpack:
