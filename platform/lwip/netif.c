@@ -13,6 +13,7 @@
  * says so; lwIP keeps asking.
  */
 #include "uw_lwip.h"
+#include <uweb/event_source.h>
 #include "guest.h"
 
 #include <errno.h>
@@ -386,12 +387,24 @@ static int start(void)
     return 0;
 }
 
+/* The interface as an event source of the runtime (event_source.h). */
+static int64_t source_deadline(void *arg) { (void)arg; return uw_lwip_next_deadline(); }
+static void source_poll(void *arg, uint64_t ready) { (void)arg; uw_lwip_poll(ready); }
+static bool source_active(void *arg) { (void)arg; return N.started; }
+
 int uw_lwip_start(void)
 {
     if (!N.started && N.start_result == 0) {
         N.start_result = start();
-        if (N.start_result == 0) N.started = true;
-        else if (N.start_result > 0) N.start_result = -5;
+        if (N.start_result == 0) {
+            int id = uw_event_source_add(&(uw_event_source){
+                .handles = 1ull << N.handle, .next_deadline = source_deadline,
+                .poll = source_poll, .active = source_active });
+            if (id < 0) N.start_result = id;
+            else N.started = true;
+        } else if (N.start_result > 0) {
+            N.start_result = -5;
+        }
     }
     return N.start_result;
 }

@@ -1,14 +1,15 @@
 /*
- * uw_lwip.h - lwIP inside a uweb unikernel: the service interface, shared
- * by the runtime's event backend (src/runtime/poll_uk.c) and TCP for
+ * uw_lwip.h - lwIP inside a uweb unikernel: the service interface, an
+ * event source of the runtime (src/runtime/poll_uk.c) used by TCP for
  * tasks (src/net/tcp_lwip.c).  Not for applications.
  *
  * The interface is the net device "service" of the guest's manifest,
  * configured from the command line (uw_lwip_option) and brought up on
- * first use (uw_lwip_start, called by the first listen or connect).  From
- * then on the event backend waits with uw_lwip_next_deadline() in mind
- * and calls uw_lwip_poll() after every platform yield: received frames go
- * to lwIP, whose callbacks run there, and lwIP's timers run.
+ * first use (uw_lwip_start, called by the first listen or connect), which
+ * registers it as an event source of the runtime (uweb/event_source.h):
+ * from then on the event backend waits with uw_lwip_next_deadline() in
+ * mind and calls uw_lwip_poll() after every platform yield: received
+ * frames go to lwIP, whose callbacks run there, and lwIP's timers run.
  *
  * Memory: lwIP allocates from the guest heap through uw_lwip_malloc &co.
  * (lwipopts.h), at most a fixed share of the heap measured at start.
