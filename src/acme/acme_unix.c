@@ -212,6 +212,11 @@ static char *b64url_dup(const void *data, size_t n)
  * answers are retried with the fresh nonce. */
 static int post(engine *e, const char *step, const char *url, json_t *payload, const char *accept, reply *r)
 {
+    memset(r, 0, sizeof *r);
+    if (!url) {
+        errf(e, "%s: the server gave no URL for it", step);
+        return UW_EPROTO;
+    }
     char *pl = payload ? json_dumps(payload, JSON_COMPACT) : strdup("");
     char *pl64 = pl ? b64url_dup(pl, strlen(pl)) : NULL;
     free(pl);
