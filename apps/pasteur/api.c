@@ -53,7 +53,7 @@ void pasteur_error(uw_res *res, int status, const char *why)
     json_decref(o);
 }
 
-static void send_json(uw_res *res, int status, json_t *o)
+void pasteur_send_json(uw_res *res, int status, json_t *o)
 {
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -121,7 +121,7 @@ int pasteur_open_store(const char *file, uint64_t create_size)
     return 0;
 }
 
-static void store_error(uw_res *res, int r)
+void pasteur_store_error(uw_res *res, int r)
 {
     switch (r) {
     case UW_STORE_ENOTFOUND:
@@ -172,7 +172,7 @@ int pasteur_delete_paste(uint64_t id)
 
 /* ------------------------------------------------------------ ids */
 
-static uint64_t parse_id(const char *s)
+uint64_t pasteur_parse_id(const char *s)
 {
     if (!s || strlen(s) != 16) return 0;
     uint64_t v = 0;
@@ -241,6 +241,9 @@ static int check_paste(const char *adata, size_t alen, const char *ct, size_t cl
         *why = "adata.expire must be 5min, 10min, 1hour, 1day, 1week, 1month, 1year or never";
         goto out;
     }
+    json_t *comments = json_object_get(a, "comments");
+    if (comments && !json_is_boolean(comments)) { *why = "adata.comments must be true or false"; goto out; }
+    if (json_is_true(comments) && json_is_true(burn)) { *why = "a burn-after-reading paste takes no comments"; goto out; }
     *expires = expiries[i].seconds ? pasteur_now() + expiries[i].seconds : 0;
     *flags = json_is_true(burn) ? UW_STORE_BURN : 0;
     ok = 0;
@@ -359,7 +362,7 @@ static int store_paste(uw_res *res, const char *adata, size_t alen, const char *
     }
     if (r != UW_OK) {
         free(rec);
-        store_error(res, r);
+        pasteur_store_error(res, r);
         return -1;
     }
     char ids[17], token[2 * TOKEN_LEN + 1], url[32];
@@ -367,7 +370,7 @@ static int store_paste(uw_res *res, const char *adata, size_t alen, const char *
     hex(rec, TOKEN_LEN, token);
     free(rec);
     snprintf(url, sizeof url, "/?%s", ids);
-    send_json(res, 201, json_pack("{sssssssI}", "id", ids, "url", url, "delete_token", token, "expires", (json_int_t)expires));
+    pasteur_send_json(res, 201, json_pack("{sssssssI}", "id", ids, "url", url, "delete_token", token, "expires", (json_int_t)expires));
     return 0;
 }
 
@@ -417,32 +420,8 @@ void pasteur_create(uw_req *req, uw_res *res)
         free(mp);
         return;
     }
-    if (!type || strncmp(type, "application/json", 16) != 0) {
-        pasteur_error(res, 415, "send application/json or multipart/form-data");
-        return;
-    }
-    size_t len;
-    char *body = read_body(req, res, max, &len);
-    if (!body) return;
-    json_error_t err;
-    int line, column;
-    if (uw_json_depth_check(body, len, JSON_DEPTH, &line, &column) != 0) {
-        free(body);
-        char msg[96];
-        snprintf(msg, sizeof msg, "JSON nested deeper than %d at line %d column %d", JSON_DEPTH, line, column);
-        pasteur_error(res, 400, msg);
-        return;
-    }
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    free(body);
-    if (!json_is_object(o)) {
-        char msg[256];
-        if (o) snprintf(msg, sizeof msg, "the body is not a JSON object");
-        else snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %s", err.line, err.column, err.text);
-        json_decref(o);
-        pasteur_error(res, 400, msg);
-        return;
-    }
+    json_t *o = pasteur_json_body(req, res, max);
+    if (!o) return;
     json_t *a = json_object_get(o, "adata"), *c = json_object_get(o, "ct");
     if ((a && !json_is_string(a)) || (c && !json_is_string(c))) {
         json_decref(o);
@@ -461,25 +440,57 @@ void pasteur_create(uw_req *req, uw_res *res)
     json_decref(o);
 }
 
+json_t *pasteur_json_body(uw_req *req, uw_res *res, size_t max)
+{
+    const char *type = uw_req_header(req, "Content-Type");
+    if (!type || strncmp(type, "application/json", 16) != 0) {
+        pasteur_error(res, 415, "send application/json or multipart/form-data");
+        return NULL;
+    }
+    size_t len;
+    char *body = read_body(req, res, max, &len);
+    if (!body) return NULL;
+    json_error_t err;
+    int line, column;
+    if (uw_json_depth_check(body, len, JSON_DEPTH, &line, &column) != 0) {
+        free(body);
+        char msg[96];
+        snprintf(msg, sizeof msg, "JSON nested deeper than %d at line %d column %d", JSON_DEPTH, line, column);
+        pasteur_error(res, 400, msg);
+        return NULL;
+    }
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    free(body);
+    if (!json_is_object(o)) {
+        char msg[256];
+        if (o) snprintf(msg, sizeof msg, "the body is not a JSON object");
+        else snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %s", err.line, err.column, err.text);
+        json_decref(o);
+        pasteur_error(res, 400, msg);
+        return NULL;
+    }
+    return o;
+}
+
 /* ------------------------------------------------------------ read */
 
 void pasteur_read(uw_req *req, uw_res *res)
 {
-    uint64_t id = parse_id(uw_req_param(req, "id"));
+    uint64_t id = pasteur_parse_id(uw_req_param(req, "id"));
     if (!id) {
-        store_error(res, UW_STORE_ENOTFOUND);
+        pasteur_store_error(res, UW_STORE_ENOTFOUND);
         return;
     }
     void *d;
     size_t n;
     int r = pasteur_get(id, &d, &n);
     if (r != UW_OK) {
-        store_error(res, r);
+        pasteur_store_error(res, r);
         return;
     }
     if (n < TOKEN_LEN) {
         free(d);
-        store_error(res, UW_STORE_ECORRUPT);
+        pasteur_store_error(res, UW_STORE_ECORRUPT);
         return;
     }
     send_now(res, 200, "application/json", (char *)d + TOKEN_LEN, n - TOKEN_LEN);
@@ -488,20 +499,20 @@ void pasteur_read(uw_req *req, uw_res *res)
 
 void pasteur_info(uw_req *req, uw_res *res)
 {
-    uint64_t id = parse_id(uw_req_param(req, "id"));
+    uint64_t id = pasteur_parse_id(uw_req_param(req, "id"));
     unsigned flags;
     int64_t expires;
     int r = id ? pasteur_stat(id, &flags, &expires) : UW_STORE_ENOTFOUND;
     if (r != UW_OK) {
-        store_error(res, r);
+        pasteur_store_error(res, r);
         return;
     }
-    send_json(res, 200, json_pack("{sbsI}", "burn", (flags & UW_STORE_BURN) != 0, "expires", (json_int_t)expires));
+    pasteur_send_json(res, 200, json_pack("{sbsI}", "burn", (flags & UW_STORE_BURN) != 0, "expires", (json_int_t)expires));
 }
 
 void pasteur_delete(uw_req *req, uw_res *res)
 {
-    uint64_t id = parse_id(uw_req_param(req, "id"));
+    uint64_t id = pasteur_parse_id(uw_req_param(req, "id"));
     const char *token = uw_req_query(req, "token");
     if (!token) token = uw_req_header(req, "X-Delete-Token");
     if (!token) {
@@ -512,7 +523,7 @@ void pasteur_delete(uw_req *req, uw_res *res)
     size_t n;
     int r = id ? pasteur_peek(id, &d, &n) : UW_STORE_ENOTFOUND;
     if (r != UW_OK) {
-        store_error(res, r);
+        pasteur_store_error(res, r);
         return;
     }
     char want[2 * TOKEN_LEN + 1];
@@ -526,9 +537,10 @@ void pasteur_delete(uw_req *req, uw_res *res)
         return;
     }
     r = pasteur_delete_paste(id);
+    if (r == UW_OK) pasteur_delete_comments(id);
     if (r != UW_OK) {
-        store_error(res, r);
+        pasteur_store_error(res, r);
         return;
     }
-    send_json(res, 200, json_pack("{sb}", "deleted", 1));
+    pasteur_send_json(res, 200, json_pack("{sb}", "deleted", 1));
 }

@@ -33,6 +33,8 @@ pasteur_state P = {
     .rate = 30,
     .burst = 10,
     .full = UW_STORE_EVICT,
+    .max_comment = 64 * 1024,
+    .max_comments = 100,
 };
 
 static const uw_static_mount site = { &pasteur_assets, .cache_control = "no-cache" };
@@ -40,6 +42,8 @@ static const uw_static_mount site = { &pasteur_assets, .cache_control = "no-cach
 static const uw_route routes[] = {
     { UW_POST, "/api/paste", pasteur_create, .max_body = UW_BODY_UNLIMITED },
     { UW_GET, "/api/paste/<seg:id>/info", pasteur_info },
+    { UW_POST, "/api/paste/<seg:id>/comments", pasteur_comment_create },
+    { UW_GET, "/api/paste/<seg:id>/comments", pasteur_comments },
     { UW_GET, "/api/paste/<seg:id>", pasteur_read },
     { UW_DELETE, "/api/paste/<seg:id>", pasteur_delete },
     { UW_GET, "/<rest:path>", uw_static_handler, .arg = (void *)&site },
@@ -62,7 +66,10 @@ static void usage(void)
            "    --store-full=POLICY     evict (default: least recently read pastes go first)\n"
            "                            or refuse (507 Insufficient Storage)\n"
            "    --max-paste=BYTES       largest paste accepted (default 10M; 413 beyond)\n"
-           "    --rate=N                pastes created per minute per client (default 30; 429)\n"
+           "    --max-comments=N        comments per paste (default 100)\n"
+           "    --max-comment=BYTES     largest comment (default 64K)\n"
+           "    --rate=N                pastes and comments created per minute per client\n"
+           "                            (default 30; 429)\n"
            "    --burst=N               pastes a client may create at once (default 10)\n"
            "    --trust-proxy           the client is the first address of X-Forwarded-For\n"
            "                            (only behind a proxy that sets it)\n"
@@ -109,6 +116,12 @@ int main(int argc, char **argv)
         } else if (strncmp(a, "--max-paste=", 12) == 0) {
             if (parse_size(a + 12, &v) != 0 || v < 1024) { fprintf(stderr, "pasteur: bad --max-paste\n"); return 2; }
             P.max_paste = (size_t)v;
+        } else if (strncmp(a, "--max-comments=", 15) == 0) {
+            if (parse_size(a + 15, &v) != 0 || v > 10000) { fprintf(stderr, "pasteur: bad --max-comments\n"); return 2; }
+            P.max_comments = (unsigned)v;
+        } else if (strncmp(a, "--max-comment=", 14) == 0) {
+            if (parse_size(a + 14, &v) != 0 || v < 256) { fprintf(stderr, "pasteur: bad --max-comment\n"); return 2; }
+            P.max_comment = (size_t)v;
         } else if (strncmp(a, "--rate=", 7) == 0) {
             if (parse_size(a + 7, &v) != 0 || v == 0) { fprintf(stderr, "pasteur: bad --rate\n"); return 2; }
             P.rate = (double)v;

@@ -21,6 +21,8 @@ typedef struct pasteur_state {
     int full;                  /* UW_STORE_EVICT or UW_STORE_REFUSE */
     int trust_proxy;
     int64_t clock_offset;      /* seconds added to the wall clock */
+    size_t max_comment;        /* bytes of one comment */
+    unsigned max_comments;     /* per paste */
     int64_t last_sweep;
     char redis_host[64];       /* --store=redis://HOST:PORT; "" for the block store */
     uint16_t redis_port;
@@ -62,6 +64,20 @@ const char *pasteur_client(uw_req *req);
 int pasteur_rate_take(const char *client);
 
 int pasteur_security_headers(uw_req *req, uw_res *res, void *arg);
+
+/* Helpers of api.c for comments.c: a paste id from its 16 hex digits (0:
+ * not one), the answer for a store error, a JSON answer (json is
+ * consumed), the request body as a JSON object (NULL after answering 4xx). */
+uint64_t pasteur_parse_id(const char *s);
+void pasteur_store_error(uw_res *res, int r);
+struct json_t;
+void pasteur_send_json(uw_res *res, int status, struct json_t *o);
+struct json_t *pasteur_json_body(uw_req *req, uw_res *res, size_t max);
+/* Deletes the comments of a paste. */
+void pasteur_delete_comments(uint64_t id);
+
+void pasteur_comment_create(uw_req *req, uw_res *res);
+void pasteur_comments(uw_req *req, uw_res *res);
 
 /* A JSON error answer {"error": why}. */
 void pasteur_error(uw_res *res, int status, const char *why);

@@ -47,6 +47,7 @@ const secret = s => console.log(`# secret ${JSON.stringify(s)}`);
     if (opts.lang) await page.selectOption('#lang', opts.lang);
     if (opts.expire) await page.selectOption('#expire', opts.expire);
     if (opts.burn) await page.check('#burn');
+    if (opts.comments) await page.check('#comments');
     if (opts.password) await page.fill('#password', opts.password);
     if (opts.file) await page.setInputFiles('#file', opts.file);
     if (opts.shot) await page.screenshot({ path: path.join(shots, opts.shot), fullPage: true });
@@ -157,6 +158,27 @@ const secret = s => console.log(`# secret ${JSON.stringify(s)}`);
           d.suggestedFilename());
     await page.context().close();
 
+    // A discussion: a comment added in one context is read in another.
+    const dc = await create({ text: 'discuss this ' + Date.now(), comments: true });
+    page = await open(dc.link);
+    await shownText(page);
+    await page.waitForSelector('#discussion:not([hidden])');
+    const words = 'a comment only readers of the link see ' + Date.now();
+    secret(words);
+    await page.fill('#nick', 'ada');
+    await page.fill('#comment-text', words);
+    await page.click('#comment-form button');
+    await page.waitForSelector('#comment-list li');
+    await page.context().close();
+    page = await open(dc.link);
+    await shownText(page);
+    await page.waitForSelector('#comment-list li', { timeout: 60000 });
+    const seen = await page.$$eval('#comment-list li', els => els.map(e => e.textContent));
+    check('a comment added in one browser is read decrypted in another', seen.length === 1 && seen[0] === 'ada' + words,
+          JSON.stringify(seen));
+    await page.screenshot({ path: path.join(shots, 'pasteur-comments.png'), fullPage: true });
+    await page.context().close();
+
     // The delete link deletes.
     page = await open(a.del);
     await page.waitForSelector('#delete-gate:not([hidden])');
@@ -172,8 +194,8 @@ const secret = s => console.log(`# secret ${JSON.stringify(s)}`);
     // report expected, on the Markdown page only.
     const unexpected = cspErrors.filter(e => !e.startsWith(m.link));
     check('no CSP violation or page error (the strict CSP holds the page)', unexpected.length === 0, unexpected.slice(0, 3).join(' | '));
-    const keys = [a, pw, m, c, b, f].map(x => x.link.split('#')[1]);
-    const leaks = traffic.filter(t => keys.some(k => t.includes(k)) || t.includes(plain) || t.includes('guarded by'));
+    const keys = [a, pw, m, c, b, f, dc].map(x => x.link.split('#')[1]);
+    const leaks = traffic.filter(t => keys.some(k => t.includes(k)) || t.includes(plain) || t.includes('guarded by') || t.includes('only readers of'));
     check('no request the pages sent holds a key or a plaintext', leaks.length === 0, leaks.slice(0, 2).join(' | '));
   } catch (e) {
     check('browser session', false, e.message.split('\n')[0]);

@@ -5,7 +5,8 @@ text decrypted; a wrong key, a password (wrong, then right), Markdown with
 a script rendered inert, code highlighted, burn after reading (a second
 open fails), an attachment round trip, no CSP violation.  Then the
 store's bytes and every request the pages sent hold neither a plaintext
-nor a key.  Saves build/browser/pasteur-*.png."""
+nor a key.  A comment added in one context is read in another.  Saves
+build/browser/pasteur-*.png."""
 import json
 import os
 import subprocess
@@ -13,12 +14,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, ROOT, app  # noqa: E402
-from uwbrowser import browser_setup  # noqa: E402
+from uwbrowser import node_env  # noqa: E402
 
 t = T()
 NAME = "browser pasteur"
 t.require_built(app("pasteur"))
-node, modules = browser_setup(t, NAME)
+node, env = node_env(t, NAME)
 shots = os.path.join(BUILD, "browser")
 os.makedirs(shots, exist_ok=True)
 store = os.path.join(BUILD, f"browser-pasteur-{os.getpid()}.img")
@@ -31,7 +32,7 @@ secrets = []
 try:
     with Server("pasteur", args=(f"--block:store={store}", "--store-size=16M", "--rate=10000", "--burst=1000")) as s:
         p = subprocess.run([node, os.path.join(ROOT, "tests", "integration", "browser_pasteur.js"), s.url, shots, attachment],
-                           capture_output=True, timeout=240, env={**os.environ, "NODE_PATH": modules})
+                           capture_output=True, timeout=240, env=env)
         out = p.stdout.decode(errors="replace")
         for line in out.splitlines():
             if line.startswith("# secret "):

@@ -98,6 +98,29 @@ try:
         t.check("DELETE with its token: 200, then 404", st == 200 and request(s, "GET", f"/api/paste/{pid}")[0] == 404, f"{st} {j}")
         t.check("an id that is not one: 404", request(s, "GET", "/api/paste/nothex")[0] == 404)
 
+        # Comments.
+        cbody = lambda ct: json.dumps({"adata": json.dumps({"v": 1, "iv": "AAAAAAAAAAAAAAAA", "kind": "comment"}), "ct": ct})
+        jh = {"Content-Type": "application/json"}
+        st, h, j = create(s, ct="bm9jb21tZW50cw")
+        nocomments = j["id"]
+        st, h, j = request(s, "POST", f"/api/paste/{nocomments}/comments", cbody("Y29tbWVudA"), jh)
+        t.check("a comment on a paste that takes none: 400", st == 400 and "no comments" in j["error"], f"{st} {j}")
+        st, h, j = create(s, comments=True, burn=True)
+        t.check("comments on a burn paste are refused at creation: 400", st == 400 and "comments" in j["error"], f"{st} {j}")
+        st, h, j = create(s, ct="ZGlzY3Vzcw", comments=True)
+        did, dtoken = j["id"], j["delete_token"]
+        codes = [request(s, "POST", f"/api/paste/{did}/comments", cbody(f"Y29tbWVudA{i}"), jh)[0] for i in range(3)]
+        st, h, j = request(s, "GET", f"/api/paste/{did}/comments")
+        t.check("three comments are added (201) and listed in order", codes == [201] * 3 and st == 200
+                and [c["ct"] for c in j["comments"]] == [f"Y29tbWVudA{i}" for i in range(3)], f"{codes} {st} {j}")
+        st, h, j = request(s, "POST", f"/api/paste/{did}/comments", json.dumps({"adata": "{}", "ct": "x"}), jh)
+        t.check("a malformed comment: 400", st == 400, f"{st} {j}")
+        st, h, j = request(s, "POST", "/api/paste/0123456789abcdef/comments", cbody("eA"), jh)
+        t.check("a comment on a paste that does not exist: 404", st == 404, f"{st} {j}")
+        request(s, "DELETE", f"/api/paste/{did}", headers={"X-Delete-Token": dtoken})
+        st, h, j = request(s, "GET", f"/api/paste/{did}/comments")
+        t.check("deleting the paste takes its comments", st == 404, f"{st} {j}")
+
         # Expiry, and persistence across a restart.
         short = create(s, expire="5min")[2]["id"]
         hour = create(s, expire="1hour")[2]["id"]

@@ -3,7 +3,7 @@
 (Debian's) started here on a free port, two Pasteur processes sharing it.
 A paste created through one is read through the other; a burn paste
 opened by 20 clients at once through both is read exactly once; a delete
-through one is seen by the other; expiry is Redis's (the key's TTL); a
+through one is seen by the other, and so is a comment; expiry is Redis's (the key's TTL); a
 Redis that goes away is a 503, not a crash."""
 import http.client
 import json
@@ -76,6 +76,15 @@ try:
         st, _ = call(b.port, "DELETE", f"/api/paste/{pid}", headers={"X-Delete-Token": token})
         t.check("a delete through one instance is seen by the other",
                 st == 200 and call(a.port, "GET", f"/api/paste/{pid}")[0] == 404, st)
+
+        st, j = call(a.port, "POST", "/api/paste", json.dumps({"adata": json.dumps({"v": 1, "iv": "AAAA", "expire": "1day",
+                     "burn": False, "format": "plain", "comments": True}), "ct": "ZGlzY3Vzcw"}), {"Content-Type": "application/json"})
+        cid = j["id"]
+        st, _ = call(a.port, "POST", f"/api/paste/{cid}/comments", json.dumps({"adata": json.dumps({"v": 1, "iv": "AAAA"}),
+                     "ct": "Y29tbWVudA"}), {"Content-Type": "application/json"})
+        st2, j = call(b.port, "GET", f"/api/paste/{cid}/comments")
+        t.check("a comment added through one instance is listed by the other", st == 201 and st2 == 200
+                and [c["ct"] for c in j["comments"]] == ["Y29tbWVudA"], f"{st} {st2} {j}")
 
         outcomes = []
         for round_ in range(5):

@@ -66,6 +66,7 @@
       if (clone.lang) lang.value = clone.lang;
     }
     $('format').onchange();
+    $('burn').onchange = () => { $('comments').disabled = $('burn').checked; if ($('burn').checked) $('comments').checked = false; };
     $('send').onclick = () => create().catch(e => { say('Could not create the paste: ' + e.message); $('send').disabled = false; });
   }
 
@@ -89,6 +90,7 @@
     const meta = {
       v: 1, iv: b64u(iv), salt: b64u(salt), iter: password ? ITERATIONS : 0, password: !!password,
       expire: $('expire').value, burn: $('burn').checked, format: $('format').value,
+      comments: $('comments').checked && !$('burn').checked,
       lang: $('format').value === 'code' ? $('lang').value : '', comp: 'deflate-raw',
     };
     const adata = JSON.stringify(meta);
@@ -164,9 +166,9 @@
   }
 
   async function decryptAndShow(meta, body, fragmentKey, password, retry) {
-    let payload;
+    let payload, key;
     try {
-      const key = await aesKey(fragmentKey, password, unb64u(meta.salt || ''), meta.iter || ITERATIONS);
+      key = await aesKey(fragmentKey, password, unb64u(meta.salt || ''), meta.iter || ITERATIONS);
       const plain = await crypto.subtle.decrypt(
         { name: 'AES-GCM', iv: unb64u(meta.iv), additionalData: enc.encode(body.adata) }, key, unb64u(body.ct));
       payload = JSON.parse(dec.decode(await inflate(new Uint8Array(plain))));
@@ -177,7 +179,60 @@
     }
     say(meta.burn ? 'This paste was burned: it is gone from the server; this page is its last copy.' : '', true);
     render(meta, payload);
+    if (meta.comments) discussion(key).catch(e => say('Could not load the comments: ' + e.message));
     return true;
+  }
+
+  // ------------------------------------------------------------ comments
+  // Each comment is {nick, text}, compressed and sealed like the paste,
+  // with the paste's key and a fresh IV; its adata is {"v":1,"iv":...}.
+  async function seal(key, obj, extra) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const adata = JSON.stringify(Object.assign({ v: 1, iv: b64u(iv) }, extra));
+    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(adata) },
+                                                          key, await deflate(enc.encode(JSON.stringify(obj)))));
+    return { adata, ct: b64u(ct) };
+  }
+  async function unseal(key, sealed) {
+    const meta = JSON.parse(sealed.adata);
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64u(meta.iv), additionalData: enc.encode(sealed.adata) },
+                                              key, unb64u(sealed.ct));
+    return JSON.parse(dec.decode(await inflate(new Uint8Array(plain))));
+  }
+  async function discussion(key) {
+    const id = location.search.slice(1).split('&')[0];
+    $('discussion').hidden = false;
+    const load = async () => {
+      const r = await fetchJSON('/api/paste/' + id + '/comments');
+      const list = $('comment-list');
+      list.textContent = '';
+      for (const c of (r.body.comments || [])) {
+        const li = document.createElement('li');
+        try {
+          const m = await unseal(key, c);
+          const nick = document.createElement('span');
+          nick.className = 'nick';
+          nick.textContent = m.nick || 'anonymous';
+          li.append(nick, document.createTextNode(m.text || ''));
+        } catch (e) {
+          li.textContent = '(a comment that does not decrypt with this key: tampered with)';
+        }
+        list.appendChild(li);
+      }
+    };
+    $('comment-form').onsubmit = async e => {
+      e.preventDefault();
+      const text = $('comment-text').value;
+      if (!text) return;
+      const r = await fetchJSON('/api/paste/' + id + '/comments', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(await seal(key, { nick: $('nick').value, text }, { kind: 'comment' })),
+      });
+      if (r.status !== 201) { say('The comment was not added: ' + (r.body.error || r.status)); return; }
+      $('comment-text').value = '';
+      await load();
+    };
+    await load();
   }
 
   function render(meta, payload) {
