@@ -36,6 +36,11 @@ static int add_domains(uw_acme_config *cfg, const char *v)
             fprintf(stderr, "uweb: --acme-domain: \"%.*s\" is not a host name\n", (int)n, v);
             return -1;
         }
+        if (v[0] == '*') {
+            fprintf(stderr, "uweb: --acme-domain: %.*s: wildcard names need the DNS-01 challenge, which uweb "
+                    "does not answer\n", (int)n, v);
+            return -1;
+        }
         if (cfg->ndomains == UW_ACME_MAX_DOMAINS) {
             fprintf(stderr, "uweb: --acme-domain: at most %d names\n", UW_ACME_MAX_DOMAINS);
             return -1;
@@ -83,7 +88,7 @@ const char *uw_acme_options_help(void)
 {
     return
 "    --acme-directory=URL    obtain and renew the HTTPS certificate from this ACME\n"
-"                            server (Let's Encrypt: --acme-directory=\n"
+"                            server (also --acme=URL; Let's Encrypt: --acme-directory=\n"
 "                            https://acme-v02.api.letsencrypt.org/directory); plain\n"
 "                            HTTP serves meanwhile, HTTPS once the certificate arrives\n"
 "    --acme-domain=NAMES     the certificate's names, comma-separated (repeatable)\n"

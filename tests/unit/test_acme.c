@@ -54,6 +54,7 @@ static void test_options(void)
     CHECK_EQ_STR(c.domains[1], "b.test");
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-domain=a.test,,b"), -1);
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-domain=http://x"), -1);
+    CHECK_EQ_INT(uw_acme_option(&c, "--acme-domain=*.a.test"), -1);
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-challenge=tls-alpn-01"), 1);
     CHECK_EQ_INT(c.challenge, UW_ACME_CHALLENGE_TLSALPN01);
     CHECK_EQ_INT(uw_acme_option(&c, "--acme-challenge=dns-01"), -1);
