@@ -234,6 +234,7 @@ static void usage(FILE *f, const char *name)
 "    --max-head=BYTES        request line and headers limit (default 8192)\n"
 "    --max-headers=N         header fields limit (default 64)\n"
 "    --header-timeout=SEC    time to receive a request head (default 10)\n"
+"    --handshake-timeout=SEC time to complete a TLS handshake (default 10)\n"
 "    --idle-timeout=SEC      keep-alive idle time (default 30)\n"
 "    --shutdown-grace=SEC    time in-flight requests get on SIGTERM (default 10)\n"
 "    --tls-cert=FILE         HTTPS: a PEM certificate chain (leaf first); with --tls-key,\n"
@@ -444,6 +445,8 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             cfg->max_head_bytes = v < 256 ? 256 : v;
         } else if ((k = opt_num(a, "--max-headers", &v)) != 0) {
             cfg->max_headers = v ? v : 1;
+        } else if ((k = opt_num(a, "--handshake-timeout", &v)) != 0) {
+            cfg->handshake_timeout = UW_SEC((int64_t)(v ? v : 1));
         } else if ((k = opt_num(a, "--header-timeout", &v)) != 0) {
             cfg->header_timeout = UW_SEC((int64_t)v);
         } else if ((k = opt_num(a, "--idle-timeout", &v)) != 0) {
