@@ -16,7 +16,7 @@
  *
  * Errors before the first byte of the archive is sent answer 400
  * "Invalid multipart/form-data request: <reason>" (413 for the parser's
- * limits); once the archive has started, the connection is closed, so the
+ * limits; 422 for a form without any file, not an empty archive); once the archive has started, the connection is closed, so the
  * client sees a truncated archive instead of a wrong one.
  */
 #include <uweb/multipart.h>
@@ -38,6 +38,7 @@ typedef struct upload {
     int64_t mtime;
     uint64_t rng;
     int in_entry;           /* an entry is open for the current part */
+    unsigned entries;       /* files in the archive so far */
     int deferred;           /* the current part gets a random name at its first data */
     int write_failed;       /* the response could not be written */
     uw_zip_error zip_error; /* a writer error seen in a callback */
@@ -108,6 +109,7 @@ static int begin_entry(upload *u, const char *name, size_t len)
     if (e != UW_ZIP_OK)
         return fail_zip(u, e);
     u->in_entry = 1;
+    u->entries++;
     return 0;
 }
 
@@ -229,6 +231,8 @@ void crunchzip_upload(uw_req *req, uw_res *res)
             refuse(&u, 500, uw_zip_strerror(u.zip_error));
     } else if (e != UW_MP_OK) {
         refuse(&u, uw_mp_err_is_limit(e) ? 413 : 400, uw_mp_strerror(e));
+    } else if (!u.entries && !uw_res_started(res)) {
+        refuse(&u, 422, "no file in the upload: choose at least one file");
     } else if (uw_zip_finish(u.zip) != UW_ZIP_OK || uw_res_end(res) != UW_OK) {
         uw_res_close(res);
     }

@@ -64,14 +64,23 @@ function check(name, cond, why) {
           form.action === url + '/upload' && form.method === 'post' && form.enctype === 'multipart/form-data',
           JSON.stringify(form));
     const inputs = page.locator('form input[type=file]');
-    check('one file input at first', (await inputs.count()) === 1, await inputs.count());
+    const removes = page.getByRole('button', { name: 'Remove' });
+    check('one file input at first, required, named files[]', (await inputs.count()) === 1
+          && await inputs.nth(0).evaluate(e => e.required && e.name === 'files[]'), await inputs.count());
+    check('the first field has no Remove button', (await removes.count()) === 0, await removes.count());
     await page.getByRole('button', { name: '+ Add a field' }).click();
     check('"+ Add a field" adds a file input', (await inputs.count()) === 2, await inputs.count());
     await page.getByRole('button', { name: '+ Add a field' }).click();
-    check('and another', (await inputs.count()) === 3, await inputs.count());
-    const names = await inputs.evaluateAll(els => els.map(e => e.name));
-    check('every file input is part of the form', names.every(n => n === 'file'), JSON.stringify(names));
+    check('and another: three fields', (await inputs.count()) === 3, await inputs.count());
+    check('each added field has its Remove button', (await removes.count()) === 2, await removes.count());
+    const names = await inputs.evaluateAll(els => els.map(e => e.name + (e.required ? '!' : '')));
+    check('every file input is files[] and required', names.every(n => n === 'files[]!'), JSON.stringify(names));
+    check('the submit button says Start archiving',
+          (await page.getByRole('button', { name: 'Start archiving' }).count()) === 1, 'no such button');
     await page.screenshot({ path: shot, fullPage: true });
+    await removes.nth(1).click();
+    check('"Remove" takes its field away', (await inputs.count()) === 2 && (await removes.count()) === 1,
+          `${await inputs.count()} fields`);
 
     // A reload revalidates with the ETag (Cache-Control: no-cache).
     const etag = (await resp.allHeaders())['etag'];
@@ -80,18 +89,30 @@ function check(name, cond, why) {
     check('a reload revalidates the page with its ETag', etag && sent['if-none-match'] === etag,
           `${sent['if-none-match']} vs ${etag}`);
 
-    // The whole service: pick files in two fields, submit, get the zip
-    // (the wrapper checks its contents).
+    // The whole service: three fields, one removed, a file in each of the
+    // other two, "Start archiving": the progress bar goes to 100% and the
+    // archive downloads (the wrapper checks its contents).
     if (zipOut && uploads.length >= 2) {
       await page.getByRole('button', { name: '+ Add a field' }).click();
+      await page.getByRole('button', { name: '+ Add a field' }).click();
+      await page.getByRole('button', { name: 'Remove' }).nth(0).click();
       const fields = page.locator('form input[type=file]');
+      check('three fields, one removed: two left', (await fields.count()) === 2, await fields.count());
       await fields.nth(0).setInputFiles(uploads[0]);
       await fields.nth(1).setInputFiles(uploads[1]);
+      // every value the bar shows, as the page sets it
+      await page.evaluate(() => {
+        window.seenProgress = [];
+        const bar = document.getElementById('progress');
+        const set = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value').set;
+        Object.defineProperty(bar, 'value', { set(v) { window.seenProgress.push(Number(v)); set.call(this, v); },
+                                              get() { return Number(this.getAttribute('value') || 0); } });
+      });
       const downloaded = page.waitForEvent('download', { timeout: 60000 });
       const answered = page.waitForResponse(r => new URL(r.url()).pathname === '/upload', { timeout: 60000 });
       downloaded.catch(() => {});
       answered.catch(() => {});
-      await page.getByRole('button', { name: 'Crunch & Zip' }).click();
+      await page.getByRole('button', { name: 'Start archiving' }).click();
       const first = await Promise.race([downloaded.then(d => ({ d })), answered.then(r => ({ r }))]);
       if (first.r && first.r.status() !== 200) {
         let text = '';
@@ -102,7 +123,28 @@ function check(name, cond, why) {
         check('submitting the form downloads archive.zip', download.suggestedFilename() === 'archive.zip',
               download.suggestedFilename());
         await download.saveAs(zipOut);
+        const seen = await page.evaluate(() => window.seenProgress);
+        const shown = await page.$eval('#percent', e => e.textContent);
+        check('the progress bar reached 100%', seen.length > 0 && seen[seen.length - 1] === 100 && shown === '100%'
+              && seen.every((v, i) => i === 0 || v >= seen[i - 1] || v === 0), `${JSON.stringify(seen)} ${shown}`);
+        await page.waitForSelector('#message:not([hidden])', { timeout: 10000 });
+        const done = await page.$eval('#message', e => e.textContent);
+        check('the page says the archive is done', done.startsWith('Done: archive.zip'), done);
+        await page.screenshot({ path: shot.replace(/\.png$/, '-done.png'), fullPage: true });
       }
+
+      // An upload the server refuses: a form without any file (the page's
+      // `required` taken away, as an old browser would): its message shows.
+      await page.reload({ waitUntil: 'load' });
+      await page.evaluate(() => document.querySelectorAll('input[type=file]').forEach(e => { e.required = false; }));
+      const refused = page.waitForResponse(r => new URL(r.url()).pathname === '/upload', { timeout: 30000 });
+      await page.getByRole('button', { name: 'Start archiving' }).click();
+      const r = await refused;
+      await page.waitForSelector('#message.error:not([hidden])', { timeout: 10000 }).catch(() => {});
+      const msg = await page.$eval('#message', e => e.hidden ? '' : e.textContent);
+      check('a refused upload shows the server\'s message', r.status() === 422 && msg.includes('no file in the upload'),
+            `${r.status()}: ${msg}`);
+      await page.screenshot({ path: shot.replace(/\.png$/, '-refused.png'), fullPage: true });
     }
   } catch (e) {
     check('browser session', false, e.message.split('\n')[0]);

@@ -3,8 +3,12 @@
 playwright-core (npm, installed into build/node_modules when missing).
 
 Loads the page, checks styles from style.css, clicks "+ Add a field" and
-sees a new file input, saves build/browser/crunchzip.png; then picks two
-files in two fields, submits, and checks the zip the browser downloads.
+sees new required files[] inputs with their "Remove" buttons, saves
+build/browser/crunchzip.png; then makes three fields, removes one, picks
+a file in each of the other two, clicks "Start archiving", sees the
+progress bar reach 100% (crunchzip-done.png) and checks the zip the
+browser downloads; last, a form the server refuses (no file) shows the
+server's message (crunchzip-refused.png).
 node, npm and chromium are declared Debian packages (DEB_PACKAGES): one
 that is missing, a failed npm install or a Chromium that does not launch
 is a failure.  Debian's /usr/bin/node and /usr/bin/npm are preferred over
