@@ -212,6 +212,31 @@ char *strerror(int e)
     }
 }
 
+struct tm *gmtime_r(const time_t *t, struct tm *out)
+{
+    int64_t secs = (int64_t)*t, days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) rem += 86400, days--;
+    out->tm_hour = (int)(rem / 3600);
+    out->tm_min = (int)(rem / 60 % 60);
+    out->tm_sec = (int)(rem % 60);
+    out->tm_wday = (int)(((days + 4) % 7 + 7) % 7);   /* 1970-01-01 was a Thursday */
+    /* Civil date from days since the epoch (H. Hinnant's algorithm). */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) y++;
+    out->tm_mday = (int)d;
+    out->tm_mon = (int)m - 1;
+    out->tm_year = (int)(y - 1900);
+    static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    out->tm_yday = before[m - 1] + (int)d - 1 + (leap && m > 2);
+    out->tm_isdst = 0;
+    return out;
+}
+
 time_t time(time_t *out)
 {
     time_t t = (time_t)(uw_plat_clock_wall() / 1000000000ull);
