@@ -73,13 +73,18 @@ endef
 $(foreach t,$(GUEST_TARGETS),$(foreach a,$(UK_APPS),$(eval $(call uk_app_rule,$(t),$(a)))))
 
 # Test unikernels of tests/net/ (folders with a main.c), linked like the
-# apps: build/<t>/tests/net/NAME.<t>.
+# apps: build/<t>/tests/net/NAME.<t>.  A test's build.mk may set
+# UK_MANIFEST_net_NAME (devices as UK_MANIFEST_NAME of the apps; default:
+# net "service" only, platform/lwip/manifest.c).
+-include $(wildcard tests/net/*/build.mk)
 UK_NET_TESTS := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/net/*/main.c))))
 uk_net_test_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard tests/net/$(2)/*.c))
+uk_net_test_manifest = $(if $(UK_MANIFEST_net_$(2)),$(call uk_manifest_obj,$(1),net_$(2)),$(B)/$(1)/platform/lwip/manifest.o)
+$(foreach n,$(UK_NET_TESTS),$(if $(UK_MANIFEST_net_$(n)),$(eval $(call uk_manifest_rule,net_$(n),$(UK_MANIFEST_net_$(n))))))
 define uk_net_test_rule
 $(call uk_net_test_objs,$(1),$(2)): GUEST_CPPFLAGS_EXTRA = $(UK_CPPFLAGS)
 $(call uk_net_test_objs,$(1),$(2)): | $(LWIP_FETCHED)
-$(call guest_link_rule,$(1),$(B)/$(1)/tests/net/$(2).$(1),$(call uk_net_test_objs,$(1),$(2)) $(B)/$(1)/platform/lwip/manifest.o,$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/mbedtls/libmbedtls.a $(B)/$(1)/zlib/libz.a)
+$(call guest_link_rule,$(1),$(B)/$(1)/tests/net/$(2).$(1),$(call uk_net_test_objs,$(1),$(2)) $(call uk_net_test_manifest,$(1),$(2)),$(B)/$(1)/libuweb.a $(B)/$(1)/lwip/liblwip.a $(B)/$(1)/mbedtls/libmbedtls.a $(B)/$(1)/zlib/libz.a)
 endef
 $(foreach t,$(GUEST_TARGETS),$(foreach n,$(UK_NET_TESTS),$(eval $(call uk_net_test_rule,$(t),$(n)))))
 UK_NET_TEST_BINS := $(UK_NET_TESTS:%=$(B)/spt/tests/net/%.spt)

@@ -10,18 +10,10 @@
 
 #define MAX_BUNDLE (4 * 1024 * 1024)
 
-/* Weak: an image built without the block device module still links (its
- * clients then need the PEM in memory). */
-#pragma weak uw_block_slurp
-
 char *uw_tls__ca_read(const char *name, size_t *len, char *err, size_t errlen)
 {
     if (!name) {
         if (err && errlen) snprintf(err, errlen, "no system CA store on this target: give a CA bundle (a block device or PEM in memory)");
-        return NULL;
-    }
-    if (!uw_block_slurp) {
-        if (err && errlen) snprintf(err, errlen, "no block devices in this build: give the CA bundle as PEM in memory");
         return NULL;
     }
     int status = 0;

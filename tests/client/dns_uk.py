@@ -8,11 +8,16 @@ the host side, the guest at 10.83.0.2): dnsmasq answers DNS for uweb.test
 with --dns=10.83.0.1 a name resolves and its answer arrives, an unknown
 name is "host name did not resolve", and an IPv4 literal still connects;
 without --ipv4 and --dns the DHCP lease's DNS server is used; a bad
---dns is refused.  Needs root, /dev/net/tun and dnsmasq (else skipped);
+--dns is refused.  https:// on the guest (mbedTLS) against an HTTPS
+server on the host with a certificate of scripts/mkcert.sh's test CA for
+uweb.test: with the CA bundle on the block device "ca" (--block:ca=FILE,
+uw_block_slurp) the certificate is accepted; a name it does not carry is
+refused; without a bundle (no system store on a unikernel) TLS fails.  Needs root, /dev/net/tun and dnsmasq (else skipped);
 the guest and the tender must be built.
 """
 import http.server
 import os
+import ssl
 import shutil
 import subprocess
 import sys
@@ -21,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from uwtest import T, BUILD  # noqa: E402
+from uwtest import T, BUILD, ROOT  # noqa: E402
 from uwnetns import run_inside  # noqa: E402
 
 t = T()
@@ -51,8 +56,9 @@ class Hello(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def guest(*args, timeout=90):
-    p = subprocess.run([SPT, "--net:service=uwdns0", "--", GUEST, *args], capture_output=True, timeout=timeout)
+def guest(*args, timeout=90, block=None):
+    dev = [f"--block:ca={block}"] if block else []
+    p = subprocess.run([SPT, "--net:service=uwdns0", *dev, "--", GUEST, *args], capture_output=True, timeout=timeout)
     return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
 
 
@@ -91,6 +97,34 @@ try:
             lines == ["OK 200 hello from the host"], out[-400:])
     rc, out = guest("--ipv4=10.83.0.2/24", "--dns=nope", f"http://uweb.test:{port}/", timeout=30)
     t.check("spt: a bad --dns is refused (status 2, a message)", rc == 2 and "--dns" in out, out[-300:])
+
+    # https:// from the guest, the CA bundle on a block device
+    certs = os.path.join(tmp, "certs")
+    subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), certs], check=True, capture_output=True,
+                   env={**os.environ, "MKCERT_SAN": "DNS:uweb.test"})
+    ca_img = os.path.join(tmp, "ca.img")
+    data = open(os.path.join(certs, "ca.pem"), "rb").read()
+    open(ca_img, "wb").write(data + b"\0" * (-len(data) % 512))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(os.path.join(certs, "localhost.pem"), os.path.join(certs, "localhost.key"))
+    httpsd = http.server.ThreadingHTTPServer(("10.83.0.1", 0), Hello)
+    httpsd.socket = ctx.wrap_socket(httpsd.socket, server_side=True)
+    sport = httpsd.server_address[1]
+    threading.Thread(target=httpsd.serve_forever, daemon=True).start()
+    try:
+        rc, out = guest("--ipv4=10.83.0.2/24", "--dns=10.83.0.1", "--ca=ca", f"https://uweb.test:{sport}/",
+                        f"https://10.83.0.1:{sport}/", block=ca_img)
+        lines = [x for x in out.splitlines() if x.startswith(("OK", "ERROR"))]
+        t.check("spt: https:// verified against the CA bundle of a block device (mbedTLS on the guest)",
+                len(lines) == 2 and lines[0] == "OK 200 hello from the host", out[-400:])
+        t.check("spt: https:// to a name the certificate does not carry is refused",
+                len(lines) == 2 and lines[1].startswith("ERROR the server's certificate was refused"), out[-400:])
+        rc, out = guest("--ipv4=10.83.0.2/24", "--dns=10.83.0.1", f"https://uweb.test:{sport}/")
+        lines = [x for x in out.splitlines() if x.startswith(("OK", "ERROR"))]
+        t.check("spt: https:// without a CA bundle fails (no system store on a unikernel), saying so",
+                len(lines) == 1 and lines[0].startswith("ERROR TLS handshake failed") and "CA" in lines[0], out[-400:])
+    finally:
+        httpsd.shutdown()
 finally:
     srv.terminate()
     try:
