@@ -95,6 +95,27 @@ const secret = s => console.log(`# secret ${JSON.stringify(s)}`);
     check('a link without its key says so', /no valid key/.test(await messageOf(page)));
     await page.context().close();
 
+    // Tampering on the way (or on the server): a flipped character of the
+    // ciphertext, or the sealed metadata changed, is caught by GCM.
+    for (const [what, change] of [
+      ['a flipped byte of the ciphertext', j => { const i = 10; j.ct = j.ct.slice(0, i) + (j.ct[i] === 'A' ? 'B' : 'A') + j.ct.slice(i + 1); }],
+      ['metadata changed after sealing (expiry)', j => { j.adata = j.adata.replace('"1week"', '"never"'); }],
+      ['metadata changed after sealing (format)', j => { j.adata = j.adata.replace('"plain"', '"markdown"'); }],
+    ]) {
+      page = await fresh();
+      await page.route(/\/api\/paste\/[0-9a-f]{16}$/, async route => {
+        const r = await route.fetch();
+        const j = await r.json();
+        change(j);
+        await route.fulfill({ response: r, body: JSON.stringify(j) });
+      });
+      const t = await create({ text: 'tamper with me ' + Date.now() });
+      await page.goto(t.link, { waitUntil: 'load' });
+      check(`${what} is refused: the page says tampered`, /tampered/.test(await messageOf(page)) &&
+            await page.evaluate(() => document.getElementById('shown').hidden));
+      await page.context().close();
+    }
+
     // A password: wrong, then right.
     const pw = await create({ text: 'guarded by a password ' + Date.now(), password: 'correct horse' });
     page = await open(pw.link);
