@@ -472,6 +472,16 @@ static void test_crash_at_every_block(void)
     CHECK_EQ_INT(failures, 0);
 }
 
+/* A write cut inside a block, at every byte offset, for the first blocks
+ * of the workload (each a record's header block or a data block). */
+static void test_crash_torn_at_every_byte(void)
+{
+    int failures = 0;
+    for (long cut = 0; cut < 6; cut++)
+        for (size_t torn = 0; torn < BS; torn++) crash_run(400, UW_STORE_EVICT, 8, cut, torn, 1, &failures);
+    CHECK_EQ_INT(failures, 0);
+}
+
 /* The same on a log small enough to wrap and evict: what is read back is
  * whole, and nothing deleted or burned returns. */
 static void test_crash_while_wrapping(void)
@@ -518,6 +528,7 @@ int main(void)
     RUN(test_forged_header_in_data_is_data);
     RUN(test_damaged_record_is_detected);
     RUN(test_crash_at_every_block);
+    RUN(test_crash_torn_at_every_byte);
     RUN(test_crash_while_wrapping);
     RUN(test_crash_when_full_refuses);
     return CHECK_DONE();
