@@ -7,7 +7,8 @@ server, which offers h2 by ALPN:
 - 100 requests from 100 tasks multiplexed on one connection, all h2;
 - bodies larger than a stream's window (flow control), 20 at once, intact;
 - HEAD and 404 on a stream; the server's GOAWAY after keepalive_requests
-  makes the client open a new connection;
+  makes the client open a new connection; a stream that times out is
+  reset and the connection carries on;
 - without --h2 the same server is spoken to in HTTP/1.1;
 - uweb-bench --h2 -m 100 counts exactly (requests the server refused after
   its GOAWAY are sent again), checks bodies, speaks h2c by prior knowledge,
@@ -155,6 +156,10 @@ http {{
                         and st.get("connections") == 1, out)
                 rc, out = bench(url + "/", "--cacert", CA, "--h2", "-m", "100", "-c", "2", "-n", "5000")
                 t.check("uweb-bench --h2 -m 100 against uweb: exact count", rc == 0 and "200: 5000" in out, out[-600:])
+                a, st, out = fetch("--h2", "--request-timeout", "300", url + "/slow/400", url + "/")
+                t.check("uweb: a stream past its timeout is reset; the connection carries the next request",
+                        len(a) == 2 and a[0].get("error", "").startswith("timed out") and a[1].get("status") == 200
+                        and a[1].get("h2") == "1" and st.get("connections") == 1, out)
 finally:
     shutil.rmtree(work, ignore_errors=True)
 t.done()
