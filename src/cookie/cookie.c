@@ -136,6 +136,7 @@ int uw_cookie_set_key(const void *key, size_t len)
     if (len != UW_AEAD_KEY_BYTES) return UW_EINVAL;
     memcpy(uw__cookie_key, key, len);
     uw__cookie_key_given = true;
+    uw__cookie_key_made = false;
     return UW_OK;
 }
 
@@ -146,10 +147,10 @@ int uw_cookie_key_parse(const void *data, size_t len, uint8_t key[32])
 
 static const uint8_t *key(void)
 {
-    if (!uw__cookie_key_given) {
-        uint8_t k[UW_AEAD_KEY_BYTES];
-        if (uw_random(k, sizeof k) != 0) return NULL;
-        uw_cookie_set_key(k, sizeof k);
+    static bool warned;
+    if (!uw__cookie_key_given && uw__cookie_key_make() != UW_OK) return NULL;
+    if (uw__cookie_key_made && !warned) {
+        warned = true;
         fprintf(stderr, "uweb: warning: no --cookie-key-file: signed and sealed cookies use a key made "
                         "for this run (they are refused after a restart)\n");
     }

@@ -687,6 +687,11 @@ int uw_main(int argc, char **argv, const uw_app *app)
     if (plan_listeners(&o, name) != 0) return o.workers > 1 ? 1 : 2;
     unsigned worker = 0;
     if (o.workers > 1) {
+        /* one key for all the workers (a cookie one sets, another reads) */
+        if (!o.cookie_key_file && uw__cookie_key_make() != UW_OK) {
+            fprintf(stderr, "%s: cannot make a cookie key\n", name);
+            return 1;
+        }
         int wstatus = 1, w = uw__run_workers(o.workers, &worker, &wstatus);
         if (w != 0) {
             if (w < 0) fprintf(stderr, "%s: cannot start the workers\n", name);

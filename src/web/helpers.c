@@ -3,6 +3,7 @@
 #include "web_internal.h"
 #include "../http/http_internal.h"
 #include "../util/util.h"
+#include <uweb/random.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,14 @@ int uw_res_redirect(uw_res *res, int status, const char *url)
 /* ------------------------------------------------------------ cookie key */
 
 unsigned char uw__cookie_key[32];
-bool uw__cookie_key_given;
+bool uw__cookie_key_given, uw__cookie_key_made;
+
+int uw__cookie_key_make(void)
+{
+    if (uw_random(uw__cookie_key, sizeof uw__cookie_key) != 0) return UW_EIO;
+    uw__cookie_key_given = uw__cookie_key_made = true;
+    return UW_OK;
+}
 
 int uw__cookie_key_parse(const void *data, size_t len, unsigned char key[32])
 {

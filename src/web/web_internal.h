@@ -65,6 +65,10 @@ void uw__access_end(uw_req *req, uw_res *res);
 int uw__cookie_key_load(const char *path, char *err, size_t errlen);
 extern unsigned char uw__cookie_key[32];
 extern bool uw__cookie_key_given;
+/* A key made for this run (before --workers fork, so all share it);
+ * cookie.c warns at its first use.  UW_OK or UW_EIO. */
+extern bool uw__cookie_key_made;
+int uw__cookie_key_make(void);
 /* 32 raw bytes, or 64 hex digits and whitespace, to a key. */
 int uw__cookie_key_parse(const void *data, size_t len, unsigned char key[32]);
 

@@ -94,6 +94,20 @@ with tempfile.TemporaryDirectory() as d:
         if rc == 0:
             pids.add(out.strip())
     t.check("workers: requests served by both workers", len(pids) == 2 and {int(x) for x in pids} == set(kids), f"pids {pids} kids {kids}")
+    import http.client
+    from http.cookies import SimpleCookie
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/cookie/set?who=zed")
+    r = c.getresponse()
+    r.read()
+    jar = {k: v.value for sc in r.headers.get_all("Set-Cookie") for k, v in SimpleCookie(sc).items()}
+    c.close()
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    reads = set()
+    for i in range(20):
+        rc, out, err = curl("-s", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}/cookie/get")
+        reads.add(out.strip())
+    t.check("workers: a sealed cookie one worker set is read by every worker (one key)", reads == {b"theme=dark user=zed session=zed"}, reads)
     rc, out, err = curl("-s", "--unix-socket", sock2, "http://localhost/pid")
     t.check("workers: the unix socket is served too", rc == 0 and int(out.strip() or 0) in kids, out)
     rc, text = stop(p, log)
