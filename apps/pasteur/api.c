@@ -497,16 +497,20 @@ void pasteur_read(uw_req *req, uw_res *res)
     free(d);
 }
 
+int pasteur_find(uw_req *req, uw_res *res, uint64_t *id, unsigned *flags, int64_t *expires)
+{
+    *id = pasteur_parse_id(uw_req_param(req, "id"));
+    int r = *id ? pasteur_stat(*id, flags, expires) : UW_STORE_ENOTFOUND;
+    if (r != UW_OK) pasteur_store_error(res, r);
+    return r == UW_OK;
+}
+
 void pasteur_info(uw_req *req, uw_res *res)
 {
-    uint64_t id = pasteur_parse_id(uw_req_param(req, "id"));
+    uint64_t id;
     unsigned flags;
     int64_t expires;
-    int r = id ? pasteur_stat(id, &flags, &expires) : UW_STORE_ENOTFOUND;
-    if (r != UW_OK) {
-        pasteur_store_error(res, r);
-        return;
-    }
+    if (!pasteur_find(req, res, &id, &flags, &expires)) return;
     pasteur_send_json(res, 200, json_pack("{sbsI}", "burn", (flags & UW_STORE_BURN) != 0, "expires", (json_int_t)expires));
 }
 

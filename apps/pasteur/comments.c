@@ -124,14 +124,10 @@ void pasteur_comment_create(uw_req *req, uw_res *res)
 
 void pasteur_comments(uw_req *req, uw_res *res)
 {
-    uint64_t id = pasteur_parse_id(uw_req_param(req, "id"));
+    uint64_t id;
     unsigned flags;
     int64_t expires;
-    int r = id ? pasteur_stat(id, &flags, &expires) : UW_STORE_ENOTFOUND;
-    if (r != UW_OK) {
-        pasteur_store_error(res, r);
-        return;
-    }
+    if (!pasteur_find(req, res, &id, &flags, &expires)) return;
     json_t *list = json_array();
     for (unsigned i = 1; list && i <= P.max_comments; i++) {
         void *d;

@@ -73,6 +73,9 @@ void pasteur_store_error(uw_res *res, int r);
 struct json_t;
 void pasteur_send_json(uw_res *res, int status, struct json_t *o);
 struct json_t *pasteur_json_body(uw_req *req, uw_res *res, size_t max);
+/* The paste of the route's <id>: 1 with its flags and expiry, or 0 after
+ * answering (404, ...). */
+int pasteur_find(uw_req *req, uw_res *res, uint64_t *id, unsigned *flags, int64_t *expires);
 /* Deletes the comments of a paste. */
 void pasteur_delete_comments(uint64_t id);
 
