@@ -313,6 +313,10 @@ static int h1_upgrade(uw_res *res, uw_http_upgraded *up)
     up->stopping = &h->hc->srv->stopping;
     h->in_pos = h->in_len;
     h->hc->upgraded = true;
+    /* Nothing goes through the output buffer any more: it is given back
+     * for as long as the new protocol runs (uw__h1_serve makes a new one). */
+    free(h->out);
+    h->out = NULL;
     return UW_OK;
 }
 
@@ -539,6 +543,7 @@ enum uw_h1_outcome uw__h1_serve(uw_h1 *h, uw_http_conn *hc)
     h->in_pos = 0;
     h->in_len = h->preloaded;
     h->preloaded = 0;
+    if (!h->out && !(h->out = malloc(OUT_CAP))) return UW_H1_RESET;   /* after an upgrade */
     h->niov = h->out_len = h->out_seg = 0;
     h->must_flush = false;
     uw_h1_init(&h->parser, h->headers, h->cfg->max_headers, h->cfg->max_head_bytes);
