@@ -7,33 +7,16 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from uwtest import T, Server, BUILD, free_port, wait_port  # noqa: E402
+from uwtest import T, Server, BUILD, free_port  # noqa: E402
+from uwclient import FETCH, Nginx, fetch, nginx_binary  # noqa: E402
 
 t = T()
-FETCH = os.path.join(BUILD, "tests", "client", "fetch")
 TARGET = os.path.join(BUILD, "tests", "apps", "benchtarget")
 ECHO = os.path.join(BUILD, "tests", "apps", "echo")
-
-
-def fetch(*args, timeout=60):
-    p = subprocess.run([FETCH, *args], capture_output=True, text=True, timeout=timeout)
-    lines = p.stdout.strip().splitlines()
-    stats = dict(kv.split("=") for kv in lines[-1].split()) if lines and lines[-1].startswith("connections=") else {}
-    answers = []
-    for line in lines[:-1]:
-        if line.startswith("error"):
-            answers.append({"error": line[6:]})
-            continue
-        status, *kvs = line.split()
-        a = dict(kv.split("=", 1) for kv in kvs)
-        a["status"] = int(status)
-        answers.append(a)
-    return answers, {k: int(v) for k, v in stats.items()}, p.stdout + p.stderr
 
 
 def sha(b):
@@ -92,8 +75,7 @@ try:
                 and all(x.get("sha256") == sha(blob) for x in a) and st.get("connections") == 1, out)
 
     # ------------------------------------------------------------ nginx
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.access(nginx, os.X_OK):
+    if not nginx_binary():
         t.skip("nginx", "nginx is not installed")
         t.done()
     port = free_port()
@@ -102,22 +84,7 @@ try:
     text = b"".join(b"nginx line %d\n" % i for i in range(40000))
     open(os.path.join(root, "text.txt"), "wb").write(text)
     open(os.path.join(root, "small.txt"), "wb").write(b"small\n")
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
+    with Nginx(work, f"""
     keepalive_requests 3;
     server {{
         listen 127.0.0.1:{port};
@@ -128,14 +95,7 @@ http {{
         gzip_min_length 1;
         location /up/ {{ dav_methods PUT; create_full_put_path on; client_max_body_size 10m; }}
         location = /moved {{ return 302 /small.txt; }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([nginx, "-c", conf, "-p", work], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        if not wait_port(port):
-            t.check("nginx starts", False, proc.stderr.read().decode(errors="replace") if proc.poll() is not None else "no port")
-            t.done()
+    }}""", [port]):
         url = f"http://127.0.0.1:{port}"
         a, st, out = fetch(*[url + "/small.txt"] * 5)
         conns = [x.get("conn") for x in a]
@@ -161,12 +121,6 @@ http {{
         a, st, out = fetch("--max-redirects", "2", url + "/missing", url + "/moved")   # options before the first URL
         t.check("nginx: 404, and a redirect followed", len(a) == 2 and a[0].get("status") == 404
                 and a[1].get("status") == 200 and a[1].get("sha256") == sha(b"small\n"), out)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 finally:
     shutil.rmtree(work, ignore_errors=True)
 t.done()

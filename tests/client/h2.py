@@ -23,16 +23,16 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, ROOT, free_port, wait_port  # noqa: E402
+import uwclient  # noqa: E402
+from uwclient import FETCH, Nginx, nginx_binary  # noqa: E402
 
 t = T()
-FETCH = os.path.join(BUILD, "tests", "client", "fetch")
 BENCH = os.path.join(BUILD, "tools", "uweb-bench")
 TARGET = os.path.join(BUILD, "tests", "apps", "benchtarget")
 for exe in (FETCH, BENCH, TARGET):
     if not os.access(exe, os.X_OK):
         t.check(f"{os.path.basename(exe)} built", False, f"{exe} missing")
         t.done()
-nginx = shutil.which("nginx") or "/usr/sbin/nginx"
 
 work = tempfile.mkdtemp(prefix="uweb-client-h2-")
 subprocess.run([os.path.join(ROOT, "scripts", "mkcert.sh"), work], check=True)
@@ -40,19 +40,7 @@ CA = os.path.join(work, "ca.pem")
 
 
 def fetch(*args, timeout=60):
-    p = subprocess.run([FETCH, "--cacert", CA, *args], capture_output=True, text=True, timeout=timeout)
-    lines = p.stdout.strip().splitlines()
-    stats = dict(kv.split("=") for kv in lines[-1].split()) if lines and lines[-1].startswith("connections=") else {}
-    answers = []
-    for line in lines[:-1]:
-        if line.startswith("error"):
-            answers.append({"error": line[6:]})
-            continue
-        status, *kvs = line.split()
-        a = dict(kv.split("=", 1) for kv in kvs)
-        a["status"] = int(status)
-        answers.append(a)
-    return answers, {k: int(v) for k, v in stats.items()}, (p.stdout + p.stderr)[-2000:]
+    return uwclient.fetch("--cacert", CA, *args, timeout=timeout)
 
 
 def bench(*args):
@@ -68,26 +56,11 @@ try:
     big_sha = hashlib.sha256(big).hexdigest()
     small_sha = hashlib.sha256(b"nginx h2\n").hexdigest()
 
-    if not os.access(nginx, os.X_OK):
+    if not nginx_binary():
         t.skip("nginx", "nginx is not installed")
     else:
         tls_port, clear_port = free_port(), free_port()
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
+        with Nginx(work, f"""
     keepalive_requests 300;
     server {{
         listen 127.0.0.1:{tls_port} ssl http2;
@@ -96,14 +69,7 @@ http {{
         ssl_certificate_key {work}/localhost.key;
         root {root};
         location = / {{ return 200 "nginx h2\\n"; }}
-    }}
-}}
-""")
-        proc = subprocess.Popen([nginx, "-c", conf, "-p", work], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            if not (wait_port(tls_port) and wait_port(clear_port)):
-                t.check("nginx starts", False, proc.stderr.read().decode(errors="replace") if proc.poll() is not None else "no port")
-                t.done()
+    }}""", [tls_port, clear_port]):
             url = f"https://localhost:{tls_port}"
             a, st, out = fetch("--h2", "--parallel", "100", url + "/")
             t.check("nginx: 100 requests multiplexed on one HTTP/2 connection", len(a) == 100
@@ -132,12 +98,6 @@ http {{
             t.check("uweb-bench --h2 over http:// by prior knowledge", rc == 0 and "200: 1000" in out, out[-600:])
             rc, out = bench(url + "/missing", "--cacert", CA, "--h2", "-m", "10", "-c", "1", "-n", "50")
             t.check("uweb-bench --h2: a 404 fails the run", rc == 1 and "404: 50" in out and "status 50" in out, out[-600:])
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
     # ------------------------------------------------------------ uweb's server
     tls_port = free_port()

@@ -20,9 +20,9 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, ROOT, free_port, wait_port  # noqa: E402
+from uwclient import FETCH, Nginx, fetch, nginx_binary  # noqa: E402
 
 t = T()
-FETCH = os.path.join(BUILD, "tests", "client", "fetch")
 BENCH = os.path.join(BUILD, "tools", "uweb-bench")
 TARGET = os.path.join(BUILD, "tests", "apps", "benchtarget")
 for exe in (FETCH, BENCH, TARGET):
@@ -42,22 +42,6 @@ subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_para
 
 def pem(name):
     return os.path.join(work, name + ".pem"), os.path.join(work, name + ".key")
-
-
-def fetch(*args, timeout=60):
-    p = subprocess.run([FETCH, *args], capture_output=True, text=True, timeout=timeout)
-    lines = p.stdout.strip().splitlines()
-    stats = dict(kv.split("=") for kv in lines[-1].split()) if lines and lines[-1].startswith("connections=") else {}
-    answers = []
-    for line in lines[:-1]:
-        if line.startswith("error"):
-            answers.append({"error": line[6:]})
-            continue
-        status, *kvs = line.split()
-        a = dict(kv.split("=", 1) for kv in kvs)
-        a["status"] = int(status)
-        answers.append(a)
-    return answers, {k: int(v) for k, v in stats.items()}, p.stdout + p.stderr
 
 
 class TLSServer(Server):
@@ -130,13 +114,11 @@ try:
                         p.returncode == 2 and p.stderr.count("\n") == 1 and "CA file" in p.stderr, p.stderr)
 
     # ------------------------------------------------------------ nginx
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.access(nginx, os.X_OK):
+    if not nginx_binary():
         t.skip("nginx", "nginx is not installed")
         t.done()
     ports = [free_port() for _ in range(3)]
     certs = [pem("localhost"), pem("other"), SELF]
-    conf = os.path.join(work, "nginx.conf")
     servers = "".join(f"""
     server {{
         listen 127.0.0.1:{p} ssl;
@@ -144,40 +126,12 @@ try:
         ssl_certificate_key {k};
         location / {{ return 200 "nginx over TLS\\n"; }}
     }}""" for p, (c, k) in zip(ports, certs))
-    with open(conf, "w") as f:
-        f.write(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-{servers}
-}}
-""")
-    proc = subprocess.Popen([nginx, "-c", conf, "-p", work], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        if not all(wait_port(p) for p in ports):
-            t.check("nginx starts", False, proc.stderr.read().decode(errors="replace") if proc.poll() is not None else "no port")
-            t.done()
+    with Nginx(work, servers, ports):
         verify_checks("nginx", *ports)
         p = subprocess.run([BENCH, f"https://127.0.0.1:{ports[0]}/", "-c", "4", "-n", "1000", "--cacert", CA],
                            capture_output=True, text=True, timeout=60)
         t.check("uweb-bench: https against nginx, exact count", p.returncode == 0 and "requests     1000 " in p.stdout,
                 p.stdout[:300] + p.stderr)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 finally:
     shutil.rmtree(work, ignore_errors=True)
 t.done()
