@@ -131,6 +131,7 @@ struct h2_conn {
     bool started;               /* streams got their tasks in this read */
     h2_stream *streams;
     size_t nstreams, ntasks;    /* streams alive; those that count against h2_max_streams */
+    size_t nrunning;            /* streams whose handler runs */
     h2_runner *idle;
     size_t nidle, nrunners;
     h2_stream *spare;           /* stream records kept for the next ones (arena kept) */
@@ -435,6 +436,7 @@ static void start_request(h2_conn *c, h2_stream *st, bool end_stream)
     st->task = r->task;
     st->running = st->counted = true;
     c->ntasks++;
+    c->nrunning++;
     c->started = true;
     uw_wake_one(&r->wake);
 }
@@ -869,6 +871,7 @@ static void run_stream(h2_stream *st)
     }
     st->lent = st->in_len = 0;
     st->running = false;
+    c->nrunning--;
     uncount(st);
     if (!c->dead) kick(c);
     if (st->closed || c->dead) stream_free(st);
@@ -1051,15 +1054,15 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
             c->kick = false;
             continue;
         }
+        /* Idle: no handler runs (streams the peer leaves open without
+         * sending count as idle too), for idle_timeout. */
         int64_t deadline = UW_FOREVER;
         if (grace) deadline = grace;
-        else if (!c->nstreams) {
-            deadline = uw_now() + c->cfg->idle_timeout;
-            spares_free(c);     /* an idle connection holds no stream memory */
-        }
+        else if (!c->nrunning) deadline = uw_now() + c->cfg->idle_timeout;
+        if (!c->nstreams) spares_free(c);   /* an idle connection holds no stream memory */
         int r = uw_wait(c->wake, deadline);
         if (r == UW_ECANCELED || (r == UW_ETIMEDOUT && grace && uw_now() >= grace)) break;
-        if (r == UW_ETIMEDOUT && !c->nstreams && !c->goaway) {
+        if (r == UW_ETIMEDOUT && !c->nrunning && !c->goaway) {
             nghttp2_submit_goaway(c->s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->s),
                                   NGHTTP2_NO_ERROR, NULL, 0);
             c->goaway = true;

@@ -14,7 +14,8 @@ bounded (under 64 MiB over what it used before the attacks).
 - an HPACK bomb: one 4 KB dynamic-table entry referenced thousands of
   times (CVE-2016-6581);
 - stream ids going backwards and reused;
-- frames larger than SETTINGS_MAX_FRAME_SIZE (claimed 16 MiB).
+- frames larger than SETTINGS_MAX_FRAME_SIZE (claimed 16 MiB);
+- streams left open without another byte (an HTTP/2 slowloris).
 """
 import os
 import struct
@@ -172,5 +173,17 @@ with Server(None, binary=ECHO, args=["--h2c", "--quiet"]) as S:
     c.close()
 
     t.check("the server is still up after every attack", S.alive())
+
+# streams left open without a byte more (the handlers answered): the
+# connection is idle and closed after --idle-timeout
+with Server(None, binary=ECHO, args=["--h2c", "--quiet", "--idle-timeout=1"]) as S:
+    c = H2("127.0.0.1", S.port)
+    for i in range(10):
+        c.headers(1 + 2 * i, [(":method", "POST"), (":scheme", "http"), (":path", "/nope"), (":authority", "x")])
+    t0 = time.time()
+    g, closed = ended(c, 4)
+    t.check("streams left open forever: GOAWAY and close after the idle timeout (1 s)",
+            g is not None and closed and 0.5 < time.time() - t0 < 4, f"{g} closed={closed} after {time.time() - t0:.1f}s")
+    c.close()
 
 t.done()
