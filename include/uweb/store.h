@@ -112,7 +112,9 @@ int uw_store_peek(uw_store *s, uint64_t id, int64_t now, void **data, size_t *le
 /* Whether a live record has this id, and its flags and expiry; no I/O. */
 int uw_store_stat(uw_store *s, uint64_t id, int64_t now, unsigned *flags, int64_t *expires);
 
-/* Deletes a record durably.  UW_OK, UW_STORE_ENOTFOUND, UW_EIO. */
+/* Deletes a record durably.  UW_OK, UW_STORE_ENOTFOUND, UW_EIO (the record
+ * is still there, in the index as on the device; so is a burn record whose
+ * uw_store_get failed with UW_EIO). */
 int uw_store_delete(uw_store *s, uint64_t id);
 
 /* Drops expired records from the index (their space is reused by later

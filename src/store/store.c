@@ -624,10 +624,16 @@ int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t
     return r;
 }
 
-static int tombstone(uw_store *s, uint64_t id)
+/* Appends the tombstone of id, then drops id from the index (the cleaner
+ * may have moved or evicted it meanwhile: it is looked up again). */
+static int burn_or_delete(uw_store *s, uint64_t id)
 {
     uint32_t pos;
-    return append(s, UW__STORE_TOMB, id, NULL, 0, 0, 0, &pos);
+    int r = append(s, UW__STORE_TOMB, id, NULL, 0, 0, 0, &pos);
+    if (r != UW_OK) return r;
+    entry *e = find(s, id);
+    if (e) remove_entry(s, e);
+    return UW_OK;
 }
 
 static int get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, unsigned *flags, int peek)
@@ -642,8 +648,10 @@ static int get(uw_store *s, uint64_t id, int64_t now, void **data, size_t *len, 
     if (peek) {
         /* nothing to change */
     } else if (e->flags & UW_STORE_BURN) {
-        remove_entry(s, e);                 /* no other reader finds it from here on */
-        r = tombstone(s, id);
+        /* The tombstone first: if it cannot be written the record stays, in
+         * the index as on the device.  No other task runs meanwhile (block
+         * calls hold the whole process), so no second reader gets it. */
+        r = burn_or_delete(s, id);
         if (r != UW_OK) {
             free(buf);
             return r;
@@ -679,10 +687,8 @@ int uw_store_stat(uw_store *s, uint64_t id, int64_t now, unsigned *flags, int64_
 
 int uw_store_delete(uw_store *s, uint64_t id)
 {
-    entry *e = find(s, id);
-    if (!e) return UW_STORE_ENOTFOUND;
-    remove_entry(s, e);
-    return tombstone(s, id);
+    if (!find(s, id)) return UW_STORE_ENOTFOUND;
+    return burn_or_delete(s, id);
 }
 
 size_t uw_store_sweep(uw_store *s, int64_t now)

@@ -79,8 +79,8 @@ def client(port, stop, seed):
                 j = json.loads(body)
                 with lock:
                     acked[j["id"]] = (ct, j["delete_token"])
-        except OSError:
-            return                              # the server was killed
+        except (OSError, http.client.HTTPException):
+            return                              # the server was killed (mid-answer, perhaps)
 
 
 try:

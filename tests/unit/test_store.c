@@ -214,6 +214,31 @@ static void test_burn_after_reading(void)
     md_free(m);
 }
 
+/* A burn or a delete whose tombstone cannot be written fails and leaves
+ * the record where it was: readable, and burned once the device works. */
+static void test_failed_tombstone_keeps_the_record(void)
+{
+    memdev *m = md_new(64);
+    uw_store *s = open_store(m, UW_STORE_EVICT, 0);
+    CHECK_EQ_INT(put(s, 8, 200, 0, UW_STORE_BURN), UW_OK);
+    CHECK_EQ_INT(put(s, 9, 200, 0, 0), UW_OK);
+    m->crashed = 1;                             /* every write fails */
+    void *d;
+    size_t n;
+    CHECK_EQ_INT(uw_store_get(s, 8, 0, &d, &n, NULL), UW_EIO);
+    CHECK_EQ_INT(uw_store_delete(s, 9), UW_EIO);
+    m->crashed = 0;
+    CHECK_EQ_INT(has(s, 9, 200, 0), 1);
+    CHECK_EQ_INT(has(s, 8, 200, 0), 1);
+    CHECK_EQ_INT(has(s, 8, 200, 0), 0);
+    uw_store_close(s);
+    s = open_store(m, UW_STORE_EVICT, 0);
+    CHECK_EQ_INT(has(s, 8, 200, 0), 0);
+    CHECK_EQ_INT(has(s, 9, 200, 0), 1);
+    uw_store_close(s);
+    md_free(m);
+}
+
 static void test_expiry_on_read_sweep_and_reopen(void)
 {
     memdev *m = md_new(64);
@@ -521,6 +546,7 @@ int main(void)
     RUN(test_put_get_delete_reopen);
     RUN(test_too_large_is_refused);
     RUN(test_burn_after_reading);
+    RUN(test_failed_tombstone_keeps_the_record);
     RUN(test_expiry_on_read_sweep_and_reopen);
     RUN(test_eviction_wraps_the_log);
     RUN(test_recently_read_survive_eviction);
