@@ -81,7 +81,7 @@ typedef struct uw_image_file {
     int64_t mtime;          /* Last-Modified, seconds since the epoch */
     char content_type[128];
     char etag[36];          /* strong, quoted: from the content's SHA-256 */
-    uint8_t hash[32];       /* SHA-256 of the content */
+    uint8_t hash[16];       /* the first 16 bytes of the content's SHA-256 */
     /* where the bytes are (the reader's business) */
     uint8_t location;
     uint32_t a, b;

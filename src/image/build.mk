@@ -4,8 +4,8 @@ DEB_PACKAGES += libzstd-dev
 IMAGE_WITH_WEB := image static web http util tls runtime net stream
 # tests/unit/test_image writes its images with uweb-image's writer.
 UNIT_MODULES_test_image := $(IMAGE_WITH_WEB)
-UNIT_LDLIBS_test_image := -lgit2 -lzstd
+UNIT_LDLIBS_test_image := -lgit2 -lzstd -lcrypto
 $(B)/tests/unit/test_image: $(B)/obj/tools/image/writer.o $(B)/obj/tools/image/source.o
 $(B)/asan/tests/unit/test_image: $(B)/asan/obj/tools/image/writer.o $(B)/asan/obj/tools/image/source.o
 FUZZ_MODULES_image := $(IMAGE_WITH_WEB)
-FUZZ_LDLIBS_image := -lzstd
+FUZZ_LDLIBS_image := -lzstd -lcrypto

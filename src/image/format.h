@@ -86,7 +86,8 @@ enum { IMG_KIND_DATA = 0, IMG_KIND_INDEX = 1, IMG_KIND_DICT = 2 };
  * Index pages (decompressed): u8 level (0 = leaf), u8 0, u16 count, then
  * count entries sorted by path (bytewise, a prefix first).
  *   leaf:      u16 path_len, path (no leading '/'), u64 size, i64 mtime,
- *              u8 type_len, type, 32-byte SHA-256 of the content,
+ *              u8 type_len, type, the first 16 bytes of the content's
+ *              SHA-256 (IMG_CONTENT_HASH),
  *              u8 location (IMG_LOC_*), u32 a, u32 b
  *                packed:  block a holds the content at offset b
  *                chunked: blocks a .. a + ceil(size / chunk_size) - 1
@@ -94,7 +95,8 @@ enum { IMG_KIND_DATA = 0, IMG_KIND_INDEX = 1, IMG_KIND_DICT = 2 };
  *   internal:  u16 key_len, key (the first path under the child), u32 child
  */
 enum { IMG_LOC_EMPTY = 0, IMG_LOC_PACKED = 1, IMG_LOC_CHUNKED = 2 };
-#define IMG_INDEX_PAGE 8192u   /* target decompressed size of an index page */
+#define IMG_INDEX_PAGE 16384u  /* target decompressed size of an index page */
+#define IMG_CONTENT_HASH 16u   /* bytes of SHA-256 kept per file: its ETag */
 
 static inline uint16_t img_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t img_get32(const uint8_t *p)

@@ -177,8 +177,34 @@ static int get_entry(uw_image *im, uint32_t b, struct entry *e)
 
 static int load_dict(uw_image *im);
 
-/* Reads, checks and decompresses block B into a malloc'd buffer. */
-static int load_block(uw_image *im, uint32_t b, uint8_t kind, uint8_t **out, uint32_t *len)
+/* Decompresses the first bytes of a zstd frame, at least NEED of them,
+ * into *dst (malloc'd); *len is how many. */
+static int decompress_prefix(uw_image *im, uint32_t b, const struct entry *e, const uint8_t *raw, uint32_t need,
+                             uint8_t **dst, uint32_t *len)
+{
+    uint32_t cap = need + (64u << 10) < e->usize ? need + (64u << 10) : e->usize;
+    *dst = malloc(cap ? cap : 1);
+    if (!*dst) return fail(im, "out of memory");
+    ZSTD_DCtx_reset(im->dctx, ZSTD_reset_session_and_parameters);
+    if (e->method == IMG_ZSTD_DICT) ZSTD_DCtx_refDDict(im->dctx, im->ddict);
+    ZSTD_inBuffer in = { raw, e->csize, 0 };
+    ZSTD_outBuffer out = { *dst, cap, 0 };
+    for (;;) {
+        size_t r = ZSTD_decompressStream(im->dctx, &out, &in);
+        if (ZSTD_isError(r)) { free(*dst); return fail(im, "block %u: does not decompress (%s)", b, ZSTD_getErrorName(r)); }
+        if (out.pos == out.size || r == 0) break;
+        if (in.pos == in.size) { free(*dst); return fail(im, "block %u: does not decompress (truncated)", b); }
+    }
+    if (out.pos < cap) { free(*dst); return fail(im, "block %u: does not decompress (size)", b); }
+    ZSTD_DCtx_reset(im->dctx, ZSTD_reset_session_and_parameters);
+    *len = (uint32_t)out.pos;
+    return UW_OK;
+}
+
+/* Reads, checks and decompresses block B into a malloc'd buffer: all of
+ * it, or of a zstd block a prefix of at least NEED bytes (*len says how
+ * much).  The stored bytes are always read and checked whole. */
+static int load_block(uw_image *im, uint32_t b, uint8_t kind, uint32_t need, uint8_t **out, uint32_t *len)
 {
     struct entry e;
     int r = get_entry(im, b, &e);
@@ -197,6 +223,11 @@ static int load_block(uw_image *im, uint32_t b, uint8_t kind, uint8_t **out, uin
         *len = e.usize;
         return UW_OK;
     }
+    if (need < e.usize) {
+        r = decompress_prefix(im, b, &e, raw, need, out, len);
+        free(raw);
+        return r;
+    }
     uint8_t *dst = malloc(e.usize ? e.usize : 1);
     if (!dst) { free(raw); return fail(im, "out of memory"); }
     size_t n = e.method == IMG_ZSTD_DICT ? ZSTD_decompress_usingDDict(im->dctx, dst, e.usize, raw, e.csize, im->ddict)
@@ -211,15 +242,24 @@ static int load_block(uw_image *im, uint32_t b, uint8_t kind, uint8_t **out, uin
     return UW_OK;
 }
 
-/* Block B through the cache; the pointer is valid until the next cache
- * insertion. */
-static const uint8_t *get_block(uw_image *im, uint32_t b, uint8_t kind, uint32_t *len)
+/* The first NEED bytes (or more) of block B through the cache (a cached
+ * prefix too short is replaced); the pointer is valid until the next
+ * cache insertion.  *len: the bytes there. */
+static const uint8_t *get_block_prefix(uw_image *im, uint32_t b, uint8_t kind, uint32_t need, uint32_t *len)
 {
     const uint8_t *c = cache_get(im, b, len);
-    if (c) return c;
+    if (c && *len >= need) return c;
+    if (c)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (im->slots[i].used && im->slots[i].key == b) slot_free(im, &im->slots[i]);
     uint8_t *data;
-    if (load_block(im, b, kind, &data, len) != UW_OK) return NULL;
+    if (load_block(im, b, kind, need, &data, len) != UW_OK) return NULL;
     return cache_put(im, b, data, *len);
+}
+
+static const uint8_t *get_block(uw_image *im, uint32_t b, uint8_t kind, uint32_t *len)
+{
+    return get_block_prefix(im, b, kind, UINT32_MAX, len);
 }
 
 static int load_dict(uw_image *im)
@@ -227,7 +267,7 @@ static int load_dict(uw_image *im)
     if (im->dict_block == IMG_NONE) return fail(im, "a block needs the dictionary and the image has none");
     uint8_t *d;
     uint32_t n;
-    int r = load_block(im, im->dict_block, IMG_KIND_DICT, &d, &n);
+    int r = load_block(im, im->dict_block, IMG_KIND_DICT, UINT32_MAX, &d, &n);
     if (r != UW_OK) return r;
     im->ddict = ZSTD_createDDict(d, n);
     free(d);
@@ -393,14 +433,14 @@ static bool leaf_entry(struct cursor *c, const uint8_t **path, size_t *plen, uw_
     f->mtime = (int64_t)take64(c);
     uint32_t tl = take8(c);
     const uint8_t *t = take(c, tl);
-    const uint8_t *hash = take(c, 32);
+    const uint8_t *hash = take(c, IMG_CONTENT_HASH);
     f->location = (uint8_t)take8(c);
     f->a = take32(c);
     f->b = take32(c);
     if (c->bad || *plen > IMG_MAX_PATH || tl >= sizeof f->content_type || f->location > IMG_LOC_CHUNKED) return false;
     memcpy(f->content_type, t, tl);
     f->content_type[tl] = 0;
-    memcpy(f->hash, hash, 32);
+    memcpy(f->hash, hash, IMG_CONTENT_HASH);
     f->etag[0] = '"';
     for (int i = 0; i < 16; i++) {
         f->etag[1 + 2 * i] = hexdigits[hash[i] >> 4];
@@ -511,9 +551,11 @@ int uw_image_read(uw_image *im, const uw_image_file *f, uint64_t offset, void *b
     uint8_t *dst = buf;
     uint32_t len;
     if (f->location == IMG_LOC_PACKED) {
-        const uint8_t *d = get_block(im, f->a, IMG_KIND_DATA, &len);
+        if (f->b > IMG_MAX_BLOCK || f->size > IMG_MAX_BLOCK - f->b) return fail(im, "block %u: file %s past its end", f->a, f->path);
+        uint32_t end = (uint32_t)(f->b + offset + n);
+        const uint8_t *d = get_block_prefix(im, f->a, IMG_KIND_DATA, end, &len);
         if (!d) return UW_EIO;
-        if (f->b > len || f->size > len - f->b) return fail(im, "block %u: file %s past its end", f->a, f->path);
+        if (end > len) return fail(im, "block %u: file %s past its end", f->a, f->path);
         memcpy(dst, d + f->b + offset, n);
         return UW_OK;
     }
@@ -523,10 +565,12 @@ int uw_image_read(uw_image *im, const uw_image_file *f, uint64_t offset, void *b
         uint64_t i = offset / cs, within = offset % cs;
         if (f->a + i >= im->nblocks) return fail(im, "%s: chunk %llu out of range", f->path, (unsigned long long)i);
         uint64_t want = f->size - i * cs < cs ? f->size - i * cs : cs;
-        const uint8_t *d = get_block(im, (uint32_t)(f->a + i), IMG_KIND_DATA, &len);
-        if (!d) return UW_EIO;
-        if (len != want) return fail(im, "block %llu: chunk of %s has the wrong size", (unsigned long long)(f->a + i), f->path);
         size_t take_n = (size_t)(cs - within < n ? cs - within : n);
+        if (want > IMG_MAX_BLOCK) return fail(im, "%s: chunk too large", f->path);
+        const uint8_t *d = get_block_prefix(im, (uint32_t)(f->a + i), IMG_KIND_DATA, (uint32_t)(within + take_n), &len);
+        if (!d) return UW_EIO;
+        if (len < within + take_n || len > want)
+            return fail(im, "block %llu: chunk of %s has the wrong size", (unsigned long long)(f->a + i), f->path);
         memcpy(dst, d + within, take_n);
         dst += take_n;
         n -= take_n;
@@ -573,15 +617,19 @@ static int verify_file(void *arg, const uw_image_file *f)
         if (is_bad(v, b)) { problem(v, "block %llu holds %s", (unsigned long long)b, f->path); return 0; }
     uw__sha256_ctx s;
     uw__sha256_init(&s);
+    uint8_t h[32];
     for (uint64_t off = 0; off < f->size;) {
         size_t n = f->size - off < (1u << 20) ? (size_t)(f->size - off) : (1u << 20);
-        if (uw_image_read(im, f, off, v->buf, n) != UW_OK) { problem(v, "%s: %s", f->path, im->err); return 0; }
+        if (uw_image_read(im, f, off, v->buf, n) != UW_OK) {
+            uw__sha256_final(&s, h);
+            problem(v, "%s: %s", f->path, im->err);
+            return 0;
+        }
         uw__sha256_update(&s, v->buf, n);
         off += n;
     }
-    uint8_t h[32];
     uw__sha256_final(&s, h);
-    if (memcmp(h, f->hash, 32) != 0) problem(v, "%s: content does not match its hash", f->path);
+    if (memcmp(h, f->hash, IMG_CONTENT_HASH) != 0) problem(v, "%s: content does not match its hash", f->path);
     return 0;
 }
 
@@ -618,7 +666,7 @@ int uw_image_verify(uw_image *im, void (*report)(void *, const char *), void *ar
             end = e.offset + e.csize;
             uint8_t *d;
             uint32_t n;
-            if (load_block(im, b, e.kind, &d, &n) != UW_OK) {
+            if (load_block(im, b, e.kind, UINT32_MAX, &d, &n) != UW_OK) {
                 problem(&v, "%s", im->err);
                 v.bad[b / 8] |= (uint8_t)(1 << b % 8);
                 continue;

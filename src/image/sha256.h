@@ -1,7 +1,8 @@
 /*
  * sha256.h — SHA-256 (FIPS 180-4) for the image format: block hashes, the
- * Merkle tree over the block table, content hashes.  Portable C, no
- * allocation, the same on every target.  Not a public interface.
+ * Merkle tree over the block table, content hashes.  OpenSSL on unix
+ * (sha256_unix.c), portable C on the guests (sha256_uk.c).  Not a
+ * public interface.
  */
 #ifndef UWEB_IMAGE_SHA256_H
 #define UWEB_IMAGE_SHA256_H
@@ -9,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct uw__sha256 {
-    uint32_t h[8];
+typedef struct uw__sha256_ctx {
+    void *md;           /* unix: the EVP context */
+    uint32_t h[8];      /* guests */
     uint64_t bytes;
     uint8_t buf[64];
     size_t fill;

@@ -254,7 +254,7 @@ for i in range(30):
     with open(os.path.join(DAM, f"page{i}.html"), "w") as f:
         f.write(f"<p>page {i}</p>\n" * 20)
 with open(os.path.join(DAM, "big.bin"), "wb") as f:
-    f.write(os.urandom(600000))
+    f.write(os.urandom(1500000))   # larger than a solid block: chunks of its own
 good = os.path.join(WORK, "damage.img")
 tool("build", DAM, "-o", good, "-q")
 data, table = blocks(good)

@@ -252,7 +252,7 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_build(int argc, char **argv)
 {
-    struct build_options o = { .level = 19, .solid_size = 256u << 10, .chunk_size = 256u << 10,
+    struct build_options o = { .level = 19, .solid_size = 1u << 20, .chunk_size = 256u << 10,
                                .progress = isatty(2) };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zdict.h>
 #include <zstd.h>
@@ -245,6 +246,9 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
     snprintf(tmpl, sizeof tmpl, "%s.tmp-XXXXXX", o->out);
     int fd = mkstemp(tmpl);
     if (fd < 0) tool_die("%s: %s", o->out, strerror(errno));
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     tool_tmp_path = strdup(tmpl);
     w.out = fdopen(fd, "wb");
     if (!w.out) tool_die("%s: %s", o->out, strerror(errno));
@@ -252,7 +256,7 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
     write_at(&w, header, IMG_PAGE);
 
     /* Small contents into solid blocks, large ones chunked. */
-    uint64_t small_max = o->solid_size / 4;
+    uint64_t small_max = o->solid_size;     /* a file up to a solid block goes whole into one */
     struct content **small = malloc(ncontents * sizeof *small);
     size_t nsmall = 0;
     uint64_t small_bytes = 0;
@@ -350,7 +354,7 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
         c->b = 0;
     }
     uint32_t dict_block = IMG_NONE;
-    if (cdict) dict_block = put_block(&w, dict, dict_len, dict_len, IMG_STORED, IMG_KIND_DICT);
+    if (cdict) dict_block = put_compressed(&w, dict, dict_len, IMG_KIND_DICT, NULL);
 
     /* The index: leaves, then internal levels up to one root page. */
     struct pagelist level = { 0 };
@@ -359,7 +363,7 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
         const struct content *c = &contents[content_of[i]];
         const char *type = uw_static_content_type(f->path);
         size_t tl = strlen(type);
-        size_t need = 2 + f->plen + 8 + 8 + 1 + tl + 32 + 1 + 8;
+        size_t need = 2 + f->plen + 8 + 8 + 1 + tl + IMG_CONTENT_HASH + 1 + 8;
         struct page *p = page_for(&level, 0, need, f->path, f->plen);
         uint8_t num[8];
         img_put16(num, (uint16_t)f->plen); page_put(p, num, 2);
@@ -368,7 +372,7 @@ void tool_write_image(struct tool_tree *t, const struct build_options *o)
         img_put64(num, (uint64_t)f->mtime); page_put(p, num, 8);
         num[0] = (uint8_t)tl; page_put(p, num, 1);
         page_put(p, type, tl);
-        page_put(p, c->hash, 32);
+        page_put(p, c->hash, IMG_CONTENT_HASH);
         num[0] = c->location; page_put(p, num, 1);
         img_put32(num, c->a); page_put(p, num, 4);
         img_put32(num, c->b); page_put(p, num, 4);
