@@ -552,7 +552,10 @@ static int authorize(engine *e, const char *url)
     snprintf(type, sizeof type, "%s", jstr(ch, "type"));
     rc = arm_challenge(e, type, who, key_auth, jstr(ch, "token"));
     reply_free(&r);
-    if (rc != UW_OK) return rc;
+    if (rc != UW_OK) {
+        e->fallback = !e->fallback;     /* "any": the other kind next time */
+        return rc;
+    }
 
     json_t *empty = json_object();
     rc = post(e, "challenge", chal_url, empty, NULL, &r);
