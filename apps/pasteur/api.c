@@ -382,11 +382,6 @@ void pasteur_create(uw_req *req, uw_res *res)
         pasteur_error(res, 429, "too many pastes from this address: try again later");
         return;
     }
-    int64_t now = pasteur_now();
-    if (!REDIS && now - P.last_sweep >= 60) {
-        uw_store_sweep(P.store, now);
-        P.last_sweep = now;
-    }
     const char *type = uw_req_header(req, "Content-Type");
     size_t max = P.max_paste + ADATA_MAX + 1024;
     if (type && strncmp(type, "multipart/form-data", 19) == 0) {

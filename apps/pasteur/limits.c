@@ -4,6 +4,7 @@
  * security headers of every answer.
  */
 #include <uweb/runtime.h>
+#include <uweb/store.h>
 #include <uweb/web.h>
 
 #include <string.h>
@@ -63,10 +64,26 @@ int pasteur_rate_take(const char *client)
     return wait;
 }
 
+/* Drops expired pastes from the block store's index every minute (reads
+ * check expiry anyway; this gives their room back to the cleaner). */
+static void sweeper(void *arg)
+{
+    (void)arg;
+    while (uw_sleep(UW_SEC(60)) == UW_OK) uw_store_sweep(P.store, pasteur_now());
+}
+
 int pasteur_security_headers(uw_req *req, uw_res *res, void *arg)
 {
     (void)req;
     (void)arg;
+    /* The sweeper starts with the first request: uw_main's runtime runs
+     * then; it ends with the process (uw_main does not wait for it). */
+    static int swept;
+    if (!swept && P.store) {
+        uw_task *t = uw_spawn(sweeper, NULL, 32 * 1024);
+        if (t) uw_detach(t);
+        swept = 1;
+    }
     uw_res_header(res, "Content-Security-Policy",
                   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "

@@ -23,7 +23,6 @@ typedef struct pasteur_state {
     int64_t clock_offset;      /* seconds added to the wall clock */
     size_t max_comment;        /* bytes of one comment */
     unsigned max_comments;     /* per paste */
-    int64_t last_sweep;
     char redis_host[64];       /* --store=redis://HOST:PORT; "" for the block store */
     uint16_t redis_port;
 } pasteur_state;
