@@ -27,8 +27,13 @@
 # Memory: a fresh server each, VmRSS before and after --idle (default
 # 10000) idle keep-alive TLS connections (each answered once).
 #
-# Unikernels: crunchzip.spt's size, with or without mbedTLS linked; the
-# spt figures need a guest with a TLS listener (skipped otherwise).
+# Unikernels: crunchzip.spt's size, with or without mbedTLS linked; and
+# (as root, when $B/uweb-spt and $B/spt/apps/hello.spt are built) hello as
+# an spt guest on mbedTLS, its certificate from the block device tls, in a
+# network namespace of its own (tender pinned to CPU 0, the clients in the
+# namespace on CPU 1): hs13, hs12, single and pipeline as above, beside
+# uweb on unix (OpenSSL); its "1 MiB" row is n/a (no guest app serves a
+# 1 MiB file yet).
 #
 # Results: $B/bench/tls/ (results.tsv, summary.md).  B=DIR builds and
 # writes in DIR instead of build/; TLS=mbedtls with B=DIR/mbedtls measures
@@ -71,7 +76,7 @@ CERT=$OUT/certs/localhost.pem KEY=$OUT/certs/localhost.key CA=$OUT/certs/ca.pem
 python3 -c 'import random,sys; open(sys.argv[1],"wb").write(random.Random(1).randbytes(1<<20))' "$WWW/large.bin"
 log "building hello, uweb-crunch and the 1 MiB server"
 TREE=${UWEB_TREE:-$ROOT}
-timeout 900 make -C "$TREE" -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B/libuweb.a" >/dev/null
+timeout 900 make -C "$TREE" -s B="$B" "$B/apps/hello" "$B/tools/uweb-crunch" "$B/libuweb.a" "$B/libuweb.libs" >/dev/null
 cp "$TREE/$B/apps/hello" "$OUT/uweb-hello"
 if [ "$NO_UB" = 0 ]; then
     timeout 900 make -C "$TREE" -s B="$B" "$B/tools/uweb-bench" >/dev/null || log "uweb-bench did not build: wrk alone"
@@ -79,7 +84,7 @@ if [ "$NO_UB" = 0 ]; then
 fi
 "$TREE/$B/tools/uweb-crunch" -o "$OUT/crunch_test_assets.c" -n crunch_test_assets /large.bin:"$WWW/large.bin"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TREE/include" -I"$OUT" -o "$OUT/uweb-static" \
-    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" -lz -lnghttp2 $([ "${TLS:-openssl}" = openssl ] && echo -lssl -lcrypto || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
+    "$TREE/tests/tools/crunch_serve.c" "$OUT/crunch_test_assets.c" "$TREE/$B/libuweb.a" $(cat "$TREE/$B/libuweb.libs") $([ "${TLS:-openssl}" = openssl ] || echo "$TREE/$B/obj/mbedtls/libmbedtls.a")
 UWEB_TLS=1
 "$OUT/uweb-hello" --help | grep -q -- --tls-cert || UWEB_TLS=0
 [ $UWEB_TLS = 1 ] || log "uweb's hello has no --tls-cert (no TLS listener in uw_main): uweb rows are n/a"
@@ -92,6 +97,8 @@ end
 EOF
 
 PIDS=()
+CLI=() HOST=127.0.0.1      # the clients' prefix and the server's address (spt: the namespace's)
+NS=""
 cleanup() {
     local p
     for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -101,6 +108,7 @@ cleanup() {
         wait "$p" 2>/dev/null || true
     done
     PIDS=()
+    [ -z "$NS" ] || ip netns del "$NS" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -182,18 +190,18 @@ measure() {
     hs13|hs12)
         local v=(-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256)
         [ "$wl" = hs12 ] && v=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
-        out=$(taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$SPORT" -new -time "$DURATION" -www / \
+        out=$("${CLI[@]}" taskset -c "$CLIENT_CPU" openssl s_time -connect "$HOST:$SPORT" -new -time "$DURATION" -www / \
               "${v[@]}" -CAfile "$CA" 2>&1 || true)
         n=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' | head -1)
         dus=$((DURATION * 1000000)) bytes=0 ;;
     single|pipeline|1mib)
         local args=(-t1 -c64 -d"${DURATION}s" --timeout 5s)
         case "$wl" in
-        single) args+=(-s bench/hello_single.lua "https://127.0.0.1:$SPORT/") ;;
-        pipeline) args+=(-s bench/hello_pipeline.lua "https://127.0.0.1:$SPORT/" -- 16) ;;
+        single) args+=(-s bench/hello_single.lua "https://$HOST:$SPORT/") ;;
+        pipeline) args+=(-s bench/hello_pipeline.lua "https://$HOST:$SPORT/" -- 16) ;;
         1mib) args=(-t1 -c8 -d"${DURATION}s" --timeout 5s -s "$OUT/bytes.lua" "https://127.0.0.1:$SPORT/large.bin") ;;
         esac
-        out=$(timeout $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk "${args[@]}" 2>&1 || true)
+        out=$("${CLI[@]}" timeout $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk "${args[@]}" 2>&1 || true)
         n=$(printf '%s\n' "$out" | sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p')
         dus=$(printf '%s\n' "$out" | sed -n 's/^RESULT.* duration_us=\([0-9]*\).*/\1/p')
         bytes=$(printf '%s\n' "$out" | sed -n 's/^RESULT.* bytes=\([0-9]*\).*/\1/p')
@@ -204,6 +212,7 @@ measure() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$wl" "$run" "$n" "$((c1 - c0))" "$dus" "${bytes:-0}" >> "$RESULTS"
     log "$(printf '%-5s %-8s run %s: %9d/s  %9d per CPU-s  (server CPU %3d%%)' "$server" "$wl" "$run" \
         $((n * 1000000 / dus)) $((n * 1000000000 / (c1 - c0 + 1))) $(((c1 - c0) / (dus * 10))))"
+    [ "$server" = spt ] && return 0      # uweb-bench runs on the host's loopback only
     case "$wl" in
     single) ub_run "$server" "$wl" "https://127.0.0.1:$SPORT/" --cacert "$CA" ;;
     pipeline) ub_run "$server" "$wl" "https://127.0.0.1:$SPORT/" --cacert "$CA" -P 16 ;;
@@ -242,6 +251,47 @@ for kind in hello static; do
     done
 done
 
+# spt (mbedTLS): hello.spt in a namespace, the certificate from --block:tls.
+SPT_NOTE=""
+if [ "$(id -u)" != 0 ]; then SPT_NOTE="needs root (network namespace, tap device)"
+elif [ ! -x "$TREE/$B/uweb-spt" ] || [ ! -f "$TREE/$B/spt/apps/hello.spt" ]; then
+    SPT_NOTE="$B/uweb-spt or $B/spt/apps/hello.spt is not built (make B=$B unikernel-apps-spt $B/uweb-spt)"
+elif ! grep -Eq 'UW_PLAT_BLOCK(_OPTIONAL)?\("tls"\)' "$TREE/$B/gen/manifest/hello.c" 2>/dev/null; then
+    SPT_NOTE="hello.spt declares no block device tls"
+fi
+if [ -z "$SPT_NOTE" ]; then
+    NS=uwtlsb$$
+    ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" tuntap add dev uwtb0 mode tap &&
+        ip -n "$NS" addr add 10.86.0.1/24 dev uwtb0 && ip -n "$NS" link set uwtb0 up || die "cannot set up the namespace $NS"
+    for run in $(seq "$RUNS"); do
+        ip netns exec "$NS" taskset -c "$SERVER_CPU" "$TREE/$B/uweb-spt" --mem=64 --net:service=uwtb0 \
+            --block:tls="$OUT/certs/localhost-block.img" -- "$TREE/$B/spt/apps/hello.spt" --ipv4=10.86.0.2/24 --quiet \
+            > "$OUT/spt.out" 2>&1 &
+        SPID=$! SPORT=443
+        PIDS+=("$SPID")
+        for _ in $(seq 100); do
+            ip netns exec "$NS" curl -sk -m 1 -o /dev/null https://10.86.0.2/ && break
+            kill -0 "$SPID" 2>/dev/null || die "hello.spt ended: $(tail -3 "$OUT/spt.out")"
+            sleep 0.1
+        done
+        CLI=(ip netns exec "$NS") HOST=10.86.0.2
+        if [ "$run" = 1 ]; then
+            for v in -tls1_3 -tls1_2; do
+                printf '%s %s: %s\n' spt "$v" "$("${CLI[@]}" openssl s_client -connect "$HOST:443" "$v" </dev/null 2>&1 |
+                    grep -E '^(Server Temp Key|New,)' | tr '\n' ' ')" >> "$OUT/negotiated.txt"
+            done
+        fi
+        for wl in hs13 hs12 single pipeline; do measure spt "$wl" "$run"; done
+        CLI=() HOST=127.0.0.1
+        stop
+    done
+    ip netns del "$NS" 2>/dev/null || true
+    NS=""
+else
+    log "spt rows: n/a ($SPT_NOTE)"
+fi
+echo "$SPT_NOTE" > "$OUT/spt_note.txt"
+
 # Idle TLS connections: RSS of a fresh server before and after.
 : > "$OUT/memory.txt"
 for s in "${SERVERS[@]}"; do
@@ -276,9 +326,10 @@ EOF
     stop
 done
 
-python3 - "$RESULTS" "$OUT/memory.txt" "$OUT/negotiated.txt" "$TREE/$B" $UWEB_TLS > "$OUT/summary.md" <<'EOF'
+python3 - "$RESULTS" "$OUT/memory.txt" "$OUT/negotiated.txt" "$TREE/$B" $UWEB_TLS "$OUT/spt_note.txt" > "$OUT/summary.md" <<'EOF'
 import os, statistics, subprocess, sys
 res, mem, neg, B, uweb_tls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+spt_note = open(sys.argv[6]).read().strip()
 rows = [l.rstrip("\n").split("\t") for l in open(res) if l.strip()]
 def med(server, wl, f):
     v = [f(int(n), int(cpu), int(dus), int(b)) for s, w, _, n, cpu, dus, b in rows if s == server and w == wl]
@@ -318,12 +369,22 @@ if os.path.exists(img):
     print(f"| crunchzip.spt image size | {os.path.getsize(img) / 1048576:.2f} MiB "
           f"({'with' if tls else 'without'} mbedTLS linked) | | | < 1 MiB with TLS |")
 print()
+print("| spt (mbedTLS) beside unix (OpenSSL), one server core | uweb spt | uweb unix | spt/unix | goal |")
+print("|---|---:|---:|---:|---|")
+for wl in ("hs13", "hs12", "single", "pipeline"):
+    u, n = med("spt", wl, per_cpu), med("uweb", wl, per_cpu)
+    print(f"| {names[wl]} | {fmt(u)} | {fmt(n)} | {ratio(u, n)} | {'>= 0.5x' if wl.startswith('hs') else ''} |")
+    u, n = med("spt", wl, per_s), med("uweb", wl, per_s)
+    print(f"| (the same per wall second) | {fmt(u)} | {fmt(n)} | {ratio(u, n)} | |")
+print("| 1 MiB over HTTPS, MB/s | n/a (no guest app serves a 1 MiB file yet) | | | |")
+if spt_note:
+    print(f"\nspt: n/a - {spt_note}.")
+print()
 print("Negotiated (a default OpenSSL 3 client):")
 for l in open(neg):
     print(f"    {l.rstrip()}")
 if not uweb_tls:
     print("\nuweb: n/a - its hello has no TLS listener in this build (no --tls-cert).")
-print("spt (mbedTLS): n/a - no guest with a TLS listener (bench/tls.sh measures unix only so far).")
 EOF
 ub_summary >> "$OUT/summary.md"
 cat "$OUT/machine.txt" "$OUT/summary.md"
