@@ -7,7 +7,6 @@
 DEB_PACKAGES += python3-websockets libwebsockets-dev
 UNIT_MODULES_test_ws := ws
 FUZZ_MODULES_ws := ws
-UNIT_MODULES_test_websocket := websocket ws sse web http util tls runtime net stream
 
 # `make ws-idle`: tests/integration/websocket.py with 10,000 idle
 # WebSockets (make test opens 1,000).
