@@ -381,6 +381,7 @@ static int exchange(uw_client *cl, const char *method, const uw_client_url *u, c
         if (r != UW_OK) { res_free(res, false); return r; }
         if (hc) {
             cl->st.reused++;
+            res->reused = true;
             goto h2_request;
         }
     }
@@ -437,7 +438,13 @@ static int exchange(uw_client *cl, const char *method, const uw_client_url *u, c
     return UW_OK;
 h2_request:
     r = uw__clh2_request(hc, res, method, u, rq);
-    if (r != UW_OK) { res_free(res, false); return r; }
+    if (r != UW_OK) {
+        /* The server had closed the connection before this stream got
+         * any answer: once more on a new connection, as for HTTP/1.1. */
+        *retry = res->reused && (!rq->body_fn || rq->body) && res->p.status == 0 && r == UW_ECLOSED;
+        res_free(res, false);
+        return r;
+    }
     *out = res;
     return UW_OK;
 }

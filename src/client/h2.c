@@ -276,6 +276,15 @@ static h2conn *find(uw_client *cl, const char *origin)
     int64_t now = uw_now();
     for (h2conn *h = cl->h2; h; h = h->next) {
         if (h->state == H2_DEAD || h->goaway || strcmp(h->origin, origin) != 0) continue;
+        if (h->state == H2_OPEN && h->streams == 0 && !h->reading && uw_conn_may_read(h->c)) {
+            /* Something came while idle (GOAWAY, the end): read what is
+             * there (without waiting) before choosing it. */
+            h->refs++;
+            read_once(h, now);
+            bool usable = h->state == H2_OPEN && !h->goaway;
+            conn_unref(h);
+            if (!usable) return find(cl, origin);
+        }
         if (h->state == H2_OPEN && h->streams == 0 && now - h->idle_since > cl->cfg.idle_timeout) {
             conn_kill(h, UW_ECLOSED);       /* idle too long: the server may have closed it */
             h->refs++;

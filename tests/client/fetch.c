@@ -20,6 +20,7 @@
  *   --h2                 offer HTTP/2 on https:// (the answer lines then say h2=1)
  *   --parallel N         the next URL fetched by N tasks at once (one
  *                        client: with --h2, streams of one connection)
+ *   --sleep MS           wait MS milliseconds before the next URL
  *
  * A TLS failure prints "error NAME (REASON)".
  *
@@ -111,6 +112,7 @@ static void run(void *arg)
         else if (!strcmp(a, "--insecure")) cfg.insecure = true;
         else if (!strcmp(a, "--h2")) cfg.h2 = true;
         else if (!strcmp(a, "--parallel")) parallel = atoi(argv_[++i]);
+        else if (!strcmp(a, "--sleep")) uw_sleep(UW_MS(atoll(argv_[++i])));
         else if (parallel > 0) {
             if (!cl && uw_client_new(&cl, &cfg) != UW_OK) return;
             job j = { cl, a, hs, nh };

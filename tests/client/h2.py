@@ -62,6 +62,7 @@ try:
         tls_port, clear_port = free_port(), free_port()
         with Nginx(work, f"""
     keepalive_requests 300;
+    keepalive_timeout 1s;
     server {{
         listen 127.0.0.1:{tls_port} ssl http2;
         listen 127.0.0.1:{clear_port} http2;
@@ -85,6 +86,9 @@ try:
             a, st, out = fetch("--h2", *[url + "/"] * 310)
             t.check("nginx: after its GOAWAY (keepalive_requests 300) a new connection carries on",
                     len(a) == 310 and all(x.get("status") == 200 for x in a) and st.get("connections") == 2, out)
+            a, st, out = fetch("--h2", url + "/", "--sleep", "1600", url + "/")
+            t.check("nginx: a connection the server closed while idle (keepalive_timeout 1s) is not used again",
+                    len(a) == 2 and all(x.get("status") == 200 for x in a) and st.get("connections") == 2, out)
             a, st, out = fetch(url + "/", url + "/")
             t.check("nginx: without --h2 the client speaks HTTP/1.1", len(a) == 2 and all(x.get("h2") == "0" for x in a)
                     and st.get("connections") == 1, out)
