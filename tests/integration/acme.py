@@ -15,7 +15,7 @@ import time
 import http.server
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from uwtest import T, Server, app, curl, free_port  # noqa: E402
+from uwtest import BUILD, T, Server, app, curl, free_port, program  # noqa: E402
 import pebble  # noqa: E402
 
 t = T()
@@ -135,6 +135,17 @@ def main():
             tos = wait_for(lambda: [ln for ln in acme_lines(s) if "terms of service" in ln], 10)
             t.check("without --acme-agree-tos: one line naming the terms and the option",
                     tos and "--acme-agree-tos" in tos[0] and not issued(s), " | ".join(acme_lines(s)))
+
+        # the mbedTLS backend (make TLS=mbedtls) takes the certificate too
+        mb = program(os.path.join(os.environ.get("UWEB_BUILD_MBEDTLS") or os.path.join(BUILD, "mbedtls"), "apps", "hello"))
+        if os.path.isfile(mb):
+            with Server("hello", binary=mb, port=hp, args=acme_args(pb)) as s:
+                ok = wait_for(lambda: issued(s), 20)
+                rc, out, err = https_get(pb, roots, NAMES[0])
+                t.check("mbedTLS backend: http-01 certificate issued and served", ok and rc == 0,
+                        " | ".join(acme_lines(s)) + err)
+        else:
+            t.skip("mbedTLS backend: http-01 certificate issued and served", f"{mb} is not built")
 
         # TLS-ALPN-01
         with Server("hello", port=hp, args=acme_args(pb, "--acme-challenge=tls-alpn-01")) as s:
