@@ -4,3 +4,5 @@
 # h2load), python3-h2 and h2o are for tests/h2/ and bench/h2.sh.
 DEB_PACKAGES += libnghttp2-dev nghttp2-client python3-h2 h2o
 LDLIBS += -lnghttp2
+# tests/fuzz/fuzz_h2.c: HTTP/2 over an in-memory connection.
+FUZZ_MODULES_h2 := http util tls runtime net stream
