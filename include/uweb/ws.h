@@ -38,7 +38,9 @@
  * dropped and uw_ws_read returns UW_ETIMEDOUT.
  *
  * Tasks: one task reads (the handler's).  uw_ws_send may be called by it,
- * or by one other task at a time; frames never interleave.  A handler
+ * or on plain TCP by another task too; frames never interleave.  Over
+ * TLS, send from the reading task only (a TLS read may write: tickets,
+ * alerts), as uw_ws_read_or_wake below allows.  A handler
  * that must wait for both the peer and other tasks (a chat room) passes
  * a wait queue to uw_ws_read_or_wake: it returns 1 when that queue was
  * woken, and the handler sends what the others queued.
@@ -259,7 +261,7 @@ int uw_ws_close(uw_ws *ws, int code, const char *reason);
  * and its reason (""). */
 int uw_ws_close_code(const uw_ws *ws);
 const char *uw_ws_close_reason(const uw_ws *ws);
-/* The extension agreed ("" when none), the subprotocol (NULL when none). */
+/* Whether permessage-deflate was agreed; the subprotocol (NULL when none). */
 bool uw_ws_compressed(const uw_ws *ws);
 const char *uw_ws_protocol(const uw_ws *ws);
 
