@@ -223,6 +223,18 @@ def main():
                     ok and "(http-01)" in s.output(), " | ".join(acme_lines(s)))
     wrong.shutdown()
 
+    # a rate-limited answer: its type and detail in the line, Retry-After honoured
+    limited = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
+    threading.Thread(target=limited.serve_forever, daemon=True).start()
+    with Server("hello", args=[f"--tls-port={free_port()}",
+                               f"--acme-directory=http://127.0.0.1:{limited.server_address[1]}/dir",
+                               "--acme-domain=hello.test", "--acme-retry=1"]) as s:
+        line = wait_for(lambda: [ln for ln in acme_lines(s) if "rateLimited" in ln], 10)
+        t.check("rate limited: the problem's type and detail, then the server's Retry-After (120 s)",
+                line and "too many new orders recently" in line[0] and "next attempt in 120 s" in line[0],
+                " | ".join(acme_lines(s)))
+    limited.shutdown()
+
     # no ACME server at start: HTTP serves, and the certificate comes once it is up
     hp3, tp3 = free_port(), free_port()
     with pebble.Pebble(hp3, tp3, nonce_reject=50) as pb:
@@ -235,6 +247,21 @@ def main():
             ok = wait_for(lambda: issued(s), 25)
             t.check("ACME server back (rejecting half the nonces): certificate issued", ok,
                     " | ".join(acme_lines(s)[-6:]))
+
+
+class RateLimited(http.server.BaseHTTPRequestHandler):
+    """An ACME server that answers every request with a rate-limit problem."""
+    def do_GET(self):
+        body = b'{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new orders recently"}'
+        self.send_response(429)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Retry-After", "120")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
 
 
 class WrongAnswer(http.server.BaseHTTPRequestHandler):
