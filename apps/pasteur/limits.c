@@ -22,15 +22,19 @@ static struct bucket {
 
 const char *pasteur_client(uw_req *req)
 {
+    /* The last X-Forwarded-For address is the one the proxy in front
+     * added; those before it came from the client and prove nothing. */
     const char *xff = P.trust_proxy ? uw_req_header(req, "X-Forwarded-For") : NULL;
     if (!xff) return "direct";
-    static char first[CLIENT_LEN + 1];
-    while (*xff == ' ') xff++;
-    size_t n = strcspn(xff, ", ");
+    static char last[CLIENT_LEN + 1];
+    const char *comma = strrchr(xff, ',');
+    const char *p = comma ? comma + 1 : xff;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strcspn(p, " \t");
     if (n == 0 || n > CLIENT_LEN) return "direct";
-    memcpy(first, xff, n);
-    first[n] = 0;
-    return first;
+    memcpy(last, p, n);
+    last[n] = 0;
+    return last;
 }
 
 int pasteur_rate_take(const char *client)

@@ -71,8 +71,8 @@ static void usage(void)
            "    --rate=N                pastes and comments created per minute per client\n"
            "                            (default 30; 429)\n"
            "    --burst=N               pastes a client may create at once (default 10)\n"
-           "    --trust-proxy           the client is the first address of X-Forwarded-For\n"
-           "                            (only behind a proxy that sets it)\n"
+           "    --trust-proxy           the client is the last address of X-Forwarded-For,\n"
+           "                            the one the proxy in front added (only behind one)\n"
            "    --clock-offset=SEC      move the clock (tests of expiry)\n\n"
            "and the options every uweb app takes:\n\n");
 }

@@ -56,8 +56,8 @@ void pasteur_read(uw_req *req, uw_res *res);
 void pasteur_info(uw_req *req, uw_res *res);
 void pasteur_delete(uw_req *req, uw_res *res);
 
-/* The client's key for rate limiting: the first X-Forwarded-For address
- * with --trust-proxy, else one key for every direct client. */
+/* The client's key for rate limiting: the last X-Forwarded-For address
+ * (the proxy's) with --trust-proxy, else one key for every direct client. */
 const char *pasteur_client(uw_req *req);
 /* 0 when the client may create now; else the seconds to wait. */
 int pasteur_rate_take(const char *client);
