@@ -156,7 +156,7 @@ def main():
 
         # renewal: a keep-alive connection goes on through the swap, new
         # connections get the new certificate
-        with Server("hello", port=hp, args=acme_args(pb, "--acme-renew-after=3")) as s:
+        with Server("hello", port=hp, args=acme_args(pb, "--acme-renew-after=2")) as s:
             ok = wait_for(lambda: issued(s), 20)
             first = peer_cert(tp, roots, NAMES[0]) if ok else {}
             ctx = ssl.create_default_context(cafile=roots)
@@ -222,6 +222,19 @@ def main():
             t.check("any: HTTP-01 fails, the next attempt falls back to TLS-ALPN-01 and succeeds",
                     ok and "(http-01)" in s.output(), " | ".join(acme_lines(s)))
     wrong.shutdown()
+
+    # short-lived certificates (pebble's validity 6 s): renewed at two thirds
+    # of the lifetime without any option, before the first one expires
+    hp4, tp4 = free_port(), free_port()
+    with pebble.Pebble(hp4, tp4, validity=6) as pb:
+        with Server("hello", port=hp4, args=[a for a in acme_args(pb) if not a.startswith("--tls-port")] +
+                    [f"--tls-port={tp4}"]) as s:
+            first = wait_for(lambda: issued(s), 15)
+            t0 = time.time()
+            second = wait_for(lambda: issued(s, 2), 12)
+            took = time.time() - t0
+            t.check("default schedule: a 6 s certificate is renewed before it expires", first and second and took < 6,
+                    f"after {took:.1f} s | " + " | ".join(acme_lines(s)))
 
     # a rate-limited answer: its type and detail in the line, Retry-After honoured
     limited = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
