@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""ACME (--acme-*) against pebble: hello obtains its certificate by HTTP-01
-and by TLS-ALPN-01, serves it (curl trusts it with pebble's root), renews
-it while a keep-alive connection stays open, reuses a stored one after a
-restart, and on failures (no ACME server, a wrong challenge answer, half
+"""ACME (--acme-*) against pebble (-strict, its DNS server sending every
+name here): hello obtains its certificate by HTTP-01 and by TLS-ALPN-01
+(and on the mbedTLS backend when built), serves it (curl trusts it with
+pebble's root), keeps it in --acme-dir or on the block device acme and
+reuses it after a restart, renews it (--acme-renew-after, and short-lived
+certificates at two thirds of their lifetime) while a keep-alive
+connection stays open and new handshakes go on, and on failures (terms
+not agreed, a wrong challenge answer, a rate limit, no ACME server, half
 the nonces rejected) logs one line, keeps serving plain HTTP and retries."""
 import os
 import re
