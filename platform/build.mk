@@ -99,7 +99,7 @@ endef
 # changes) and links its object for the target: $(call
 # uk_manifest_obj,TARGET,ID).  Apps use ID = NAME (platform/lwip/build.mk);
 # a test unikernel tests/unikernel/NAME/ without a UW_PLAT_MANIFEST in its
-# source may set UK_MANIFEST_NAME in tests/unikernel/NAME/build.mk (ID =
+# source may set UK_TEST_MANIFEST_NAME in tests/unikernel/NAME/build.mk (ID =
 # test_NAME).  Both tenders check the result like any manifest.
 UK_MANIFEST_DEFAULT := net:service
 UK_EMPTY :=
@@ -143,9 +143,9 @@ guest_test_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard tests/unikernel/$(2)/*
 define guest_test_rule
 $(B)/$(1)/tests/unikernel/$(2)/%.o: GUEST_CPPFLAGS_EXTRA = $(foreach l,$(GUEST_TEST_LIBS_$(2)),$(GUEST_LIB_CPPFLAGS_$(l)))
 $(call guest_test_objs,$(1),$(2)): | $(foreach l,$(GUEST_TEST_LIBS_$(2)),$(GUEST_LIB_HEADERS_$(l)))
-$(call guest_link_rule,$(1),$(B)/$(1)/tests/unikernel/$(2).$(1),$(call guest_test_objs,$(1),$(2)) $(if $(UK_MANIFEST_$(2)),$(call uk_manifest_obj,$(1),test_$(2))),$(foreach l,$(GUEST_TEST_LIBS_$(2)),$(B)/$(1)/$(GUEST_LIB_$(l))))
+$(call guest_link_rule,$(1),$(B)/$(1)/tests/unikernel/$(2).$(1),$(call guest_test_objs,$(1),$(2)) $(if $(UK_TEST_MANIFEST_$(2)),$(call uk_manifest_obj,$(1),test_$(2))),$(foreach l,$(GUEST_TEST_LIBS_$(2)),$(B)/$(1)/$(GUEST_LIB_$(l))))
 endef
-$(foreach n,$(UNIKERNEL_ALL),$(if $(UK_MANIFEST_$(n)),$(eval $(call uk_manifest_rule,test_$(n),$(UK_MANIFEST_$(n))))))
+$(foreach n,$(UNIKERNEL_ALL),$(if $(UK_TEST_MANIFEST_$(n)),$(eval $(call uk_manifest_rule,test_$(n),$(UK_TEST_MANIFEST_$(n))))))
 $(foreach n,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only),$(eval $(call guest_test_rule,spt,$(n))))
 SPT_TEST_GUESTS := $(patsubst %,$(B)/spt/tests/unikernel/%.spt,$(UNIKERNEL_TESTS) $(UNIKERNEL_TESTS_spt_only))
 

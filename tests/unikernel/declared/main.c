@@ -1,6 +1,6 @@
 /*
  * declared: a guest with no UW_PLAT_MANIFEST of its own; its devices are
- * declared by its build.mk (UK_MANIFEST_declared := net:service
+ * declared by its build.mk (UK_TEST_MANIFEST_declared := net:service
  * block:tls), the way an app declares them.  The runner checks that the
  * tenders see them (--describe), that --block:tls=FILE with a tap for
  * "service" starts it, and that it is refused without them.  The guest
