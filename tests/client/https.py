@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """https:// in the client (tests/client/fetch) and in uweb-bench, against
 uweb's own HTTPS server (tests/apps/benchtarget on OpenSSL, and hello on
-mbedTLS when built: UWEB_BUILD_MBEDTLS or BUILD/mbedtls) and against nginx,
+mbedTLS when built: UWEB_BUILD_MBEDTLS or BUILD/mbedtls; the client built
+on mbedTLS too when that build has tests/client/fetch) and against nginx,
 with a test CA made by scripts/mkcert.sh as `make run` makes it:
 
 - a certificate of the test CA is accepted with --cacert, by IP literal and
@@ -20,6 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, ROOT, free_port, wait_port  # noqa: E402
+import uwclient  # noqa: E402
 from uwclient import FETCH, Nginx, fetch, nginx_binary  # noqa: E402
 
 t = T()
@@ -91,6 +93,14 @@ try:
         with TLSServer(exe, pem("localhost"), ["--quiet"]) as s, TLSServer(exe, pem("other"), ["--quiet"]) as o, \
                 TLSServer(exe, SELF, ["--quiet"]) as ss:
             verify_checks(who, s.tls_port, o.tls_port, ss.tls_port)
+            # the client on mbedTLS too, when that build has it
+            mb_fetch = os.path.join(os.path.dirname(mb), "..", "tests", "client", "fetch")
+            if exe == TARGET and os.access(mb_fetch, os.X_OK):
+                uwclient.FETCH = mb_fetch
+                try:
+                    verify_checks(f"{who}, the client on mbedTLS", s.tls_port, o.tls_port, ss.tls_port)
+                finally:
+                    uwclient.FETCH = FETCH
             if exe == TARGET:
                 a, st, out = fetch("--cacert", CA, f"https://127.0.0.1:{s.port}/")
                 t.check("uweb: https:// to a plain HTTP port is a TLS handshake failure",
