@@ -3,7 +3,7 @@
 # never committed) are embedded by uweb-crunch into
 # $(B)/gen/pasteur/pasteur_assets.c; the pastes live in the block device
 # "store" (--block:store=FILE on unix).  JSON through jansson.
-DEB_PACKAGES += libjansson-dev libhiredis-dev redis-server
+DEB_PACKAGES += libjansson-dev libhiredis-dev redis-server haproxy
 APP_LDLIBS_pasteur := -ljansson -lhiredis
 UK_MANIFEST_pasteur := net:service block:store
 # Not built for spt/hvt until jansson is (platform/lwip/build.mk).

@@ -8,6 +8,7 @@
 #include <uweb/web.h>
 
 #include <string.h>
+#include <strings.h>
 
 #include "pasteur.h"
 
@@ -23,8 +24,15 @@ static struct bucket {
 const char *pasteur_client(uw_req *req)
 {
     /* The last X-Forwarded-For address is the one the proxy in front
-     * added; those before it came from the client and prove nothing. */
-    const char *xff = P.trust_proxy ? uw_req_header(req, "X-Forwarded-For") : NULL;
+     * added (as the last entry of the last such field: HAProxy adds a
+     * field, nginx appends to it); those before came from the client and
+     * prove nothing. */
+    const char *xff = NULL;
+    for (size_t i = 0; P.trust_proxy && i < uw_req_header_count(req); i++) {
+        const char *name, *value;
+        uw_req_header_at(req, i, &name, &value);
+        if (strcasecmp(name, "X-Forwarded-For") == 0) xff = value;
+    }
     if (!xff) return "direct";
     static char last[CLIENT_LEN + 1];
     const char *comma = strrchr(xff, ',');
