@@ -9,3 +9,5 @@ LDLIBS += -lcrypto
 endif
 $(foreach t,$(GUEST_TARGETS),$(eval $(B)/$(t)/src/tls/aead_uk.o: GUEST_CFLAGS_EXTRA = $(MBEDTLS_CPPFLAGS)))
 $(GUEST_TARGETS:%=$(B)/%/src/tls/aead_uk.o): | $(MBEDTLS_FETCHED)
+FUZZ_MODULES_cookie := cookie tls web http util runtime net stream
+FUZZ_LDLIBS_cookie := -lcrypto

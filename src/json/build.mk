@@ -3,3 +3,5 @@
 DEB_PACKAGES += libjansson-dev
 LDLIBS += -ljansson
 UNIT_MODULES_test_json := json web http util tls runtime net stream
+FUZZ_MODULES_json := json web http util tls runtime net stream
+FUZZ_LDLIBS_json := -ljansson
