@@ -163,10 +163,19 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/fuzz/fuzz_%)
 $(B)/fuzz/replay_%: $(B)/asan/tests/fuzz/fuzz_%.o $(B)/asan/tests/fuzz/replay_main.o $$(call mod_objs,asan,$$(call fuzz_modules,$$*))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(FUZZ_LDLIBS_$*) $(LDLIBS)
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call mod_srcs,$$(call fuzz_modules,$$*)) $(LLHTTP_SRCS)
+FUZZ_INC := -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INC)
+FUZZ_OBJ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_INC)
+# Each source is compiled once for all the libFuzzer binaries (build/fuzzobj/).
+$(B)/fuzzobj/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $(filter %.c,$^) $(FUZZ_LDLIBS_$*) $(LDLIBS)
+	$(CLANG) $(FUZZ_OBJ_CFLAGS) -w -MMD -MP -c $< -o $@
+$(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_OBJ_CFLAGS) -w -c $< -o $@
+$(B)/fuzz/fuzz_%: $(B)/fuzzobj/tests/fuzz/fuzz_%.o $$(call mod_objs,fuzzobj,$$(call fuzz_modules,$$*))
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LDLIBS_$*) $(LDLIBS)
 
 # ---------------------------------------------------------------- fragments
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -179,7 +188,7 @@ APP_BINS := $(APPS:%=$(B)/apps/%)
 TOOL_BINS := $(TOOLS:%=$(B)/tools/uweb-%)
 ASAN_BINS += $(APPS:%=$(B)/asan/apps/%) $(TOOLS:%=$(B)/asan/tools/uweb-%)
 
--include $(shell find $(B)/obj $(B)/asan -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/asan $(B)/fuzzobj -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- goals
 .SECONDARY:
@@ -199,4 +208,4 @@ bench: all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/apps $(B)/tools $(B)/tests $(B)/fuzz $(B)/*.a $(EXTRA_CLEAN)
+	rm -rf $(B)/obj $(B)/asan $(B)/apps $(B)/tools $(B)/tests $(B)/fuzz $(B)/fuzzobj $(B)/*.a $(EXTRA_CLEAN)
