@@ -151,7 +151,8 @@ static const uw_route routes[] = {
 static const char page404[] = "<!doctype html><title>Not here</title><h1>Nothing at this address</h1>\n";
 static const uw_error_page pages[] = { { 404, NULL, page404, sizeof page404 - 1 } };
 static const uw_error_pages error_pages = { pages, UW_COUNT(pages) };
-static const uw_middleware mws[] = { { uw_mw_compress, NULL }, { uw_mw_error_pages, (void *)&error_pages } };
+static uw_compress_options compress_opts;     /* WEBFEAT_GZIP_LEVEL (bench/compress.sh) */
+static const uw_middleware mws[] = { { uw_mw_compress, &compress_opts }, { uw_mw_error_pages, (void *)&error_pages } };
 
 int main(int argc, char **argv)
 {
@@ -167,6 +168,8 @@ int main(int argc, char **argv)
         const char *w = words[(x >> 16) % 13];
         for (; *w && i < corpus_len; w++) corpus[i++] = *w;
     }
+    const char *level = getenv("WEBFEAT_GZIP_LEVEL");
+    if (level) compress_opts.gzip_level = atoi(level);
     const char *root = getenv("WEBFEAT_ROOT");
     files_conf = (uw_static_dir_conf){ .root = root ? root : "." };
     linked_conf = (uw_static_dir_conf){ .root = files_conf.root, .follow_symlinks = true };
