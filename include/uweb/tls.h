@@ -302,7 +302,11 @@ typedef struct uw_tls_client_options {
 } uw_tls_client_options;
 
 /* UW_TLS_OK, UW_TLS_ENOMEM, or UW_TLS_EINVAL (no CA could be read, a bad
- * ALPN list; the reason in err[errlen] when err is not NULL). */
+ * ALPN list; the reason in err[errlen] when err is not NULL).
+ * Sessions: on OpenSSL the configuration keeps the last session (TLS 1.2)
+ * or ticket (TLS 1.3) of up to 16 hosts and offers it to the next
+ * connection to the same host (uw_tls_resumed says whether the server
+ * took it); on mbedTLS every connection makes a full handshake. */
 int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *opt, char *err, size_t errlen);
 
 /* A client engine for one connection to host (a DNS name, sent as SNI

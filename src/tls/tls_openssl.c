@@ -64,6 +64,9 @@ struct uw_tls_config {
     slot slots[MAX_SLOTS];
     ticket_key keys[2];         /* [0] current, [1] previous */
     int64_t rotated_at;
+    /* a client's sessions to resume, by host (the newest replaces the oldest) */
+    struct { char host[256]; SSL_SESSION *s; } sessions[16];
+    unsigned next_session;
 };
 
 struct uw_tls {
@@ -72,6 +75,7 @@ struct uw_tls {
     SSL *ssl;
     const char *alpn;           /* the protocol chosen: into cfg->alpn's copy, or ACME */
     bool acme;                  /* the ClientHello asked for acme-tls/1 only and got its certificate */
+    char host[256];             /* a client's server name (its sessions' key) */
 };
 
 /* ------------------------------------------------------------ random */
@@ -342,6 +346,7 @@ void uw_tls_config_free(uw_tls_config *cfg)
 {
     if (!cfg) return;
     for (int i = 0; i < MAX_SLOTS; i++) slot_clear(&cfg->slots[i]);
+    for (size_t i = 0; i < sizeof cfg->sessions / sizeof *cfg->sessions; i++) SSL_SESSION_free(cfg->sessions[i].s);
     SSL_CTX_free(cfg->base);
     OPENSSL_cleanse(cfg->keys, sizeof cfg->keys);
     free(cfg);
@@ -700,6 +705,22 @@ static int add_cas(X509_STORE *store, const char *pem, size_t len)
     return count;
 }
 
+/* A client's new session (a TLS 1.2 handshake's, a TLS 1.3 ticket's):
+ * kept for the next connection to the same host. */
+static int new_session(SSL *s, SSL_SESSION *sess)
+{
+    uw_tls *t = SSL_get_app_data(s);
+    uw_tls_config *cfg = t->cfg;
+    size_t n = sizeof cfg->sessions / sizeof *cfg->sessions, k = n;
+    for (size_t i = 0; i < n && k == n; i++)
+        if (cfg->sessions[i].s && strcmp(cfg->sessions[i].host, t->host) == 0) k = i;
+    if (k == n) k = cfg->next_session++ % n;
+    SSL_SESSION_free(cfg->sessions[k].s);
+    snprintf(cfg->sessions[k].host, sizeof cfg->sessions[k].host, "%s", t->host);
+    cfg->sessions[k].s = sess;
+    return 1;                   /* the reference is ours */
+}
+
 int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *opt, char *err, size_t errlen)
 {
     uw_tls_client_options o = opt ? *opt : (uw_tls_client_options){ 0 };
@@ -728,6 +749,8 @@ int uw_tls_client_config_new(uw_tls_config **out, const uw_tls_client_options *o
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, new_session);
     if (o.insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     } else {
@@ -769,6 +792,12 @@ int uw_tls_new_client(uw_tls **out, uw_tls_config *cfg, const char *host)
         uw_tls_free(t);
         return UW_TLS_EINVAL;
     }
+    snprintf(t->host, sizeof t->host, "%s", host);
+    for (size_t i = 0; i < sizeof cfg->sessions / sizeof *cfg->sessions; i++)
+        if (cfg->sessions[i].s && strcmp(cfg->sessions[i].host, host) == 0) {
+            if (SSL_SESSION_is_resumable(cfg->sessions[i].s)) SSL_set_session(t->ssl, cfg->sessions[i].s);
+            break;
+        }
     SSL_set_connect_state(t->ssl);
     *out = t;
     return UW_TLS_OK;

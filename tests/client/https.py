@@ -123,6 +123,25 @@ try:
                 t.check("uweb-bench: an unreadable --cacert is one line, status 2",
                         p.returncode == 2 and p.stderr.count("\n") == 1 and "CA file" in p.stderr, p.stderr)
 
+    # ------------------------------------------------------------ resumption
+    sport = free_port()
+    ss = subprocess.Popen(["openssl", "s_server", "-accept", str(sport), "-cert", pem("localhost")[0], "-key",
+                           pem("localhost")[1], "-www", "-quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if wait_port(sport):
+            out1, out2 = os.path.join(work, "s1.txt"), os.path.join(work, "s2.txt")
+            fetch("--cacert", CA, "--out", out1, f"https://localhost:{sport}/")
+            fetch("--cacert", CA, "--out", out2, f"https://localhost:{sport}/", f"https://localhost:{sport}/")
+            first = open(out1, errors="replace").read() if os.path.exists(out1) else ""
+            last = open(out2, errors="replace").read() if os.path.exists(out2) else ""
+            t.check("the client resumes its TLS 1.3 session on a new connection to the same host (openssl s_server)",
+                    "New, TLSv1.3" in first and "Reused, TLSv1.3" in last, first[:200] + " / " + last[:200])
+        else:
+            t.skip("TLS resumption", "openssl s_server did not start")
+    finally:
+        ss.terminate()
+        ss.wait(10)
+
     # ------------------------------------------------------------ nginx
     if not nginx_binary():
         t.skip("nginx", "nginx is not installed")
