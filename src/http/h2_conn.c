@@ -66,8 +66,11 @@ bool uw__h2_server_available(void) { return true; }
 /* Body bytes dropped after the answer before RST_STREAM(NO_ERROR). */
 #define DISCARD_MAX (256 * 1024)
 /* Frames that cost without carrying a request: a burst, then per second. */
-#define FLOOD_BURST 1000.0
-#define FLOOD_RATE 200.0
+#define FLOOD_BURST 1000
+#define FLOOD_RATE 200
+/* The budget counts thousandths of a frame (no floating point: the hvt
+ * guests may be built without SSE). */
+#define FRAME 1000
 
 typedef struct h2_conn h2_conn;
 typedef struct h2_stream h2_stream;
@@ -136,8 +139,7 @@ struct h2_conn {
     size_t nidle, nrunners;
     h2_stream *spare;           /* stream records kept for the next ones (arena kept) */
     size_t nspare;
-    double tokens;
-    int64_t tokens_at;
+    int64_t tokens, tokens_at;  /* the flood budget, in FRAME units */
     /* Client stream ids skipped over (never opened): HEADERS going back
      * to one is a connection error (RFC 9113 §5.1.1), which nghttp2
      * cannot tell from late trailers on a closed stream. */
@@ -206,11 +208,11 @@ static void spares_free(h2_conn *c)
 
 /* Spends one unit of the flood budget; false (and the connection ends
  * with ENHANCE_YOUR_CALM) when there is none left. */
-static bool spend(h2_conn *c, double cost)
+static bool spend(h2_conn *c, int64_t cost)
 {
     int64_t now = uw_now();
-    c->tokens += (double)(now - c->tokens_at) / 1e9 * FLOOD_RATE;
-    if (c->tokens > FLOOD_BURST) c->tokens = FLOOD_BURST;
+    int64_t gain = (now - c->tokens_at) / (UW_SEC(1) / (FLOOD_RATE * FRAME));
+    c->tokens = c->tokens + gain > FLOOD_BURST * FRAME ? FLOOD_BURST * FRAME : c->tokens + gain;
     c->tokens_at = now;
     c->tokens -= cost;
     if (c->tokens >= 0) return true;
@@ -273,7 +275,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
         /* Streams whose handlers still run count, also when the peer
          * reset them (rapid reset). */
         nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
-        spend(c, 1);
+        spend(c, FRAME);
         return 0;
     }
     h2_stream *st = stream_new(c, f->hd.stream_id);
@@ -459,7 +461,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         }
         break;
     case NGHTTP2_DATA:
-        if (f->hd.length == 0 && !end_stream) spend(c, 1);
+        if (f->hd.length == 0 && !end_stream) spend(c, FRAME);
         if (st && end_stream) {
             st->body_eof = true;
             uw_wake_all(&st->wake);
@@ -467,11 +469,11 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         break;
     case NGHTTP2_SETTINGS:
     case NGHTTP2_PING:
-        if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) spend(c, 1);
+        if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) spend(c, FRAME);
         break;
     case NGHTTP2_PRIORITY:
     case NGHTTP2_RST_STREAM:
-        spend(c, 1);
+        spend(c, FRAME);
         break;
     default:
         break;
@@ -539,7 +541,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void 
 static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *ud)
 {
     h2_conn *c = ud;
-    if (hd->type == NGHTTP2_CONTINUATION) spend(c, 0.25);
+    if (hd->type == NGHTTP2_CONTINUATION) spend(c, FRAME / 4);
     if (hd->type != NGHTTP2_HEADERS || !(hd->stream_id & 1)) return 0;
     int32_t id = hd->stream_id;
     if (id > c->last_id) {
@@ -1000,7 +1002,7 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
     c->cfg = &hc->srv->cfg;
     c->wake = hc->w ? &hc->w->wake : &c->own_wake;
     c->dispatch = uw__conn_dispatch(hc, &c->arg);
-    c->tokens = FLOOD_BURST;
+    c->tokens = FLOOD_BURST * FRAME;
     c->tokens_at = uw_now();
     enum uw_h1_outcome o = UW_H1_CLOSE;
     if (!(c->s = session_new(c))) {
