@@ -63,4 +63,7 @@ with Server(None, binary=exe, args=["--quiet"]) as s:
     t.check("compress: no Accept-Encoding, no compression", r.getheader("Content-Encoding") is None and body == ref[5000] and r.getheader("Vary") == "Accept-Encoding")
     r, body = get(s, "/text?n=5000", "gzip;q=0, br;q=0")
     t.check("compress: q=0 refuses a coding", r.getheader("Content-Encoding") is None and body == ref[5000])
+with Server(None, binary=exe, args=["--quiet", "--h2c"]) as s:
+    rc, out, err = curl("-s", "--http2-prior-knowledge", "--compressed", "-w", "%{http_version}", s.url + "/stream?n=300000")
+    t.check("compress: over HTTP/2 (h2c) too, decoded to the original by curl", rc == 0 and out[-1:] == b"2" and out[:-1] == ref[1 << 20][:300000], err)
 t.done()
