@@ -196,11 +196,14 @@ int uw_mw_basic_auth(uw_req *req, uw_res *res, void *arg);
  * the app's page for their status instead; other answers (a handler's
  * own JSON 400) are left alone.  arg: a const uw_error_pages *.  Put it
  * after uw_mw_compress in the list (it must see the answer first). */
+struct uw_static_asset;
 typedef struct uw_error_page {
     int status;
     const char *content_type;  /* NULL: text/html; charset=utf-8 */
     const void *body;
     size_t len;
+    const struct uw_static_asset *asset;  /* instead of body: an embedded asset
+                                           * (static.h; its bytes and type) */
 } uw_error_page;
 typedef struct uw_error_pages {
     const uw_error_page *pages;

@@ -5,6 +5,7 @@
  * of its own sits between the response calls and the protocol's. */
 #include "web_internal.h"
 #include "res_wrap.h"
+#include <uweb/static.h>
 
 #include <string.h>
 #include <strings.h>
@@ -51,11 +52,13 @@ static int ep_send_head(uw_res *res)
     char ct[128];
     if (page && res->status >= 400 && take_header(res, "Content-Type", ct, sizeof ct)) {
         if (strncasecmp(ct, "text/plain", 10) == 0) {
+            const uw_static_asset *a = page->asset;
             e->page = page;
             res->has_length = true;
-            res->content_length = page->len;
+            res->content_length = a ? a->variant[UW_STATIC_IDENTITY].size : page->len;
             ct[0] = 0;
-            strncat(ct, page->content_type ? page->content_type : "text/html; charset=utf-8", sizeof ct - 1);
+            strncat(ct, page->content_type ? page->content_type : a ? a->content_type : "text/html; charset=utf-8",
+                    sizeof ct - 1);
         }
         size_t n = strlen(ct);
         if (res->hdrs_len + n + 16 <= res->hdrs_cap) {
@@ -83,7 +86,12 @@ static int ep_write_body(uw_res *res, const void *data, size_t n)
 static int ep_end(uw_res *res)
 {
     ep *e = of(res);
-    if (e->page && !res->head_only && e->page->len) {
+    const uw_static_asset *a = e->page ? e->page->asset : NULL;
+    if (a && !res->head_only && a->variant[UW_STATIC_IDENTITY].size) {
+        const uw_static_variant *v = &a->variant[UW_STATIC_IDENTITY];
+        int r = UW_WRAP_CALL(&e->w, res, send_body, v->chunks, v->nchunks);
+        if (r != UW_OK) return r;
+    } else if (e->page && !a && !res->head_only && e->page->len) {
         uw_slice s = { e->page->body, e->page->len };
         int r = UW_WRAP_CALL(&e->w, res, send_body, &s, 1);
         if (r != UW_OK) return r;

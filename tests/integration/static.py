@@ -94,6 +94,8 @@ with Server("crunchzip") as s:
 
     st, h, body = curl(u + "/missing.js")
     t.check("unknown asset: 404", st == 404)
+    t.check("unknown asset: the app's 404 page (assets/404.html through uw_mw_error_pages)",
+            b"Nothing here" in body and h1(h, "content-type") == "text/html; charset=utf-8", f"{h} {body[:80]!r}")
     st, h, body = curl(u + "/style.css", "-d", "x=1")
     t.check("POST to an asset: 405 with Allow", st == 405 and "GET" in (h1(h, "allow") or ""), f"{st} {h}")
 

@@ -106,6 +106,9 @@ static const char *exchange(const char *request, size_t len)
     uw_rt_run();
     for (char *d = strstr(out, "Date: "); d; d = strstr(d + 1, "Date: "))
         for (char *p = d + 6; *p && *p != '\r'; p++) *p = 'x';
+    /* and the request ids (a counter: each run's are its own) */
+    for (char *d = strstr(out, "X-Request-Id: "); d; d = strstr(d + 1, "X-Request-Id: "))
+        for (char *p = d + 14; *p && *p != '\r'; p++) *p = 'x';
     return out;
 }
 
