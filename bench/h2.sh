@@ -13,6 +13,10 @@
 #   m1, m10, m100   hello, h2load -c 64 -m 1 / 10 / 100 (streams in flight
 #                   per connection): requests per server CPU-second
 #   1mib            GET of 1 MiB, h2load -c 8 -m 1: MB/s
+#   upload          uweb only: 64 concurrent POSTs of 16 MiB (h2load -c 64 -n 64
+#                   -d FILE) to tests/apps/echo's /count (reads and CRCs the
+#                   body), MB/s and the server's peak RSS (VmHWM), a fresh
+#                   server per run
 # Each (server, workload) runs --runs times (default 3) for --duration
 # seconds (default 5), servers alternating; medians are reported, with the
 # ratios uweb/nginx and uweb/h2o.
@@ -48,11 +52,14 @@ scripts/mkcert.sh "$OUT/certs" >/dev/null
 CERT=$OUT/certs/localhost.pem KEY=$OUT/certs/localhost.key CA=$OUT/certs/ca.pem
 printf 'Hello World!\n' > "$WWW/hello.txt"
 python3 -c 'import sys; open(sys.argv[1],"wb").write(b"x" * (1 << 20))' "$WWW/large.bin"
-log "building hello and benchtarget"
-timeout 900 make -s B="$B" "$B/apps/hello" "$B/tests/apps/benchtarget" >/dev/null ||
-    { [ -x "$B/apps/hello" ] && [ -x "$B/tests/apps/benchtarget" ] || die "cannot build"; log "make failed: measuring the binaries already in $B"; }
+log "building hello, benchtarget and echo"
+timeout 900 make -s B="$B" "$B/apps/hello" "$B/tests/apps/benchtarget" "$B/tests/apps/echo" >/dev/null ||
+    { [ -x "$B/apps/hello" ] && [ -x "$B/tests/apps/benchtarget" ] && [ -x "$B/tests/apps/echo" ] || die "cannot build"
+      log "make failed: measuring the binaries already in $B"; }
 cp "$B/apps/hello" "$OUT/uweb-hello"
 cp "$B/tests/apps/benchtarget" "$OUT/uweb-bytes"
+cp "$B/tests/apps/echo" "$OUT/uweb-echo"
+head -c $((16 << 20)) /dev/urandom > "$OUT/upload.bin"
 
 PIDS=()
 cleanup() {
@@ -211,7 +218,28 @@ for kind in hello large; do
     done
 done
 
-python3 - "$RESULTS" "$OUT/machine.txt" > "$OUT/summary.md" <<'EOF'
+# 64 concurrent uploads of 16 MiB to uweb (a fresh server per run, for its peak RSS).
+: > "$OUT/upload.tsv"
+for run in $(seq "$RUNS"); do
+    SPORT=$(free_port)
+    taskset -c "$SERVER_CPU" "$OUT/uweb-echo" --addr=127.0.0.1 --port=0 --quiet --tls-port="$SPORT" \
+        --tls-cert="$CERT" --tls-key="$KEY" > "$OUT/uweb.out" 2>&1 &
+    SPID=$!
+    PIDS+=("$SPID")
+    for _ in $(seq 100); do curl -s -o /dev/null --cacert "$CA" -m 1 "https://127.0.0.1:$SPORT/" && break; sleep 0.1; done
+    out=$(timeout 300 taskset -c "$CLIENT_CPU" h2load -t 1 -c 64 -n 64 -m 1 -d "$OUT/upload.bin" \
+          "https://127.0.0.1:$SPORT/count" 2>&1 || true)
+    secs=$(printf '%s\n' "$out" | sed -n 's/^finished in \([0-9.]*\)s.*/\1/p')
+    ok=$(printf '%s\n' "$out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
+    hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SPID/status")
+    stop
+    [ -n "$secs" ] && [ "${ok:-0}" = 64 ] || { log "upload run $run: $(printf '%s' "$out" | tail -3)"; continue; }
+    mbs=$(echo "64 * 16 / $secs" | bc -l)
+    printf '%s\t%s\t%s\n' "$run" "$mbs" "$hwm" >> "$OUT/upload.tsv"
+    log "$(printf 'uweb  upload run %s: %7.1f MB/s, peak RSS %d MiB' "$run" "$mbs" $((hwm >> 10)))"
+done
+
+python3 - "$RESULTS" "$OUT/machine.txt" "$OUT/upload.tsv" > "$OUT/summary.md" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 med = {}
@@ -238,5 +266,10 @@ for wl in ("m1", "m10", "m100", "1mib"):
         x = med.get((o, wl))
         return f"{u[i] / x[i]:.2f}" if u and x and x[i] else "n/a"
     print(f"| {wl} | {ratio('nginx')} | {ratio('h2o')} | |")
+up = [l.split("\t") for l in open(sys.argv[3]) if l.strip()]
+if up:
+    print()
+    print(f"uweb, 64 concurrent uploads of 16 MiB over h2: {statistics.median(float(u[1]) for u in up):.1f} MB/s, "
+          f"peak RSS {statistics.median(int(u[2]) for u in up) / 1024:.1f} MiB (medians of {len(up)})")
 EOF
 cat "$OUT/summary.md"
