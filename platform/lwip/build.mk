@@ -24,6 +24,8 @@ LWIP_FETCHED := $(LWIP_DIR)/.fetched
 LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp core/netif \
   core/pbuf core/tcp core/tcp_in core/tcp_out core/timeouts core/udp core/dns \
   core/ipv4/dhcp core/ipv4/etharp core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
+  core/ipv6/ethip6 core/ipv6/icmp6 core/ipv6/inet6 core/ipv6/ip6 core/ipv6/ip6_addr \
+  core/ipv6/ip6_frag core/ipv6/mld6 core/ipv6/nd6 \
   netif/ethernet
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
 UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)

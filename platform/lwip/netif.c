@@ -11,6 +11,12 @@
  * new lease (or a new address after a renewal) gives one log line, a
  * lost lease another.  If no lease came within DHCP_WARN_MS, one line
  * says so; lwIP keeps asking.
+ *
+ * With --ipv6 the interface also speaks IPv6: a link-local address from
+ * the MAC, the static address of --ipv6=ADDR/PREFIX and/or the addresses
+ * SLAAC forms from router advertisements (--ipv6=slaac).  Each address
+ * goes through duplicate address detection; an address that becomes
+ * usable (or turns out to be taken) gives one log line.
  */
 #include "uw_lwip.h"
 #include <uweb/event_source.h>
@@ -26,6 +32,9 @@
 #include "lwip/init.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/ethip6.h"
+#include "lwip/nd6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -64,6 +73,13 @@ static struct {
     ip4_addr_t dns[DNS_MAX_SERVERS];   /* --dns, in order */
     int ndns;
     char addr_text[16];
+    bool ip6;                  /* --ipv6 given: IPv6 on the interface */
+    bool ip6_slaac;            /* --ipv6=slaac */
+    bool ip6_static;           /* --ipv6=ADDR/PREFIX */
+    bool ip6_gw_given;
+    ip6_addr_t ip6_addr, ip6_gw;
+    u8_t ip6_shown[LWIP_IPV6_NUM_ADDRESSES];   /* state last announced per slot */
+    ip6_addr_t ip6_shown_addr[LWIP_IPV6_NUM_ADDRESSES];
     struct netif netif;
     uw_plat_handle_t handle;
     struct uw_plat_net_info info;
@@ -78,6 +94,13 @@ const char uw_lwip_options_help[] =
 "    --ipv4=ADDR/PREFIX      the unikernel's IPv4 address on its network\n"
 "                            (without it: address and gateway by DHCP)\n"
 "    --ipv4-gateway=ADDR     default route (with --ipv4)\n"
+"    --ipv6=ADDR/PREFIX      an IPv6 address of the unikernel (e.g. fd00::2/64; lwIP\n"
+"                            treats the address's /64 as on-link)\n"
+"    --ipv6=slaac            IPv6 addresses from the link's router advertisements\n"
+"                            (SLAAC); both forms may be given; with either the\n"
+"                            service listens on IPv4 and IPv6 (::)\n"
+"    --ipv6-gateway=ADDR     IPv6 default route (e.g. fe80::1; without it: the\n"
+"                            routers that advertise themselves)\n"
 "    --dns=ADDR              a DNS server for host names (repeatable, two at\n"
 "                            most; without it: the DHCP lease's)\n";
 
@@ -103,22 +126,32 @@ static bool parse_ip4(const char *s, ip4_addr_t *out)
     return true;
 }
 
+/* "ADDR/PREFIX": ADDR into buf (NUL-terminated), the prefix length
+ * (1..max) returned; -1 when malformed or ADDR does not fit. */
+static long split_prefix(const char *v, char *buf, size_t size, long max)
+{
+    const char *slash = strchr(v, '/');
+    size_t n = slash ? (size_t)(slash - v) : 0;
+    char *end = NULL;
+    long prefix = -1;
+    if (slash && slash[1] >= '0' && slash[1] <= '9') prefix = strtol(slash + 1, &end, 10);
+    if (!slash || n == 0 || n >= size || prefix < 1 || prefix > max || *end) return -1;
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    return prefix;
+}
+
 int uw_lwip_option(const char *arg)
 {
     if (strncmp(arg, "--ipv4=", 7) == 0) {
         char buf[32];
         const char *v = arg + 7;
-        const char *slash = strchr(v, '/');
-        size_t n = slash ? (size_t)(slash - v) : 0;
-        char *end = NULL;
-        long prefix = -1;
-        if (slash && slash[1] >= '0' && slash[1] <= '9') prefix = strtol(slash + 1, &end, 10);
-        if (!slash || n == 0 || n >= sizeof buf || prefix < 1 || prefix > 32 || *end) {
+        long prefix = split_prefix(v, buf, sizeof buf, 32);
+        if (prefix < 0) {
             fprintf(stderr, "uweb: --ipv4 needs ADDR/PREFIX (e.g. --ipv4=10.0.0.2/24), not \"%s\"\n", v);
             return -1;
         }
-        memcpy(buf, v, n);
-        buf[n] = 0;
+        size_t n = strlen(buf);
         ip4_addr_t a;
         if (!parse_ip4(buf, &a)) {
             fprintf(stderr, "uweb: --ipv4: \"%s\" is not an IPv4 address\n", buf);
@@ -136,6 +169,37 @@ int uw_lwip_option(const char *arg)
             return -1;
         }
         N.gw_given = true;
+        return 1;
+    }
+    if (strcmp(arg, "--ipv6=slaac") == 0) {
+        N.ip6 = N.ip6_slaac = true;
+        return 1;
+    }
+    if (strncmp(arg, "--ipv6=", 7) == 0) {
+        char buf[48];
+        const char *v = arg + 7;
+        if (split_prefix(v, buf, sizeof buf, 128) < 0) {
+            fprintf(stderr, "uweb: --ipv6 needs ADDR/PREFIX (e.g. --ipv6=fd00::2/64) or slaac, not \"%s\"\n", v);
+            return -1;
+        }
+        ip6_addr_t a;
+        if (!ip6addr_aton(buf, &a) || ip6_addr_ismulticast(&a) || ip6_addr_isany(&a)
+            || ip6_addr_isloopback(&a)) {
+            fprintf(stderr, "uweb: --ipv6: \"%s\" is not a unicast IPv6 address\n", buf);
+            return -1;
+        }
+        N.ip6_addr = a;
+        N.ip6 = N.ip6_static = true;
+        return 1;
+    }
+    if (strncmp(arg, "--ipv6-gateway=", 15) == 0) {
+        ip6_addr_t a;
+        if (!ip6addr_aton(arg + 15, &a) || ip6_addr_ismulticast(&a) || ip6_addr_isany(&a)) {
+            fprintf(stderr, "uweb: --ipv6-gateway: \"%s\" is not a unicast IPv6 address\n", arg + 15);
+            return -1;
+        }
+        N.ip6_gw = a;
+        N.ip6_gw_given = true;
         return 1;
     }
     if (strncmp(arg, "--dns=", 6) == 0) {
@@ -157,6 +221,17 @@ int uw_lwip_option(const char *arg)
 const char *uw_lwip_address(void)
 {
     return N.configured ? N.addr_text : NULL;
+}
+
+bool uw_lwip_ipv6(void) { return N.ip6; }
+
+/* lwIP's LWIP_HOOK_ND6_GET_GW (lwipopts.h): --ipv6-gateway for every
+ * destination off the link. */
+const struct ip6_addr *uw_lwip_ip6_gateway(struct netif *netif, const struct ip6_addr *dest)
+{
+    (void)netif;
+    (void)dest;
+    return N.ip6_gw_given ? &N.ip6_gw : NULL;
 }
 
 /* ------------------------------------------------------------ system glue */
@@ -281,11 +356,13 @@ static err_t netif_setup(struct netif *netif)
     netif->name[0] = 's';
     netif->name[1] = 'v';
     netif->output = etharp_output;
+    netif->output_ip6 = ethip6_output;
     netif->linkoutput = link_output;
     netif->mtu = (u16_t)(N.info.mtu > 65535 - 14 ? 65535 - 14 : N.info.mtu);
     netif->hwaddr_len = ETH_HWADDR_LEN;
     memcpy(netif->hwaddr, N.info.mac_address, ETH_HWADDR_LEN);
     netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    if (N.ip6) netif->flags |= NETIF_FLAG_MLD6;
     return ERR_OK;
 }
 
@@ -332,6 +409,42 @@ static void dhcp_report(void)
     }
 }
 
+/* After frames and timers, with --ipv6: one line when an address other
+ * than the link-local one becomes usable (its duplicate address
+ * detection passed: static, or formed by SLAAC), one when one is found
+ * taken on the link, one when a SLAAC address is gone. */
+static void ip6_text(const ip6_addr_t *a, char *text, int n)
+{
+    ip6addr_ntoa_r(a, text, n);
+    for (char *p = text; *p; p++)          /* lower case, as Linux writes them */
+        if (*p >= 'A' && *p <= 'F') *p = (char)(*p - 'A' + 'a');
+}
+
+static void ip6_report(void)
+{
+    for (int i = 1; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+        u8_t st = netif_ip6_addr_state(&N.netif, i);
+        const ip6_addr_t *a = netif_ip6_addr(&N.netif, i);
+        u8_t kind = ip6_addr_isvalid(st) ? 1 : ip6_addr_isduplicated(st) ? 2 : 0;
+        if (kind == N.ip6_shown[i] && (kind == 0 || ip6_addr_cmp(a, &N.ip6_shown_addr[i]))) continue;
+        char text[IP6ADDR_STRLEN_MAX];
+        if (kind == 1) {
+            ip6_text(a, text, sizeof text);
+            bool mine = N.ip6_static && ip6_addr_cmp(a, &N.ip6_addr);
+            fprintf(stderr, "uweb: IPv6: address %s%s\n", text, mine ? "" : " (SLAAC)");
+        } else if (kind == 2) {
+            ip6_text(a, text, sizeof text);
+            fprintf(stderr, "uweb: IPv6: address %s is in use on the link (duplicate address "
+                    "detection); not used\n", text);
+        } else if (N.ip6_shown[i] == 1) {
+            ip6_text(&N.ip6_shown_addr[i], text, sizeof text);
+            fprintf(stderr, "uweb: IPv6: address %s is no longer valid\n", text);
+        }
+        N.ip6_shown[i] = kind;
+        ip6_addr_copy(N.ip6_shown_addr[i], *a);
+    }
+}
+
 static int start(void)
 {
     N.dhcp = !N.configured;
@@ -365,6 +478,15 @@ static int start(void)
         return -5; /* UW_EIO */
     }
     netif_set_default(&N.netif);
+    if (N.ip6) {
+        netif_create_ip6_linklocal_address(&N.netif, 1);
+        if (N.ip6_slaac) netif_set_ip6_autoconfig_enabled(&N.netif, 1);
+        s8_t idx;
+        if (N.ip6_static && netif_add_ip6_address(&N.netif, &N.ip6_addr, &idx) != ERR_OK) {
+            fprintf(stderr, "uweb: cannot add the IPv6 address to the network interface\n");
+            return -4; /* UW_ENOMEM */
+        }
+    }
     netif_set_link_up(&N.netif);
     netif_set_up(&N.netif);
     for (int i = 0; i < N.ndns; i++) {
@@ -501,6 +623,7 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
     }
     sys_check_timeouts();
     if (N.dhcp) dhcp_report();
+    if (N.ip6) ip6_report();
     uint64_t now = uw_plat_clock_monotonic();
     if (now >= N.next_trim) {
         time_wait_trim();

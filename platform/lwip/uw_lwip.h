@@ -29,6 +29,9 @@
  * Takes one command-line option of the network stack:
  *   --ipv4=ADDR/PREFIX     the interface's address and prefix length
  *   --ipv4-gateway=ADDR    the default route (only with --ipv4)
+ *   --ipv6=ADDR/PREFIX     a static IPv6 address
+ *   --ipv6=slaac           IPv6 addresses from router advertisements
+ *   --ipv6-gateway=ADDR    the IPv6 default route
  * Without --ipv4 the interface is configured by DHCP once started.
  * Returns 1 when ARG is one of them (taken), 0 when it is not, -1 when
  * its value is malformed (a one-line message went to stderr).
@@ -41,6 +44,9 @@ extern const char uw_lwip_options_help[];
 /* The address given by --ipv4 as text ("10.0.0.2"), or NULL if none
  * (DHCP: the service listens on 0.0.0.0). */
 const char *uw_lwip_address(void);
+
+/* True when --ipv6 was given (the service listens on "::": both families). */
+bool uw_lwip_ipv6(void);
 
 /*
  * Brings the interface up once: acquires the device, sizes memory and

@@ -74,8 +74,9 @@ int uw_client_dial(uw_conn **out, const char *host, uint16_t port, int64_t deadl
 {
     char ip[16];
     ip4_addr_t literal;
-    if (!ip4addr_aton(host, &literal)) {
-        if (!*host || strchr(host, ':')) return UW_CLIENT_ERESOLVE;     /* no IPv6 on the unikernels */
+    ip6_addr_t literal6;
+    if (!ip4addr_aton(host, &literal) && !(strchr(host, ':') && ip6addr_aton(host, &literal6))) {
+        if (!*host || strchr(host, ':')) return UW_CLIENT_ERESOLVE;
         int r = resolve(host, ip, sizeof ip, deadline);
         if (r != UW_OK) return r;
         host = ip;

@@ -37,7 +37,7 @@ typedef struct tcp_conn {
     void (*notify)(uw_conn *c, void *arg);
     void *notify_arg;
     struct tcp_conn *next;      /* in the listener's accept queue */
-    ip4_addr_t peer;
+    ip_addr_t peer;
     uint16_t peer_port;
 } tcp_conn;
 
@@ -61,6 +61,7 @@ int uw_net_option(const char *arg)
 const char *uw_net_default_addr(void)
 {
     const char *a = uw_lwip_address();
+    if (uw_lwip_ipv6()) return "::";       /* IPv4 and IPv6 */
     return a ? a : "0.0.0.0";
 }
 
@@ -135,7 +136,7 @@ static void on_err(void *arg, err_t err)
 static void conn_attach(tcp_conn *c, struct tcp_pcb *pcb)
 {
     c->pcb = pcb;
-    c->peer = *ip_2_ip4(&pcb->remote_ip);
+    ip_addr_copy(c->peer, pcb->remote_ip);
     c->peer_port = pcb->remote_port;
     tcp_arg(pcb, c);
     tcp_recv(pcb, on_recv);
@@ -180,6 +181,10 @@ static int parse_addr(const char *addr, ip_addr_t *out)
         ip_addr_set_any(false, out);
         return UW_OK;
     }
+    if (strcmp(addr, "::") == 0) {          /* both families, as on Linux */
+        ip_addr_copy(*out, *IP_ANY_TYPE);
+        return UW_OK;
+    }
     return ipaddr_aton(addr, out) ? UW_OK : UW_EINVAL;
 }
 
@@ -191,7 +196,7 @@ int uw_tcp_listen(uw_listener **out, const char *addr, uint16_t port, int backlo
     if (parse_addr(addr, &ip) != UW_OK) return UW_EINVAL;
     uw_listener *l = calloc(1, sizeof *l);
     if (!l) return UW_ENOMEM;
-    struct tcp_pcb *pcb = tcp_new();
+    struct tcp_pcb *pcb = tcp_new_ip_type((u8_t)IP_GET_TYPE(&ip));
     if (!pcb) { free(l); return UW_ENOMEM; }
     if (tcp_bind(pcb, &ip, port) != ERR_OK) {
         tcp_abort(pcb);
@@ -277,7 +282,7 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
     tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return UW_ENOMEM;
     c->base.ops = &conn_ops;
-    struct tcp_pcb *pcb = tcp_new();
+    struct tcp_pcb *pcb = tcp_new_ip_type((u8_t)IP_GET_TYPE(&ip));
     if (!pcb) { free(c); return UW_ENOMEM; }
     conn_attach(c, pcb);
     if (tcp_connect(pcb, &ip, port, on_connected) != ERR_OK) {
@@ -289,7 +294,7 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
         r = uw_wait(&c->wq, deadline);
         if (r != UW_OK) { uw_conn_close(&c->base, true); return r; }
     }
-    c->peer = *ip_2_ip4(&ip);
+    ip_addr_copy(c->peer, ip);
     c->peer_port = port;
     *out = &c->base;
     return UW_OK;
@@ -430,9 +435,12 @@ static void conn_close(uw_conn *conn, bool reset)
 static const char *conn_peer(uw_conn *conn, char *buf, size_t n)
 {
     tcp_conn *c = (tcp_conn *)conn;
-    char ip[IP4ADDR_STRLEN_MAX];
-    ip4addr_ntoa_r(&c->peer, ip, sizeof ip);
-    snprintf(buf, n, "%s:%u", ip, (unsigned)c->peer_port);
+    char ip[IPADDR_STRLEN_MAX];
+    ipaddr_ntoa_r(&c->peer, ip, sizeof ip);
+    for (char *p = ip; *p; p++)            /* lower case, as inet_ntop writes them */
+        if (*p >= 'A' && *p <= 'F') *p = (char)(*p - 'A' + 'a');
+    if (IP_IS_V6(&c->peer)) snprintf(buf, n, "[%s]:%u", ip, (unsigned)c->peer_port);
+    else snprintf(buf, n, "%s:%u", ip, (unsigned)c->peer_port);
     return buf;
 }
 

@@ -641,6 +641,7 @@ static int listen_plain(uw_http_server *srv, uw_http_listen *plain, const main_o
         if (first < 0) first = r;
         if (!say) continue;
         if (unix_socket) printf("%s listening on %s\n", name, shown);
+        else if (strchr(shown, ':') && shown[0] != '[') printf("%s listening on http://[%s]:%d/\n", name, shown, r);
         else printf("%s listening on http://%s:%d/\n", name, shown, r);
     }
     return first;
@@ -759,7 +760,9 @@ int uw_main(int argc, char **argv, const uw_app *app)
     }
     if (r >= 0) {
         (void)port;
-        if (tls_port && worker == 0) printf("%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
+        if (tls_port && worker == 0)
+            printf(strchr(o.cfg.addr, ':') && o.cfg.addr[0] != '[' ? "%s listening on https://[%s]:%d/\n"
+                                           : "%s listening on https://%s:%d/\n", name, o.cfg.addr, tls_port);
         fflush(stdout);
         r = acme ? uw_acme_start(acme) : UW_OK;
         if (r == UW_OK) r = run_service(&sv);

@@ -5,8 +5,9 @@
  * runtime's event backend (src/runtime/poll_uk.c) and from tasks calling
  * the raw TCP API (src/net/tcp_lwip.c), never concurrently.  Ethernet,
  * ARP, IPv4, ICMP echo, TCP, UDP and a DHCP client (used when no
- * --ipv4 is given) on one interface (the "service" net device); no DNS,
- * IPv6 or sockets API.
+ * --ipv4 is given), IPv6 (when --ipv6 is given: a static address or
+ * SLAAC, ICMPv6, neighbour discovery, MLD) on one interface (the
+ * "service" net device); no sockets API.
  *
  * Memory comes from the guest heap: lwIP's heap and its pools are malloc
  * (MEM_LIBC_MALLOC, MEMP_MEM_MALLOC), through uw_lwip_malloc &co.
@@ -60,7 +61,26 @@ void uw_lwip_free(void *p);
 #define ARP_TABLE_SIZE              32
 #define ARP_QUEUEING                1
 #define LWIP_IPV4                   1
-#define LWIP_IPV6                   0
+#define LWIP_IPV6                   1
+/* The link-local address, a static one (--ipv6) and SLAAC's. */
+#define LWIP_IPV6_NUM_ADDRESSES     3
+#define LWIP_IPV6_AUTOCONFIG        1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 1
+#define LWIP_ND6_ALLOW_RA_UPDATES   1
+#define LWIP_IPV6_DHCP6             0
+#define LWIP_IPV6_MLD               1
+#define LWIP_IPV6_FRAG              1
+#define LWIP_IPV6_REASS             1
+/* 64-bit pointers do not fit in the fragment header lwIP reuses. */
+#define IPV6_FRAG_COPYHEADER        1
+#define LWIP_ICMP6                  1
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 1
+/* --ipv6-gateway: the next hop for destinations off the link when no
+ * router advertisement gave one (netif.c). */
+struct netif;
+struct ip6_addr;
+const struct ip6_addr *uw_lwip_ip6_gateway(struct netif *netif, const struct ip6_addr *dest);
+#define LWIP_HOOK_ND6_GET_GW(netif, dest) uw_lwip_ip6_gateway(netif, dest)
 #define IP_FORWARD                  0
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
