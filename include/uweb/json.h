@@ -20,8 +20,10 @@
  * the parser's message, line and column ("400 Bad Request: invalid JSON at
  * line 3, column 7: ...").  The caller owns *out (json_decref it).
  *
- * On unix only for now (src/json/json_unix.c); the unikernels' jansson
- * (the same Debian source, cross-compiled) is still to come.
+ * Unix links Debian's libjansson; spt and hvt the same Debian source
+ * compiled freestanding (platform/jansson/build.mk, with src/json/json_unix.c):
+ * there JSON numbers are integers only, a fraction or an exponent is
+ * refused (400), and json_real* must not be called.
  */
 #ifndef UWEB_JSON_H
 #define UWEB_JSON_H

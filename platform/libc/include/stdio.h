@@ -16,8 +16,14 @@
 typedef struct uwc_file FILE;
 extern FILE *const stdout;
 extern FILE *const stderr;
+extern FILE *const stdin;   /* always at end of file */
 #define EOF (-1)
 #define BUFSIZ 1024
+#ifndef SEEK_SET
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#endif
 
 int snprintf(char *restrict buf, size_t size, const char *restrict fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -42,5 +48,9 @@ int fflush(FILE *f);
  * opens a log file says it cannot); fclose of stdout or stderr is 0. */
 FILE *fopen(const char *restrict path, const char *restrict mode);
 int fclose(FILE *f);
+/* Nothing to read: EOF; nothing to seek: -1 with errno EBADF. */
+int fseek(FILE *f, long offset, int whence);
+int fgetc(FILE *f);
+int getc(FILE *f);
 
 #endif

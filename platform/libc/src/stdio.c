@@ -12,6 +12,8 @@ struct uwc_file {
 static struct uwc_file console;
 FILE *const stdout = &console;
 FILE *const stderr = &console;
+static struct uwc_file no_input;
+FILE *const stdin = &no_input;
 
 /* Where formatted bytes go: a buffer (snprintf) or the console (printf). */
 struct sink {
@@ -373,4 +375,19 @@ FILE *fopen(const char *restrict path, const char *restrict mode)
 int fclose(FILE *f)
 {
     return f == stdout || f == stderr ? fflush(f) : EOF;
+}
+
+int fgetc(FILE *f)
+{
+    (void)f;
+    return EOF;
+}
+
+int getc(FILE *f) { return fgetc(f); }
+
+int fseek(FILE *f, long offset, int whence)
+{
+    (void)f, (void)offset, (void)whence;
+    errno = EBADF;
+    return -1;
 }
