@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""apps/pasteur as an spt unikernel in a network namespace of its own
+(tests/lib/uwnetns.py), its store on a file given to the tender as the
+block device "store" (--block:store=FILE): a paste created through the
+JSON API is read back, then the guest is stopped and started again on
+the same file and the paste is read again (the log-structured store
+rebuilds its index on the unikernel too).  No root or no tap device is a
+skip; the tender or the image not built is a failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from uwtest import T, BUILD, curl  # noqa: E402
+from uwnetns import run_inside  # noqa: E402
+
+t = T()
+NAME = "unikernel pasteur"
+SPT, IMG = os.path.join(BUILD, "uweb-spt"), os.path.join(BUILD, "spt", "apps", "pasteur.spt")
+if "--inside" not in sys.argv:
+    t.require_built(SPT, IMG)
+    run_inside(t, NAME, "uwpst", [("uwpst0", "10.87.0.1/24")])
+
+HOST = "10.87.0.2"
+URL = f"http://{HOST}:8080"
+STORE = os.path.join(BUILD, f"pasteur-spt-{os.getpid()}.img")
+with open(STORE, "wb") as f:
+    f.truncate(4 << 20)
+out = tempfile.TemporaryFile()
+
+
+def guest_output():
+    return os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0).decode(errors="replace")
+
+
+def start():
+    g = subprocess.Popen([SPT, "--mem=64", "--net:service=uwpst0", f"--block:store={STORE}", "--", IMG,
+                          f"--ipv4={HOST}/24", "--port=8080", "--rate=100000", "--burst=100000"],
+                         stdout=out, stderr=subprocess.STDOUT)
+    end = time.monotonic() + 20
+    while time.monotonic() < end and g.poll() is None:
+        rc, body, _ = curl("-m", "2", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{URL}/")
+        if rc == 0 and body == b"200":
+            return g, True
+        time.sleep(0.2)
+    return g, False
+
+
+def stop(g):
+    g.terminate()
+    try:
+        g.wait(10)
+    except subprocess.TimeoutExpired:
+        g.kill()
+        g.wait()
+
+
+def get_json(path):
+    rc, body, _ = curl("-m", "10", "-s", f"{URL}{path}")
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"raw": body[:200]}
+
+
+ADATA = json.dumps({"v": 1, "iv": "AAAAAAAAAAAAAAAA", "salt": "", "iter": 0, "password": False,
+                    "expire": "1week", "burn": False, "format": "plain", "lang": "", "comp": "deflate-raw"})
+CT = "dW5pa2VybmVsIGNpcGhlcnRleHQ"
+guest = None
+try:
+    guest, up = start()
+    if not t.check(f"{NAME}: the page from pasteur.spt with its store on a block file", up, guest_output()[-400:]):
+        t.done()
+    rc, body, _ = curl("-m", "10", "-s", "-w", "\n%{http_code}", "-H", "Content-Type: application/json",
+                       "--data-binary", json.dumps({"adata": ADATA, "ct": CT}), f"{URL}/api/paste")
+    text, _, code = body.decode(errors="replace").rpartition("\n")
+    try:
+        made = json.loads(text)
+    except ValueError:
+        made = {}
+    if not t.check(f"{NAME}: POST /api/paste (JSON) through the guest answers 201 {{id, url, delete_token}}",
+                   code == "201" and len(made.get("id", "")) == 16 and len(made.get("delete_token", "")) == 32,
+                   f"{code} {text[:200]} {guest_output()[-300:]}"):
+        t.done()
+    pid = made["id"]
+    j = get_json(f"/api/paste/{pid}")
+    t.check(f"{NAME}: GET /api/paste/ID gives the ciphertext and metadata back",
+            j.get("ct") == CT and j.get("adata") == ADATA, str(j)[:200])
+    stop(guest)
+    guest, up = start()
+    t.check(f"{NAME}: a second guest starts on the same block file", up, guest_output()[-400:])
+    j = get_json(f"/api/paste/{pid}")
+    t.check(f"{NAME}: after the restart the paste is read back intact",
+            j.get("ct") == CT and j.get("adata") == ADATA, f"{str(j)[:200]} {guest_output()[-300:]}")
+    t.check(f"{NAME}: the restarted store says it holds the paste", "store: 1 pastes" in guest_output(),
+            guest_output()[-400:])
+finally:
+    if guest:
+        stop(guest)
+    os.unlink(STORE)
+t.done()
