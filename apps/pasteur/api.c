@@ -115,9 +115,11 @@ int pasteur_open_store(const char *file, uint64_t create_size)
         fprintf(stderr, "pasteur: the store is small: pastes up to %zu bytes (a quarter of it)\n", room);
         P.max_paste = room;
     }
-    fprintf(stderr, "pasteur: store: %llu pastes, %llu of %llu bytes used, %llu damaged records skipped, opened in %.1f ms\n",
+    unsigned long long took = (unsigned long long)(uw_now() - t0) / 100000;   /* tenths of ms */
+    fprintf(stderr, "pasteur: store: %llu pastes, %llu of %llu bytes used, %llu damaged records skipped, opened in %llu.%llu ms\n",
             (unsigned long long)st.records, (unsigned long long)st.live_bytes,
-            (unsigned long long)st.log_bytes, (unsigned long long)st.torn, (double)(uw_now() - t0) / 1e6);
+            (unsigned long long)st.log_bytes, (unsigned long long)st.torn,
+            took / 10, took % 10);
     return 0;
 }
 

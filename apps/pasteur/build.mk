@@ -2,12 +2,14 @@
 # marked, DOMPurify: fetched by npm into $(B)/pasteur-npm at build time,
 # never committed) are embedded by uweb-crunch into
 # $(B)/gen/pasteur/pasteur_assets.c; the pastes live in the block device
-# "store" (--block:store=FILE on unix).  JSON through jansson.
+# "store" (--block:store=FILE on unix).  JSON through jansson, RESP through
+# hiredis's reader: Debian's libraries on unix, the same sources compiled
+# for the unikernels (platform/jansson/, platform/hiredis/).
 DEB_PACKAGES += libjansson-dev libhiredis-dev redis-server haproxy
 APP_LDLIBS_pasteur := -ljansson -lhiredis
-UK_MANIFEST_pasteur := net:service block:store
-# Not built for spt/hvt until jansson is (platform/lwip/build.mk).
-UNIX_ONLY_APPS += pasteur
+# On the unikernels: the store, and the optional "tls" device (the PEM
+# chain and key, as apps/hello: HTTPS when it is given).
+UK_MANIFEST_pasteur := net:service block:store block:tls?
 
 PASTEUR_NPM := @highlightjs/cdn-assets@11.12.0 marked@15.0.12 dompurify@3.5.0
 PASTEUR_NPM_DIR := $(B)/pasteur-npm
@@ -34,3 +36,11 @@ $(PASTEUR_GEN_C) $(PASTEUR_GEN_H) &: $(PASTEUR_ASSETS) $(PASTEUR_VENDOR_FILES) $
 
 $(B)/obj/apps/pasteur/main.o $(B)/asan/obj/apps/pasteur/main.o: $(PASTEUR_GEN_H)
 APP_DEPS_pasteur := $(B)/obj/$(PASTEUR_GEN_C:.c=.o)
+
+# The guests' objects: jansson's and hiredis's headers from the fetched
+# sources (platform/jansson/build.mk and platform/hiredis/build.mk are read
+# after this file: their stamps are named here).
+PASTEUR_GUEST_OBJS := $(foreach t,spt hvt,$(patsubst %.c,$(B)/$(t)/%.o,$(wildcard apps/pasteur/*.c)))
+$(PASTEUR_GUEST_OBJS): GUEST_CFLAGS_EXTRA = $(JANSSON_GUEST_CPPFLAGS) $(HIREDIS_GUEST_CPPFLAGS)
+$(PASTEUR_GUEST_OBJS): | $(B)/src/jansson/.fetched $(B)/src/hiredis/.fetched
+$(B)/spt/apps/pasteur/main.o $(B)/hvt/apps/pasteur/main.o: $(PASTEUR_GEN_H)

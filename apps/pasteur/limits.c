@@ -14,10 +14,14 @@
 
 #define CLIENTS 4096
 #define CLIENT_LEN 46           /* an IPv6 address as text */
+/* A token is TOKEN parts (ns in a minute), so a refill of --rate
+ * tokens a minute is elapsed ns times the rate, in integers (hvt guests
+ * have no floating point).  --burst is at most 1e8: its tokens fit. */
+#define TOKEN ((int64_t)60 * 1000000000)
 
 static struct bucket {
     char client[CLIENT_LEN + 1];
-    double tokens;
+    int64_t tokens;             /* in TOKEN parts */
     int64_t seen;               /* uw_now() of the last refill */
 } buckets[CLIENTS];
 
@@ -61,18 +65,22 @@ int pasteur_rate_take(const char *client)
         b = oldest;
         strncpy(b->client, client, CLIENT_LEN);
         b->client[CLIENT_LEN] = 0;
-        b->tokens = P.burst;
+        b->tokens = (int64_t)P.burst * TOKEN;
         b->seen = now;
     }
-    double per_ns = P.rate / 60e9;
-    b->tokens += (double)(now - b->seen) * per_ns;
-    if (b->tokens > P.burst) b->tokens = P.burst;
+    int64_t full = (int64_t)P.burst * TOKEN, rate = (int64_t)P.rate;
+    int64_t elapsed = now - b->seen;
+    if (elapsed < 0) elapsed = 0;
+    if (elapsed >= (full - b->tokens) / rate + 1) b->tokens = full;
+    else b->tokens += elapsed * rate;
+    if (b->tokens > full) b->tokens = full;
     b->seen = now;
-    if (b->tokens >= 1) {
-        b->tokens -= 1;
+    if (b->tokens >= TOKEN) {
+        b->tokens -= TOKEN;
         return 0;
     }
-    int wait = (int)((1 - b->tokens) / (per_ns * 1e9)) + 1;
+    /* Whole seconds until the next token, plus one (as before). */
+    int wait = (int)((TOKEN - b->tokens) / rate / 1000000000) + 1;
     return wait;
 }
 

@@ -123,11 +123,11 @@ int main(int argc, char **argv)
             if (parse_size(a + 14, &v) != 0 || v < 256) { fprintf(stderr, "pasteur: bad --max-comment\n"); return 2; }
             P.max_comment = (size_t)v;
         } else if (strncmp(a, "--rate=", 7) == 0) {
-            if (parse_size(a + 7, &v) != 0 || v == 0) { fprintf(stderr, "pasteur: bad --rate\n"); return 2; }
-            P.rate = (double)v;
+            if (parse_size(a + 7, &v) != 0 || v == 0 || v > 1000000000) { fprintf(stderr, "pasteur: bad --rate\n"); return 2; }
+            P.rate = v;
         } else if (strncmp(a, "--burst=", 8) == 0) {
-            if (parse_size(a + 8, &v) != 0 || v == 0) { fprintf(stderr, "pasteur: bad --burst\n"); return 2; }
-            P.burst = (double)v;
+            if (parse_size(a + 8, &v) != 0 || v == 0 || v > 100000000) { fprintf(stderr, "pasteur: bad --burst\n"); return 2; }
+            P.burst = v;
         } else if (strncmp(a, "--store=", 8) == 0) {
             if (strncmp(a + 8, "redis://", 8) == 0 && pasteur_redis_parse(a + 8) == 0) continue;
             if (strcmp(a + 8, "block:store") == 0) continue;

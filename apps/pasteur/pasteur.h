@@ -16,8 +16,8 @@ typedef struct pasteur_state {
     struct uw_block *block;
     struct uw_store *store;
     size_t max_paste;          /* bytes of ciphertext and metadata */
-    double rate;               /* creations per minute per client */
-    double burst;
+    uint64_t rate;             /* creations per minute per client */
+    uint64_t burst;
     int full;                  /* UW_STORE_EVICT or UW_STORE_REFUSE */
     int trust_proxy;
     int64_t clock_offset;      /* seconds added to the wall clock */
