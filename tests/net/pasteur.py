@@ -4,11 +4,16 @@
 block device "store" (--block:store=FILE): a paste created through the
 JSON API is read back, then the guest is stopped and started again on
 the same file and the paste is read again (the log-structured store
-rebuilds its index on the unikernel too).  No root or no tap device is a
+rebuilds its index on the unikernel too); a JSON number with a fraction
+is a 400 (the guests' jansson has integers only); the guest is killed
+(SIGKILL) while a client creates pastes, and every paste it acknowledged
+is there, intact, when it starts again.  No root or no tap device is a
 skip; the tender or the image not built is a failure.
 """
+import http.client
 import json
 import os
+import threading
 import subprocess
 import sys
 import tempfile
@@ -98,6 +103,45 @@ try:
             j.get("ct") == CT and j.get("adata") == ADATA, f"{str(j)[:200]} {guest_output()[-300:]}")
     t.check(f"{NAME}: the restarted store says it holds the paste", "store: 1 pastes" in guest_output(),
             guest_output()[-400:])
+    rc, body, _ = curl("-m", "10", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json",
+                       "--data-binary", json.dumps({"adata": ADATA, "ct": CT})[:-1] + ', "n": 1.5}', f"{URL}/api/paste")
+    t.check(f"{NAME}: a JSON number with a fraction is refused with 400 (integers only on the guests)",
+            body == b"400", body.decode(errors="replace"))
+
+    # Creates until the guest dies; acked holds (id, ct) of every 201.
+    acked, stop_flag = [], threading.Event()
+
+    def creator():
+        i = 0
+        while not stop_flag.is_set():
+            ct = f"a2lsbGVk{i:08d}"
+            try:
+                c = http.client.HTTPConnection(HOST, 8080, timeout=5)
+                c.request("POST", "/api/paste", json.dumps({"adata": ADATA, "ct": ct}),
+                          {"Content-Type": "application/json"})
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+            except (OSError, http.client.HTTPException):
+                return
+            if r.status == 201:
+                acked.append((json.loads(data)["id"], ct))
+            i += 1
+    th = threading.Thread(target=creator)
+    th.start()
+    end = time.monotonic() + 10
+    while len(acked) < 30 and time.monotonic() < end:
+        time.sleep(0.01)
+    guest.kill()
+    guest.wait()
+    stop_flag.set()
+    th.join(10)
+    guest, up = start()
+    t.check(f"{NAME}: the guest killed while creating pastes starts again on its file", up and len(acked) >= 30,
+            f"{len(acked)} acknowledged {guest_output()[-300:]}")
+    missing = [(i, ct) for i, ct in acked if get_json(f"/api/paste/{i}").get("ct") != ct]
+    t.check(f"{NAME}: all {len(acked)} pastes acknowledged before the SIGKILL are there, intact",
+            up and not missing, f"{len(missing)} missing or damaged: {missing[:3]}")
 finally:
     if guest:
         stop(guest)
