@@ -7,7 +7,8 @@ the same file and the paste is read again (the log-structured store
 rebuilds its index on the unikernel too); a JSON number with a fraction
 is a 400 (the guests' jansson has integers only); the guest is killed
 (SIGKILL) while a client creates pastes, and every paste it acknowledged
-is there, intact, when it starts again.  No root or no tap device is a
+is there, intact, when it starts again.  hvt smoke (a usable /dev/kvm):
+pasteur.hvt on a block file of its own, a paste created and read back.  No root or no tap device is a
 skip; the tender or the image not built is a failure.
 """
 import http.client
@@ -26,9 +27,10 @@ from uwnetns import run_inside  # noqa: E402
 t = T()
 NAME = "unikernel pasteur"
 SPT, IMG = os.path.join(BUILD, "uweb-spt"), os.path.join(BUILD, "spt", "apps", "pasteur.spt")
+HVT, HVT_IMG = os.path.join(BUILD, "uweb-hvt"), os.path.join(BUILD, "hvt", "apps", "pasteur.hvt")
 if "--inside" not in sys.argv:
-    t.require_built(SPT, IMG)
-    run_inside(t, NAME, "uwpst", [("uwpst0", "10.87.0.1/24")])
+    t.require_built(SPT, IMG, HVT, HVT_IMG)
+    run_inside(t, NAME, "uwpst", [("uwpst0", "10.87.0.1/24"), ("uwpst1", "10.87.1.1/24")])
 
 HOST = "10.87.0.2"
 URL = f"http://{HOST}:8080"
@@ -42,13 +44,13 @@ def guest_output():
     return os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0).decode(errors="replace")
 
 
-def start():
-    g = subprocess.Popen([SPT, "--mem=64", "--net:service=uwpst0", f"--block:store={STORE}", "--", IMG,
-                          f"--ipv4={HOST}/24", "--port=8080", "--rate=100000", "--burst=100000"],
+def start(tender=SPT, img=IMG, tap="uwpst0", store=None, host=HOST, wait=20):
+    g = subprocess.Popen([tender, "--mem=64", f"--net:service={tap}", f"--block:store={store or STORE}", "--", img,
+                          f"--ipv4={host}/24", "--port=8080", "--rate=100000", "--burst=100000"],
                          stdout=out, stderr=subprocess.STDOUT)
-    end = time.monotonic() + 20
+    end = time.monotonic() + wait
     while time.monotonic() < end and g.poll() is None:
-        rc, body, _ = curl("-m", "2", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{URL}/")
+        rc, body, _ = curl("-m", "2", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{host}:8080/")
         if rc == 0 and body == b"200":
             return g, True
         time.sleep(0.2)
@@ -64,8 +66,8 @@ def stop(g):
         g.wait()
 
 
-def get_json(path):
-    rc, body, _ = curl("-m", "10", "-s", f"{URL}{path}")
+def get_json(path, url=URL):
+    rc, body, _ = curl("-m", "10", "-s", f"{url}{path}")
     try:
         return json.loads(body)
     except ValueError:
@@ -146,4 +148,29 @@ finally:
     if guest:
         stop(guest)
     os.unlink(STORE)
+
+if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+    t.skip(f"{NAME}: hvt smoke", "/dev/kvm is not usable")
+    t.done()
+HVT_HOST, HVT_STORE = "10.87.1.2", os.path.join(BUILD, f"pasteur-hvt-{os.getpid()}.img")
+HVT_URL = f"http://{HVT_HOST}:8080"
+with open(HVT_STORE, "wb") as f:
+    f.truncate(4 << 20)
+guest = None
+try:
+    guest, up = start(HVT, HVT_IMG, "uwpst1", HVT_STORE, HVT_HOST, wait=30)
+    if t.check(f"{NAME}: hvt: the page from pasteur.hvt", up, guest_output()[-400:]):
+        rc, body, _ = curl("-m", "20", "-s", "-H", "Content-Type: application/json",
+                           "--data-binary", json.dumps({"adata": ADATA, "ct": CT}), f"{HVT_URL}/api/paste")
+        try:
+            pid = json.loads(body)["id"]
+        except (ValueError, KeyError):
+            pid = None
+        j = get_json(f"/api/paste/{pid}", HVT_URL) if pid else {}
+        t.check(f"{NAME}: hvt: a paste created and read back", j.get("ct") == CT and j.get("adata") == ADATA,
+                f"{body[:200]} {str(j)[:200]}")
+finally:
+    if guest:
+        stop(guest)
+    os.unlink(HVT_STORE)
 t.done()
