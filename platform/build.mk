@@ -40,6 +40,10 @@ GUEST_LIB_mbedtls := mbedtls/libmbedtls.a
 GUEST_LIB_CPPFLAGS_mbedtls := -Iplatform/mbedtls -I$(B)/src/mbedtls/include '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
 GUEST_LIB_HEADERS_mbedtls := $(B)/src/mbedtls/.fetched
 GUEST_LIB_uweb := libuweb.a
+# jansson (platform/jansson/build.mk).
+GUEST_LIB_jansson := jansson/libjansson.a
+GUEST_LIB_CPPFLAGS_jansson := -Iplatform/jansson -I$(B)/src/jansson/src
+GUEST_LIB_HEADERS_jansson := $(B)/src/jansson/.fetched
 
 # ---------------------------------------------------------------- rules per target
 GUEST_LIBC_SRCS := $(sort $(wildcard platform/libc/src/*.c)) $(sort $(wildcard platform/guest/*.c))

@@ -20,9 +20,8 @@ JANSSON_MODULES := dump error hashtable load memory pack_unpack strbuffer utf va
 JANSSON_GUEST_CPPFLAGS := -Iplatform/jansson -I$(JANSSON_DIR)/src
 # jansson's own objects (math.h: isnan/isinf of integers).
 JANSSON_GUEST_LIB_FLAGS := $(JANSSON_GUEST_CPPFLAGS) -Iplatform/jansson/include -DHAVE_CONFIG_H -Ddouble=__INT64_TYPE__
-GUEST_LIB_jansson := jansson/libjansson.a
-GUEST_LIB_CPPFLAGS_jansson := $(JANSSON_GUEST_CPPFLAGS)
-GUEST_LIB_HEADERS_jansson := $(JANSSON_FETCHED)
+# (platform/build.mk names build/<t>/jansson/libjansson.a for test
+# unikernels: GUEST_LIB_jansson.)
 
 $(JANSSON_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
 	@platform/scripts/fetch-src.sh jansson $(JANSSON_DIR) $(B)/apt-src-jansson
