@@ -7,13 +7,16 @@ the same file and the paste is read again (the log-structured store
 rebuilds its index on the unikernel too); a JSON number with a fraction
 is a 400 (the guests' jansson has integers only); the guest is killed
 (SIGKILL) while a client creates pastes, and every paste it acknowledged
-is there, intact, when it starts again.  hvt smoke (a usable /dev/kvm):
+is there, intact, when it starts again; with the optional block device
+"tls" (scripts/mkcert.sh's chain and key) it serves the API over HTTPS
+on 443 and the pastes are still there.  hvt smoke (a usable /dev/kvm):
 pasteur.hvt on a block file of its own, a paste created and read back.  No root or no tap device is a
 skip; the tender or the image not built is a failure.
 """
 import http.client
 import json
 import os
+import shutil
 import threading
 import subprocess
 import sys
@@ -33,6 +36,10 @@ if "--inside" not in sys.argv:
     run_inside(t, NAME, "uwpst", [("uwpst0", "10.87.0.1/24"), ("uwpst1", "10.87.1.1/24")])
 
 HOST = "10.87.0.2"
+CERTS = tempfile.mkdtemp(prefix="uweb-net-pasteur-")
+subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "mkcert.sh"), CERTS],
+               check=True, capture_output=True, env={**os.environ, "MKCERT_SAN": f"IP:{HOST}"})
+CA, TLS_BLOCK = os.path.join(CERTS, "ca.pem"), os.path.join(CERTS, "localhost-block.img")
 URL = f"http://{HOST}:8080"
 STORE = os.path.join(BUILD, f"pasteur-spt-{os.getpid()}.img")
 with open(STORE, "wb") as f:
@@ -44,13 +51,15 @@ def guest_output():
     return os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0).decode(errors="replace")
 
 
-def start(tender=SPT, img=IMG, tap="uwpst0", store=None, host=HOST, wait=20):
-    g = subprocess.Popen([tender, "--mem=64", f"--net:service={tap}", f"--block:store={store or STORE}", "--", img,
+def start(tender=SPT, img=IMG, tap="uwpst0", store=None, host=HOST, wait=20, tls=None):
+    g = subprocess.Popen([tender, "--mem=64", f"--net:service={tap}", f"--block:store={store or STORE}",
+                          *([f"--block:tls={tls}"] if tls else []), "--", img,
                           f"--ipv4={host}/24", "--port=8080", "--rate=100000", "--burst=100000"],
                          stdout=out, stderr=subprocess.STDOUT)
     end = time.monotonic() + wait
     while time.monotonic() < end and g.poll() is None:
-        rc, body, _ = curl("-m", "2", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{host}:8080/")
+        probe = ["--cacert", CA, f"https://{host}/"] if tls else [f"http://{host}:8080/"]
+        rc, body, _ = curl("-m", "2", "-s", "-o", "/dev/null", "-w", "%{http_code}", *probe)
         if rc == 0 and body == b"200":
             return g, True
         time.sleep(0.2)
@@ -144,10 +153,28 @@ try:
     missing = [(i, ct) for i, ct in acked if get_json(f"/api/paste/{i}").get("ct") != ct]
     t.check(f"{NAME}: all {len(acked)} pastes acknowledged before the SIGKILL are there, intact",
             up and not missing, f"{len(missing)} missing or damaged: {missing[:3]}")
+
+    stop(guest)
+    guest, up = start(tls=TLS_BLOCK)
+    t.check(f"{NAME}: with --block:tls the guest answers HTTPS on 443", up, guest_output()[-400:])
+    rc, body, _ = curl("-m", "20", "-s", "--cacert", CA, "-H", "Content-Type: application/json",
+                       "--data-binary", json.dumps({"adata": ADATA, "ct": CT}), f"https://{HOST}/api/paste")
+    try:
+        tid = json.loads(body)["id"]
+    except (ValueError, KeyError):
+        tid = None
+    rc, body, _ = curl("-m", "20", "-s", "--cacert", CA, f"https://{HOST}/api/paste/{pid}")
+    try:
+        old = json.loads(body).get("ct")
+    except ValueError:
+        old = None
+    t.check(f"{NAME}: over HTTPS a paste is created and the first one is still there", tid and old == CT,
+            f"{tid} {body[:200]}")
 finally:
     if guest:
         stop(guest)
     os.unlink(STORE)
+    shutil.rmtree(CERTS, ignore_errors=True)
 
 if not os.access("/dev/kvm", os.R_OK | os.W_OK):
     t.skip(f"{NAME}: hvt smoke", "/dev/kvm is not usable")
