@@ -43,7 +43,16 @@ void uw__access_begin(uw_req *req, uw_res *res)
         st->request_id = in;
     } else {
         if (!id_prefix && uw_random(&id_prefix, sizeof id_prefix) != 0) id_prefix = 1;
-        st->request_id = uw_arena_printf(req->arena, "%08x%08llx", id_prefix, (unsigned long long)++id_counter);
+        /* 32 bits of this process's random prefix, then the low 32 of a
+         * counter, in hex: by hand, as this runs for every request. */
+        char *id = uw_arena_alloc(req->arena, 17);
+        if (id) {
+            static const char hex[] = "0123456789abcdef";
+            uint64_t v = (uint64_t)id_prefix << 32 | (uint32_t)++id_counter;
+            for (int i = 15; i >= 0; i--, v >>= 4) id[i] = hex[v & 15];
+            id[16] = 0;
+        }
+        st->request_id = id;
     }
     if (st->request_id) uw_res_header(res, "X-Request-Id", st->request_id);
 }
