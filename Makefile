@@ -165,7 +165,7 @@ $(B)/fuzz/replay_%: $(B)/asan/tests/fuzz/fuzz_%.o $(B)/asan/tests/fuzz/replay_ma
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(FUZZ_LDLIBS_$*) $(LDLIBS)
 FUZZ_INC := -Iinclude -I$(B)/include -I$(B)/deb/node-llhttp/usr/share/include/llhttp -D_GNU_SOURCE
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INC)
-FUZZ_OBJ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_INC)
+FUZZ_OBJ_CFLAGS = $(patsubst -fsanitize=fuzzer%,-fsanitize=fuzzer-no-link%,$(FUZZ_CFLAGS))
 # Each source is compiled once for all the libFuzzer binaries (build/fuzzobj/).
 $(B)/fuzzobj/%.o: %.c | $(B)/.deps-ok $(LLHTTP_DIR)/api.c
 	@mkdir -p $(@D)
@@ -175,7 +175,7 @@ $(B)/fuzzobj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(CLANG) $(FUZZ_OBJ_CFLAGS) -w -c $< -o $@
 $(B)/fuzz/fuzz_%: $(B)/fuzzobj/tests/fuzz/fuzz_%.o $$(call mod_objs,fuzzobj,$$(call fuzz_modules,$$*))
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LDLIBS_$*) $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.o %.a,$^) $(FUZZ_LDLIBS_$*) $(LDLIBS)
 
 # ---------------------------------------------------------------- fragments
 include $(sort $(wildcard */build.mk */*/build.mk))

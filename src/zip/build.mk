@@ -13,7 +13,7 @@ ZIP_UNICODE_H := $(B)/include/zip_unicode_tables.h
 $(ZIP_UNICODE_H): src/zip/unicode_tables.py | $(B)/.deps-ok
 	@mkdir -p $(@D)
 	python3 src/zip/unicode_tables.py $(UNICODE_DIR) $@
-$(foreach d,obj asan $(GUEST_TARGETS),$(B)/$(d)/src/zip/unicode.o): $(ZIP_UNICODE_H)
+$(foreach d,obj asan fuzzobj $(GUEST_TARGETS),$(B)/$(d)/src/zip/unicode.o): $(ZIP_UNICODE_H)
 
 FUZZ_MODULES_zipname := zip
 $(B)/fuzz/fuzz_zipname: $(ZIP_UNICODE_H)
