@@ -16,7 +16,7 @@
 #define CLIENT_LEN 46           /* an IPv6 address as text */
 /* A token is TOKEN parts (ns in a minute), so a refill of --rate
  * tokens a minute is elapsed ns times the rate, in integers (hvt guests
- * have no floating point).  --burst is at most 1e8: its tokens fit. */
+ * built with HVT_SOFT_KVM=1 have no floating point).  --burst is at most 1e8: its tokens fit. */
 #define TOKEN ((int64_t)60 * 1000000000)
 
 static struct bucket {

@@ -7,10 +7,12 @@
 # for configure: 64-bit integers, no locale, no threads, no files
 # (json_dumpfd/json_loadfd fail, json_load_file/json_dump_file find no
 # file).  Memory comes from the guest's malloc (json_set_alloc_funcs
-# still works).  Numbers: JSON integers only.  hvt guests are built with
-# -mgeneral-regs-only and the guest libc has no strtod nor %g, so jansson
-# is compiled with double as a 64-bit integer (-Ddouble=__INT64_TYPE__) and platform/jansson/jansson_guest.c
-# replaces strconv.c (a number with a fraction or an exponent is refused:
+# still works).  Numbers: JSON integers only, on every guest alike: hvt
+# guests on a host without hardware virtualization are built with
+# -mgeneral-regs-only (HVT_SOFT_KVM=1, platform/hvt/build.mk) and the
+# guest libc has no strtod nor %g, so jansson is compiled with double as a
+# 64-bit integer (-Ddouble=__INT64_TYPE__) and
+# platform/jansson/jansson_guest.c replaces strconv.c (a number with a fraction or an exponent is refused:
 # "real number overflow") and hashtable_seed.c (the seed from uw_random).
 # Code on the guests must not call json_real*/json_number_value.
 JANSSON_DIR := $(B)/src/jansson

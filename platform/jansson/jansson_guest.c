@@ -3,7 +3,8 @@
  * unikernels (platform/jansson/build.mk): the hash seed (hashtable_seed.c
  * reads /dev/urandom or the time and pid; here uw_random) and the number
  * conversions of strconv.c.  On the guests jansson is compiled with
- * double as a 64-bit integer (hvt guests have no floating point): a JSON number
+ * double as a 64-bit integer (hvt guests built with HVT_SOFT_KVM=1
+ * have no floating point): a JSON number
  * with a fraction or an exponent is refused by the parser (jansson's
  * message: "real number overflow"), and a json_real made from C prints
  * as an integer with ".0".
