@@ -37,13 +37,13 @@ const char *pasteur_client(uw_req *req)
         uw_req_header_at(req, i, &name, &value);
         if (strcasecmp(name, "X-Forwarded-For") == 0) xff = value;
     }
-    if (!xff) return "direct";
     static char last[CLIENT_LEN + 1];
+    if (!xff) return uw_req_peer(req, last, sizeof last);    /* the connection's own peer */
     const char *comma = strrchr(xff, ',');
     const char *p = comma ? comma + 1 : xff;
     while (*p == ' ' || *p == '\t') p++;
     size_t n = strcspn(p, " \t");
-    if (n == 0 || n > CLIENT_LEN) return "direct";
+    if (n == 0 || n > CLIENT_LEN) return uw_req_peer(req, last, sizeof last);
     memcpy(last, p, n);
     last[n] = 0;
     return last;

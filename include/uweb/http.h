@@ -229,6 +229,10 @@ const char *uw_req_path(const uw_req *req);        /* raw path, without the quer
 const char *uw_req_query_string(const uw_req *req);/* raw query without '?', "" if none */
 int uw_req_http_minor(const uw_req *req);          /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
 bool uw_req_secure(const uw_req *req);             /* arrived over TLS */
+/* The client's address as text, without the port ("10.0.0.1", "::1",
+ * "unix" for a unix socket), written into buf (n >= 64 holds any): the
+ * connection's peer, not a proxy's X-Forwarded-For.  Returns buf. */
+const char *uw_req_peer(const uw_req *req, char *buf, size_t n);
 
 /* First value of a header (case-insensitive name), or NULL. */
 const char *uw_req_header(const uw_req *req, const char *name);

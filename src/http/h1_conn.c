@@ -345,6 +345,7 @@ static void reset_request(uw_h1 *h)
     uw_arena_reset(&h->arena);
     uw__http_exchange_init(&h->req, &h->res, &h1_ops, h, &h->arena, h->cfg, h->res_hdrs, sizeof h->res_hdrs);
     h->req.secure = h->hc->secure;
+    h->req.conn = h->hc->c;
 }
 
 enum head_result { HEAD_OK, HEAD_PARK, HEAD_HELD, HEAD_CLOSE };

@@ -259,6 +259,7 @@ static h2_stream *stream_new(h2_conn *c, int32_t id)
     st->id = id;
     uw__http_exchange_init(&st->req, &st->res, &h2_ops, st, &st->arena, c->cfg, st->res_hdrs, sizeof st->res_hdrs);
     st->req.secure = c->hc->secure;
+    st->req.conn = c->hc->c;
     st->req.minor = 1;
     st->next = c->streams;
     if (c->streams) c->streams->prev = st;

@@ -77,6 +77,7 @@ struct uw_req {
     const char *query;          /* "" when none */
     int minor;
     bool secure;                /* over TLS */
+    uw_conn *conn;              /* the connection it came on (its peer's address) */
     uw_header *headers;
     size_t nheaders;
     int64_t content_length;     /* -1 when not declared (chunked) */

@@ -80,6 +80,25 @@ const char *uw_req_path(const uw_req *req) { return req->path; }
 const char *uw_req_query_string(const uw_req *req) { return req->query; }
 int uw_req_http_minor(const uw_req *req) { return req->minor; }
 bool uw_req_secure(const uw_req *req) { return req->secure; }
+
+const char *uw_req_peer(const uw_req *req, char *buf, size_t n)
+{
+    char t[96];
+    if (n == 0) return buf;
+    const char *p = req->conn ? uw_conn_peer(req->conn, t, sizeof t) : "-";
+    size_t len = strlen(p);
+    if (p[0] == '[') {                              /* "[v6]:port" */
+        const char *end = strchr(p, ']');
+        p++, len = end ? (size_t)(end - p) : strlen(p);
+    } else {                                        /* "v4:port", "unix", "-" */
+        const char *colon = strchr(p, ':');
+        if (colon && colon == strrchr(p, ':')) len = (size_t)(colon - p);
+    }
+    if (len >= n) len = n - 1;
+    memcpy(buf, p, len);
+    buf[len] = 0;
+    return buf;
+}
 int64_t uw_req_content_length(const uw_req *req) { return req->content_length; }
 uw_arena *uw_req_arena(uw_req *req) { return req->arena; }
 

@@ -91,10 +91,12 @@ void uw__access_end(uw_req *req, uw_res *res)
     const char *q = req->query;
     char target[8192];
     snprintf(target, sizeof target, "%s%s%s", req->path ? req->path : "", *q ? "?" : "", q);
+    char peer[64];
+    uw_req_peer(req, peer, sizeof peer);
     if (log_format == UW_ACCESS_JSON) {
         char date[30];
         uw__http_date(wall, date);
-        fprintf(log_file, "{\"time\":\"%s\",\"id\":", date);
+        fprintf(log_file, "{\"time\":\"%s\",\"client\":\"%s\",\"id\":", date, peer);
         quoted(log_file, uw_req_id(req), true);
         fprintf(log_file, ",\"method\":\"%s\",\"target\":", req->method_name ? req->method_name : "-");
         quoted(log_file, target, true);
@@ -111,7 +113,7 @@ void uw__access_end(uw_req *req, uw_res *res)
         time_t t = (time_t)wall;
         struct tm tm;
         gmtime_r(&t, &tm);
-        fprintf(log_file, "- - %s [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s ", user && id_ok(user) ? user : "-",
+        fprintf(log_file, "%s - %s [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s ", peer, user && id_ok(user) ? user : "-",
                 tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 req->method_name ? req->method_name : "-");
         for (const char *p = target; *p; p++) {

@@ -205,6 +205,10 @@ try:
                 and int(h.get("Retry-After", "0")) >= 1, f"{codes} {st} {h.get('Retry-After')}")
         st = create(s, headers={"X-Forwarded-For": "203.0.113.9"})[0]
         t.check("another client (X-Forwarded-For, --trust-proxy) is not limited by the first", st == 201, st)
+    with Server("pasteur", args=(f"--block:store={STORE}", "--store-size=1M", "--rate=6", "--burst=2")) as s:
+        codes = [create(s, headers={"X-Forwarded-For": f"198.51.100.{i}"})[0] for i in range(3)]
+        t.check("without --trust-proxy a direct client is limited by its own address (X-Forwarded-For ignored)",
+                codes == [201, 201, 429], codes)
 finally:
     if os.path.exists(STORE):
         os.unlink(STORE)

@@ -43,7 +43,7 @@ with tempfile.TemporaryDirectory() as d:
         t.check("logs: an unsafe X-Request-Id is replaced", r4.getheader("X-Request-Id") not in (None, 'bad id"x'), r4.getheader("X-Request-Id"))
         req(s, "POST", "/form", {"Content-Type": "application/x-www-form-urlencoded"}, b"name=a&age=x")
         lines = lines_of(log, 5)
-        clf = re.compile(r'^- - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) (\d+)$')
+        clf = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) (\d+)$')
         m = [clf.match(l) for l in lines]
         t.check("logs: common log format lines, one per request", len(lines) == 5 and all(m), lines)
         if all(m) and len(m) == 5:
@@ -62,7 +62,8 @@ with tempfile.TemporaryDirectory() as d:
         if len(recs) == 2:
             a, b = recs
             t.check("logs: JSON fields", a["id"] == rid and a["method"] == "GET" and a["target"] == "/text?n=5000" and a["status"] == 200
-                    and a["bytes"] == 5000 and a["agent"] == 'tester "1"' and a["referer"] == "http://x/" and a["ms"] >= 0, a)
+                    and a["bytes"] == 5000 and a["agent"] == 'tester "1"' and a["referer"] == "http://x/" and a["ms"] >= 0
+                    and a["client"] == "127.0.0.1", a)
             t.check("logs: a 404 is logged with its status", b["status"] == 404, b)
     cl = os.path.join(d, "combined.log")
     with Server(None, binary=exe, args=["--quiet", f"--access-log={cl}", "--access-log-format=combined"]) as s:
