@@ -111,7 +111,8 @@ UK_SPACE := $(UK_EMPTY) $(UK_EMPTY)
 UK_COMMA := ,
 uk_manifest_entry = $(if $(filter %?,$(1)),$(call uk_manifest_entry_,$(patsubst %?,%,$(1)),_OPTIONAL),$(call \
   uk_manifest_entry_,$(1),))
-uk_manifest_entry_ = $(if $(filter net:%,$(1)),UW_PLAT_NET$(2)("$(patsubst net:%,%,$(1))"),$(if \
+# Net devices are lwIP's, which takes offloads (platform/lwip/README.md).
+uk_manifest_entry_ = $(if $(filter net:%,$(1)),UW_PLAT_NET_OFFLOADED$(2)("$(patsubst net:%,%,$(1))"),$(if \
   $(filter block:%,$(1)),UW_PLAT_BLOCK$(2)("$(patsubst block:%,%,$(1))"),$(if $(filter none,$(1)),,$(error \
   UK_MANIFEST: '$(1)' is not net:NAME, block:NAME (either with a final ? when optional) or none))))
 # $(call uk_manifest_text,DEVICES): the C line declaring DEVICES.

@@ -134,6 +134,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
     for (int i = 0; i < 6; i++)
         info->mac_address[i] = d->info.net.mac_address[i];
     info->mtu = d->info.net.mtu;
+    info->offloads = d->info.net.offloads;
     *handle = (uw_plat_handle_t)h;
     return UW_PLAT_OK;
 }
@@ -143,7 +144,7 @@ uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
     if (d == NULL || buf == NULL || size < ETHER_HEADER ||
-        size > d->info.net.mtu + ETHER_HEADER)
+        size > uw_plat_net_write_max(d->info.net.mtu, d->info.net.offloads))
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_net_write a = {
         .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size,
@@ -157,7 +158,7 @@ uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf,
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
     if (d == NULL || buf == NULL || read_size == NULL ||
-        size < d->info.net.mtu + ETHER_HEADER)
+        size < uw_plat_net_read_min(d->info.net.mtu, d->info.net.offloads))
         return UW_PLAT_EINVAL;
     volatile struct uw_hvt_net_read a = {
         .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size,

@@ -161,7 +161,38 @@ uw_plat_result_t uw_plat_seed(uint8_t *buf, size_t size);
 struct uw_plat_net_info {
     uint8_t mac_address[6];  /* the guest's own address on this link */
     size_t mtu;              /* largest payload; frames add 14 header bytes */
+    uint32_t offloads;       /* UW_PLAT_NET_OFFLOAD_*: 0 unless the manifest asked */
 };
+
+/*
+ * Offloads (a net device declared with UW_PLAT_DEVICE_NET_OFFLOADS, e.g.
+ * UW_PLAT_NET_OFFLOADED(NAME)): when the tender could set them up,
+ * OFFLOAD_VNET_HDR is in info.offloads and every frame read or written
+ * starts with a 12-byte struct virtio_net_hdr_v1 (num_buffers 0) before
+ * its Ethernet header; OFFLOAD_CSUM: received frames may carry
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM (checksum not computed) or _DATA_VALID
+ * (checked by the host); OFFLOAD_TSO: received TCP frames may be
+ * super-frames up to UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes (header
+ * included; give a read buffer that large).  Writes stay at most
+ * 12 + mtu + 14 bytes.  Without VNET_HDR frames are plain, as before.
+ */
+#define UW_PLAT_NET_OFFLOAD_VNET_HDR 1u
+#define UW_PLAT_NET_OFFLOAD_CSUM     2u
+#define UW_PLAT_NET_OFFLOAD_TSO      4u
+#define UW_PLAT_NET_VNET_HDR_SIZE    12
+#define UW_PLAT_NET_OFFLOAD_FRAME_MAX (65536 + 128)
+
+/* The smallest read buffer and the largest write of a device with MTU
+ * and OFFLOADS (both bindings and the hvt tender check these). */
+static inline size_t uw_plat_net_read_min(size_t mtu, uint32_t offloads)
+{
+    if (offloads & UW_PLAT_NET_OFFLOAD_TSO) return UW_PLAT_NET_OFFLOAD_FRAME_MAX;
+    return mtu + 14 + ((offloads & UW_PLAT_NET_OFFLOAD_VNET_HDR) ? UW_PLAT_NET_VNET_HDR_SIZE : 0);
+}
+static inline size_t uw_plat_net_write_max(size_t mtu, uint32_t offloads)
+{
+    return mtu + 14 + ((offloads & UW_PLAT_NET_OFFLOAD_VNET_HDR) ? UW_PLAT_NET_VNET_HDR_SIZE : 0);
+}
 
 /*
  * Acquires the network device NAME declared in the manifest.  On
@@ -231,6 +262,7 @@ enum uw_plat_device_type {
 
 /* Flags of a declared device. */
 #define UW_PLAT_DEVICE_OPTIONAL 1u  /* the tender may start the guest without it */
+#define UW_PLAT_DEVICE_NET_OFFLOADS 2u  /* net: the guest takes virtio-net headers (above) */
 
 /*
  * One declared device.  NAME, TYPE and FLAGS come from the build; the
@@ -250,6 +282,7 @@ struct uw_plat_device {
             uint8_t mac_address[6];
             uint16_t reserved;
             uint32_t mtu;
+            uint32_t offloads;    /* UW_PLAT_NET_OFFLOAD_* (the union's size is unchanged) */
         } net;
         struct {
             uint64_t capacity;
@@ -297,6 +330,14 @@ struct uw_plat_note_header {
 #define UW_PLAT_NET_OPTIONAL(NAME) \
     { .name = NAME, .type = UW_PLAT_DEVICE_NET, .flags = UW_PLAT_DEVICE_OPTIONAL, \
       .attached = 0, .hostfd = -1 }
+/* A net device whose guest takes offloads (a tender of ABI 3 before them
+ * refuses the flag). */
+#define UW_PLAT_NET_OFFLOADED(NAME) \
+    { .name = NAME, .type = UW_PLAT_DEVICE_NET, .flags = UW_PLAT_DEVICE_NET_OFFLOADS, \
+      .attached = 0, .hostfd = -1 }
+#define UW_PLAT_NET_OFFLOADED_OPTIONAL(NAME) \
+    { .name = NAME, .type = UW_PLAT_DEVICE_NET, \
+      .flags = UW_PLAT_DEVICE_OPTIONAL | UW_PLAT_DEVICE_NET_OFFLOADS, .attached = 0, .hostfd = -1 }
 #define UW_PLAT_BLOCK_OPTIONAL(NAME) \
     { .name = NAME, .type = UW_PLAT_DEVICE_BLOCK, .flags = UW_PLAT_DEVICE_OPTIONAL, \
       .attached = 0, .hostfd = -1 }

@@ -84,6 +84,9 @@ static struct {
     uw_plat_handle_t handle;
     struct uw_plat_net_info info;
     struct pbuf *rx_spare;     /* receive buffer: mtu + 14 bytes */
+    bool vnet;                 /* frames carry a virtio-net header (offloads) */
+    uint8_t *rx_big;           /* with offloads: UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes */
+    uint64_t bad_vnet;         /* frames dropped for a malformed header */
     uint8_t *tx_buf;           /* a chained frame is gathered here */
     size_t mem_used, mem_limit;
     uint64_t rand_state;
@@ -333,9 +336,38 @@ uint16_t uw_lwip_chksum(const void *data, int len)
 
 /* ------------------------------------------------------------ driver */
 
+/* The virtio-net header of a frame (struct virtio_net_hdr_v1). */
+#define VNET_F_NEEDS_CSUM 1
+#define VNET_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+#define VNET_GSO_UDP 3
+#define VNET_GSO_TCPV6 4
+#define VNET_GSO_ECN 0x80
+
+/* With offloads: a zero header (nothing asked of the host) in front of
+ * the frame, in the pbuf's own room when it has some. */
+static err_t link_output_vnet(struct pbuf *p)
+{
+    uw_plat_result_t r;
+    if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
+        memset(p->payload, 0, UW_PLAT_NET_VNET_HDR_SIZE);
+        r = uw_plat_net_write(N.handle, p->payload, p->tot_len);
+        pbuf_remove_header(p, UW_PLAT_NET_VNET_HDR_SIZE);
+    } else {
+        if (p->tot_len > N.info.mtu + 14) return ERR_IF;
+        memset(N.tx_buf, 0, UW_PLAT_NET_VNET_HDR_SIZE);
+        pbuf_copy_partial(p, N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, 0);
+        r = uw_plat_net_write(N.handle, N.tx_buf, p->tot_len + (size_t)UW_PLAT_NET_VNET_HDR_SIZE);
+    }
+    if (r != UW_PLAT_OK) return r == UW_PLAT_AGAIN ? ERR_OK : ERR_IF;
+    return ERR_OK;
+}
+
 static err_t link_output(struct netif *netif, struct pbuf *p)
 {
     (void)netif;
+    if (N.vnet) return link_output_vnet(p);
     const uint8_t *frame = p->payload;
     if (p->next) {
         if (p->tot_len > N.info.mtu + 14) return ERR_IF;
@@ -470,8 +502,11 @@ static int start(void)
     if (w > (0xffffu << TCP_RCV_SCALE)) w = 0xffffu << TCP_RCV_SCALE;
     uw_lwip_tcp_wnd = (unsigned)w;
     uw_lwip_tcp_snd_buf = (unsigned)(w < 0xffff * 4 ? w : 0xffff * 4);
-    N.tx_buf = malloc(N.info.mtu + 14);
+    N.vnet = (N.info.offloads & UW_PLAT_NET_OFFLOAD_VNET_HDR) != 0;
+    N.tx_buf = malloc(N.info.mtu + 14 + UW_PLAT_NET_VNET_HDR_SIZE);
     if (!N.tx_buf) return -4; /* UW_ENOMEM */
+    if (N.vnet && !(N.rx_big = malloc(uw_plat_net_read_min(N.info.mtu, N.info.offloads))))
+        return -4;
     lwip_init();
     if (!netif_add(&N.netif, &N.addr, &N.mask, &N.gw, NULL, netif_setup, ethernet_input)) {
         fprintf(stderr, "uweb: cannot add the network interface\n");
@@ -539,6 +574,38 @@ int64_t uw_lwip_next_deadline(void)
     u32_t ms = sys_timeouts_sleeptime();
     if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE) return INT64_MAX;
     return (int64_t)uw_plat_clock_monotonic() + (int64_t)ms * 1000000;
+}
+
+/* With offloads: one frame and its header into N.rx_big, then copied
+ * into a pbuf of its size (a super-frame is one copy instead of ~45
+ * reads).  *CHECKED: the host vouches for its checksums.  A frame whose
+ * header is malformed (unknown flags or GSO type, a checksum position
+ * outside it) or that does not fit a pbuf is dropped (and counted); NULL
+ * then, or when none is waiting (*more false). */
+static struct pbuf *receive_vnet(bool *checked, bool *more)
+{
+    size_t cap = uw_plat_net_read_min(N.info.mtu, N.info.offloads), len = 0;
+    *more = false;
+    if (uw_plat_net_read(N.handle, N.rx_big, cap, &len) != UW_PLAT_OK) return NULL;
+    *more = true;
+    const uint8_t *h = N.rx_big;
+    uint8_t flags = h[0], gso = h[1];
+    uint16_t csum_start = (uint16_t)(h[6] | h[7] << 8), csum_offset = (uint16_t)(h[8] | h[9] << 8);
+    size_t flen = len - (len >= UW_PLAT_NET_VNET_HDR_SIZE ? UW_PLAT_NET_VNET_HDR_SIZE : len);
+    uint8_t g = gso & (uint8_t)~VNET_GSO_ECN;
+    if (len < UW_PLAT_NET_VNET_HDR_SIZE + 14 || flen > 65535
+        || (flags & ~(VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID))
+        || (g != VNET_GSO_NONE && g != VNET_GSO_TCPV4 && g != VNET_GSO_TCPV6 && g != VNET_GSO_UDP)
+        || (g == VNET_GSO_NONE && (gso & VNET_GSO_ECN))
+        || ((flags & VNET_F_NEEDS_CSUM) && (size_t)csum_start + csum_offset + 2 > flen)) {
+        N.bad_vnet++;
+        return NULL;
+    }
+    *checked = (flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) != 0;
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)flen, PBUF_RAM);
+    if (!p) return NULL;               /* out of memory: dropped, as on a full link */
+    memcpy(p->payload, N.rx_big + UW_PLAT_NET_VNET_HDR_SIZE, flen);
+    return p;
 }
 
 /* One frame from the device into a pbuf; NULL when none is waiting. */
@@ -615,9 +682,18 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
     if (!N.started) return;
     if (ready & (1ull << N.handle)) {
         for (int i = 0; i < FRAMES_PER_POLL; i++) {
-            struct pbuf *p = receive();
-            if (!p) break;
+            bool checked = false, more = false;
+            struct pbuf *p = N.vnet ? receive_vnet(&checked, &more) : receive();
+            if (!p) {
+                if (more) continue;
+                break;
+            }
             syn_after_time_wait(p);
+            if (N.vnet)
+                NETIF_SET_CHECKSUM_CTRL(&N.netif, checked
+                    ? NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP
+                                                    | NETIF_CHECKSUM_CHECK_ICMP | NETIF_CHECKSUM_CHECK_ICMP6)
+                    : NETIF_CHECKSUM_ENABLE_ALL);
             if (N.netif.input(p, &N.netif) != ERR_OK) pbuf_free(p);
         }
     }

@@ -154,6 +154,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
     for (int i = 0; i < 6; i++)
         info->mac_address[i] = d->info.net.mac_address[i];
     info->mtu = d->info.net.mtu;
+    info->offloads = d->info.net.offloads;
     *handle = (uw_plat_handle_t)h;
     return UW_PLAT_OK;
 }
@@ -161,7 +162,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
 uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf, size_t size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (!d || !buf || size < 14 || size > (size_t)d->info.net.mtu + 14)
+    if (!d || !buf || size < 14 || size > uw_plat_net_write_max(d->info.net.mtu, d->info.net.offloads))
         return UW_PLAT_EINVAL;
     long n;
     do
@@ -176,7 +177,7 @@ uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf, size_t 
                                   size_t *read_size)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (!d || !buf || !read_size || size < (size_t)d->info.net.mtu + 14)
+    if (!d || !buf || !read_size || size < uw_plat_net_read_min(d->info.net.mtu, d->info.net.offloads))
         return UW_PLAT_EINVAL;
     long n;
     do

@@ -48,6 +48,26 @@ static uint32_t tap_mtu(const char *ifname)
     return mtu;
 }
 
+bool uw_tender_net_offloads = true;
+
+/* The guest asked for offloads: the virtio-net header on every frame
+ * (10 + 2 bytes, num_buffers unused), then checksum and segmentation
+ * offloads, or checksums only, or none (the header stays). */
+static int tap_offloads(int fd, struct uw_plat_device *d, const struct uw_tender_device_arg *arg,
+                        struct uw_tender_error *err)
+{
+    int hdr = UW_PLAT_NET_VNET_HDR_SIZE;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
+        return fail(err, "%s: cannot set the tap's virtio-net header size: %s", arg->option,
+                    strerror(errno));
+    d->info.net.offloads = UW_PLAT_NET_OFFLOAD_VNET_HDR;
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0)
+        d->info.net.offloads |= UW_PLAT_NET_OFFLOAD_CSUM | UW_PLAT_NET_OFFLOAD_TSO;
+    else if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0)
+        d->info.net.offloads |= UW_PLAT_NET_OFFLOAD_CSUM;
+    return 0;
+}
+
 static int open_tap(struct uw_plat_device *d, const struct uw_tender_device_arg *arg,
                     struct uw_tender_error *err)
 {
@@ -64,10 +84,16 @@ static int open_tap(struct uw_plat_device *d, const struct uw_tender_device_arg 
         return fail(err, "%s: cannot open /dev/net/tun: %s", arg->option, strerror(errno));
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    bool offloads = uw_tender_net_offloads && (d->flags & UW_PLAT_DEVICE_NET_OFFLOADS);
+    ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0));
     memcpy(ifr.ifr_name, ifname, strlen(ifname));
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         fail(err, "%s: cannot attach to the tap interface: %s", arg->option, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    d->info.net.offloads = 0;
+    if (offloads && tap_offloads(fd, d, arg, err) < 0) {
         close(fd);
         return -1;
     }

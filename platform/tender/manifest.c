@@ -34,7 +34,8 @@ int uw_tender_manifest_check(const struct uw_plat_manifest *m, size_t size,
             return fail(err, "manifest device %u has a bad name", i);
         if (d->type != UW_PLAT_DEVICE_NET && d->type != UW_PLAT_DEVICE_BLOCK)
             return fail(err, "manifest device '%s' has unknown type %u", d->name, d->type);
-        if (d->flags & ~UW_PLAT_DEVICE_OPTIONAL)
+        if (d->flags & ~(UW_PLAT_DEVICE_OPTIONAL
+                         | (d->type == UW_PLAT_DEVICE_NET ? UW_PLAT_DEVICE_NET_OFFLOADS : 0)))
             return fail(err, "manifest device '%s' has unknown flags 0x%x", d->name, d->flags);
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(m->devices[j].name, d->name) == 0)

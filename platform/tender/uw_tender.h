@@ -24,6 +24,7 @@
 #ifndef UW_TENDER_H
 #define UW_TENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -165,6 +166,13 @@ int uw_tender_devices_match(const struct uw_plat_manifest *m,
  */
 int uw_tender_device_open(struct uw_plat_device *d, const struct uw_tender_device_arg *arg,
                           struct uw_tender_error *err);
+
+/*
+ * Net devices declared with UW_PLAT_DEVICE_NET_OFFLOADS are opened with
+ * IFF_VNET_HDR and TUNSETOFFLOAD (checksums, TSO4/6; info.net.offloads
+ * says what the kernel took) unless this is false (--net-offloads=off).
+ */
+extern bool uw_tender_net_offloads;
 
 /* ------------------------------------------------------------ command line, entropy */
 

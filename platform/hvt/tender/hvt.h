@@ -37,6 +37,7 @@ struct hvt_device {
     uint32_t type;           /* enum uw_plat_device_type */
     int fd;
     uint32_t mtu;            /* net: bytes of payload */
+    uint32_t offloads;       /* net: UW_PLAT_NET_OFFLOAD_* */
     uint64_t capacity;       /* block: bytes */
     uint64_t block_size;     /* block: bytes */
 };

@@ -116,7 +116,7 @@ static void call_net_read(struct hvt *h, uint64_t gpa)
     struct hvt_device *d = device(h, a.handle, UW_PLAT_DEVICE_NET);
     uint8_t *buf = hvt_gpa(h, a.data, a.len, HVT_WRITE, "net read buffer");
     a.read_size = 0;
-    if (d == NULL || a.len < (uint64_t)d->mtu + ETHER_HEADER) {
+    if (d == NULL || a.len < uw_plat_net_read_min(d->mtu, d->offloads)) {
         a.result = UW_HVT_EINVAL;
     } else {
         ssize_t n = read(d->fd, buf, a.len);
@@ -138,7 +138,7 @@ static void call_net_write(struct hvt *h, uint64_t gpa)
     ARG_IN(h, gpa, a, "net write");
     struct hvt_device *d = device(h, a.handle, UW_PLAT_DEVICE_NET);
     const uint8_t *buf = hvt_gpa(h, a.data, a.len, HVT_READ, "net write buffer");
-    if (d == NULL || a.len < ETHER_HEADER || a.len > (uint64_t)d->mtu + ETHER_HEADER) {
+    if (d == NULL || a.len < ETHER_HEADER || a.len > uw_plat_net_write_max(d->mtu, d->offloads)) {
         a.result = UW_HVT_EINVAL;
     } else {
         ssize_t n = write(d->fd, buf, a.len);

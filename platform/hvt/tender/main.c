@@ -43,6 +43,11 @@ static const char usage_text[] =
 "        Attach the existing tap interface TAPIF as the guest's net device\n"
 "        NAME, with a random locally administered MAC address and the\n"
 "        interface's MTU.\n"
+"    --net-offloads=on|off\n"
+"        For a guest whose net device asks for offloads (the apps' lwIP\n"
+"        does): on (default) opens the tap with a virtio-net header and\n"
+"        checksum and segmentation offloads (the host hands over TCP\n"
+"        super-frames of up to 64 KiB); off opens it plain.\n"
 "    --block:NAME=FILE\n"
 "        Attach FILE (a file or block device, its size a non-zero multiple\n"
 "        of 512 bytes) as the guest's block device NAME.\n"
@@ -155,6 +160,8 @@ int main(int argc, char **argv)
             describe = 1;
         } else if (strcmp(a, "--show-filter") == 0) {
             show_filter = 1;
+        } else if (strcmp(a, "--net-offloads=off") == 0 || strcmp(a, "--net-offloads=on") == 0) {
+            uw_tender_net_offloads = a[16] == 'n';
         } else if (strncmp(a, "--mem=", 6) == 0) {
             mem_size = parse_mem(a + 6);
         } else if ((r = uw_tender_device_option(a, devs, &ndevs, &err)) != 0) {

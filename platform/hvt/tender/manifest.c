@@ -35,11 +35,11 @@ void hvt_attach_devices(struct hvt *h, struct uw_tender_device_arg *args, int na
         }
         d->hostfd = -1;   /* the guest has no use for host fds on hvt */
         h->dev[i] = (struct hvt_device){
-            .type = d->type, .fd = fd, .mtu = d->info.net.mtu,
+            .type = d->type, .fd = fd, .mtu = d->info.net.mtu, .offloads = d->info.net.offloads,
             .capacity = d->info.block.capacity, .block_size = d->info.block.block_size,
         };
         if (d->type != UW_PLAT_DEVICE_NET)
-            h->dev[i].mtu = 0;
+            h->dev[i].mtu = h->dev[i].offloads = 0;
         else
             h->dev[i].capacity = h->dev[i].block_size = 0;
     }

@@ -53,6 +53,9 @@ void uw_lwip_free(void *p);
  * device without being copied. */
 #define LWIP_NETIF_TX_SINGLE_PBUF   1
 #define PBUF_LINK_HLEN              14
+/* Room for the virtio-net header in front of every frame sent on a
+ * device with offloads (netif.c). */
+#define PBUF_LINK_ENCAPSULATION_HLEN 12
 #define ETH_PAD_SIZE                0
 
 /* ------------------------------------------------ link, IP */
@@ -140,5 +143,11 @@ uint16_t uw_lwip_chksum(const void *data, int len);
 #define CHECKSUM_CHECK_TCP          1
 #define CHECKSUM_CHECK_UDP          1
 #define CHECKSUM_CHECK_ICMP         1
+#define CHECKSUM_CHECK_ICMP6        1
+/* ... except that a frame the host marks as checked (DATA_VALID) or not
+ * yet summed (NEEDS_CSUM, from the host's own stack) is taken without
+ * checking its TCP, UDP and ICMP sums: netif.c sets the interface's
+ * checksum flags for each frame before handing it to lwIP. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 
 #endif

@@ -49,6 +49,11 @@ static const char usage[] =
 "        mode tap) to the guest's network device NAME.  The\n"
 "        guest gets a random locally administered MAC address and the\n"
 "        interface's MTU (1500 if it cannot be read).\n"
+"    --net-offloads=on|off\n"
+"        For a guest whose net device asks for offloads (the apps' lwIP\n"
+"        does): on (default) opens the tap with a virtio-net header and\n"
+"        checksum and segmentation offloads (the host hands over TCP\n"
+"        super-frames of up to 64 KiB); off opens it plain.\n"
 "    --block:NAME=FILE\n"
 "        Attaches FILE (a file or block device, read-write; its size a\n"
 "        non-zero multiple of 512)\n"
@@ -149,6 +154,8 @@ int main(int argc, char **argv)
             describe = 1;
         } else if (strcmp(a, "--show-filter") == 0) {
             show_filter = 1;
+        } else if (strcmp(a, "--net-offloads=off") == 0 || strcmp(a, "--net-offloads=on") == 0) {
+            uw_tender_net_offloads = a[16] == 'n';
         } else if (strncmp(a, "--mem=", 6) == 0) {
             char *end;
             errno = 0;
