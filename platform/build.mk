@@ -37,7 +37,10 @@ GUEST_LIB_CPPFLAGS_zlib := -I$(ZLIB_DIR)
 GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
 # mbedTLS (platform/mbedtls/build.mk) and libuweb.a (platform/lwip/build.mk).
 GUEST_LIB_mbedtls := mbedtls/libmbedtls.a
-GUEST_LIB_CPPFLAGS_mbedtls := -Iplatform/mbedtls -I$(B)/src/mbedtls/include '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
+# (3rdparty/everest/include: mbedtls/ecdh.h includes Everest's header, the
+# configuration's X25519; platform/mbedtls/build.mk)
+GUEST_LIB_CPPFLAGS_mbedtls := -Iplatform/mbedtls -I$(B)/src/mbedtls/include -I$(B)/src/mbedtls/3rdparty/everest/include \
+  '-DMBEDTLS_CONFIG_FILE="uw_mbedtls_config.h"'
 GUEST_LIB_HEADERS_mbedtls := $(B)/src/mbedtls/.fetched
 GUEST_LIB_uweb := libuweb.a
 # jansson (platform/jansson/build.mk).

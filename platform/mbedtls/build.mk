@@ -11,6 +11,17 @@
 # (platform/build.mk names the library for test unikernels:
 # GUEST_LIB_mbedtls, its include flags and the fetched stamp.)
 MBEDTLS_DIR := $(B)/src/mbedtls
+# X25519 is Everest's (HACL*, 64-bit limbs; MBEDTLS_ECDH_VARIANT_EVEREST_ENABLED
+# in the configuration): three files of the source's 3rdparty/everest,
+# compiled into the library beside its own modules; mbedtls/ecdh.h includes
+# its header (platform/build.mk's GUEST_LIB_CPPFLAGS_mbedtls has its path).
+MBEDTLS_EVEREST := $(MBEDTLS_DIR)/3rdparty/everest
+MBEDTLS_EVEREST_CPPFLAGS := -I$(MBEDTLS_DIR)/library -I$(MBEDTLS_EVEREST)/include/everest -I$(MBEDTLS_EVEREST)/include/everest/kremlib
+# (platform/mbedtls/guest-include: the <endian.h> it wants on the guests)
+MBEDTLS_EVEREST_MODULES := everest x25519 Hacl_Curve25519_joined
+# PSA's public keys of X25519 key pairs by Everest too: psa_crypto_ecp.o
+# calls platform/mbedtls/x25519_public.c instead of mbedtls_ecp_mul.
+MBEDTLS_X25519_REBIND := objcopy --redefine-sym mbedtls_ecp_mul=uw_mbedtls_ecp_mul
 MBEDTLS_FETCHED := $(GUEST_LIB_HEADERS_mbedtls)
 MBEDTLS_CONFIG := platform/mbedtls/uw_mbedtls_config.h
 MBEDTLS_CPPFLAGS := $(GUEST_LIB_CPPFLAGS_mbedtls)
@@ -34,17 +45,26 @@ else
 define mbedtls_target_rules
 $(B)/$(1)/mbedtls/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG) $(B)/$(1)/.flags
 	@mkdir -p $$(@D)
-	@echo "CC $$@"; $$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(MBEDTLS_CPPFLAGS) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(MBEDTLS_DIR)/library/$$*.c -o $$@
+	@echo "CC $$@"; $$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(MBEDTLS_CPPFLAGS) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(MBEDTLS_DIR)/library/$$*.c -o $$@$$(if $$(filter psa_crypto_ecp,$$*), && $(MBEDTLS_X25519_REBIND) $$@)
+$(B)/$(1)/mbedtls/everest/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG) $(B)/$(1)/.flags
+	@mkdir -p $$(@D)
+	@echo "CC $$@"; $$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(MBEDTLS_CPPFLAGS) $(MBEDTLS_EVEREST_CPPFLAGS) -Iplatform/mbedtls/guest-include $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(MBEDTLS_EVEREST)/library/$$*.c -o $$@
 $(B)/$(1)/platform/mbedtls/%.o: GUEST_CPPFLAGS_EXTRA = $(MBEDTLS_CPPFLAGS)
-$(B)/$(1)/platform/mbedtls/mbedtls_guest.o: $(MBEDTLS_FETCHED)
-$(B)/$(1)/mbedtls/libmbedtls.a: $(MBEDTLS_MODULES:%=$(B)/$(1)/mbedtls/%.o) $(B)/$(1)/platform/mbedtls/mbedtls_guest.o
+$(B)/$(1)/platform/mbedtls/mbedtls_guest.o $(B)/$(1)/platform/mbedtls/x25519_public.o: $(MBEDTLS_FETCHED)
+$(B)/$(1)/mbedtls/libmbedtls.a: $(MBEDTLS_MODULES:%=$(B)/$(1)/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/$(1)/mbedtls/everest/%.o) $(B)/$(1)/platform/mbedtls/mbedtls_guest.o $(B)/$(1)/platform/mbedtls/x25519_public.o
 	@rm -f $$@; ar rcs $$@ $$^
 endef
 $(foreach t,$(GUEST_TARGETS),$(eval $(call mbedtls_target_rules,$(t))))
 $(B)/obj/mbedtls/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 	@mkdir -p $(@D)
-	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) -std=gnu11 -O2 -g -w -c $(MBEDTLS_DIR)/library/$*.c -o $@
-$(MBEDTLS_LIB_unix): $(MBEDTLS_MODULES:%=$(B)/obj/mbedtls/%.o)
+	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) -std=gnu11 -O2 -g -w -c $(MBEDTLS_DIR)/library/$*.c -o $@$(if $(filter psa_crypto_ecp,$*), && $(MBEDTLS_X25519_REBIND) $@)
+$(B)/obj/mbedtls/everest/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+	@mkdir -p $(@D)
+	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) $(MBEDTLS_EVEREST_CPPFLAGS) -std=gnu11 -O2 -g -w -c $(MBEDTLS_EVEREST)/library/$*.c -o $@
+$(B)/obj/mbedtls/uw/x25519_public.o: platform/mbedtls/x25519_public.c $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+	@mkdir -p $(@D)
+	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) -std=gnu11 -O2 -g $(WARN) -c $< -o $@
+$(MBEDTLS_LIB_unix): $(MBEDTLS_MODULES:%=$(B)/obj/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/obj/mbedtls/everest/%.o) $(B)/obj/mbedtls/uw/x25519_public.o
 	@rm -f $@; ar rcs $@ $^
 endif
 
