@@ -2,7 +2,8 @@
 """uweb-bench against tests/apps/benchtarget: exact counts, expectations,
 dropped connections, JSON against the text report, coordinated omission
 under --rate with a 1 s stall, percentiles of a known distribution,
-arguments."""
+arguments.  It measures latencies (uweb-test: alone): the runner starts
+nothing beside it."""
 import json
 import os
 import re
