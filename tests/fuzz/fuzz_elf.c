@@ -61,7 +61,8 @@ static void check_manifest(const struct uw_plat_manifest *m, size_t msize)
             abort();
         if (d->type != UW_PLAT_DEVICE_NET && d->type != UW_PLAT_DEVICE_BLOCK)
             abort();
-        if (d->flags & ~UW_PLAT_DEVICE_OPTIONAL)
+        if (d->flags & ~(UW_PLAT_DEVICE_OPTIONAL
+                         | (d->type == UW_PLAT_DEVICE_NET ? UW_PLAT_DEVICE_NET_OFFLOADS : 0)))
             abort();
     }
     /* The devices the test unikernels use, as a command line gives them. */
