@@ -9,3 +9,7 @@ $(B)/tests/unit/test_image: $(B)/obj/tools/image/writer.o $(B)/obj/tools/image/s
 $(B)/asan/tests/unit/test_image: $(B)/asan/obj/tools/image/writer.o $(B)/asan/obj/tools/image/source.o
 FUZZ_MODULES_image := $(IMAGE_WITH_WEB)
 FUZZ_LDLIBS_image := -lzstd -lcrypto
+# sha256_uk.c hashes with mbedTLS on the unikernels (its include flags, as
+# tls_mbedtls.c and aead_uk.c have them).
+$(foreach t,$(GUEST_TARGETS),$(eval $(B)/$(t)/src/image/sha256_uk.o: GUEST_CFLAGS_EXTRA = $(MBEDTLS_CPPFLAGS)))
+$(GUEST_TARGETS:%=$(B)/%/src/image/sha256_uk.o): | $(MBEDTLS_FETCHED)

@@ -1,8 +1,8 @@
 /*
  * sha256.h — SHA-256 (FIPS 180-4) for the image format: block hashes, the
  * Merkle tree over the block table, content hashes.  OpenSSL on unix
- * (sha256_unix.c), portable C on the guests (sha256_uk.c).  Not a
- * public interface.
+ * (sha256_unix.c), mbedTLS on the guests (sha256_uk.c).  Not a public
+ * interface.
  */
 #ifndef UWEB_IMAGE_SHA256_H
 #define UWEB_IMAGE_SHA256_H
@@ -11,11 +11,7 @@
 #include <stdint.h>
 
 typedef struct uw__sha256_ctx {
-    void *md;           /* unix: the EVP context */
-    uint32_t h[8];      /* guests */
-    uint64_t bytes;
-    uint8_t buf[64];
-    size_t fill;
+    void *md;           /* the EVP context (unix), the mbedTLS one (guests) */
 } uw__sha256_ctx;
 
 void uw__sha256_init(uw__sha256_ctx *s);
