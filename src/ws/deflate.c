@@ -2,6 +2,12 @@
  * permessage-deflate's streams (RFC 7692 §7.2) on zlib, without I/O:
  * raw deflate, the 00 00 ff ff tail of a sync flush taken off each sent
  * message and put back at the end of each received one.
+ *
+ * zlib's inflate accepts a match reaching farther back than the
+ * negotiated client window when the bytes are still in the output of the
+ * same call: a client that breaks its client_max_window_bits may be
+ * accepted or refused (1007) depending on how its frames were cut.  It
+ * costs no memory; the window allocated is the negotiated one.
  */
 #include <uweb/ws.h>
 
