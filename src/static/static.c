@@ -281,17 +281,6 @@ static bool if_range_matches(const char *v, size_t len, const char *etag, int64_
 static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 void uw_static_format_http_date(int64_t t, char out[30])
 {
     uw__http_date(t, out);
@@ -364,7 +353,7 @@ bool uw_static_parse_http_date(const char *v, size_t len, int64_t *seconds)
     if (c.i != len) return false;
     static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     if (day < 1 || day > mdays[mon - 1] || h > 23 || mi > 59 || s > 60) return false;
-    *seconds = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
+    *seconds = uw__days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
     return true;
 }
 

@@ -56,4 +56,14 @@ static inline int uw__b64val(unsigned char c)
  * clamped to 0000..9999. */
 void uw__http_date(int64_t t, char out[30]);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
+int64_t uw__days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The UTC date and time of t (seconds since the epoch); weekday 0 is
+ * Sunday. */
+typedef struct uw__civil {
+    int64_t year;
+    int month, day, hour, minute, second, weekday;
+} uw__civil;
+void uw__civil_time(int64_t t, uw__civil *c);
+
 #endif
