@@ -51,13 +51,14 @@ $(LLHTTP_DIR)/api.c: | $(B)/.deps-ok
 # ---------------------------------------------------------------- library
 # The TLS backend, one file each (src/tls/tls_BACKEND.c): TLS=openssl
 # (the default on unix) or TLS=mbedtls; the unikernels always use mbedtls
-# (platform/lwip/build.mk).  LIB_SRCS holds none of them.
+# (platform/lwip/build.mk).  LIB_SRCS holds none of them.  The ACME
+# client's crypto follows the backend (src/acme/crypto_BACKEND.c).
 TLS ?= openssl
-TLS_BACKEND_SRCS := src/tls/tls_openssl.c src/tls/tls_mbedtls.c
+TLS_BACKEND_SRCS := src/tls/tls_openssl.c src/tls/tls_mbedtls.c src/acme/crypto_openssl.c src/acme/crypto_mbedtls.c
 LIB_SRCS := $(filter-out $(TLS_BACKEND_SRCS),$(sort $(wildcard src/*/*.c)))
 # Variant sources chosen per target: *_unix.c only on unix; *_uk.c and
 # *_lwip.c (the lwIP network stack) only on the unikernels.
-LIB_SRCS_unix := $(filter-out %_lwip.c %_uk.c,$(LIB_SRCS)) $(wildcard src/tls/tls_$(TLS).c)
+LIB_SRCS_unix := $(filter-out %_lwip.c %_uk.c,$(LIB_SRCS)) $(filter %_$(TLS).c,$(TLS_BACKEND_SRCS))
 LLHTTP_SRCS := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
 LLHTTP_FLAGS := -std=gnu11 -O2 -g -w -I$(B)/deb/node-llhttp/usr/share/include/llhttp
 
@@ -142,7 +143,8 @@ unit_modules = $(or $(UNIT_MODULES_$(1)),$(patsubst test_%,%,$(1)))
 fuzz_modules = $(or $(FUZZ_MODULES_$(1)),$(1))
 # A module's own dependencies come along: MODULE_DEPS_m (set in a build.mk).
 mod_srcs = $(filter-out %_lwip.c %_uk.c $(TLS_BACKEND_SRCS),$(sort $(wildcard $(foreach m,$(1) $(foreach d,$(1),$(MODULE_DEPS_$(d))),src/$(m)/*.c)))) \
-  $(if $(filter tls,$(1)),$(wildcard src/tls/tls_$(TLS).c))
+  $(if $(filter tls,$(1)),$(wildcard src/tls/tls_$(TLS).c)) \
+  $(if $(filter acme,$(1) $(foreach d,$(1),$(MODULE_DEPS_$(d)))),src/acme/crypto_$(TLS).c)
 mod_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(call mod_srcs,$(2))) $(patsubst $(LLHTTP_DIR)/%.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

@@ -55,9 +55,14 @@
  * --block:acme=FILE on unix), else memory only (a new account and
  * certificate at every start).
  *
- * Crypto: OpenSSL's libcrypto on unix (src/acme/crypto_openssl_unix.c,
- * behind src/acme/acme_crypto.h); the unikernels have no ACME yet (the
- * task logs a line saying so and ends; plain HTTP goes on).
+ * On the unikernels (spt, hvt) the same engine runs (src/acme/engine.c);
+ * state_dir finds and keeps nothing there (no files): the block device
+ * acme is their storage (uweb-spt --block:acme=acme.img ... -- app.spt
+ * --acme-directory=...), ca_file names a block device holding PEM.
+ *
+ * Crypto: the TLS backend's library behind src/acme/acme_crypto.h:
+ * OpenSSL's libcrypto (src/acme/crypto_openssl.c) on unix, mbedTLS
+ * (src/acme/crypto_mbedtls.c) on the unikernels and with TLS=mbedtls.
  */
 #ifndef UWEB_ACME_H
 #define UWEB_ACME_H

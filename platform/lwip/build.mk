@@ -29,7 +29,7 @@ LWIP_MODULES := core/init core/def core/inet_chksum core/ip core/mem core/memp c
   netif/ethernet
 LWIP_CPPFLAGS := -Iplatform/lwip/include -Iplatform/lwip -I$(LWIP_DIR)/src/include
 UK_CPPFLAGS := $(LWIP_CPPFLAGS) -I$(B)/deb/node-llhttp/usr/share/include/llhttp -I$(ZLIB_DIR)
-UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS)) src/tls/tls_mbedtls.c
+UK_LIB_SRCS := $(filter-out %_unix.c,$(LIB_SRCS)) $(filter %_mbedtls.c,$(TLS_BACKEND_SRCS))
 # Apps needing a library the unikernels do not have yet are built for unix
 # only: their build.mk adds them to UNIX_ONLY_APPS (pasteur: jansson).
 UK_APPS := $(filter-out $(UNIX_ONLY_APPS),$(APPS))

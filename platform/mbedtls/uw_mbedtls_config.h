@@ -99,6 +99,12 @@
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+/* The ACME client (src/acme/crypto_mbedtls.c): its keys and the CSR in
+ * PEM/DER, the TLS-ALPN-01 challenge certificate. */
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CSR_WRITE_C
+#define MBEDTLS_X509_CRT_WRITE_C
 
 /* ---------------------------------------------------------------- TLS */
 #define MBEDTLS_SSL_TLS_C

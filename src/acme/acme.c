@@ -1,6 +1,6 @@
 /* The ACME client's common part: uw_main's options, the HTTP-01 answers on
  * the plain listener, the task's start and stop.  The protocol itself is
- * the target's engine (acme_unix.c). */
+ * the engine (engine.c), the same on every target. */
 #include "acme_internal.h"
 
 #include <errno.h>

@@ -1,14 +1,9 @@
 /*
  * acme_crypto.h — the few cryptographic operations the ACME client needs,
  * behind one small interface so each target brings its own library:
- * OpenSSL's libcrypto on unix (crypto_openssl_unix.c).  An mbedTLS version
- * for the unikernels needs: mbedtls_pk_* with MBEDTLS_PK_ECKEY on
- * MBEDTLS_ECP_DP_SECP256R1 (generate, parse and write SEC1 PEM),
- * mbedtls_ecdsa_write_signature (DER, converted to the 64-byte r||s form
- * JWS wants), mbedtls_sha256, mbedtls_x509write_csr (with the
- * subjectAltName extension), mbedtls_x509_crt_parse (valid_from/valid_to,
- * serial, authority key id) and mbedtls_x509write_crt with a custom
- * critical extension for the TLS-ALPN-01 certificate.
+ * OpenSSL's libcrypto (crypto_openssl.c) with TLS=openssl on unix,
+ * mbedTLS (crypto_mbedtls.c) on the unikernels and with TLS=mbedtls; the
+ * Makefile picks the one of the TLS backend.
  *
  * Keys are ECDSA P-256 only.  Every function returns UW_OK or a negative
  * uw_status (UW_EINVAL for unreadable input, UW_ENOMEM, UW_EIO when the

@@ -1,5 +1,6 @@
 /* The ACME client's state, shared by its common part (acme.c: options,
- * the HTTP-01 answers) and its engine (acme_unix.c). */
+ * the HTTP-01 answers), its engine (engine.c, every target) and its
+ * storage (files_unix.c / files_uk.c, store_block.c). */
 #ifndef UWEB_ACME_INTERNAL_H
 #define UWEB_ACME_INTERNAL_H
 
@@ -23,7 +24,7 @@ struct uw_acme {
     bool renew_now;
     int slot;                    /* the certificate's slot in tls, -1 before the first */
     int64_t not_after;
-    void *engine;                /* the engine's own state (acme_unix.c) */
+    void *engine;                /* the engine's own state (engine.c) */
 };
 
 /* base64url without padding of n bytes into out (room for cap bytes with
@@ -44,7 +45,15 @@ int acme_block_check(char *why, size_t n);
 char *acme_block_read(const char *file, size_t *len);
 int acme_block_write(const char *file, const char *data, size_t len);
 
-/* The engine's task and its cleanup (per target). */
+/* State as files in dir (--acme-dir; unix only, files_unix.c): the
+ * file's bytes NUL-terminated (malloc'd; NULL when absent), or written
+ * atomically (secret: readable by the owner only; else UW_EIO or
+ * UW_EINVAL with why filled). */
+char *acme_file_read(const char *dir, const char *file, size_t *len);
+int acme_file_write(const char *dir, const char *file, const char *data, size_t len, bool secret, char *why,
+                    size_t n);
+
+/* The engine's task and its cleanup (engine.c). */
 void acme_engine_main(void *acme);
 void acme_engine_free(uw_acme *a);
 

@@ -49,6 +49,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
@@ -390,6 +391,40 @@ static unsigned char *nul_copy(const void *p, size_t n)
     return s;
 }
 
+/* The acmeIdentifier extension (RFC 8737, id-pe-acmeIdentifier
+ * 1.3.6.1.5.5.7.1.31), critical in a TLS-ALPN-01 challenge certificate,
+ * which mbedTLS does not know: accepted, other unknown critical
+ * extensions still refused. */
+static int acme_ext(void *ctx, const mbedtls_x509_crt *crt, const mbedtls_x509_buf *oid, int critical,
+                    const unsigned char *p, const unsigned char *end)
+{
+    static const unsigned char acme_id[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1f };
+    (void)ctx, (void)crt, (void)critical, (void)p, (void)end;
+    return oid->len == sizeof acme_id && memcmp(oid->p, acme_id, sizeof acme_id) == 0 ? 0 : -1;
+}
+
+/* A PEM chain (NUL-terminated, len with the NUL) into crt, certificate by
+ * certificate with acme_ext: 0 or mbedTLS's error. */
+static int parse_chain(mbedtls_x509_crt *crt, const unsigned char *pem, size_t len)
+{
+    int n = 0;
+    while (len > 1) {
+        mbedtls_pem_context ctx;
+        size_t used = 0, der_len;
+        mbedtls_pem_init(&ctx);
+        int e = mbedtls_pem_read_buffer(&ctx, "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", pem,
+                                        NULL, 0, &used);
+        const unsigned char *der = e == 0 ? mbedtls_pem_get_buffer(&ctx, &der_len) : NULL;
+        if (der) e = mbedtls_x509_crt_parse_der_with_ext_cb(crt, der, der_len, 1, acme_ext, NULL);
+        mbedtls_pem_free(&ctx);
+        if (e == MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT && n > 0) return 0;
+        if (e != 0) return e;
+        n++;
+        pem += used, len -= used;
+    }
+    return n ? 0 : MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT;
+}
+
 /* Loads chain + key into *sl (names too). */
 static int load_slot(slot *sl, const void *chain_pem, size_t chain_len, const void *key_pem, size_t key_len,
                      char *err, size_t errlen)
@@ -410,7 +445,7 @@ static int load_slot(slot *sl, const void *chain_pem, size_t chain_len, const vo
     int r = UW_TLS_OK, e;
     if (!memmem(chain, chain_len, "-----BEGIN CERTIFICATE-----", 27))
         r = set_err(err, errlen, "certificate chain: no PEM certificate", 0);
-    else if ((e = mbedtls_x509_crt_parse(&ck->chain, chain, chain_len + 1)) != 0)
+    else if ((e = parse_chain(&ck->chain, chain, chain_len + 1)) != 0)
         r = set_err(err, errlen, (-e & 0xff80) == -MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
                                      ? "certificate: ECDSA keys must be on P-256" : "certificate chain", e);
     if (r == UW_TLS_OK && (e = mbedtls_pk_parse_key(&ck->key, key, key_len + 1, NULL, 0, rng, NULL)) != 0)

@@ -9,6 +9,11 @@ Every name resolves to 127.0.0.1 through pebble-challtestsrv's DNS
 server, so pebble validates HTTP-01 on 127.0.0.1:http_port and
 TLS-ALPN-01 on 127.0.0.1:tls_port.  pebble runs with -strict and with its
 default nonce rejection (5 %) unless nonce_reject says otherwise.
+
+For a guest in a network namespace (tests/net/acme_spt.py): api_host is
+the address of pebble's ACME API in the directory URL and its certificate
+(it then listens on every address), target the address every name
+resolves to (the guest's).
 """
 import json
 import os
@@ -29,8 +34,10 @@ def available():
 
 
 class Pebble:
-    def __init__(self, http_port, tls_port, nonce_reject=None, validity=None, env=None):
+    def __init__(self, http_port, tls_port, nonce_reject=None, validity=None, env=None, api_host="127.0.0.1",
+                 target="127.0.0.1"):
         self.http_port, self.tls_port = http_port, tls_port
+        self.api_host, self.target = api_host, target
         self.nonce_reject, self.validity = nonce_reject, validity
         self.extra_env = env or {}
         self.procs = []
@@ -46,12 +53,13 @@ class Pebble:
         run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-keyout", "api.key", "-out", "api.csr", "-subj", "/CN=localhost")
         with open(os.path.join(d, "ext"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+            extra = f",IP:{self.api_host}" if self.api_host != "127.0.0.1" else ""
+            f.write(f"subjectAltName=DNS:localhost,IP:127.0.0.1{extra}\n")
         run("openssl", "x509", "-req", "-in", "api.csr", "-CA", "api-ca.pem", "-CAkey", "api-ca.key",
             "-CAcreateserial", "-out", "api.pem", "-days", "2", "-extfile", "ext")
         self.port, self.mgmt_port, self.dns_port, self.chall_mgmt = (free_port() for _ in range(4))
         conf = {"pebble": {
-            "listenAddress": f"127.0.0.1:{self.port}",
+            "listenAddress": f"{'127.0.0.1' if self.api_host == '127.0.0.1' else '0.0.0.0'}:{self.port}",
             "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
             "certificate": os.path.join(d, "api.pem"),
             "privateKey": os.path.join(d, "api.key"),
@@ -66,7 +74,7 @@ class Pebble:
             json.dump(conf, f)
         self.log = open(os.path.join(d, "pebble.log"), "w+b")
         self.procs.append(subprocess.Popen(
-            ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+            ["pebble-challtestsrv", "-defaultIPv4", self.target, "-defaultIPv6", "",
              "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "", "-tlsalpn01", "",
              "-management", f"127.0.0.1:{self.chall_mgmt}"],
             stdout=self.log, stderr=subprocess.STDOUT))
@@ -109,7 +117,7 @@ class Pebble:
 
     @property
     def directory(self):
-        return f"https://127.0.0.1:{self.port}/dir"
+        return f"https://{self.api_host}:{self.port}/dir"
 
     def roots(self):
         """The PEM root that signs the certificates pebble issues (its

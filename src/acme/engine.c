@@ -1,25 +1,27 @@
 /*
- * The ACME engine (RFC 8555) on unix: the protocol in direct style over
- * uweb's HTTP client, JSON with jansson, crypto through acme_crypto.h,
- * state in files.  One task: obtain (or load) a certificate, install it,
- * sleep until its renewal time, renew, and so on; failures back off.
+ * The ACME engine (RFC 8555), the same on every target: the protocol in
+ * direct style over uweb's HTTP client, JSON with jansson (Debian's
+ * library on unix, its source compiled for the unikernels), crypto
+ * through acme_crypto.h (crypto_openssl.c or crypto_mbedtls.c), state in
+ * files under --acme-dir (files_unix.c; none on the unikernels,
+ * files_uk.c) or on the block device acme (store_block.c).  One task:
+ * obtain (or load) a certificate, install it, sleep until its renewal
+ * time, renew, and so on; failures back off.  No floating point (hvt
+ * guests may have none) and no C library time zone code: dates through
+ * src/util/date.c.
  */
 #include "acme_internal.h"
 #include "acme_crypto.h"
+#include "../util/util.h"
 #include <uweb/client.h>
 #include <uweb/random.h>
+#include <uweb/static.h>
 
 #include <jansson.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define MAX_REPLY (1 << 20)
 #define NONCE_RETRIES 8
@@ -128,10 +130,9 @@ static int64_t parse_retry_after(const char *v)
     char *end;
     long long s = strtoll(v, &end, 10);
     if (end != v && *end == 0 && s >= 0) return UW_SEC(s > 86400 ? 86400 : s);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-        int64_t d = (int64_t)timegm(&tm) - uw_wall_now() / UW_SEC(1);
+    int64_t t;
+    if (uw_static_parse_http_date(v, strlen(v), &t)) {
+        int64_t d = t - uw_wall_now() / UW_SEC(1);
         return d > 0 ? UW_SEC(d > 86400 ? 86400 : d) : 0;
     }
     return 0;
@@ -273,83 +274,29 @@ static int post(engine *e, const char *step, const char *url, json_t *payload, c
 
 /* ------------------------------------------------------------ files */
 
-static char *state_path(engine *e, const char *file)
-{
-    const char *d = e->a->cfg.state_dir;
-    if (!d) return NULL;
-    size_t n = strlen(d) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", d, file);
-    return p;
-}
-
 /* The file's bytes, NUL-terminated; NULL when absent or unreadable. */
 static char *read_state(engine *e, const char *file, size_t *len)
 {
     if (e->block) return acme_block_read(file, len);
-    char *path = state_path(e, file);
-    if (!path) return NULL;
-    FILE *f = fopen(path, "rb");
-    free(path);
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > MAX_REPLY) break;
-            char *nb = realloc(buf, cap);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t k = fread(buf + n, 1, cap - n - 1, f);
-        n += k;
-        if (k == 0) {
-            fclose(f);
-            buf[n] = 0;
-            *len = n;
-            return buf;
-        }
-    }
-    fclose(f);
-    free(buf);
-    return NULL;
+    return e->a->cfg.state_dir ? acme_file_read(e->a->cfg.state_dir, file, len) : NULL;
 }
 
-/* Writes the file atomically (a temporary file, fsync, rename). */
-static int write_state(engine *e, const char *file, const char *data, size_t len, mode_t mode)
+/* Writes the file (atomically in a directory, flushed on the block
+ * device); a failure is a line. */
+static int write_state(engine *e, const char *file, const char *data, size_t len, bool secret)
 {
-    const char *d = e->a->cfg.state_dir;
+    char why[300] = "";
+    int rc;
     if (e->block) {
-        int rc = acme_block_write(file, data, len);
-        if (rc != UW_OK) logf_(e, "cannot write %s to the block device %s: %s", file, ACME_BLOCK, uw_strerror(rc));
-        return rc;
+        rc = acme_block_write(file, data, len);
+        if (rc != UW_OK) snprintf(why, sizeof why, "block device %s: %s", ACME_BLOCK, uw_strerror(rc));
+    } else if (e->a->cfg.state_dir) {
+        rc = acme_file_write(e->a->cfg.state_dir, file, data, len, secret, why, sizeof why);
+    } else {
+        return UW_OK;
     }
-    if (!d) return UW_OK;
-    if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-        logf_(e, "cannot make %s: %s", d, strerror(errno));
-        return UW_EIO;
-    }
-    char *path = state_path(e, file);
-    char tmp[4096];
-    if (!path) return UW_ENOMEM;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    bool ok = fd >= 0;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        ok = w > 0;
-        if (ok) off += (size_t)w;
-    }
-    if (fd >= 0) ok = fsync(fd) == 0 && ok, ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        logf_(e, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(path);
-    return ok ? UW_OK : UW_EIO;
+    if (rc != UW_OK) logf_(e, "cannot write %s: %s", file, why);
+    return rc;
 }
 
 /* ------------------------------------------------------------ account */
@@ -376,7 +323,7 @@ static int load_account_key(engine *e)
         char *out;
         size_t ol;
         if (acme_key_to_pem(e->account, &out, &ol) == UW_OK) {
-            write_state(e, "account.key", out, ol, 0600);
+            write_state(e, "account.key", out, ol, true);
             free(out);
         }
     }
@@ -742,9 +689,10 @@ static int install(engine *e, const char *chain, size_t cl, const char *key, siz
     e->cur = info;
     char names[512], until[32];
     names_line(&a->cfg, names, sizeof names);
-    time_t t = (time_t)info.not_after;
-    struct tm tm;
-    strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    uw__civil t;
+    uw__civil_time(info.not_after, &t);
+    snprintf(until, sizeof until, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)t.year, t.month, t.day, t.hour, t.minute,
+             t.second);
     logf_(e, "certificate for %s %s, valid until %s", names, from, until);
     return UW_OK;
 }
@@ -774,14 +722,41 @@ static int load_stored(engine *e)
 
 /* ------------------------------------------------------------ renewal */
 
-/* Parses an RFC 3339 time (as ARI gives it) into seconds since 1970. */
+/* n digits of s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Parses an RFC 3339 time (as ARI gives it: "2025-01-02T03:04:05Z",
+ * maybe with a fraction or an offset) into seconds since 1970; 0 when it
+ * is not one. */
 static int64_t rfc3339(const char *s)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end) return 0;
-    return (int64_t)timegm(&tm);
+    if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
+        return 0;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2), mi = digits(s + 14, 2),
+        sec = digits(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return 0;
+    const char *z = s + 19;
+    if (*z == '.')
+        for (z++; *z >= '0' && *z <= '9'; z++) {}
+    int64_t off = 0;
+    if ((*z == '+' || *z == '-') && digits(z + 1, 2) >= 0 && z[3] == ':' && digits(z + 4, 2) >= 0) {
+        off = (digits(z + 1, 2) * 3600 + digits(z + 4, 2) * 60) * (*z == '-' ? -1 : 1);
+        z += 6;
+    } else if (*z == 'Z' || *z == 'z') {
+        z++;
+    }
+    if (*z) return 0;
+    return uw__days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec) - off;
 }
 
 static uint64_t random_u64(void)
@@ -836,12 +811,13 @@ static int obtain(engine *e)
     rc = order_certificate(e, &chain, &cl, &key, &kl);
     if (rc == UW_OK) {
         char from[64];
-        snprintf(from, sizeof from, "issued in %.1f s", (double)(uw_now() - t0) / 1e9);
+        int64_t ds = (uw_now() - t0) / (UW_SEC(1) / 10);      /* tenths of a second */
+        snprintf(from, sizeof from, "issued in %lld.%lld s", (long long)(ds / 10), (long long)(ds % 10));
         rc = install(e, chain, cl, key, kl, from);
         if (rc == UW_OK) {
             e->issued = uw_wall_now() / UW_SEC(1);
-            write_state(e, "cert.key", key, kl, 0600);
-            write_state(e, "cert.pem", chain, cl, 0644);
+            write_state(e, "cert.key", key, kl, true);
+            write_state(e, "cert.pem", chain, cl, false);
         }
     }
     free(chain);
