@@ -1,6 +1,7 @@
 /*
  * api.c — Pasteur's API: create, read (burning), info, delete.  A paste
- * is stored as a 16-byte random delete token followed by the JSON
+ * is stored as 16 zero bytes (where records of before hold their random
+ * delete token; token.c) followed by the JSON
  * {"v":1,"adata":"...","ct":"..."}; adata is the metadata the page bound
  * to the ciphertext as AES-GCM additional data, and the server reads its
  * expiry and burn flag from it, so what it honours is what was sealed.
@@ -20,7 +21,7 @@
 
 #include "pasteur.h"
 
-#define TOKEN_LEN 16
+#define TOKEN_LEN PASTEUR_TOKEN_LEN
 #define ADATA_MAX 4096
 #define JSON_DEPTH 8
 
@@ -115,6 +116,9 @@ int pasteur_open_store(const char *file, uint64_t create_size)
         fprintf(stderr, "pasteur: the store is small: pastes up to %zu bytes (a quarter of it)\n", room);
         P.max_paste = room;
     }
+    unsigned kf;
+    int64_t ke;
+    if (uw_store_stat(P.store, PASTEUR_KEY_ID, 0, &kf, &ke) == UW_OK) st.records--;   /* the key's record */
     unsigned long long took = (unsigned long long)(uw_now() - t0) / 100000;   /* tenths of ms */
     fprintf(stderr, "pasteur: store: %llu pastes, %llu of %llu bytes used, %llu damaged records skipped, opened in %llu.%llu ms\n",
             (unsigned long long)st.records, (unsigned long long)st.live_bytes,
@@ -145,13 +149,17 @@ void pasteur_store_error(uw_res *res, int r)
 int pasteur_put(uint64_t id, const void *data, size_t len, int64_t expires, unsigned flags)
 {
     if (REDIS) return pasteur_redis_put(id, data, len, expires, flags);
-    return uw_store_put(P.store, id, data, len, expires, flags);
+    int r = uw_store_put(P.store, id, data, len, expires, flags);
+    pasteur_key_keep(P.store);
+    return r;
 }
 
 int pasteur_get(uint64_t id, void **data, size_t *len)
 {
     if (REDIS) return pasteur_redis_get(id, data, len);
-    return uw_store_get(P.store, id, pasteur_now(), data, len, NULL);
+    int r = uw_store_get(P.store, id, pasteur_now(), data, len, NULL);
+    pasteur_key_keep(P.store);
+    return r;
 }
 
 int pasteur_peek(uint64_t id, void **data, size_t *len)
@@ -169,7 +177,9 @@ int pasteur_stat(uint64_t id, unsigned *flags, int64_t *expires)
 int pasteur_delete_paste(uint64_t id)
 {
     if (REDIS) return pasteur_redis_delete(id);
-    return uw_store_delete(P.store, id);
+    int r = uw_store_delete(P.store, id);
+    pasteur_key_keep(P.store);
+    return r;
 }
 
 /* ------------------------------------------------------------ ids */
@@ -184,17 +194,7 @@ uint64_t pasteur_parse_id(const char *s)
         if (d < 0) return 0;
         v = v << 4 | (uint64_t)d;
     }
-    return v;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = 0;
+    return v == PASTEUR_KEY_ID ? 0 : v;
 }
 
 /* ------------------------------------------------------------ create */
@@ -352,13 +352,14 @@ static int store_paste(uw_res *res, const char *adata, size_t alen, const char *
         pasteur_error(res, 503, "out of memory");
         return -1;
     }
+    memset(rec, 0, TOKEN_LEN);
     memcpy(rec + TOKEN_LEN, text, tlen);
     free(text);
     uint64_t id = 0;
-    int r = uw_random(rec, TOKEN_LEN);
+    int r = pasteur_key_load();
     for (int tries = 0; r == UW_OK && tries < 4; tries++) {
         do r = uw_random(&id, sizeof id);
-        while (r == UW_OK && id == 0);
+        while (r == UW_OK && (id == 0 || id == PASTEUR_KEY_ID));
         if (r == UW_OK) r = pasteur_put(id, rec, TOKEN_LEN + tlen, expires, flags);
         if (r != UW_STORE_EEXIST) break;
     }
@@ -369,8 +370,11 @@ static int store_paste(uw_res *res, const char *adata, size_t alen, const char *
     }
     char ids[17], token[2 * TOKEN_LEN + 1], url[32];
     snprintf(ids, sizeof ids, "%016llx", (unsigned long long)id);
-    hex(rec, TOKEN_LEN, token);
     free(rec);
+    if ((r = pasteur_token(id, token)) != UW_OK) {
+        pasteur_store_error(res, r);
+        return -1;
+    }
     snprintf(url, sizeof url, "/?%s", ids);
     pasteur_send_json(res, 201, json_pack("{sssssssI}", "id", ids, "url", url, "delete_token", token, "expires", (json_int_t)expires));
     return 0;
@@ -527,14 +531,14 @@ void pasteur_delete(uw_req *req, uw_res *res)
         pasteur_store_error(res, r);
         return;
     }
-    char want[2 * TOKEN_LEN + 1];
-    hex(d, n >= TOKEN_LEN ? TOKEN_LEN : 0, want);
+    r = pasteur_token_check(id, d, n, token);
     free(d);
-    unsigned diff = strlen(token) != 2 * TOKEN_LEN || n < TOKEN_LEN;
-    if (!diff)                              /* every byte, whatever differs */
-        for (size_t i = 0; i < 2 * TOKEN_LEN; i++) diff |= (unsigned)(token[i] ^ want[i]);
-    if (diff) {
+    if (r == 0) {
         pasteur_error(res, 403, "wrong delete token");
+        return;
+    }
+    if (r != 1) {
+        pasteur_store_error(res, r);
         return;
     }
     r = pasteur_delete_paste(id);

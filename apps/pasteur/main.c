@@ -73,6 +73,9 @@ static void usage(void)
            "    --burst=N               pastes a client may create at once (default 10)\n"
            "    --trust-proxy           the client is the last address of X-Forwarded-For,\n"
            "                            the one the proxy in front added (only behind one)\n"
+           "    --paste-key-file=FILE   the key of the delete tokens (HMAC-SHA256 of the id),\n"
+           "                            made when missing (unix); default: a record of the\n"
+           "                            store (or of Redis), made at the first start\n"
            "    --clock-offset=SEC      move the clock (tests of expiry)\n\n"
            "and the options every uweb app takes:\n\n");
 }
@@ -135,6 +138,8 @@ int main(int argc, char **argv)
             return 2;
         } else if (strcmp(a, "--trust-proxy") == 0) {
             P.trust_proxy = 1;
+        } else if (strncmp(a, "--paste-key-file=", 17) == 0 && a[17]) {
+            pasteur_key_file(a + 17);
         } else if (strncmp(a, "--clock-offset=", 15) == 0) {
             P.clock_offset = strtoll(a + 15, NULL, 10);
         } else {
@@ -147,6 +152,15 @@ int main(int argc, char **argv)
     if (!help && !P.redis_host[0]) {
         int r = pasteur_open_store(file, create_size);
         if (r != 0) return r;
+    }
+    /* The delete-token key now (with Redis: at the first create or
+     * delete, once the runtime runs). */
+    if (!help && (P.store || pasteur_key_file_given())) {
+        int r = pasteur_key_load();
+        if (r != UW_OK) {
+            if (r != UW_EINVAL) fprintf(stderr, "pasteur: the delete-token key: %s\n", uw_store_strerror(r));
+            return 1;
+        }
     }
     int status = uw_main(n, rest, &(uw_app){ UW_ROUTES(routes), UW_MIDDLEWARES(middlewares), .name = "pasteur" });
     uw_store_close(P.store);

@@ -33,6 +33,22 @@ extern pasteur_state P;
  * mounts the store; 0, or an exit status after a line on stderr. */
 int pasteur_open_store(const char *file, uint64_t create_size);
 
+/* Delete tokens (token.c).  The key's record in the store: no paste id
+ * (pasteur_parse_id refuses it). */
+#define PASTEUR_KEY_ID 0xffffffffffffffffull
+#define PASTEUR_TOKEN_LEN 16
+void pasteur_key_file(const char *file);
+int pasteur_key_file_given(void);
+/* Loads (or makes) the key once: UW_OK or a store error. */
+int pasteur_key_load(void);
+/* Puts the key's record back when the cleaner evicted it (block store). */
+void pasteur_key_keep(struct uw_store *s);
+/* The token of id as 32 hex digits: UW_OK or a store error. */
+int pasteur_token(uint64_t id, char out[2 * PASTEUR_TOKEN_LEN + 1]);
+/* 1 when token deletes the paste whose record starts with stored[0..n),
+ * 0 when not, or a store error. */
+int pasteur_token_check(uint64_t id, const uint8_t *stored, size_t n, const char *token);
+
 /* Seconds since the epoch, moved by --clock-offset. */
 int64_t pasteur_now(void);
 

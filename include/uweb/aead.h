@@ -28,4 +28,19 @@ int uw_aead_seal(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AE
 int uw_aead_open(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AEAD_NONCE_BYTES],
                  const void *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out);
 
+/* HMAC-SHA256 (RFC 2104) of data under key, from the same library:
+ * out[32].  UW_OK or UW_EINVAL. */
+#define UW_HMAC_SHA256_BYTES 32
+int uw_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[UW_HMAC_SHA256_BYTES]);
+
+/* 1 when a[0..n) equals b[0..n), in a time that does not depend on where
+ * they differ (for comparing MACs and tokens). */
+static inline int uw_equal_ct(const void *a, const void *b, size_t n)
+{
+    const volatile uint8_t *x = (const volatile uint8_t *)a, *y = (const volatile uint8_t *)b;
+    uint8_t d = 0;
+    for (size_t i = 0; i < n; i++) d |= (uint8_t)(x[i] ^ y[i]);
+    return d == 0;
+}
+
 #endif

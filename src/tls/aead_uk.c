@@ -3,6 +3,7 @@
 #include <uweb/runtime.h>
 
 #include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
 
 int uw_aead_seal(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AEAD_NONCE_BYTES],
                  const void *aad, size_t aad_len, const void *in, size_t n, uint8_t *out)
@@ -29,4 +30,10 @@ int uw_aead_open(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AE
                                      in + n - UW_AEAD_TAG_BYTES, UW_AEAD_TAG_BYTES, in, out);
     mbedtls_gcm_free(&g);
     return r == 0 ? UW_OK : UW_EINVAL;
+}
+
+int uw_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[UW_HMAC_SHA256_BYTES])
+{
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    return md && mbedtls_md_hmac(md, key, key_len, data, n, out) == 0 ? UW_OK : UW_EINVAL;
 }

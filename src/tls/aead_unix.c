@@ -4,6 +4,7 @@
 #include <uweb/runtime.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 static int run(bool seal, const uint8_t *key, const uint8_t *nonce, const void *aad, size_t aad_len,
                const uint8_t *in, size_t n, uint8_t *out, uint8_t *tag)
@@ -36,4 +37,11 @@ int uw_aead_open(const uint8_t key[UW_AEAD_KEY_BYTES], const uint8_t nonce[UW_AE
     uint8_t tag[UW_AEAD_TAG_BYTES];
     for (int i = 0; i < UW_AEAD_TAG_BYTES; i++) tag[i] = in[n - UW_AEAD_TAG_BYTES + i];
     return run(false, key, nonce, aad, aad_len, in, n - UW_AEAD_TAG_BYTES, out, tag);
+}
+
+int uw_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[UW_HMAC_SHA256_BYTES])
+{
+    unsigned len = UW_HMAC_SHA256_BYTES;
+    if (key_len > (1u << 30)) return UW_EINVAL;
+    return HMAC(EVP_sha256(), key, (int)key_len, data, n, out, &len) ? UW_OK : UW_EINVAL;
 }

@@ -114,11 +114,32 @@ static void test_through_app(void)
     CHECK_EQ_STR(ex_body(ex_run(&app, req)), "plain=- q=- s=-\n");
 }
 
+/* HMAC-SHA256 (aead.h): RFC 4231 test cases 2 and 6 (a key longer than
+ * the block); uw_equal_ct. */
+static void test_hmac_vector(void)
+{
+    uint8_t mac[UW_HMAC_SHA256_BYTES], key[131];
+    static const uint8_t want2[32] = { 0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+                                       0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43 };
+    static const uint8_t want6[32] = { 0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26, 0xaa, 0xcb, 0xf5, 0xb7, 0x7f,
+                                       0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28, 0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54 };
+    CHECK_EQ_INT(uw_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac), UW_OK);
+    CHECK_EQ_MEM(mac, 32, want2, 32);
+    memset(key, 0xaa, sizeof key);
+    const char *m = "Test Using Larger Than Block-Size Key - Hash Key First";
+    CHECK_EQ_INT(uw_hmac_sha256(key, sizeof key, m, strlen(m), mac), UW_OK);
+    CHECK_EQ_MEM(mac, 32, want6, 32);
+    CHECK(uw_equal_ct(want2, want2, 32));
+    CHECK(!uw_equal_ct(want2, want6, 32));
+    CHECK(uw_equal_ct(want2, want6, 0));
+}
+
 int main(void)
 {
     uw_rt_init();
     RUN(test_format);
     RUN(test_aead_vector);
+    RUN(test_hmac_vector);
     RUN(test_seal_and_tamper);
     RUN(test_through_app);
     uw_rt_fini();
