@@ -4,8 +4,9 @@
 #
 # TARGET=spt (or hvt) runs each service as a unikernel instead: inside a
 # network namespace of its own (uweb-run), each guest gets a tap device and
-# a 10.77.N.2 address; socat relays 127.0.0.1:PORT on the host to it
-# through a Unix socket, so the URLs stay on loopback and no address
+# a 10.77.N.2 address and serves on the unikernels' default ports (80, and
+# 443 for HTTPS); socat relays 127.0.0.1:PORT on the host to it through a
+# Unix socket, so the URLs stay on loopback and no address
 # outside the namespace is used.
 #
 # HTTPS beside HTTP: on first run scripts/mkcert.sh makes a local test CA
@@ -93,10 +94,10 @@ for s in "${services[@]}"; do
     ip -n "$ns" addr add "10.77.$n.1/24" dev "$tap"
     ip -n "$ns" link set "$tap" up
     ip netns exec "$ns" "$B/uweb-$TARGET" --mem=64 --net:service="$tap" "${block[@]}" "${store[@]}" -- "$img" \
-      --ipv4="10.77.$n.2/24" --port=8080 >"$log" 2>&1 &
+      --ipv4="10.77.$n.2/24" >"$log" 2>&1 &
     pids+=($!)
     rm -f "$sock"
-    ip netns exec "$ns" socat UNIX-LISTEN:"$sock",fork TCP:"10.77.$n.2":8080 >/dev/null 2>&1 &
+    ip netns exec "$ns" socat UNIX-LISTEN:"$sock",fork TCP:"10.77.$n.2":80 >/dev/null 2>&1 &
     pids+=($!)
     socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:"$sock" >/dev/null 2>&1 &
     pids+=($!)
@@ -110,7 +111,7 @@ for s in "${services[@]}"; do
   guest=-3; [ -n "$https" ] && guest=-5    # the tender's place in pids
   if wait_line "$log" "${pids[-1]}" || { [ "$TARGET" != unix ] && wait_line "$log" "${pids[$guest]}"; }; then
     printf '%-10s http://127.0.0.1:%s/%s%s\n' "$s" "$port" "${https:+  $https}" \
-      "$([ "$TARGET" != unix ] && echo "   ($TARGET unikernel at 10.77.$n.2 in netns $ns)")"
+      "$([ "$TARGET" != unix ] && echo "   ($TARGET unikernel at http://10.77.$n.2/ in netns $ns)")"
     [ -n "$https" ] && has_tls=1
   else
     echo "$s did not start:"; cat "$log"

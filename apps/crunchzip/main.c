@@ -4,7 +4,7 @@
  * GET / and GET /style.css serve the page and its stylesheet, embedded
  * from assets/ at build time by uweb-crunch (see build.mk); POST /upload
  * takes the form; unknown paths get the 404 page of assets/404.html.
- * Options: --port=N (default 8080), --addr=A, --help.
+ * Options: --port=N (default 8080 on unix, 80 on unikernels), --addr=A, --help.
  */
 #include <uweb/static.h>
 #include <uweb/web.h>

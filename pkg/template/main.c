@@ -5,7 +5,8 @@
  *     curl http://127.0.0.1:8080/hello/world
  *
  * The same source builds as a unikernel: make TARGET=spt, make TARGET=hvt
- * (the devices it asks for are in manifest.c).
+ * (the devices it asks for are in manifest.c); make run TARGET=spt serves
+ * it on http://10.0.0.2/ (a unikernel listens on port 80 by default).
  */
 #include <uweb/web.h>
 #include <uweb/static.h>

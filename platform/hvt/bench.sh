@@ -64,7 +64,7 @@ median_get_ms() {
   pid=$!
   ip netns exec "$ns" python3 -c '
 import socket, sys, time
-runs, addr = int(sys.argv[1]), ("10.77.0.2", 8080)
+runs, addr = int(sys.argv[1]), ("10.77.0.2", 80)
 def get():
     with socket.create_connection(addr, timeout=30) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")

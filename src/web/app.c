@@ -227,7 +227,8 @@ static void usage(FILE *f, const char *name)
 "\n"
 "OPTIONS\n"
 "    --addr=ADDR             listen address (default %s)\n"
-"    --port=PORT             listen port (default 8080; 0 picks a free one)\n"
+"    --port=PORT             listen port, 0 picks a free one (default %u; unix: 8080,\n"
+"                            unikernels, which own their address: 80)\n"
 "%s"
 "    --max-connections=N     connections open at once; more get 503 (default 16384)\n"
 "    --max-body=BYTES        default request body limit (default 1048576)\n"
@@ -242,7 +243,7 @@ static void usage(FILE *f, const char *name)
 "                            chosen by the client's SNI (the first one by default)\n"
 "                            Without them, the block device tls (if any) holds the chain\n"
 "                            then the key in one PEM file (a unikernel's certificate)\n"
-"    --tls-port=PORT         HTTPS listen port (default %u)\n"
+"    --tls-port=PORT         HTTPS listen port (default %u; unix: 8443, unikernels: 443)\n"
 "    --tls-modern            TLS 1.3 only (default: TLS 1.2 and 1.3)\n"
 "    --http=1|2|both         HTTPS protocols offered by ALPN: HTTP/1.1, HTTP/2 (h2) or\n"
 "                            both (default both; a client offering no ALPN gets HTTP/1.1)\n"
@@ -288,7 +289,8 @@ static void usage(FILE *f, const char *name)
 "SIGNALS\n"
 "    SIGHUP re-reads the certificate files: new handshakes get the new\n"
 "    certificates, open connections go on.\n",
-            name, name, uw_net_default_addr(), uw_net_options_help(), (unsigned)uw__default_tls_port(),
+            name, name, uw_net_default_addr(), (unsigned)uw__default_port(), uw_net_options_help(),
+            (unsigned)uw__default_tls_port(),
             uw_acme_options_help(), MAX_LISTEN);
 }
 
@@ -679,6 +681,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     o.http1 = true;
     o.http2 = uw__h2_server_available();
     uw_http_config_default(&o.cfg);
+    o.cfg.port = uw__default_port();
     o.cfg.log = stderr;
     int k = parse_options(argc, argv, name, &o);
     if (k != 0) return k > 0 ? 0 : 2;

@@ -1,9 +1,11 @@
 /* uw_main on the unikernels: no file system (certificates come from the
- * app's block device), HTTPS on 443 by default. */
+ * app's block device); the unikernel owns its address, so HTTP on 80 and
+ * HTTPS on 443 by default. */
 #include "web_internal.h"
 
 #include <stdio.h>
 
+uint16_t uw__default_port(void) { return 80; }
 uint16_t uw__default_tls_port(void) { return 443; }
 
 char *uw__read_file(const char *path, size_t *len, char *err, size_t errlen)

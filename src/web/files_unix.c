@@ -1,5 +1,5 @@
-/* uw_main on unix: certificates from files, HTTPS on 8443 by default,
- * and the workers of --workers (processes sharing the ports). */
+/* uw_main on unix: certificates from files, HTTP on 8080 and HTTPS on 8443
+ * by default, and the workers of --workers (processes sharing the ports). */
 #include "web_internal.h"
 
 #include <arpa/inet.h>
@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+uint16_t uw__default_port(void) { return 8080; }
 uint16_t uw__default_tls_port(void) { return 8443; }
 
 char *uw__read_file(const char *path, size_t *len, char *err, size_t errlen)

@@ -38,8 +38,9 @@ int uw__req_parse_query(uw_req *req);
 /* Percent-decodes s[0..n) into the arena (router.c). */
 char *uw__decode(uw_arena *a, const char *s, size_t n, bool plus_space, size_t *out_len);
 
-/* uw_main's target parts (files_unix.c, files_uk.c): the default HTTPS
- * port, and a whole file (malloc'ed; NULL with a reason in err). */
+/* uw_main's target parts (files_unix.c, files_uk.c): the default HTTP and
+ * HTTPS ports (a unikernel owns its address: 80 and 443), and a whole file (malloc'ed; NULL with a reason in err). */
+uint16_t uw__default_port(void);
 uint16_t uw__default_tls_port(void);
 char *uw__read_file(const char *path, size_t *len, char *err, size_t errlen);
 

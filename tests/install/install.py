@@ -90,7 +90,8 @@ tap_next = [0]
 
 
 class Guest:
-    """An image run by its tender on the next tap of the namespace, at 10.83.N.2:8080."""
+    """An image run by its tender on the next tap of the namespace, at 10.83.N.2, on
+    the unikernels' default port (80, no --port: the tutorial's curl)."""
 
     def __init__(self, tender, image, timeout):
         n = tap_next[0]
@@ -114,7 +115,7 @@ class Guest:
 
     def get(self, path, timeout=10):
         return run(["ip", "netns", "exec", NS, "curl", "-sS", "-f", "-m", str(timeout),
-                    f"http://{self.addr}:8080{path}"], timeout=timeout + 10)
+                    f"http://{self.addr}{path}"], timeout=timeout + 10)
 
     def log(self):
         self.err.seek(0)

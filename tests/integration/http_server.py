@@ -409,5 +409,7 @@ p = subprocess.run([os.path.join(BUILD, "apps", "hello"), "--bogus"], capture_ou
 t.check("bad option: exit 2 with a one-line reason", p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr)
 p = subprocess.run([os.path.join(BUILD, "apps", "hello"), "--help"], capture_output=True, text=True)
 t.check("--help in man-page form", p.returncode == 0 and "SYNOPSIS" in p.stdout and "OPTIONS" in p.stdout)
+t.check("--help on unix: port 8080 and HTTPS port 8443 by default",
+        "(default 8080;" in p.stdout and "(default 8443;" in p.stdout, p.stdout[-300:])
 
 t.done()

@@ -42,7 +42,7 @@ CA, BLOCK = os.path.join(ca, "ca.pem"), os.path.join(ca, "localhost-block.img")
 def start(a, n, mem, extra=()):
     out = tempfile.TemporaryFile()
     argv = [SPT, f"--mem={mem}", f"--net:service=uwh2{n}", f"--block:tls={BLOCK}", "--", image(a),
-            f"--ipv4=10.84.{n}.2/24", *extra]
+            f"--ipv4=10.84.{n}.2/24", "--port=8080", *extra]
     p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
 
     def text():

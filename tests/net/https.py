@@ -61,7 +61,7 @@ def start(target, a, n, mem, probe="https", wait=20, extra=()):
     it answered PROBE, https on 443 or http on 8080, within WAIT seconds)."""
     out = tempfile.TemporaryFile()
     argv = [SPT if target == "spt" else HVT, f"--mem={mem}", f"--net:service=uwtls{n}", f"--block:tls={BLOCK}",
-            "--", image(target, a), f"--ipv4=10.83.{n}.2/24", *extra]
+            "--", image(target, a), f"--ipv4=10.83.{n}.2/24", "--port=8080", *extra]
     p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
 
     def text():

@@ -33,7 +33,7 @@ class Guest:
     def __init__(self, n, *args):
         self.out = tempfile.NamedTemporaryFile()
         self.proc = subprocess.Popen([SPT, f"--net:service=uw6a{n}", "--", HELLO,
-                                      f"--ipv4=10.84.{n}.2/24", *args],
+                                      f"--ipv4=10.84.{n}.2/24", "--port=8080", *args],
                                      stdout=self.out, stderr=subprocess.STDOUT)
         self.ready = self.wait(r"listening on http://\S+", 10)
 

@@ -40,7 +40,7 @@ class Guest:
         self.addr = f"10.86.{n}.2"
         self.out = tempfile.NamedTemporaryFile()
         self.proc = subprocess.Popen([SPT, "--mem=32", *tender_args, f"--net:service=uwof{n}", "--", CZ,
-                                      f"--ipv4={self.addr}/24", "--quiet"],
+                                      f"--ipv4={self.addr}/24", "--port=8080", "--quiet"],
                                      stdout=self.out, stderr=subprocess.STDOUT)
         end = time.monotonic() + 10
         self.ready = False

@@ -129,7 +129,7 @@ def inside():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, CLIENTS + 512)), hard))
     out = tempfile.TemporaryFile()
-    g = subprocess.Popen([SPT, f"--net:service={TAP}", "--", HELLO, f"--ipv4={GUEST}/24"],
+    g = subprocess.Popen([SPT, f"--net:service={TAP}", "--", HELLO, f"--ipv4={GUEST}/24", "--port=8080"],
                          stdout=out, stderr=subprocess.STDOUT)
     try:
         end = time.time() + 10

@@ -34,6 +34,9 @@ from uwtest import T, BUILD, ROOT, read_all  # noqa: E402
 t = T()
 SPT = os.path.join(BUILD, "uweb-spt")
 HVT = os.path.join(BUILD, "uweb-hvt")
+# The apps' port on the unikernels when no --port is given (the tutorial's
+# curl http://ADDR/); unix keeps 8080.
+PORT = 80
 ZIPGEN = os.path.join(BUILD, "tests", "zip", "zipgen")
 TCP_CLIENT = os.path.join(BUILD, "spt", "tests", "net", "tcp_client.spt")
 
@@ -79,12 +82,13 @@ def outside():
 # ------------------------------------------------------------ inside
 
 class Guest:
-    """A unikernel app on tap uwtapN at 10.81.N.2, port 8080 (with
-    ipv4=False: no --ipv4, the guest asks for a lease by DHCP)."""
+    """A unikernel app on tap uwtapN at 10.81.N.2, on the unikernels' default
+    port PORT: no --port, as in the tutorial (with ipv4=False: no --ipv4, the
+    guest asks for a lease by DHCP)."""
 
     def __init__(self, target, app, n, mem=None, timeout=10.0, ipv4=True):
         self.addr = f"10.81.{n}.2"
-        self.url = f"http://{self.addr}:8080"
+        self.url = f"http://{self.addr}"
         tender = SPT if target == "spt" else HVT
         argv = [tender] + ([f"--mem={mem}"] if mem else []) + \
             [f"--net:service=uwtap{n}", "--", image(target, app)] + \
@@ -143,7 +147,7 @@ def curl(*args, timeout=60):
 
 
 def get(addr, path="/", timeout=5.0):
-    with socket.create_connection((addr, 8080), timeout=timeout) as s:
+    with socket.create_connection((addr, PORT), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         return read_all(s, timeout)
 
@@ -163,8 +167,11 @@ def test_spt_hello():
             t.check("spt: the guest answers ping", r.returncode == 0, r.stdout.decode()[-200:])
         else:
             t.skip("spt: the guest answers ping", "ping(8) is not installed (iputils-ping)")
+        t.check("spt: hello without --port listens on port 80", f"http://{g.addr}:80/".encode() in g.first,
+                g.first)
         rc, out, err = curl("-f", g.url + "/")
-        t.check("spt: curl GET / on hello says Hello World!", rc == 0 and out == b"Hello World!\n", err or out)
+        t.check("spt: curl http://ADDR/ (port 80, no --port) on hello says Hello World!",
+                rc == 0 and out == b"Hello World!\n", err or out)
 
         # idle: the guest waits in the platform's yield, no busy loop
         before = cpu_ns(g.proc.pid)
@@ -178,7 +185,7 @@ def test_spt_hello():
         socks, fails = [], 0
         for _ in range(n):
             try:
-                socks.append(socket.create_connection((g.addr, 8080), timeout=10))
+                socks.append(socket.create_connection((g.addr, PORT), timeout=10))
             except OSError:
                 fails += 1
         for s in socks:
@@ -193,13 +200,13 @@ def test_spt_hello():
 
         # clients that reset: mid-head, right after a request, with unread data
         for _ in range(20):
-            s = socket.create_connection((g.addr, 8080), timeout=5)
+            s = socket.create_connection((g.addr, PORT), timeout=5)
             s.sendall(b"GET / HTTP/1.1\r\nHo")
             reset(s)
-            s = socket.create_connection((g.addr, 8080), timeout=5)
+            s = socket.create_connection((g.addr, PORT), timeout=5)
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 64)
             reset(s)
-            s = socket.create_connection((g.addr, 8080), timeout=5)
+            s = socket.create_connection((g.addr, PORT), timeout=5)
             reset(s)
         time.sleep(0.2)
         rc, out, err = curl("-f", g.url + "/")
@@ -216,7 +223,7 @@ def test_spt_hello():
                     s.settimeout(5)
                     for _ in range(100):     # the last one may still wait for the guest's last ACK
                         try:
-                            s.connect((g.addr, 8080))
+                            s.connect((g.addr, PORT))
                             break
                         except OSError as x:
                             if x.errno != errno.EADDRNOTAVAIL:
@@ -254,7 +261,7 @@ def csum(b):
 def garbage_frames(ifname, guest, host, seed=7):
     """Sends malformed frames to the guest through an AF_PACKET socket on
     the tap interface: random bytes; IPv4 headers with bad lengths,
-    versions, options and fragments; TCP segments to port 8080 with random
+    versions, options and fragments; TCP segments to port PORT with random
     flags, offsets and options (valid checksums, so lwIP parses them);
     ICMP and UDP with random bodies.  Returns how many were sent."""
     import random
@@ -273,7 +280,7 @@ def garbage_frames(ifname, guest, host, seed=7):
         return h + payload
 
     def tcp(flags, data=b"", off=5, opts=b""):
-        h = rnd.randbytes(2) + (8080).to_bytes(2, "big") + rnd.randbytes(8) \
+        h = rnd.randbytes(2) + (PORT).to_bytes(2, "big") + rnd.randbytes(8) \
             + bytes([off << 4, flags]) + rnd.randbytes(2) + b"\0\0" + b"\0\0" + opts
         seg = h + data
         pseudo = hip + gip + bytes([0, 6]) + len(seg).to_bytes(2, "big")
@@ -316,7 +323,7 @@ def test_spt_parked_wakeup():
         socks = []
         for _ in range(300):
             try:
-                s = socket.create_connection((g.addr, 8080), timeout=10)
+                s = socket.create_connection((g.addr, PORT), timeout=10)
                 s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                 s.settimeout(10)
                 r = s.recv(4096)
@@ -375,7 +382,7 @@ def test_spt_pipelined(g):
             first = 5 * k
             reqs += b"GET /style.css HTTP/1.1\r\nHost: x\r\nRange: bytes=%d-%d\r\n%s\r\n" % (first, first + 4, last)
             want.append((206, f"bytes {first}-{first + 4}/{len(css)}", css[first:first + 5]))
-    with socket.create_connection((g.addr, 8080), timeout=10) as s:
+    with socket.create_connection((g.addr, PORT), timeout=10) as s:
         s.sendall(reqs)
         got = responses(read_all(s, 10))
     seen = [(st, h.get("content-range"), body if st == 206 else None) for st, h, body in got]
@@ -446,7 +453,7 @@ def unzip_t(name, path):
 
 
 def test_hvt_hello():
-    name = "hvt: hello answers curl"
+    name = "hvt: hello without --port answers curl http://ADDR/ (port 80)"
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         t.skip(name, "/dev/kvm is not usable")
         return
@@ -547,6 +554,9 @@ def test_spt_command_line():
         t.check(f"spt: hello refuses {bad} (status 2, a message)", p.returncode == 2 and "--ipv4" in err,
                 f"status {p.returncode}: {err[-200:]}")
     t.check("spt: hello --help says DHCP is used without --ipv4", "DHCP" in out, out[-300:])
+    t.check("spt: hello --help gives port 80 and HTTPS port 443 as the defaults",
+            re.search(r"--port=PORT .*\(default 80;", out) is not None
+            and re.search(r"--tls-port=PORT .*\(default 443;", out) is not None, out[-300:])
     p = subprocess.run(base + ["--ipv4-gateway=10.81.0.1"], capture_output=True, timeout=30)
     err = p.stderr.decode(errors="replace") + p.stdout.decode(errors="replace")
     t.check("spt: hello refuses --ipv4-gateway without --ipv4 (status 1, a message)",
@@ -585,7 +595,7 @@ def test_spt_dhcp():
         else:
             g = Guest("spt", "hello", 4, ipv4=False)
             if t.check("spt: hello without --ipv4 starts and listens on 0.0.0.0",
-                       g.ready and b"http://0.0.0.0:8080/" in g.first, g.log()):
+                       g.ready and b"http://0.0.0.0:80/" in g.first, g.log()):
                 m = None
                 deadline = time.monotonic() + 30
                 while m is None and time.monotonic() < deadline and g.alive():
@@ -609,7 +619,7 @@ def test_spt_dhcp():
                 t.check("spt: dnsmasq's lease file holds the guest's address", addr is not None
                         and f" {addr} " in seen, f"guest: {addr}; leases: {seen.strip()[-200:]}")
                 if addr:
-                    rc, out, err = curl("-f", "-m", "10", f"http://{addr}:8080/")
+                    rc, out, err = curl("-f", "-m", "10", f"http://{addr}/")
                     t.check(name, rc == 0 and out == b"Hello World!\n", err or out)
                 else:
                     t.check(name, False, "no lease")
