@@ -37,6 +37,9 @@ typedef struct uw_event_source {
      * NULL: never. */
     bool (*active)(void *arg);
     void *arg;
+    /* Called before every yield: sends what the source holds back to
+     * batch it (frames gathered into one).  NULL: nothing. */
+    void (*flush)(void *arg);
 } uw_event_source;
 
 /* At most this many sources at once. */

@@ -173,12 +173,18 @@ struct uw_plat_net_info {
  * VIRTIO_NET_HDR_F_NEEDS_CSUM (checksum not computed) or _DATA_VALID
  * (checked by the host); OFFLOAD_TSO: received TCP frames may be
  * super-frames up to UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes (header
- * included; give a read buffer that large).  Writes stay at most
- * 12 + mtu + 14 bytes.  Without VNET_HDR frames are plain, as before.
+ * included; give a read buffer that large).  OFFLOAD_GSO (tenders that
+ * set it accept them): frames written may be TCP super-frames up to
+ * UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes whose header asks the host to
+ * segment them (gso_type TCPV4/TCPV6, gso_size, hdr_len) and/or to
+ * compute their TCP checksum (NEEDS_CSUM); without it writes stay at
+ * most 12 + mtu + 14 bytes.  Without VNET_HDR frames are plain, as
+ * before.
  */
 #define UW_PLAT_NET_OFFLOAD_VNET_HDR 1u
 #define UW_PLAT_NET_OFFLOAD_CSUM     2u
 #define UW_PLAT_NET_OFFLOAD_TSO      4u
+#define UW_PLAT_NET_OFFLOAD_GSO      8u
 #define UW_PLAT_NET_VNET_HDR_SIZE    12
 #define UW_PLAT_NET_OFFLOAD_FRAME_MAX (65536 + 128)
 
@@ -191,6 +197,7 @@ static inline size_t uw_plat_net_read_min(size_t mtu, uint32_t offloads)
 }
 static inline size_t uw_plat_net_write_max(size_t mtu, uint32_t offloads)
 {
+    if (offloads & UW_PLAT_NET_OFFLOAD_GSO) return UW_PLAT_NET_OFFLOAD_FRAME_MAX;
     return mtu + 14 + ((offloads & UW_PLAT_NET_OFFLOAD_VNET_HDR) ? UW_PLAT_NET_VNET_HDR_SIZE : 0);
 }
 
@@ -204,7 +211,7 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
 
 /*
  * Sends one Ethernet frame of SIZE bytes, its 14-byte header included:
- * 14 <= SIZE <= mtu + 14.  UW_PLAT_AGAIN if the host cannot take it now,
+ * 14 <= SIZE <= uw_plat_net_write_max (mtu + 14 without offloads).  UW_PLAT_AGAIN if the host cannot take it now,
  * UW_PLAT_EINVAL for a bad handle or size (nothing is sent).
  */
 uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,

@@ -87,6 +87,7 @@ static struct {
     bool vnet;                 /* frames carry a virtio-net header (offloads) */
     uint8_t *rx_big;           /* with offloads: UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes */
     uint64_t bad_vnet;         /* frames dropped for a malformed header */
+    bool gso;                  /* OFFLOAD_GSO: super-frames and TCP sums by the host */
     uint8_t *tx_buf;           /* a chained frame is gathered here */
     size_t mem_used, mem_limit;
     uint64_t rand_state;
@@ -345,10 +346,202 @@ uint16_t uw_lwip_chksum(const void *data, int len)
 #define VNET_GSO_TCPV6 4
 #define VNET_GSO_ECN 0x80
 
+/*
+ * Sending with OFFLOAD_GSO.  lwIP builds segments of at most the MSS
+ * (1460 bytes on a 1500-byte link), each one write to the host.  Here
+ * consecutive data segments of one connection (same addresses and
+ * ports, each starting where the last ended, same ACK, window and
+ * options, only ACK and PSH set, all of the first one's size but the
+ * last) are gathered into one super-frame of up to 64 KiB that the host
+ * segments again (gso_type TCPV4/TCPV6, gso_size the first segment's
+ * size); the host also computes every TCP checksum (NEEDS_CSUM; lwIP's
+ * are off on this interface).  The frame being gathered goes out when a
+ * frame that does not continue it comes (any other frame goes out after
+ * it, so the link keeps lwIP's order), when it is full, at the end of
+ * each uw_lwip_poll and before the runtime waits (the event source's
+ * flush): nothing is held while the guest sleeps.
+ */
+static struct {
+    uint8_t *buf;              /* header + frame, UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes */
+    size_t len;                /* bytes in buf, header included; 0: nothing gathered */
+    size_t l4;                 /* offset of the TCP header in the frame */
+    size_t hlen;               /* Ethernet + IP + TCP header bytes */
+    bool v6;
+    bool closed;               /* a segment shorter than mss came: nothing more */
+    uint16_t mss;
+    uint32_t next_seq;
+    unsigned segs;
+} G;
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put16le(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+
+/* A TCP frame of LEN bytes: the offset of its TCP header, its headers'
+ * size and its payload's; false for anything else (other protocols,
+ * IPv4 fragments, IPv6 extension headers, truncated headers). */
+static bool tcp_frame(const uint8_t *f, size_t len, bool *v6, size_t *l4, size_t *hlen,
+                      size_t *payload)
+{
+    size_t ipend;
+    if (len < 14 + 20) return false;
+    if (f[12] == 0x08 && f[13] == 0x00) {
+        const uint8_t *ip = f + 14;
+        size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+        if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != IP_PROTO_TCP || ((ip[6] & 0x3f) | ip[7]) != 0)
+            return false;
+        *v6 = false;
+        *l4 = 14 + ihl;
+        ipend = 14 + (size_t)get16(ip + 2);
+    } else if (f[12] == 0x86 && f[13] == 0xdd) {
+        if (len < 14 + 40 || f[14 + 6] != IP_PROTO_TCP) return false;
+        *v6 = true;
+        *l4 = 14 + 40;
+        ipend = 14 + 40 + (size_t)get16(f + 14 + 4);
+    } else {
+        return false;
+    }
+    if (ipend > len || *l4 + 20 > ipend) return false;
+    size_t thl = (size_t)(f[*l4 + 12] >> 4) * 4;
+    if (thl < 20 || *l4 + thl > ipend) return false;
+    *hlen = *l4 + thl;
+    *payload = ipend - *hlen;
+    return true;
+}
+
+/* The TCP checksum field as NEEDS_CSUM wants it: the pseudo-header's
+ * sum (not complemented) for a TCP header and payload of TCPLEN bytes. */
+static void tcp_pseudo_sum(uint8_t *f, size_t l4, bool v6, size_t tcplen)
+{
+    uint32_t sum = IP_PROTO_TCP + (uint32_t)(tcplen & 0xffff) + (uint32_t)(tcplen >> 16);
+    const uint8_t *a = v6 ? f + 14 + 8 : f + 14 + 12;
+    for (int i = 0; i < (v6 ? 32 : 8); i += 2) sum += get16(a + i);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    put16(f + l4 + 16, (uint16_t)sum);
+}
+
+/* Writes header + frame (LEN bytes at BUF): NEEDS_CSUM for TCP, a
+ * super-frame of SEGS segments of MSS bytes for the host to cut up. */
+static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen,
+                        unsigned segs, uint16_t mss)
+{
+    uint8_t *h = buf, *f = buf + UW_PLAT_NET_VNET_HDR_SIZE;
+    size_t flen = len - UW_PLAT_NET_VNET_HDR_SIZE;
+    memset(h, 0, UW_PLAT_NET_VNET_HDR_SIZE);
+    if (tcp) {
+        if (segs > 1) {
+            if (v6) {
+                put16(f + 14 + 4, (uint16_t)(flen - 14 - 40));
+            } else {
+                uint8_t *ip = f + 14;
+                put16(ip + 2, (uint16_t)(flen - 14));
+                put16(ip + 10, 0);
+                uint16_t sum = (uint16_t)~uw_lwip_chksum(ip, (int)(l4 - 14));  /* network order */
+                memcpy(ip + 10, &sum, 2);
+            }
+            h[1] = v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+            put16le(h + 2, (uint16_t)hlen);
+            put16le(h + 4, mss);
+        }
+        tcp_pseudo_sum(f, l4, v6, flen - l4);
+        h[0] = VNET_F_NEEDS_CSUM;
+        put16le(h + 6, (uint16_t)l4);
+        put16le(h + 8, 16);
+    }
+    uw_plat_result_t r = uw_plat_net_write(N.handle, buf, len);
+    if (r != UW_PLAT_OK) return r == UW_PLAT_AGAIN ? ERR_OK : ERR_IF;
+    return ERR_OK;
+}
+
+/* Sends the frame being gathered, if any. */
+static void gso_flush(void)
+{
+    if (!G.len) return;
+    vnet_write(G.buf, G.len, true, G.v6, G.l4, G.hlen, G.segs, G.mss);
+    G.len = 0;
+}
+
+/* Whether the TCP segment F (header HLEN bytes, PAYLOAD after it)
+ * continues the frame being gathered. */
+static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, size_t payload)
+{
+    const uint8_t *g = G.buf + UW_PLAT_NET_VNET_HDR_SIZE;
+    if (!G.len || G.closed || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || payload > G.mss
+        || G.len + payload > UW_PLAT_NET_OFFLOAD_FRAME_MAX
+        || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + payload > 65535
+        || get32(f + l4 + 4) != G.next_seq)
+        return false;
+    /* Same link and IP addresses (and IPv4's TOS and TTL, IPv6's class
+     * and flow), ports, ACK, flags but PSH, window, options. */
+    if (memcmp(f, g, 14) != 0) return false;
+    if (v6 ? memcmp(f + 14, g + 14, 4) != 0 || memcmp(f + 14 + 7, g + 14 + 7, 33) != 0
+           : f[15] != g[15] || f[22] != g[22] || memcmp(f + 26, g + 26, 8) != 0)
+        return false;
+    return memcmp(f + l4, g + l4, 4) == 0 && memcmp(f + l4 + 8, g + l4 + 8, 5) == 0
+        && ((f[l4 + 13] ^ g[l4 + 13]) & ~TCP_PSH) == 0
+        && memcmp(f + l4 + 14, g + l4 + 14, 2) == 0
+        && memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) == 0;
+}
+
+/* With OFFLOAD_GSO: FRAME (LEN bytes, VNET_HDR_SIZE bytes of room in
+ * front of it) gathered or sent. */
+static err_t link_output_gso(uint8_t *frame, size_t len)
+{
+    bool v6 = false;
+    size_t l4 = 0, hlen = 0, payload = 0;
+    bool tcp = tcp_frame(frame, len, &v6, &l4, &hlen, &payload);
+    bool data = tcp && payload > 0 && hlen + payload == len
+                && (frame[l4 + 13] & ~(TCP_ACK | TCP_PSH)) == 0
+                && (frame[l4 + 13] & TCP_ACK);
+    if (data && gso_continues(frame, v6, l4, hlen, payload)) {
+        uint8_t *g = G.buf + UW_PLAT_NET_VNET_HDR_SIZE;
+        memcpy(G.buf + G.len, frame + hlen, payload);
+        G.len += payload;
+        G.next_seq += (uint32_t)payload;
+        g[l4 + 13] |= frame[l4 + 13] & TCP_PSH;
+        G.segs++;
+        if (payload < G.mss) G.closed = true;
+        if (G.len + G.mss > UW_PLAT_NET_OFFLOAD_FRAME_MAX
+            || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + G.mss > 65535)
+            gso_flush();
+        return ERR_OK;
+    }
+    gso_flush();
+    if (data && len <= UW_PLAT_NET_OFFLOAD_FRAME_MAX - UW_PLAT_NET_VNET_HDR_SIZE) {
+        memcpy(G.buf + UW_PLAT_NET_VNET_HDR_SIZE, frame, len);
+        G.len = UW_PLAT_NET_VNET_HDR_SIZE + len;
+        G.l4 = l4;
+        G.hlen = hlen;
+        G.v6 = v6;
+        G.closed = false;
+        G.mss = (uint16_t)payload;
+        G.next_seq = get32(frame + l4 + 4) + (uint32_t)payload;
+        G.segs = 1;
+        return ERR_OK;
+    }
+    return vnet_write(frame - UW_PLAT_NET_VNET_HDR_SIZE, len + UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6,
+                      l4, hlen, 1, 0);
+}
+
 /* With offloads: a zero header (nothing asked of the host) in front of
  * the frame, in the pbuf's own room when it has some. */
 static err_t link_output_vnet(struct pbuf *p)
 {
+    if (N.gso) {
+        if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
+            err_t e = link_output_gso((uint8_t *)p->payload + UW_PLAT_NET_VNET_HDR_SIZE,
+                                      p->tot_len - (size_t)UW_PLAT_NET_VNET_HDR_SIZE);
+            pbuf_remove_header(p, UW_PLAT_NET_VNET_HDR_SIZE);
+            return e;
+        }
+        if (p->tot_len > N.info.mtu + 14) return ERR_IF;
+        pbuf_copy_partial(p, N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, 0);
+        return link_output_gso(N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len);
+    }
     uw_plat_result_t r;
     if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
         memset(p->payload, 0, UW_PLAT_NET_VNET_HDR_SIZE);
@@ -477,6 +670,18 @@ static void ip6_report(void)
     }
 }
 
+/* The interface's checksum flags for a frame received (CHECKED: its
+ * sums vouched for by the host) and for what lwIP sends meanwhile. */
+static u16_t checksum_flags(bool checked)
+{
+    u16_t f = NETIF_CHECKSUM_ENABLE_ALL;
+    if (checked)
+        f &= (u16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_ICMP
+                      | NETIF_CHECKSUM_CHECK_ICMP6);
+    if (N.gso) f &= (u16_t)~NETIF_CHECKSUM_GEN_TCP;
+    return f;
+}
+
 static int start(void)
 {
     N.dhcp = !N.configured;
@@ -507,12 +712,15 @@ static int start(void)
     if (!N.tx_buf) return -4; /* UW_ENOMEM */
     if (N.vnet && !(N.rx_big = malloc(uw_plat_net_read_min(N.info.mtu, N.info.offloads))))
         return -4;
+    N.gso = N.vnet && (N.info.offloads & UW_PLAT_NET_OFFLOAD_GSO);
+    if (N.gso && !(G.buf = malloc(UW_PLAT_NET_OFFLOAD_FRAME_MAX))) return -4;
     lwip_init();
     if (!netif_add(&N.netif, &N.addr, &N.mask, &N.gw, NULL, netif_setup, ethernet_input)) {
         fprintf(stderr, "uweb: cannot add the network interface\n");
         return -5; /* UW_EIO */
     }
     netif_set_default(&N.netif);
+    NETIF_SET_CHECKSUM_CTRL(&N.netif, checksum_flags(false));
     if (N.ip6) {
         netif_create_ip6_linklocal_address(&N.netif, 1);
         if (N.ip6_slaac) netif_set_ip6_autoconfig_enabled(&N.netif, 1);
@@ -548,6 +756,7 @@ static int start(void)
 static int64_t source_deadline(void *arg) { (void)arg; return uw_lwip_next_deadline(); }
 static void source_poll(void *arg, uint64_t ready) { (void)arg; uw_lwip_poll(ready); }
 static bool source_active(void *arg) { (void)arg; return N.started; }
+static void source_flush(void *arg) { (void)arg; gso_flush(); }
 
 int uw_lwip_start(void)
 {
@@ -556,7 +765,7 @@ int uw_lwip_start(void)
         if (N.start_result == 0) {
             int id = uw_event_source_add(&(uw_event_source){
                 .handles = 1ull << N.handle, .next_deadline = source_deadline,
-                .poll = source_poll, .active = source_active });
+                .poll = source_poll, .active = source_active, .flush = source_flush });
             if (id < 0) N.start_result = id;
             else N.started = true;
         } else if (N.start_result > 0) {
@@ -689,11 +898,7 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
                 break;
             }
             syn_after_time_wait(p);
-            if (N.vnet)
-                NETIF_SET_CHECKSUM_CTRL(&N.netif, checked
-                    ? NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP
-                                                    | NETIF_CHECKSUM_CHECK_ICMP | NETIF_CHECKSUM_CHECK_ICMP6)
-                    : NETIF_CHECKSUM_ENABLE_ALL);
+            if (N.vnet) NETIF_SET_CHECKSUM_CTRL(&N.netif, checksum_flags(checked));
             if (N.netif.input(p, &N.netif) != ERR_OK) pbuf_free(p);
         }
     }
@@ -709,4 +914,13 @@ void uw_lwip_poll(uw_plat_handle_set_t ready)
      * segments; under a stream of short connections they could hold the
      * memory new ones need.  Past 3/4 of lwIP's share they go first. */
     while (tcp_tw_pcbs && N.mem_used > N.mem_limit / 4 * 3) tcp_abort(tcp_tw_pcbs);
+    gso_flush();
+}
+
+/* lwIP's LWIP_CHKSUM_COPY (lwipopts.h): tcp_write's copy, summed only
+ * when lwIP computes the TCP checksums itself. */
+uint16_t uw_lwip_chksum_copy(void *dst, const void *src, uint16_t len)
+{
+    memcpy(dst, src, len);
+    return N.gso ? 0 : uw_lwip_chksum(dst, len);
 }

@@ -52,7 +52,9 @@ bool uw_tender_net_offloads = true;
 
 /* The guest asked for offloads: the virtio-net header on every frame
  * (10 + 2 bytes, num_buffers unused), then checksum and segmentation
- * offloads, or checksums only, or none (the header stays). */
+ * offloads (the guest may then write GSO super-frames: the kernel takes
+ * them from any tap with the header), or checksums only, or none (the
+ * header stays). */
 static int tap_offloads(int fd, struct uw_plat_device *d, const struct uw_tender_device_arg *arg,
                         struct uw_tender_error *err)
 {
@@ -62,7 +64,8 @@ static int tap_offloads(int fd, struct uw_plat_device *d, const struct uw_tender
                     strerror(errno));
     d->info.net.offloads = UW_PLAT_NET_OFFLOAD_VNET_HDR;
     if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0)
-        d->info.net.offloads |= UW_PLAT_NET_OFFLOAD_CSUM | UW_PLAT_NET_OFFLOAD_TSO;
+        d->info.net.offloads |= UW_PLAT_NET_OFFLOAD_CSUM | UW_PLAT_NET_OFFLOAD_TSO
+                                | UW_PLAT_NET_OFFLOAD_GSO;
     else if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0)
         d->info.net.offloads |= UW_PLAT_NET_OFFLOAD_CSUM;
     return 0;

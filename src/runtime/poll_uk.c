@@ -68,6 +68,8 @@ bool uw__backend_idle(void)
 
 void uw__backend_wait(int64_t deadline)
 {
+    for (int i = 0; i < sources.n; i++)
+        if (sources.used[i] && sources.src[i].flush) sources.src[i].flush(sources.src[i].arg);
     for (int i = 0; i < sources.n; i++) {
         if (!sources.used[i] || !sources.src[i].next_deadline) continue;
         int64_t d = sources.src[i].next_deadline(sources.src[i].arg);

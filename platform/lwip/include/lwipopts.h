@@ -132,6 +132,10 @@ extern unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
 uint16_t uw_lwip_chksum(const void *data, int len);
 #define LWIP_CHKSUM                 uw_lwip_chksum
 #define LWIP_CHECKSUM_ON_COPY       1
+/* ... except on an interface whose TCP sums the host computes
+ * (OFFLOAD_GSO, netif.c): the copy is then not summed. */
+uint16_t uw_lwip_chksum_copy(void *dst, const void *src, uint16_t len);
+#define LWIP_CHKSUM_COPY(dst, src, len) uw_lwip_chksum_copy(dst, src, len)
 
 /* ------------------------------------------------ checksums (a tap device
  * hands over complete frames; everything is computed and checked) */
