@@ -22,7 +22,7 @@
 #include "store_internal.h"
 
 #define SUPER_MAGIC "UWSTORE1"
-#define SUPER_VERSION 1u
+#define SUPER_VERSION 2u
 
 /* ------------------------------------------------------------ CRC32C */
 
@@ -112,28 +112,37 @@ typedef struct entry {
     uint32_t blocks : 24, flags : 7, hot : 1;
 } __attribute__((packed, aligned(4))) entry;
 
+/* A record in log order; its blocks are its entry's (a queue entry whose
+ * id no longer has an entry at pos is stale). */
 typedef struct qent {
     uint64_t id;
-    uint32_t pos, blocks;
-} qent;
+    uint32_t pos;
+} __attribute__((packed, aligned(4))) qent;
 
 struct uw_store {
     uw_store_dev dev;
     uint32_t bs;
     uint32_t log_blocks;        /* L */
+    uint32_t ck_blocks;         /* blocks of each checkpoint slot; 0: none */
     uint8_t key[16];
     int full;
+    int open;                   /* mounted: close may checkpoint */
     size_t max_record;
     uint64_t seq;               /* of the next record */
     uint32_t head;              /* next write position */
     uint32_t free;              /* blocks known free from head on */
     uint32_t reserve;           /* free blocks kept beyond a write: the largest record */
-    entry *tab;                 /* open addressing, linear probing */
+    entry *tab;                 /* open addressing, linear probing, any capacity */
     size_t tab_cap, tab_n;
     qent *q;                    /* live records in log order (may hold stale ones) */
     size_t q_cap, q_head, q_n;
     uint64_t live_blocks;
     uint64_t evicted, copied, torn;
+    /* The newest durable checkpoint: its slot and generation, the blocks
+     * and records written since (a checkpoint is written before a write
+     * that would take the blocks past a quarter of the log). */
+    unsigned ck_slot;
+    uint64_t ck_gen, ck_since, ck_appends, ck_loaded, replayed;
 };
 
 /* An expiry as the index keeps it: 0 never, else at most 2106. */
@@ -142,24 +151,39 @@ static uint32_t expiry32(int64_t t)
     return t <= 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
-static size_t slot_of(const uw_store *s, uint64_t id)
+/* The table grows by half when 4/5 full, so it is 8/15 to 4/5 full: 25 to
+ * 38 bytes a record; the queue by half when 7/8 full after its stale
+ * entries are dropped: at most 21 bytes a record. */
+static size_t slot_of(size_t cap, uint64_t id)
 {
-    uint64_t h = id * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 17) & (s->tab_cap - 1);
+    uint64_t h = id;                    /* mixed (ids may be anything), then scaled to cap */
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
+    return (size_t)(((h & 0xFFFFFFFFu) * (uint64_t)cap) >> 32);
 }
+
+static size_t next_slot(const uw_store *s, size_t i) { return i + 1 == s->tab_cap ? 0 : i + 1; }
 
 static entry *find(uw_store *s, uint64_t id)
 {
     if (!s->tab_cap || id == 0) return NULL;
-    for (size_t i = slot_of(s, id);; i = (i + 1) & (s->tab_cap - 1)) {
+    for (size_t i = slot_of(s->tab_cap, id);; i = next_slot(s, i)) {
         if (s->tab[i].id == id) return &s->tab[i];
         if (s->tab[i].id == 0) return NULL;
     }
 }
 
-static int grow_table(uw_store *s)
+static int table_full(const uw_store *s, size_t n) { return (uint64_t)n * 5 > (uint64_t)s->tab_cap * 4; }
+
+/* Makes the table hold n records. */
+static int grow_table(uw_store *s, size_t n)
 {
-    size_t cap = s->tab_cap ? s->tab_cap * 2 : 64;
+    size_t cap = s->tab_cap ? s->tab_cap : 64;
+    while ((uint64_t)n * 5 > (uint64_t)cap * 4) cap += cap / 2;
+    if (cap == s->tab_cap) return UW_OK;
     entry *old = s->tab;
     size_t old_cap = s->tab_cap;
     entry *t = calloc(cap, sizeof *t);
@@ -168,8 +192,8 @@ static int grow_table(uw_store *s)
     s->tab_cap = cap;
     for (size_t i = 0; i < old_cap; i++) {
         if (!old[i].id) continue;
-        size_t j = slot_of(s, old[i].id);
-        while (t[j].id) j = (j + 1) & (cap - 1);
+        size_t j = slot_of(cap, old[i].id);
+        while (t[j].id) j = next_slot(s, j);
         t[j] = old[i];
     }
     free(old);
@@ -181,9 +205,9 @@ static entry *insert(uw_store *s, uint64_t id)
 {
     entry *e = find(s, id);
     if (e) return e;
-    if ((s->tab_n + 1) * 4 > s->tab_cap * 3 && grow_table(s) != UW_OK) return NULL;
-    size_t i = slot_of(s, id);
-    while (s->tab[i].id) i = (i + 1) & (s->tab_cap - 1);
+    if (table_full(s, s->tab_n + 1) && grow_table(s, s->tab_n + 1) != UW_OK) return NULL;
+    size_t i = slot_of(s->tab_cap, id);
+    while (s->tab[i].id) i = next_slot(s, i);
     s->tab[i] = (entry){ .id = id };
     s->tab_n++;
     return &s->tab[i];
@@ -192,14 +216,14 @@ static entry *insert(uw_store *s, uint64_t id)
 /* Removes e (backward-shift deletion keeps probe chains whole). */
 static void remove_entry(uw_store *s, entry *e)
 {
-    size_t mask = s->tab_cap - 1, i = (size_t)(e - s->tab);
+    size_t cap = s->tab_cap, i = (size_t)(e - s->tab);
     s->live_blocks -= e->blocks;
     s->tab[i].id = 0;
     s->tab_n--;
-    for (size_t j = (i + 1) & mask; s->tab[j].id; j = (j + 1) & mask) {
-        size_t home = slot_of(s, s->tab[j].id);
+    for (size_t j = next_slot(s, i); s->tab[j].id; j = next_slot(s, j)) {
+        size_t home = slot_of(cap, s->tab[j].id);
         /* Move j into the hole i when its home is not in (i, j]. */
-        if (((j - home) & mask) >= ((j - i) & mask)) {
+        if ((j + cap - home) % cap >= (j + cap - i) % cap) {
             s->tab[i] = s->tab[j];
             s->tab[j].id = 0;
             i = j;
@@ -207,19 +231,48 @@ static void remove_entry(uw_store *s, entry *e)
     }
 }
 
-static int q_push(uw_store *s, uint64_t id, uint32_t pos, uint32_t blocks)
+static int q_live(uw_store *s, const qent *f)
+{
+    entry *e = find(s, f->id);
+    return e && e->pos == f->pos;
+}
+
+/* Makes the empty queue hold n entries before it compacts. */
+static int q_reserve(uw_store *s, size_t n)
+{
+    size_t cap = n + n / 7 + 64;
+    qent *q = malloc(cap * sizeof *q);
+    if (!q) return UW_ENOMEM;
+    free(s->q);
+    s->q = q;
+    s->q_cap = cap;
+    s->q_head = s->q_n = 0;
+    return UW_OK;
+}
+
+static int q_push(uw_store *s, uint64_t id, uint32_t pos)
 {
     if (s->q_n == s->q_cap) {
-        size_t cap = s->q_cap ? s->q_cap * 2 : 64;
-        qent *q = malloc(cap * sizeof *q);
-        if (!q) return UW_ENOMEM;
-        for (size_t i = 0; i < s->q_n; i++) q[i] = s->q[(s->q_head + i) % s->q_cap];
-        free(s->q);
-        s->q = q;
-        s->q_cap = cap;
-        s->q_head = 0;
+        /* Drop the stale entries in place (the write index never passes
+         * the read index), and grow when that freed less than an eighth. */
+        size_t j = 0;
+        for (size_t i = 0; i < s->q_n; i++) {
+            qent f = s->q[(s->q_head + i) % s->q_cap];
+            if (q_live(s, &f)) s->q[(s->q_head + j++) % s->q_cap] = f;
+        }
+        s->q_n = j;
+        if ((uint64_t)s->q_n * 8 >= (uint64_t)s->q_cap * 7) {
+            size_t cap = s->q_cap ? s->q_cap + s->q_cap / 2 : 64;
+            qent *q = malloc(cap * sizeof *q);
+            if (!q) return UW_ENOMEM;
+            for (size_t i = 0; i < s->q_n; i++) q[i] = s->q[(s->q_head + i) % s->q_cap];
+            free(s->q);
+            s->q = q;
+            s->q_cap = cap;
+            s->q_head = 0;
+        }
     }
-    s->q[(s->q_head + s->q_n) % s->q_cap] = (qent){ id, pos, blocks };
+    s->q[(s->q_head + s->q_n) % s->q_cap] = (qent){ id, pos };
     s->q_n++;
     return UW_OK;
 }
@@ -232,18 +285,26 @@ static void q_pop(uw_store *s)
 
 /* The oldest live record in log order, after dropping stale queue
  * entries; NULL when none. */
-static entry *q_front(uw_store *s, const qent **qe)
+static entry *q_front(uw_store *s)
 {
     while (s->q_n) {
         const qent *f = &s->q[s->q_head];
         entry *e = find(s, f->id);
-        if (e && e->pos == f->pos) {
-            *qe = f;
-            return e;
-        }
+        if (e && e->pos == f->pos) return e;
         q_pop(s);
     }
     return NULL;
+}
+
+/* Empties the index (a checkpoint that did not check out). */
+static void index_reset(uw_store *s)
+{
+    free(s->tab);
+    free(s->q);
+    s->tab = NULL;
+    s->q = NULL;
+    s->tab_cap = s->tab_n = s->q_cap = s->q_head = s->q_n = 0;
+    s->live_blocks = 0;
 }
 
 /* ------------------------------------------------------------ log I/O */
@@ -294,14 +355,156 @@ static int read_record(uw_store *s, const entry *e, unsigned char **out, uw__sto
     return UW_OK;
 }
 
-/* Writes a whole record image (k blocks, header already encoded) at head. */
-static int write_at_head(uw_store *s, unsigned char *img, uint32_t k)
+/* ------------------------------------------------------------ checkpoints
+ *
+ * Two slots after the log, each ck_blocks long, room for an entry per log
+ * block.  A checkpoint is the index as of the record seq at position head:
+ *   header  magic "UWCK" u32 | 0 u32 | generation u64 | seq u64 | head u32 |
+ *           count u32 | crc32c of the entries u32 | 0 … | crc32c(key ||
+ *           bytes 0..59) at 60
+ *   entries count × (id u64 | pos u32 | blocks u24, flags u8 | expires u32),
+ *           the live records in log order from the oldest.
+ * The records written after it follow one another from head with seq,
+ * seq + 1, …: the open reads the newest valid checkpoint and then that
+ * chain only.  A checkpoint goes to the slot not holding the newest one,
+ * so a torn checkpoint leaves the previous one; one is written before a
+ * write that would put more than a quarter of the log after the newest,
+ * so the chain of either slot is never overwritten by the log wrapping. */
+
+#define CK_MAGIC 0x4B435755u        /* "UWCK" */
+#define CK_ENTRY 20
+
+static uint64_t ck_offset(const uw_store *s, unsigned slot)
 {
+    return (uint64_t)s->bs * (1 + (uint64_t)s->log_blocks + (uint64_t)slot * s->ck_blocks);
+}
+
+static uint32_t ck_header_crc(const uw_store *s, const unsigned char *h)
+{
+    return uw__crc32c(uw__crc32c(0, s->key, 16), h, 60);
+}
+
+/* Blocks per slot on a device of `blocks` blocks of bs bytes: an entry per
+ * log block; 0 when that would leave fewer than 8 log blocks. */
+static uint32_t ck_blocks_for(uint64_t blocks, uint32_t bs)
+{
+    uint64_t c = 0;
+    for (;;) {
+        if (blocks < 9 + 2 * c) return 0;
+        uint64_t need = (64 + CK_ENTRY * (blocks - 1 - 2 * c) + bs - 1) / bs;
+        if (need <= c) return (uint32_t)c;
+        c = need;
+    }
+}
+
+typedef struct qsort_ent {
+    uint32_t key, pos;
+    uint64_t id;
+} qsort_ent;
+
+static int by_key(const void *a, const void *b)
+{
+    uint32_t x = ((const qsort_ent *)a)->key, y = ((const qsort_ent *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* Rebuilds the queue from the index, in log order from the head. */
+static int q_rebuild(uw_store *s)
+{
+    size_t n = 0, cap = s->tab_n + s->tab_n / 2 + 64;
+    qsort_ent *v = malloc(s->tab_n * sizeof *v + 1);
+    qent *q = malloc(cap * sizeof *q);
+    if (!v || !q) {
+        free(v);
+        free(q);
+        return UW_ENOMEM;
+    }
+    for (size_t i = 0; i < s->tab_cap; i++)
+        if (s->tab[i].id)
+            v[n++] = (qsort_ent){ (uint32_t)(((uint64_t)s->tab[i].pos + s->log_blocks - s->head) % s->log_blocks),
+                                  s->tab[i].pos, s->tab[i].id };
+    qsort(v, n, sizeof *v, by_key);
+    for (size_t i = 0; i < n; i++) q[i] = (qent){ v[i].id, v[i].pos };
+    free(v);
+    free(s->q);
+    s->q = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+    s->q_n = n;
+    return UW_OK;
+}
+
+/* Writes the index as a checkpoint into the slot not holding the newest. */
+static int ck_write(uw_store *s)
+{
+    size_t bytes = 64 + (size_t)CK_ENTRY * s->tab_n;
+    uint32_t k = (uint32_t)((bytes + s->bs - 1) / s->bs);
+    if (k > s->ck_blocks) return UW_EIO;        /* cannot be: an entry per block */
+    unsigned char *b = calloc(k, s->bs);
+    if (!b) return UW_ENOMEM;
+    unsigned char *p = b + 64;
+    size_t n = 0;
+    for (size_t i = 0; i < s->q_n && n < s->tab_n; i++) {
+        const qent *f = &s->q[(s->q_head + i) % s->q_cap];
+        entry *e = find(s, f->id);
+        if (!e || e->pos != f->pos) continue;
+        put64(p, e->id);
+        put32(p + 8, e->pos);
+        put32(p + 12, e->blocks | (uint32_t)e->flags << 24);
+        put32(p + 16, e->expires);
+        p += CK_ENTRY;
+        n++;
+    }
+    unsigned slot = s->ck_slot ^ 1;
+    put32(b, CK_MAGIC);
+    put64(b + 8, s->ck_gen + 1);
+    put64(b + 16, s->seq);
+    put32(b + 24, s->head);
+    put32(b + 28, (uint32_t)n);
+    put32(b + 32, uw__crc32c(0, b + 64, (size_t)CK_ENTRY * n));
+    put32(b + 60, ck_header_crc(s, b));
+    int r = UW_OK;
+    if (n != s->tab_n) {                    /* the queue must hold every live record */
+        free(b);
+        r = q_rebuild(s);
+        return r == UW_OK ? ck_write(s) : r;
+    }
+    r = s->dev.write(s->dev.ctx, ck_offset(s, slot), b, (size_t)k * s->bs);
+    if (r == UW_OK) r = s->dev.flush(s->dev.ctx);
+    if (r == UW_OK && s->ck_since >= UINT64_MAX / 4) {
+        /* After a full replay the other slot may predate the log: clear it. */
+        memset(b, 0, s->bs);
+        if (s->dev.write(s->dev.ctx, ck_offset(s, slot ^ 1), b, s->bs) == UW_OK) s->dev.flush(s->dev.ctx);
+    }
+    free(b);
+    if (r != UW_OK) return UW_EIO;
+    s->ck_slot = slot;
+    s->ck_gen++;
+    s->ck_since = s->ck_appends = 0;
+    return UW_OK;
+}
+
+/* Writes a record image of k blocks at head under the next seq (h's
+ * other fields are the record's), after a checkpoint when one is due:
+ * the chain after the newest stays within a quarter of the log, and the
+ * records of the index are checkpointed every eighth of their number. */
+static int write_at_head(uw_store *s, unsigned char *img, uint32_t k, uw__store_hdr *h)
+{
+    if (s->ck_blocks && s->ck_since && (s->ck_since + k > s->log_blocks / 4 ||
+                         s->ck_appends >= (s->tab_n / 8 > 1024 ? s->tab_n / 8 : 1024))) {
+        int c = ck_write(s);
+        if (c != UW_OK) return c;
+    }
+    h->seq = s->seq;
+    uw__store_encode_header(img, s->key, h);
     int r = log_io(s, 1, s->head, img, k);
     if (r == UW_OK) r = s->dev.flush(s->dev.ctx) == UW_OK ? UW_OK : UW_EIO;
     if (r != UW_OK) return r;
+    s->seq++;
     s->head = (s->head + k) % s->log_blocks;
     s->free -= k;
+    s->ck_since += k;
+    s->ck_appends++;
     return UW_OK;
 }
 
@@ -319,10 +522,8 @@ static int copy_forward(uw_store *s, entry *e)
         return UW_OK;
     }
     if (r != UW_OK) return r;
-    h.seq = s->seq++;
-    uw__store_encode_header(buf, s->key, &h);
     uint32_t k = e->blocks, pos = s->head;
-    r = write_at_head(s, buf, k);
+    r = write_at_head(s, buf, k, &h);
     free(buf);
     if (r != UW_OK) return r;
     q_pop(s);
@@ -330,7 +531,7 @@ static int copy_forward(uw_store *s, entry *e)
     e->pos = pos;
     e->hot = 0;
     s->copied++;
-    return q_push(s, e->id, pos, k);
+    return q_push(s, e->id, pos);
 }
 
 /* Makes k blocks free at the head, and tries for the reserve beyond them
@@ -344,8 +545,7 @@ static int make_room(uw_store *s, uint32_t k)
     uint64_t goal = (uint64_t)k + s->reserve, copied = 0;
     if (goal > s->log_blocks) goal = s->log_blocks;
     while (s->free < goal) {
-        const qent *qe;
-        entry *e = q_front(s, &qe);
+        entry *e = q_front(s);
         if (!e) {
             s->free = s->log_blocks;
             break;
@@ -382,12 +582,11 @@ static int append(uw_store *s, uint8_t type, uint64_t id, const void *data, size
     unsigned char *img = calloc(k, s->bs);
     if (!img) return UW_ENOMEM;
     if (len) memcpy(img + UW__STORE_HDR, data, len);
-    uw__store_hdr h = { .type = type, .flags = (uint8_t)flags, .seq = s->seq++, .id = id,
+    uw__store_hdr h = { .type = type, .flags = (uint8_t)flags, .id = id,
                         .expires = expires, .len = (uint32_t)len, .blocks = k,
                         .data_crc = uw__crc32c(0, data, len) };
-    uw__store_encode_header(img, s->key, &h);
     *pos = s->head;
-    r = write_at_head(s, img, k);
+    r = write_at_head(s, img, k, &h);
     free(img);
     return r;
 }
@@ -407,17 +606,31 @@ static int by_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sets the geometry: the log between the superblock and the checkpoints. */
+static void set_geometry(uw_store *s, uint32_t ck_blocks)
+{
+    s->ck_blocks = ck_blocks;
+    s->log_blocks = (uint32_t)(s->dev.size / s->bs - 1 - 2 * (uint64_t)ck_blocks);
+}
+
+/* Writes a superblock for key and clears both checkpoint slots' headers. */
 static int format(uw_store *s, const uint8_t *key)
 {
+    uint64_t blocks = s->dev.size / s->bs;
     unsigned char *b = calloc(1, s->bs);
     if (!b) return UW_ENOMEM;
+    set_geometry(s, ck_blocks_for(blocks, s->bs));
+    int r = UW_OK;
+    for (unsigned slot = 0; slot < 2 && s->ck_blocks && r == UW_OK; slot++)
+        r = s->dev.write(s->dev.ctx, ck_offset(s, slot), b, s->bs);
     memcpy(b, SUPER_MAGIC, 8);
     put32(b + 8, SUPER_VERSION);
     put32(b + 12, s->bs);
-    put64(b + 16, s->dev.size / s->bs);
+    put64(b + 16, blocks);
     memcpy(b + 24, key, 16);
-    put32(b + 40, uw__crc32c(0, b, 40));
-    int r = s->dev.write(s->dev.ctx, 0, b, s->bs);
+    put32(b + 40, s->ck_blocks);
+    put32(b + 44, uw__crc32c(0, b, 44));
+    if (r == UW_OK) r = s->dev.write(s->dev.ctx, 0, b, s->bs);
     if (r == UW_OK) r = s->dev.flush(s->dev.ctx);
     free(b);
     if (r != UW_OK) return UW_EIO;
@@ -434,17 +647,51 @@ static int mount_super(uw_store *s, const uw_store_options *o)
         free(b);
         return UW_EIO;
     }
-    int valid = memcmp(b, SUPER_MAGIC, 8) == 0 && get32(b + 40) == uw__crc32c(0, b, 40) &&
-                get32(b + 8) == SUPER_VERSION && get32(b + 12) == s->bs &&
-                get64(b + 16) == s->dev.size / s->bs;
+    /* Version 1 has no checkpoints (its CRC at 40); version 2 says how
+     * long its two checkpoint slots are (at 40, the CRC at 44). */
+    uint64_t blocks = s->dev.size / s->bs;
+    uint32_t version = get32(b + 8), ck = version == 2 ? get32(b + 40) : 0;
+    int valid = memcmp(b, SUPER_MAGIC, 8) == 0 && get32(b + 12) == s->bs && get64(b + 16) == blocks &&
+                ((version == 1 && get32(b + 40) == uw__crc32c(0, b, 40)) ||
+                 (version == 2 && get32(b + 44) == uw__crc32c(0, b, 44) &&
+                  (ck == 0 || ck == ck_blocks_for(blocks, s->bs))));
     int blank = 1;
     for (uint32_t i = 0; i < s->bs && blank; i++) blank = b[i] == 0;
-    if (valid && o->format != UW_STORE_FORMAT_ALWAYS) memcpy(s->key, b + 24, 16);
+    if (valid && o->format != UW_STORE_FORMAT_ALWAYS) {
+        memcpy(s->key, b + 24, 16);
+        set_geometry(s, ck);
+    }
     free(b);
     if (valid && o->format != UW_STORE_FORMAT_ALWAYS) return UW_OK;
     int may = o->format == UW_STORE_FORMAT_ALWAYS || (o->format == UW_STORE_FORMAT_BLANK && blank);
     if (!may || !o->key) return UW_STORE_ECORRUPT;
     return format(s, o->key);
+}
+
+/* Whether the data of the record h at p checks out, from blk when the
+ * buffer it is in holds the whole record: 1, 0, or an error. */
+static int data_ok(uw_store *s, uint32_t p, const uw__store_hdr *h, const unsigned char *blk, int whole)
+{
+    if (whole) return uw__crc32c(0, blk + UW__STORE_HDR, h->len) == h->data_crc;
+    unsigned char *rec = malloc((size_t)h->blocks * s->bs);
+    if (!rec) return UW_ENOMEM;
+    int r = log_io(s, 0, p, rec, h->blocks);
+    int ok = r == UW_OK ? uw__crc32c(0, rec + UW__STORE_HDR, h->len) == h->data_crc : UW_EIO;
+    free(rec);
+    return ok;
+}
+
+static int push_scanned(scanned **v, size_t *n, size_t *cap, scanned x)
+{
+    if (*n == *cap) {
+        size_t c2 = *cap ? *cap * 2 : 256;
+        scanned *nv = realloc(*v, c2 * sizeof *nv);
+        if (!nv) return UW_ENOMEM;
+        *v = nv;
+        *cap = c2;
+    }
+    (*v)[(*n)++] = x;
+    return UW_OK;
 }
 
 /* Reads the log once: every record whose header and data check out. */
@@ -470,30 +717,15 @@ static int scan(uw_store *s, scanned **out, size_t *nout)
             continue;
         }
         /* The data: from the window when it is all there, else read. */
-        int ok;
-        if (p + (uint64_t)h.blocks <= wstart + wlen) {
-            ok = uw__crc32c(0, blk + UW__STORE_HDR, h.len) == h.data_crc;
-        } else {
-            unsigned char *rec = malloc((size_t)h.blocks * s->bs);
-            if (!rec) { r = UW_ENOMEM; break; }
-            r = log_io(s, 0, p, rec, h.blocks);
-            ok = r == UW_OK && uw__crc32c(0, rec + UW__STORE_HDR, h.len) == h.data_crc;
-            free(rec);
-            if (r != UW_OK) break;
-        }
+        int ok = data_ok(s, p, &h, blk, p + (uint64_t)h.blocks <= wstart + wlen);
+        if (ok < 0) { r = ok; break; }
         if (!ok) {
             s->torn++;
             p++;
             continue;
         }
-        if (n == cap) {
-            size_t c2 = cap ? cap * 2 : 256;
-            scanned *nv = realloc(v, c2 * sizeof *nv);
-            if (!nv) { r = UW_ENOMEM; break; }
-            v = nv;
-            cap = c2;
-        }
-        v[n++] = (scanned){ h.seq, h.id, h.expires, p, h.blocks, h.type, h.flags };
+        r = push_scanned(&v, &n, &cap, (scanned){ h.seq, h.id, h.expires, p, h.blocks, h.type, h.flags });
+        if (r != UW_OK) break;
         /* A record wrapping past the end covers the first blocks too: the
          * scan stops there (those blocks were its data). */
         if (p + (uint64_t)h.blocks >= s->log_blocks) break;
@@ -518,16 +750,11 @@ static int scan(uw_store *s, scanned **out, size_t *nout)
     return UW_OK;
 }
 
-static int rebuild(uw_store *s, int64_t now)
+/* Applies records in seq order to the index, and queues the pastes that
+ * stay (after the records already queued). */
+static int apply(uw_store *s, const scanned *v, size_t n, int64_t now)
 {
-    scanned *v;
-    size_t n;
-    int r = scan(s, &v, &n);
-    if (r != UW_OK) return r;
-    if (n) qsort(v, n, sizeof *v, by_seq);
-    s->seq = n ? v[n - 1].seq + 1 : 1;
-    s->head = n ? (uint32_t)((v[n - 1].pos + (uint64_t)v[n - 1].blocks) % s->log_blocks) : 0;
-    s->free = n ? 0 : s->log_blocks;
+    int r = UW_OK;
     for (size_t i = 0; i < n && r == UW_OK; i++) {
         if (v[i].type == UW__STORE_TOMB) {
             entry *e = find(s, v[i].id);
@@ -546,10 +773,223 @@ static int rebuild(uw_store *s, int64_t now)
     }
     for (size_t i = 0; i < n && r == UW_OK; i++) {
         entry *e = v[i].type == UW__STORE_PASTE ? find(s, v[i].id) : NULL;
-        if (e && e->pos == v[i].pos) r = q_push(s, e->id, e->pos, e->blocks);
+        if (e && e->pos == v[i].pos) r = q_push(s, e->id, e->pos);
     }
+    return r;
+}
+
+/* The full replay: every record of the log. */
+static int rebuild(uw_store *s, int64_t now)
+{
+    scanned *v;
+    size_t n;
+    int r = scan(s, &v, &n);
+    if (r != UW_OK) return r;
+    if (n) qsort(v, n, sizeof *v, by_seq);
+    s->seq = n ? v[n - 1].seq + 1 : 1;
+    s->head = n ? (uint32_t)((v[n - 1].pos + (uint64_t)v[n - 1].blocks) % s->log_blocks) : 0;
+    s->free = n ? 0 : s->log_blocks;
+    s->replayed = n;
+    r = apply(s, v, n, now);
     free(v);
     return r;
+}
+
+/* ------------------------------------------------------------ open from a checkpoint */
+
+typedef struct ckhdr {
+    uint64_t gen, seq;
+    uint32_t head, count, crc;
+} ckhdr;
+
+/* 1 when the header of slot checks out (its fields in *c), else 0. */
+static int ck_header(uw_store *s, unsigned slot, unsigned char *blk, ckhdr *c)
+{
+    if (s->dev.read(s->dev.ctx, ck_offset(s, slot), blk, s->bs) != UW_OK) return 0;
+    if (get32(blk) != CK_MAGIC || get32(blk + 60) != ck_header_crc(s, blk)) return 0;
+    *c = (ckhdr){ get64(blk + 8), get64(blk + 16), get32(blk + 24), get32(blk + 28), get32(blk + 32) };
+    return c->seq >= 1 && c->head < s->log_blocks && c->count <= s->log_blocks &&
+           64 + (uint64_t)CK_ENTRY * c->count <= (uint64_t)s->ck_blocks * s->bs;
+}
+
+/* Loads the entries of checkpoint c into the empty index and queue: 1, 0
+ * when they do not check out (CRC, bounds, records overlapping or out of
+ * log order, an id twice), or an error. */
+static int ck_entries(uw_store *s, unsigned slot, const ckhdr *c, int64_t now)
+{
+    uint32_t L = s->log_blocks;
+    size_t bytes = 64 + (size_t)CK_ENTRY * c->count;
+    size_t k = (bytes + s->bs - 1) / s->bs;
+    unsigned char *b = malloc(k * s->bs);
+    if (!b) return UW_ENOMEM;
+    int ok = s->dev.read(s->dev.ctx, ck_offset(s, slot), b, k * s->bs) == UW_OK ? 1 : UW_EIO;
+    if (ok == 1 && uw__crc32c(0, b + 64, (size_t)CK_ENTRY * c->count) != c->crc) ok = 0;
+    if (ok == 1 && (grow_table(s, c->count) != UW_OK || q_reserve(s, c->count) != UW_OK)) ok = UW_ENOMEM;
+    uint64_t base = 0, end = 0;
+    for (uint32_t i = 0; i < c->count && ok == 1; i++) {
+        const unsigned char *p = b + 64 + (size_t)CK_ENTRY * i;
+        uint64_t id = get64(p);
+        uint32_t pos = get32(p + 8), bf = get32(p + 12), blocks = bf & 0xffffff, exp = get32(p + 16);
+        if (i == 0) base = pos;
+        uint64_t off = ((uint64_t)pos + L - base) % L;
+        if (!id || pos >= L || !blocks || bf >> 31 || off < end || off + blocks > L) ok = 0;
+        end = off + blocks;
+        if (ok != 1 || (exp && exp <= now)) continue;
+        size_t had = s->tab_n;
+        entry *e = insert(s, id);
+        if (!e) { ok = UW_ENOMEM; break; }
+        if (s->tab_n == had) { ok = 0; break; }    /* an id twice */
+        *e = (entry){ .id = id, .pos = pos, .blocks = blocks, .expires = exp, .flags = bf >> 24 };
+        s->live_blocks += blocks;
+        if (q_push(s, id, pos) != UW_OK) ok = UW_ENOMEM;
+    }
+    free(b);
+    return ok;
+}
+
+/* Reads the chain after checkpoint c: the records at its head on with seq
+ * c->seq, c->seq + 1, … up to the first that does not check out.  1 (and
+ * *out, *nout, *blocks), 0 when a record there is newer than the chain (the
+ * log does not continue the checkpoint), or an error. */
+static int ck_chain(uw_store *s, const ckhdr *c, scanned **out, size_t *nout, uint64_t *blocks)
+{
+    enum { WINDOW = 128 };
+    uint32_t L = s->log_blocks, p = c->head, wstart = 0, wlen = 0;
+    unsigned char *win = malloc((size_t)WINDOW * s->bs);
+    scanned *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t t = 0, seq = c->seq;
+    int r = win ? 1 : UW_ENOMEM;
+    while (r == 1 && t < L) {
+        if (!wlen || p < wstart || p >= wstart + wlen) {
+            wstart = p;
+            wlen = L - p < WINDOW ? L - p : WINDOW;
+            if (log_io(s, 0, wstart, win, wlen) != UW_OK) { r = UW_EIO; break; }
+        }
+        unsigned char *blk = win + (size_t)(p - wstart) * s->bs;
+        uw__store_hdr h;
+        if (!uw__store_decode_header(blk, s->key, s->bs, L, &h)) break;
+        if (h.seq != seq) {
+            if (h.seq > seq) r = 0;
+            break;
+        }
+        if (t + h.blocks > L) { r = 0; break; }
+        int ok = data_ok(s, p, &h, blk, p + (uint64_t)h.blocks <= wstart + wlen);
+        if (ok != 1) {                      /* a torn write ends the chain */
+            if (ok < 0) r = ok;
+            break;
+        }
+        if (push_scanned(&v, &n, &cap, (scanned){ h.seq, h.id, h.expires, p, h.blocks, h.type, h.flags }) != UW_OK) {
+            r = UW_ENOMEM;
+            break;
+        }
+        seq++;
+        t += h.blocks;
+        p = (uint32_t)((p + (uint64_t)h.blocks) % L);
+    }
+    free(win);
+    if (r != 1) {
+        free(v);
+        return r;
+    }
+    *out = v;
+    *nout = n;
+    *blocks = t;
+    return 1;
+}
+
+/* Whether [a, a + x) and [b, b + y) meet in the circular log. */
+static int overlap(const uw_store *s, uint32_t a, uint64_t x, uint32_t b, uint64_t y)
+{
+    uint32_t L = s->log_blocks;
+    return ((uint64_t)b + L - a) % L < x || ((uint64_t)a + L - b) % L < y;
+}
+
+/* Drops the entries in [a, a + x), or (check) only those among them whose
+ * record does not read back whole. */
+static int drop_range(uw_store *s, uint32_t a, uint64_t x, int check)
+{
+    if (!x) return UW_OK;
+    for (size_t i = 0; i < s->tab_cap;) {
+        entry *e = &s->tab[i];
+        if (e->id && overlap(s, a, x, e->pos, e->blocks)) {
+            int r = UW_STORE_ECORRUPT;
+            if (check) {
+                unsigned char *buf;
+                uw__store_hdr h;
+                if ((r = read_record(s, e, &buf, &h)) == UW_OK) free(buf);
+            }
+            if (r == UW_STORE_ECORRUPT) {
+                remove_entry(s, e);         /* may shift another entry into i */
+                continue;
+            }
+            if (r != UW_OK) return r;
+        }
+        i++;
+    }
+    return UW_OK;
+}
+
+/* Opens from the newest checkpoint that checks out, and the chain after
+ * it: 1, 0 (the index is then to be rebuilt from the whole log; so
+ * without use, which only learns the newest generation), or an error.  The records the chain overwrote leave the index; so do those
+ * that a write torn at its end may have hit (up to a largest record past
+ * it) unless they read back whole. */
+static int ck_open(uw_store *s, int64_t now, int use)
+{
+    unsigned char *blk = malloc(s->bs);
+    if (!blk) return UW_ENOMEM;
+    ckhdr c[2];
+    int valid[2];
+    for (unsigned i = 0; i < 2; i++) valid[i] = ck_header(s, i, blk, &c[i]);
+    free(blk);
+    for (unsigned i = 0; i < 2; i++)
+        if (valid[i] && c[i].gen > s->ck_gen) s->ck_gen = c[i].gen;
+    unsigned first = valid[1] && (!valid[0] || c[1].gen > c[0].gen);
+    for (unsigned k = 0; k < 2 && use; k++) {
+        unsigned slot = first ^ k;
+        if (!valid[slot]) continue;
+        int r = ck_entries(s, slot, &c[slot], now);
+        if (r == 1) {
+            scanned *v;
+            size_t n;
+            uint64_t t;
+            r = ck_chain(s, &c[slot], &v, &n, &t);
+            if (r != 1) return r;
+            s->seq = c[slot].seq + n;
+            s->head = (uint32_t)((c[slot].head + t) % s->log_blocks);
+            s->free = 0;
+            s->replayed = n;
+            r = drop_range(s, c[slot].head, t, 0);
+            if (r == UW_OK) r = apply(s, v, n, now);
+            free(v);
+            if (r == UW_OK) r = drop_range(s, s->head, s->reserve, 1);
+            if (r != UW_OK) return r;
+            s->ck_slot = slot;
+            s->ck_since = t;
+            s->ck_appends = n;
+            s->ck_loaded = 1;
+            return 1;
+        }
+        if (r < 0) return r;
+        index_reset(s);
+    }
+    return 0;
+}
+
+/* The index from a checkpoint when o allows and one checks out, else from
+ * the whole log; then a checkpoint is due before the first write (the
+ * ones on the device may be older than the log). */
+static int load(uw_store *s, const uw_store_options *o, int64_t now)
+{
+    if (s->ck_blocks) {
+        int r = ck_open(s, now, !o->replay_all);  /* the newest generation in any case */
+        if (r == 1) return UW_OK;
+        index_reset(s);
+        if (r == UW_ENOMEM) return r;
+    }
+    s->ck_since = UINT64_MAX / 2;
+    return rebuild(s, now);
 }
 
 int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_options *o, int64_t now)
@@ -564,8 +1004,9 @@ int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_option
     if (!s) return UW_ENOMEM;
     s->dev = *dev;
     s->bs = bs;
-    s->log_blocks = (uint32_t)(blocks - 1);
+    set_geometry(s, 0);                     /* until the superblock says */
     s->full = o->full;
+    int r = mount_super(s, o);
     uint64_t max = o->max_record ? o->max_record : 16u << 20;
     uint64_t quarter = (uint64_t)s->log_blocks * bs / 4;
     quarter = quarter > UW__STORE_HDR ? quarter - UW__STORE_HDR : 0;
@@ -573,12 +1014,12 @@ int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_option
     if (quarter > index_max) quarter = index_max;
     s->max_record = (size_t)(max < quarter ? max : quarter);
     s->reserve = blocks_for(s, s->max_record);
-    int r = mount_super(s, o);
-    if (r == UW_OK) r = rebuild(s, now);
+    if (r == UW_OK) r = load(s, o, now);
     if (r != UW_OK) {
         uw_store_close(s);
         return r;
     }
+    s->open = 1;
     *out = s;
     return UW_OK;
 }
@@ -586,6 +1027,7 @@ int uw_store_open(uw_store **out, const uw_store_dev *dev, const uw_store_option
 void uw_store_close(uw_store *s)
 {
     if (!s) return;
+    if (s->open && s->ck_blocks && (s->ck_appends || !s->ck_loaded)) ck_write(s);  /* start fast next time */
     free(s->tab);
     free(s->q);
     free(s);
@@ -611,7 +1053,7 @@ int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t
     uint32_t k = blocks_for(s, len);
     if (s->full == UW_STORE_REFUSE && s->live_blocks + k + s->reserve > s->log_blocks) return UW_STORE_EFULL;
     /* Room first (it may evict or move records), then the index entry. */
-    if ((s->tab_n + 1) * 4 > s->tab_cap * 3 && grow_table(s) != UW_OK) return UW_ENOMEM;
+    if (table_full(s, s->tab_n + 1) && grow_table(s, s->tab_n + 1) != UW_OK) return UW_ENOMEM;
     uint32_t pos;
     int r = append(s, UW__STORE_PASTE, id, data, len, expires, flags, &pos);
     if (r != UW_OK) return r;
@@ -619,7 +1061,7 @@ int uw_store_put(uw_store *s, uint64_t id, const void *data, size_t len, int64_t
     if (!e) return UW_ENOMEM;               /* cannot happen: grown above */
     *e = (entry){ .id = id, .pos = pos, .blocks = k, .expires = expiry32(expires), .flags = flags & 0x7f };
     s->live_blocks += k;
-    r = q_push(s, id, pos, k);
+    r = q_push(s, id, pos);
     if (r != UW_OK) remove_entry(s, e);
     return r;
 }
@@ -712,6 +1154,7 @@ void uw_store_stats(const uw_store *s, struct uw_store_stats *st)
         .records = s->tab_n, .live_bytes = s->live_blocks * s->bs,
         .log_bytes = (uint64_t)s->log_blocks * s->bs, .evicted = s->evicted,
         .copied = s->copied, .torn = s->torn, .max_record = s->max_record,
+        .replayed = s->replayed, .from_checkpoint = (int)s->ck_loaded,
     };
 }
 

@@ -20,7 +20,10 @@ typedef struct memdev {
     long budget;            /* blocks that still reach the device; <0: all */
     size_t torn;            /* bytes of the cut block that reach it */
     int crashed;
-    uint64_t blocks_written;
+    uint64_t blocks_written, blocks_read;
+    uint64_t rec_from;      /* with rec: the index of each block written at or past this offset */
+    long *rec;
+    size_t nrec;
 } memdev;
 
 static int md_read(void *ctx, uint64_t off, void *buf, size_t n)
@@ -28,6 +31,7 @@ static int md_read(void *ctx, uint64_t off, void *buf, size_t n)
     memdev *m = ctx;
     if (off % BS || n % BS || off + n > m->size) return UW_EINVAL;
     memcpy(buf, m->disk + off, n);
+    m->blocks_read += n / BS;
     return UW_OK;
 }
 
@@ -43,6 +47,7 @@ static int md_write(void *ctx, uint64_t off, const void *buf, size_t n)
             return UW_EIO;
         }
         if (m->budget > 0) m->budget--;
+        if (m->rec && off + i >= m->rec_from && m->nrec < 4096) m->rec[m->nrec++] = (long)m->blocks_written;
         memcpy(m->disk + off + i, (const unsigned char *)buf + i, BS);
         m->blocks_written++;
     }
@@ -77,14 +82,19 @@ static uw_store_dev dev_of(memdev *m)
 
 static const uint8_t KEY[16] = "0123456789abcdef";
 
-static uw_store *open_store(memdev *m, int full, int64_t now)
+static size_t max_record;       /* of the stores opened; 0: the default */
+
+static uw_store *open_store_all(memdev *m, int full, int64_t now, int replay_all)
 {
     uw_store *s = NULL;
     uw_store_dev d = dev_of(m);
-    int r = uw_store_open(&s, &d, &(uw_store_options){ .format = UW_STORE_FORMAT_BLANK, .key = KEY, .full = full }, now);
+    int r = uw_store_open(&s, &d, &(uw_store_options){ .format = UW_STORE_FORMAT_BLANK, .key = KEY, .full = full,
+                                                       .max_record = max_record, .replay_all = replay_all }, now);
     CHECK_EQ_INT(r, UW_OK);
     return s;
 }
+
+static uw_store *open_store(memdev *m, int full, int64_t now) { return open_store_all(m, full, now, 0); }
 
 /* Deterministic payloads: record i of length len. */
 static void fill(unsigned char *p, size_t len, uint64_t seed)
@@ -184,7 +194,8 @@ static void test_too_large_is_refused(void)
     uw_store *s = open_store(m, UW_STORE_EVICT, 0);
     struct uw_store_stats st;
     uw_store_stats(s, &st);
-    CHECK_EQ_INT(st.max_record, 64 * BS / 4 - 64);
+    CHECK_EQ_INT(st.max_record, st.log_bytes / 4 - 64);
+    CHECK(st.log_bytes >= 56 * BS);             /* the checkpoints take the rest */
     CHECK_EQ_INT(put(s, 1, st.max_record + 1, 0, 0), UW_ELIMIT);
     CHECK_EQ_INT(put(s, 1, st.max_record, 0, 0), UW_OK);
     CHECK_EQ_INT(has(s, 1, st.max_record, 0), 1);
@@ -251,8 +262,13 @@ static void test_expiry_on_read_sweep_and_reopen(void)
     CHECK_EQ_INT(uw_store_sweep(s, 1015), 0);
     CHECK_EQ_INT(uw_store_sweep(s, 1020), 1);
     CHECK_EQ_INT(uw_store_stat(s, 2, 1000, NULL, NULL), UW_STORE_ENOTFOUND);
-    uw_store_close(s);
+    uw_store_close(s);                          /* the checkpoint keeps the sweep */
     s = open_store(m, UW_STORE_EVICT, 1015);
+    CHECK_EQ_INT(has(s, 1, 10, 1015), 0);
+    CHECK_EQ_INT(has(s, 2, 10, 1015), 0);
+    CHECK_EQ_INT(has(s, 3, 10, 99999), 1);
+    uw_store_close(s);
+    s = open_store_all(m, UW_STORE_EVICT, 1015, 1);    /* the whole log: expiry as of 1015 */
     CHECK_EQ_INT(has(s, 1, 10, 1015), 0);
     CHECK_EQ_INT(has(s, 2, 10, 1015), 1);
     CHECK_EQ_INT(has(s, 3, 10, 99999), 1);
@@ -382,6 +398,9 @@ static void test_damaged_record_is_detected(void)
     uw_store_close(s);
     s = open_store(m, UW_STORE_EVICT, 0);
     CHECK_EQ_INT(has(s, 9, 900, 0), 0);
+    uw_store_close(s);
+    s = open_store_all(m, UW_STORE_EVICT, 0, 1);
+    CHECK_EQ_INT(has(s, 9, 900, 0), 0);
     struct uw_store_stats st;
     uw_store_stats(s, &st);
     CHECK_EQ_INT(st.torn, 1);
@@ -461,13 +480,9 @@ static void crash_run(size_t log_blocks, int full, size_t nops, long budget, siz
     md_free(m);
 }
 
-static uint64_t blocks_of_workload(size_t log_blocks, int full, size_t nops)
+/* The workload without crashes. */
+static void run_workload(uw_store *s, const op *ops, size_t nops)
 {
-    op ops[400];
-    nops = workload(ops, nops);
-    memdev *m = md_new(log_blocks + 1);
-    uw_store *s = open_store(m, full, 0);
-    uint64_t before = m->blocks_written;
     for (size_t i = 0; i < nops; i++) {
         void *d;
         size_t n;
@@ -475,8 +490,18 @@ static uint64_t blocks_of_workload(size_t log_blocks, int full, size_t nops)
         else if (ops[i].kind == OP_DEL) uw_store_delete(s, ops[i].id);
         else if (uw_store_get(s, ops[i].id, 0, &d, &n, NULL) == UW_OK) free(d);
     }
+}
+
+static uint64_t blocks_of_workload(size_t log_blocks, int full, size_t nops)
+{
+    op ops[400];
+    nops = workload(ops, nops);
+    memdev *m = md_new(log_blocks + 1);
+    uw_store *s = open_store(m, full, 0);
+    uint64_t before = m->blocks_written;
+    run_workload(s, ops, nops);
+    uw_store_close(s);                          /* its checkpoint too */
     uint64_t w = m->blocks_written - before;
-    uw_store_close(s);
     md_free(m);
     return w;
 }
@@ -539,6 +564,149 @@ static void test_crash_when_full_refuses(void)
     md_free(m);
 }
 
+/* A log that wraps between checkpoints (a quarter of it apart, and the
+ * cleaner keeps less than that free: records up to 2000 bytes): the
+ * records written after the last checkpoint overwrite records it holds,
+ * and a torn write may hit more of them; a reopen from it is whole. */
+static void test_crash_wrapping_between_checkpoints(void)
+{
+    size_t nops = 400;
+    max_record = 2000;
+    uint64_t w = blocks_of_workload(400, UW_STORE_EVICT, nops);
+    CHECK(w > 500);
+    int failures = 0;
+    for (long cut = (long)w / 2; cut <= (long)w; cut++) {
+        crash_run(400, UW_STORE_EVICT, nops, cut, 0, 0, &failures);
+        crash_run(400, UW_STORE_EVICT, nops, cut, 100, 0, &failures);
+    }
+    max_record = 0;
+    CHECK_EQ_INT(failures, 0);
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+/* The offset of checkpoint slot k (the superblock gives their length). */
+static size_t ck_slot_offset(memdev *m, uw_store *s, int k)
+{
+    struct uw_store_stats st;
+    uw_store_stats(s, &st);
+    uint32_t c = (uint32_t)m->disk[40] | (uint32_t)m->disk[41] << 8 | (uint32_t)m->disk[42] << 16;
+    return (size_t)(BS + st.log_bytes + (uint64_t)k * c * BS);
+}
+
+static uint64_t ck_gen(memdev *m, size_t off)
+{
+    uint64_t g = 0;
+    for (int i = 7; i >= 0; i--) g = g << 8 | m->disk[off + 8 + i];
+    return g;
+}
+
+/* A clean close checkpoints the index: the next open reads it and the
+ * records written after it, not the log; after a crash it reads the
+ * records since the last checkpoint.  Same answers as a full replay. */
+static void test_checkpoint_open_reads_only_the_tail(void)
+{
+    memdev *m = md_new(4000);
+    uw_store *s = open_store(m, UW_STORE_EVICT, 0);
+    for (uint64_t id = 1; id <= 600; id++) CHECK_EQ_INT(put(s, id, (size_t)(id * 7 % 900), 0, id % 9 == 0 ? UW_STORE_BURN : 0), UW_OK);
+    for (uint64_t id = 5; id <= 600; id += 10) CHECK_EQ_INT(uw_store_delete(s, id), UW_OK);
+    uw_store_close(s);
+    m->blocks_read = 0;
+    s = open_store_all(m, UW_STORE_EVICT, 0, 1);
+    uint64_t full_reads = m->blocks_read;
+    struct uw_store_stats st;
+    uw_store_stats(s, &st);
+    CHECK_EQ_INT(st.from_checkpoint, 0);
+    uint64_t records = st.records;
+    CHECK_EQ_INT(records, 540);
+    uw_store_close(s);
+    m->blocks_read = 0;
+    s = open_store(m, UW_STORE_EVICT, 0);
+    uw_store_stats(s, &st);
+    CHECK_EQ_INT(st.from_checkpoint, 1);
+    CHECK_EQ_INT(st.replayed, 0);
+    CHECK_EQ_INT(st.records, records);
+    CHECK(m->blocks_read * 20 < full_reads);
+    for (uint64_t id = 601; id <= 620; id++) CHECK_EQ_INT(put(s, id, 300, 0, 0), UW_OK);
+    CHECK_EQ_INT(uw_store_delete(s, 7), UW_OK);
+    CHECK_EQ_INT(has(s, 9, 9 * 7 % 900, 0), 1);      /* burned */
+    m->crashed = 1;                             /* no checkpoint at close */
+    uw_store_close(s);
+    m->crashed = 0;
+    s = open_store(m, UW_STORE_EVICT, 0);
+    uw_store_stats(s, &st);
+    CHECK_EQ_INT(st.from_checkpoint, 1);
+    CHECK_EQ_INT(st.replayed, 22);
+    CHECK_EQ_INT(st.records, records + 20 - 2);
+    for (uint64_t id = 1; id <= 620; id++) {
+        size_t len = id > 600 ? 300 : (size_t)(id * 7 % 900);
+        int want = !(id <= 600 && id % 10 == 5) && id != 7 && id != 9;
+        CHECK_EQ_INT(uw_store_stat(s, id, 0, NULL, NULL) == UW_OK, want);
+        if (want && id % 9) CHECK_EQ_INT(has(s, id, len, 0), 1);
+    }
+    uw_store_close(s);
+    md_free(m);
+}
+
+/* A damaged newest checkpoint: the open takes the previous one (and the
+ * longer chain after it); both damaged: the whole log.  Nothing lost. */
+static void test_damaged_checkpoint_falls_back(void)
+{
+    memdev *m = md_new(2000);
+    uw_store *s = open_store(m, UW_STORE_EVICT, 0);
+    for (uint64_t id = 1; id <= 100; id++) CHECK_EQ_INT(put(s, id, 200, 0, 0), UW_OK);
+    uw_store_close(s);
+    s = open_store(m, UW_STORE_EVICT, 0);
+    for (uint64_t id = 101; id <= 150; id++) CHECK_EQ_INT(put(s, id, 200, 0, 0), UW_OK);
+    CHECK_EQ_INT(uw_store_delete(s, 3), UW_OK);
+    uw_store_close(s);
+    size_t a = ck_slot_offset(m, s = open_store(m, UW_STORE_EVICT, 0), 0);
+    uw_store_close(s);
+    size_t b = ck_slot_offset(m, s = open_store(m, UW_STORE_EVICT, 0), 1);
+    uw_store_close(s);
+    size_t newest = ck_gen(m, a) > ck_gen(m, b) ? a : b, older = newest == a ? b : a;
+    CHECK(ck_gen(m, older) > 0);
+    for (int pass = 0; pass < 2; pass++) {
+        m->disk[(pass ? older : newest) + 64 + 20 * 40 + 3] ^= 0x10;    /* an entry */
+        s = open_store(m, UW_STORE_EVICT, 0);
+        struct uw_store_stats st;
+        uw_store_stats(s, &st);
+        CHECK_EQ_INT(st.from_checkpoint, pass == 0);
+        CHECK_EQ_INT(st.records, 149);
+        for (uint64_t id = 1; id <= 150; id++) CHECK_EQ_INT(has(s, id, 200, 0), id != 3);
+        m->crashed = 1;                         /* keep the damage for the next pass */
+        uw_store_close(s);
+        m->crashed = 0;
+    }
+    md_free(m);
+}
+
+/* A checkpoint cut at every byte of its first blocks, on a small log that
+ * checkpoints often and refuses when full: every acknowledged record is
+ * there, nothing deleted comes back. */
+static void test_crash_torn_checkpoint_at_every_byte(void)
+{
+    size_t nops = 120;
+    op ops[400];
+    nops = workload(ops, nops);
+    memdev *m = md_new(61);
+    uw_store *s = open_store(m, UW_STORE_REFUSE, 0);
+    long rec[4096];
+    m->rec = rec;
+    m->rec_from = ck_slot_offset(m, s, 0);
+    uint64_t before = m->blocks_written;
+    run_workload(s, ops, nops);
+    uw_store_close(s);
+    size_t nrec = m->nrec;
+    md_free(m);
+    CHECK(nrec >= 10);                          /* it checkpointed */
+    int failures = 0;
+    for (size_t k = 0; k < nrec && k < 8; k++)
+        for (size_t torn = 0; torn < BS; torn++)
+            crash_run(60, UW_STORE_REFUSE, nops, rec[k] - (long)before, torn, 1, &failures);
+    CHECK_EQ_INT(failures, 0);
+}
+
 int main(void)
 {
     RUN(test_crc32c_known_answer);
@@ -557,5 +725,9 @@ int main(void)
     RUN(test_crash_torn_at_every_byte);
     RUN(test_crash_while_wrapping);
     RUN(test_crash_when_full_refuses);
+    RUN(test_crash_wrapping_between_checkpoints);
+    RUN(test_checkpoint_open_reads_only_the_tail);
+    RUN(test_damaged_checkpoint_falls_back);
+    RUN(test_crash_torn_checkpoint_at_every_byte);
     return CHECK_DONE();
 }
