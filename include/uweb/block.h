@@ -65,9 +65,11 @@ int uw_block_read(uw_block *b, uint64_t offset, void *buf, size_t n);
 int uw_block_write(uw_block *b, uint64_t offset, const void *buf, size_t n);
 
 /* Makes every completed write durable on the host.  UW_OK or UW_EIO.
- * On spt and hvt it returns UW_OK and does nothing more: platform ABI
- * version 2 has no flush call, and a completed write is already in the
- * host's page cache (durable across a guest crash, not a host crash). */
+ * On spt and hvt it returns UW_OK and does nothing more: the platform ABI
+ * has no flush call, and needs none: the tenders open block files with
+ * O_DSYNC, so a completed write is already durable (across a guest crash
+ * and a host crash or power loss, as far as the host's disk keeps what
+ * its fdatasync acknowledged). */
 int uw_block_flush(uw_block *b);
 
 void uw_block_close(uw_block *b);

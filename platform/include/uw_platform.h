@@ -246,8 +246,8 @@ uw_plat_result_t uw_plat_block_acquire(const char *name, uw_plat_handle_t *handl
  * multiples of the block size, SIZE non-zero, and OFFSET + SIZE at most
  * the capacity; otherwise UW_PLAT_EINVAL and nothing is written.  Several
  * blocks per call are fine.  Synchronous: when it returns the data is the
- * host's (a later read sees it); whether it survives a host crash is up
- * to the host (this ABI version has no flush call).
+ * host's (a later read sees it) and durable: the tenders open block
+ * files with O_DSYNC (this ABI version has no flush call).
  */
 uw_plat_result_t uw_plat_block_write(uw_plat_handle_t handle, uw_plat_off_t offset,
                                      const uint8_t *buf, size_t size);

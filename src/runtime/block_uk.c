@@ -2,10 +2,10 @@
  * block_uk.c — block devices on spt and hvt (block.h): the device NAME
  * of the guest's manifest, through the platform ABI (uw_plat_block_*).
  *
- * Flush: the platform ABI has no flush call (uw_platform.h); a write is
- * the host's when uw_plat_block_write returns (spt: pwrite on the host
- * file; hvt: the tender's pwrite), so uw_block_flush returns UW_OK and
- * makes nothing more durable than the host's page cache does.
+ * Flush: the platform ABI has no flush call (uw_platform.h); both tenders
+ * open block files with O_DSYNC, so a write is durable on the host when
+ * uw_plat_block_write returns (spt: the guest's pwrite on the host file;
+ * hvt: the tender's pwrite), and uw_block_flush has nothing left to do.
  */
 #include "block_internal.h"
 
