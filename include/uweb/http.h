@@ -75,6 +75,10 @@ enum {
     UW_ANY_METHOD = 0xff,
 };
 
+/* Log levels of uw_http_config.log_level (--log-level): a line is written
+ * when its level is at most the configured one. */
+enum { UW_LOG_ERROR, UW_LOG_WARN, UW_LOG_INFO, UW_LOG_DEBUG };
+
 typedef struct uw_http_config {
     const char *addr;          /* address of uw_app_serve's listener, default "127.0.0.1" */
     uint16_t port;             /* its port, default 8080; 0: any free port */
@@ -89,6 +93,7 @@ typedef struct uw_http_config {
     int64_t shutdown_grace;    /* in-flight requests may finish within, default 10 s */
     size_t stack_size;         /* per worker task, default 64 KiB */
     size_t arena_limit;        /* per-request arena bytes, default 16 MiB */
+    int log_level;             /* log lines up to it are written (UW_LOG_*), default UW_LOG_INFO */
     uint64_t memory_budget;    /* bytes the workers may hold at once; 0: no limit (the
                                 * default on unix); unikernels: 3/8 of the guest heap */
     FILE *log;                 /* one line per event worth knowing; NULL: quiet */

@@ -236,6 +236,9 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t n);
 bool uw__h2_server_available(void);
 
 void uw__http_log(const uw_http_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same at a level (UW_LOG_*): written when the configuration's
+ * log_level is at least it (uw__http_log is UW_LOG_INFO). */
+void uw__http_log_at(const uw_http_server *srv, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The "Date: ...\r\n" line, current to the second. */
 const char *uw__http_date_line(uw_http_server *srv, size_t *len);
 

@@ -59,17 +59,31 @@ void uw_http_config_default(uw_http_config *cfg)
     cfg->h2_hpack_table = 4096;
     cfg->h2_stream_window = 65535;
     cfg->h2_conn_window = 1024 * 1024;
+    cfg->log_level = UW_LOG_INFO;
+}
+
+static void log_line(const uw_http_server *srv, int level, const char *fmt, va_list ap)
+{
+    if (!srv->cfg.log || level > srv->cfg.log_level) return;
+    vfprintf(srv->cfg.log, fmt, ap);
+    fputc('\n', srv->cfg.log);
+    fflush(srv->cfg.log);
 }
 
 void uw__http_log(const uw_http_server *srv, const char *fmt, ...)
 {
-    if (!srv->cfg.log) return;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(srv->cfg.log, fmt, ap);
+    log_line(srv, UW_LOG_INFO, fmt, ap);
     va_end(ap);
-    fputc('\n', srv->cfg.log);
-    fflush(srv->cfg.log);
+}
+
+void uw__http_log_at(const uw_http_server *srv, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(srv, level, fmt, ap);
+    va_end(ap);
 }
 
 /* The Date line is formatted when the second changes: by the sweeper
@@ -168,6 +182,11 @@ static void conn_free(uw_http_conn *hc, bool reset)
     idle_unlink(hc);
     wait_unlink(hc);
     if (hc->held) uw__h1_held_free(srv, hc->held);
+    if (srv->cfg.log_level >= UW_LOG_DEBUG) {
+        char peer[64];
+        uw__http_log_at(srv, UW_LOG_DEBUG, "uweb: connection from %s closed%s", uw_conn_peer(hc->c, peer, sizeof peer),
+                        reset ? " (reset)" : "");
+    }
     uw_conn_close(hc->c, reset);
     free(hc);
     srv->nconns--;
@@ -242,9 +261,9 @@ static void tls_log(uw_http_server *srv, int r, const char *why)
         return;
     }
     srv->tls_log_lines++;
-    uw__http_log(srv, "uweb: TLS handshake failed: %s%s%s", uw_tls_strerror(r), *why ? ": " : "", why);
+    uw__http_log_at(srv, UW_LOG_WARN, "uweb: TLS handshake failed: %s%s%s", uw_tls_strerror(r), *why ? ": " : "", why);
     if (srv->tls_log_dropped) {
-        uw__http_log(srv, "uweb: (%zu more TLS handshake failures not logged)", srv->tls_log_dropped);
+        uw__http_log_at(srv, UW_LOG_WARN, "uweb: (%zu more TLS handshake failures not logged)", srv->tls_log_dropped);
         srv->tls_log_dropped = 0;
     }
 }
@@ -273,7 +292,7 @@ static int conn_ready(uw_http_conn *hc)
         const char *alpn = uw_tls_alpn(uw_tls_conn_engine(tls));
         if (alpn && strcmp(alpn, UW_TLS_ALPN_H2) == 0) hc->h2 = true;
         else if (alpn && strcmp(alpn, UW_TLS_ALPN_HTTP1) != 0) {
-            uw__http_log(srv, "uweb: ALPN chose %s, which is not served here", alpn);
+            uw__http_log_at(srv, UW_LOG_WARN, "uweb: ALPN chose %s, which is not served here", alpn);
             return UW_EPROTO;
         }
     }
@@ -465,7 +484,7 @@ static void acceptor_main(void *arg)
         if (r == UW_ECLOSED || r == UW_ECANCELED) break;
         if (r != UW_OK) continue;
         if (srv->nconns >= srv->cfg.max_connections) {
-            uw__http_log(srv, "uweb: connection refused with 503: %zu connections open", srv->nconns);
+            uw__http_log_at(srv, UW_LOG_WARN, "uweb: connection refused with 503: %zu connections open", srv->nconns);
             if (!pt->conf.tls) uw__h1_reject_busy(c, "too many connections");   /* TLS: not even a handshake */
             uw_conn_close(c, false);
             continue;
@@ -476,6 +495,11 @@ static void acceptor_main(void *arg)
         hc->port = pt;
         hc->srv = srv;
         srv->nconns++;
+        if (srv->cfg.log_level >= UW_LOG_DEBUG) {
+            char peer[64];
+            uw__http_log_at(srv, UW_LOG_DEBUG, "uweb: connection from %s (%zu open)", uw_conn_peer(c, peer, sizeof peer),
+                            srv->nconns);
+        }
         if (!attach(hc)) {
             /* No worker now: parked until it sends (then on_data) */
             if (uw_conn_may_read(c)) wait_for_worker(hc, false);
@@ -512,7 +536,7 @@ static void sweeper_main(void *arg)
             busy++;
         }
         if (busy || srv->evictions)
-            uw__http_log(srv, "uweb: %zu connection(s) answered 503 (no worker free within a second), %zu slow head(s) "
+            uw__http_log_at(srv, UW_LOG_WARN, "uweb: %zu connection(s) answered 503 (no worker free within a second), %zu slow head(s) "
                          "gave their worker to another connection, %zu held (%zu bytes); %zu workers",
                          busy, srv->evictions, srv->nheld, srv->held_bytes, srv->nworkers);
         srv->evictions = 0;
@@ -568,7 +592,7 @@ static void reaper_main(void *arg)
     while (srv->nconns > 0 && uw_now() < deadline)
         if (uw_wait(&srv->stop_wait, deadline) == UW_ECANCELED) break;
     if (srv->nconns > 0) {
-        uw__http_log(srv, "uweb: %zu request(s) still running after the grace period: canceling", srv->nconns);
+        uw__http_log_at(srv, UW_LOG_WARN, "uweb: %zu request(s) still running after the grace period: canceling", srv->nconns);
         for (uw_http_worker *w = srv->busy_workers; w; w = w->next_busy) uw_cancel(w->task);
     }
     while (!drained(srv))

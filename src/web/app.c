@@ -269,7 +269,8 @@ static void usage(FILE *f, const char *name)
 "    --listen=WHERE          a plain HTTP listener instead of --addr/--port, repeatable (up to\n"
 "                            %d): ADDR:PORT, [IPV6]:PORT, PORT, or unix:PATH (unix socket)\n"
 "    --workers=N|auto        N worker processes sharing the listeners (SO_REUSEPORT), each\n"
-"                            with its own event loop; auto: the CPUs this process may use\n"
+"                            with its own event loop, worker i pinned to CPU i (round robin\n"
+"                            over the CPUs this process may use); auto: one per such CPU\n"
 "                            (default 1; unix only)\n"
 "    --access-log=FILE|-     one line per request to FILE (appended) or stdout\n"
 "    --access-log-format=F   common (default: the common log format), combined (with\n"
@@ -278,7 +279,10 @@ static void usage(FILE *f, const char *name)
 "    --cookie-key-file=FILE  key of signed and sealed cookies: 32 bytes, or 64 hex\n"
 "                            digits (head -c32 /dev/urandom | xxd -p -c64 > FILE);\n"
 "                            default: a key made per run, with a warning\n"
-"    --quiet                 no log lines\n"
+"    --log-level=LEVEL       log lines on stderr up to LEVEL: error, warn (refusals, failed\n"
+"                            handshakes), info (the default: starts, stops, bad requests)\n"
+"                            or debug (also every connection opened and closed)\n"
+"    --quiet                 --log-level=error\n"
 "    --help                  this text\n"
 "    --version               the version of uweb, then exit\n"
 "\n"
@@ -470,8 +474,17 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         } else if ((k = uw_acme_option(&o->acme, a)) != 0) {
             /* an --acme-* option (k < 0: a bad value) */
         } else if (strcmp(a, "--quiet") == 0) {
-            cfg->log = NULL;
+            cfg->log_level = UW_LOG_ERROR;
             k = 1;
+        } else if (strncmp(a, "--log-level=", 12) == 0) {
+            static const char *const levels[] = { "error", "warn", "info", "debug" };
+            k = -1;
+            for (int l = UW_LOG_ERROR; l <= UW_LOG_DEBUG; l++)
+                if (strcmp(a + 12, levels[l]) == 0) {
+                    cfg->log_level = l;
+                    k = 1;
+                }
+            if (k < 0) fprintf(stderr, "%s: --log-level is error, warn, info or debug\n", name);
         } else if ((k = uw_net_option(a)) == 0) {
             fprintf(stderr, "%s: unknown option %s (see --help)\n", name, a);
             return -1;
@@ -534,7 +547,7 @@ static void reload_certs(void *arg)
     tls_service *ts = arg;
     size_t ok = 0;
     for (size_t i = 0; i < ts->o->ncert; i++) ok += load_cert(ts, i) == UW_OK;
-    if (ts->o->cfg.log)
+    if (ts->o->cfg.log && ts->o->cfg.log_level >= UW_LOG_INFO)
         fprintf(ts->o->cfg.log, "%s: SIGHUP: %zu of %zu certificate(s) read again\n", ts->name, ok, ts->o->ncert);
 }
 
@@ -746,7 +759,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
         if (o.redirect_http) plain.dispatch = redirect_https, plain.arg = &rd;
         if (o.acme.directory) {
             /* HTTP-01 answers on the plain listener, everything else as before */
-            o.acme.name = name, o.acme.log = o.cfg.log;
+            o.acme.name = name, o.acme.log = o.cfg.log_level >= UW_LOG_INFO ? o.cfg.log : NULL;
             r = uw_acme_new(&acme, &o.acme, ts.cfg);
             if (acme) uw_acme_set_next(acme, plain.dispatch ? plain.dispatch : uw_app_dispatch,
                                        plain.dispatch ? plain.arg : (void *)app);

@@ -122,8 +122,26 @@ unsigned uw__cpu_count(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
-/* The workers: fork n processes (each returns 0 with *index set, and
- * goes on to serve), the parent forwards SIGINT, SIGTERM and SIGHUP to
+/* Pins the calling worker i to one CPU of the set the process may use,
+ * round robin (worker i on the set's CPU i mod count); a failure leaves
+ * it where it was. */
+static void pin_worker(const cpu_set_t *allowed, unsigned i)
+{
+    int count = CPU_COUNT(allowed);
+    if (count < 1) return;
+    int k = (int)(i % (unsigned)count);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, allowed) || k-- > 0) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof one, &one);
+        return;
+    }
+}
+
+/* The workers: fork n processes (each returns 0 with *index set, pinned
+ * to its own CPU, and goes on to serve), the parent forwards SIGINT, SIGTERM and SIGHUP to
  * them and returns 1 once all have ended, *status 0 when every one ended
  * well.  -1 when no worker could start. */
 int uw__run_workers(unsigned n, unsigned *index, int *status)
@@ -137,12 +155,15 @@ int uw__run_workers(unsigned n, unsigned *index, int *status)
     sigprocmask(SIG_BLOCK, &set, &old);
     pid_t pids[UW_MAX_WORKERS];
     unsigned started = 0;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) CPU_ZERO(&allowed);
     fflush(NULL);
     for (unsigned i = 0; i < n && i < UW_MAX_WORKERS; i++) {
         pid_t p = fork();
         if (p == 0) {
             sigprocmask(SIG_SETMASK, &old, NULL);
             prctl(PR_SET_PDEATHSIG, SIGTERM);
+            pin_worker(&allowed, i);
             *index = i;
             return 0;
         }

@@ -94,6 +94,17 @@ with tempfile.TemporaryDirectory() as d:
         if rc == 0:
             pids.add(out.strip())
     t.check("workers: requests served by both workers", len(pids) == 2 and {int(x) for x in pids} == set(kids), f"pids {pids} kids {kids}")
+    def cpus(pid):
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    allowed = os.sched_getaffinity(0)
+    masks = [cpus(k) for k in kids]
+    if len(allowed) >= 2:
+        t.check("workers: each worker pinned to its own CPU (Cpus_allowed_list)",
+                len(masks) == 2 and masks[0] != masks[1] and all(m and m.isdigit() and int(m) in allowed for m in masks), masks)
+    else:
+        t.skip("workers: each worker pinned to its own CPU", f"this process may use {len(allowed)} CPU")
     import http.client
     from http.cookies import SimpleCookie
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Access log (--access-log, common / combined / JSON lines), request ids
 (X-Request-Id made or kept), redirects (uw_res_redirect) and the app's
-error pages (uw_mw_error_pages), with curl and python."""
+error pages (uw_mw_error_pages) and log levels (--log-level, --quiet),
+with curl and python."""
 import http.client, json, os, re, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, curl
@@ -81,9 +82,28 @@ with tempfile.TemporaryDirectory() as d:
         t.check("error pages: statuses without a page keep their answer", r.status == 400 and b"invalid JSON" in body, body)
         r, body = req(s, "HEAD", "/nowhere")
         t.check("error pages: HEAD gets the page's headers and no body", r.status == 404 and body == b"" and r.getheader("Content-Type").startswith("text/html"), r.getheaders())
-    import subprocess
+    import socket, subprocess
+
+    def log_of(*args):
+        """The server's log lines after a good request and a bad one."""
+        with Server(None, binary=exe, args=list(args)) as s:
+            req(s, "GET", "/cookie/get")
+            with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+                c.sendall(b"NOT HTTP\r\n\r\n")
+                c.recv(4096)
+            time.sleep(0.3)
+            return s.output()
+    debug, info, error, quiet = log_of("--log-level=debug"), log_of(), log_of("--log-level=error"), log_of("--quiet")
+    conn = re.compile(r"^uweb: connection from 127\.0\.0\.1:\d+ ", re.M)
+    bad = re.compile(r"^uweb: 400 ", re.M)
+    t.check("log levels: debug has a line per connection, info (the default) has not",
+            conn.search(debug) and bad.search(debug) and not conn.search(info), f"debug {debug[-400:]!r} info {info[-400:]!r}")
+    t.check("log levels: info has the bad request's line, error and --quiet hide it",
+            bad.search(info) and not bad.search(error) and not bad.search(quiet), f"info {info[-300:]!r} error {error[-300:]!r}")
+    p = subprocess.run([exe, "--port=0", "--log-level=loud"], capture_output=True, timeout=10)
+    t.check("log levels: a bad --log-level is a bad command line", p.returncode == 2 and b"--log-level" in p.stderr, p.stderr)
     p = subprocess.run([exe, "--port=0", "--access-log-format=xml"], capture_output=True, timeout=10)
     t.check("logs: a bad --access-log-format is a bad command line", p.returncode == 2, p.stderr)
     p = subprocess.run([exe, "--help"], capture_output=True, timeout=10)
-    t.check("logs: --help names the new options", all(o in p.stdout for o in (b"--access-log=", b"--access-log-format", b"--cookie-key-file")), p.stdout[-500:])
+    t.check("logs: --help names the new options", all(o in p.stdout for o in (b"--access-log=", b"--access-log-format", b"--cookie-key-file", b"--log-level=")), p.stdout[-500:])
 t.done()
