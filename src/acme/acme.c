@@ -2,6 +2,7 @@
  * the plain listener, the task's start and stop.  The protocol itself is
  * the engine (engine.c), the same on every target. */
 #include "acme_internal.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -227,19 +228,5 @@ void uw_acme_dispatch(uw_req *req, uw_res *res, void *arg)
 
 size_t acme_b64url(const void *data, size_t n, char *out, size_t cap)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *p = data;
-    size_t o = 0;
-    if (cap == 0) return 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        int chars = i + 2 < n ? 4 : i + 1 < n ? 3 : 2;
-        for (int k = 0; k < chars; k++) {
-            if (o + 1 >= cap) goto done;
-            out[o++] = tab[(v >> (18 - 6 * k)) & 63];
-        }
-    }
-done:
-    out[o] = 0;
-    return o;
+    return uw__b64_encode(data, n, out, cap, UW__B64_URL | UW__B64_NOPAD);
 }

@@ -159,28 +159,6 @@ static const uint8_t *key(void)
 
 /* ------------------------------------------------------------ sealed */
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64_encode(const uint8_t *in, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t x = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = b64url[x >> 18 & 63];
-        out[o++] = b64url[x >> 12 & 63];
-        if (i + 1 < n) out[o++] = b64url[x >> 6 & 63];
-        if (i + 2 < n) out[o++] = b64url[x & 63];
-    }
-    out[o] = 0;
-    return o;
-}
-
-static int b64_val(char c)
-{
-    const char *p = c ? strchr(b64url, c) : NULL;
-    return p ? (int)(p - b64url) : -1;
-}
-
 static ssize_t b64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
 {
     if (n % 4 == 1) return -1;
@@ -188,7 +166,7 @@ static ssize_t b64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = b64_val(s[i]);
+        int v = uw__b64urlval((unsigned char)s[i]);
         if (v < 0) return -1;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
@@ -243,7 +221,7 @@ int uw_cookie_seal(const char *name, const char *value, int64_t exp, bool encryp
         out[vl] = '.';
         o = vl + 1;
     }
-    o += b64_encode(raw, rl, out + o);
+    o += uw__b64_encode(raw, rl, out + o, cap - o, UW__B64_URL | UW__B64_NOPAD);
     return (int)o;
 }
 

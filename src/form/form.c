@@ -4,19 +4,12 @@
 #include <uweb/multipart.h>
 #include <uweb/web.h>
 #include "../http/http_internal.h"
+#include "../util/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes s[0..n) ('+' is a space) into the arena; NULL for a bad escape
  * (*bad set) or no memory. */
@@ -28,8 +21,8 @@ static char *decode(uw_arena *a, const char *s, size_t n, size_t *len, bool *bad
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') o[k++] = ' ';
         else if (s[i] == '%') {
-            int x = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            int y = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            int x = i + 1 < n ? uw__hexval((unsigned char)s[i + 1]) : -1;
+            int y = i + 2 < n ? uw__hexval((unsigned char)s[i + 2]) : -1;
             int h = x >= 0 && y >= 0 ? x * 16 + y : -1;
             if (h < 0) { *bad = true; return NULL; }
             o[k++] = (char)h;

@@ -278,9 +278,6 @@ static bool if_range_matches(const char *v, size_t len, const char *etag, int64_
 
 /* ------------------------------------------------------------ dates */
 
-static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
 void uw_static_format_http_date(int64_t t, char out[30])
 {
     uw__http_date(t, out);
@@ -310,7 +307,7 @@ static bool cur_month(struct cursor *c, int *m)
 {
     if (c->len - c->i < 3) return false;
     for (int k = 0; k < 12; k++)
-        if (memcmp(c->v + c->i, month_names[k], 3) == 0) { *m = k + 1; c->i += 3; return true; }
+        if (memcmp(c->v + c->i, uw__month_names[k], 3) == 0) { *m = k + 1; c->i += 3; return true; }
     return false;
 }
 

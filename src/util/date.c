@@ -40,15 +40,16 @@ void uw__civil_time(int64_t t, uw__civil *c)
     c->weekday = (int)(((days % 7) + 11) % 7);          /* 1970-01-01 was a Thursday */
 }
 
+const char uw__day_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+const char uw__month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
 void uw__http_date(int64_t t, char out[30])
 {
-    static const char day_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     uw__civil c;
     uw__civil_time(t, &c);
     int64_t y = c.year;
     if (y < 0 || y > 9999) y = y < 0 ? 0 : 9999;
-    snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", day_names[c.weekday], c.day, month_names[c.month - 1],
+    snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", uw__day_names[c.weekday], c.day, uw__month_names[c.month - 1],
              (int)y, c.hour, c.minute, c.second);
 }

@@ -9,6 +9,7 @@
 #define UWEB_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The value of a hex digit, or -1. */
@@ -50,11 +51,26 @@ static inline int uw__b64val(unsigned char c)
     return value_plus_one[c] - 1;
 }
 
+/* The same for the URL-safe alphabet (RFC 4648 §5: '-' and '_' for '+'
+ * and '/'). */
+static inline int uw__b64urlval(unsigned char c)
+{
+    return c == '-' ? 62 : c == '_' ? 63 : c == '+' || c == '/' ? -1 : uw__b64val(c);
+}
+
+/* Encodes n bytes as base64 into out (cap bytes, NUL included; the output
+ * stops early, at a character, when it does not fit) and returns the
+ * characters written.  (n + 2) / 3 * 4 + 1 bytes always suffice. */
+enum { UW__B64_URL = 1, UW__B64_NOPAD = 2 };      /* flags: the URL-safe alphabet; no '=' */
+size_t uw__b64_encode(const void *data, size_t n, char *out, size_t cap, unsigned flags);
+
 /* Formats t (seconds since the epoch) as an IMF-fixdate, "Sun, 06 Nov
  * 1994 08:49:37 GMT" (29 characters and a NUL).  Our own calendar
  * arithmetic, so the unikernels need no time zone code; years are
  * clamped to 0000..9999. */
 void uw__http_date(int64_t t, char out[30]);
+/* "Jan".."Dec", and "Sun".."Sat" (weekday 0 is Sunday). */
+extern const char uw__month_names[12][4], uw__day_names[7][4];
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t uw__days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -109,12 +109,11 @@ void uw__access_end(uw_req *req, uw_res *res)
         quoted(log_file, uw_req_header(req, "User-Agent"), true);
         fputs("}\n", log_file);
     } else {
-        static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
         time_t t = (time_t)wall;
         struct tm tm;
         gmtime_r(&t, &tm);
         fprintf(log_file, "%s - %s [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s ", peer, user && id_ok(user) ? user : "-",
-                tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                tm.tm_mday, uw__month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 req->method_name ? req->method_name : "-");
         for (const char *p = target; *p; p++) {
             unsigned char c = (unsigned char)*p;

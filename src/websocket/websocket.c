@@ -12,6 +12,7 @@
 #include <uweb/ws.h>
 #include <uweb/net.h>
 #include "../http/http_internal.h"
+#include "../util/util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -104,10 +105,9 @@ bool uw_ws_requested(const uw_req *req)
 /* A Sec-WebSocket-Key: base64 of 16 bytes (22 characters and "=="). */
 static bool key_ok(const char *k)
 {
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (!k || strlen(k) != 24 || k[22] != '=' || k[23] != '=') return false;
     for (int i = 0; i < 22; i++)
-        if (!strchr(abc, k[i]) || !k[i]) return false;
+        if (uw__b64val((unsigned char)k[i]) < 0) return false;
     return true;
 }
 

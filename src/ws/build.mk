@@ -5,8 +5,8 @@
 # python3-websockets: the client of tests/integration/websocket.py;
 # libwebsockets-dev: the reference server of bench/ws.sh.
 DEB_PACKAGES += python3-websockets libwebsockets-dev
-UNIT_MODULES_test_ws := ws
-FUZZ_MODULES_ws := ws
+UNIT_MODULES_test_ws := ws util
+FUZZ_MODULES_ws := ws util
 
 # `make ws-idle`: tests/integration/websocket.py with 10,000 idle
 # WebSockets (make test opens 1,000).

@@ -5,6 +5,7 @@
  * permessage-deflate's negotiation (RFC 7692 §7.1).
  */
 #include <uweb/ws.h>
+#include "../util/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,21 +53,6 @@ void uw_ws_sha1(const void *data, size_t len, uint8_t out[20])
     }
 }
 
-static size_t base64(const uint8_t *in, size_t n, char *out)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = abc[v >> 18 & 63];
-        out[o++] = abc[v >> 12 & 63];
-        out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? abc[v & 63] : '=';
-    }
-    out[o] = 0;
-    return o;
-}
-
 void uw_ws_accept_key(const char *key, char out[29])
 {
     static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -77,7 +63,7 @@ void uw_ws_accept_key(const char *key, char out[29])
     memcpy(buf + kl, guid, sizeof guid - 1);
     uint8_t d[20];
     uw_ws_sha1(buf, kl + sizeof guid - 1, d);
-    base64(d, 20, out);
+    uw__b64_encode(d, 20, out, 29, 0);
 }
 
 /* ------------------------------------------------------------ permessage-deflate */
