@@ -5,14 +5,18 @@
 # RUNS), and the requests that fail while the certificate is renewed under
 # load: uweb-bench over HTTPS, with a new TLS handshake per request
 # (Connection: close) and over keep-alive connections, while hello renews
-# every 2 s (--acme-renew-after=2).
+# every 2 s (--acme-renew-after=2).  As root with uweb-spt built: the same
+# start-to-served time for hello.spt (state on a fresh block device acme
+# each run) against pebble in a network namespace of its own (SPT=0
+# leaves it out, UNIX=0 the unix part).
 #
-#   bench/acme.sh                 B=build RUNS=5 SECONDS_LOAD=8
+#   bench/acme.sh                 B=build RUNS=5 SECONDS_LOAD=8 SPT=1 UNIX=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
 RUNS=${RUNS:-5}
 SECONDS_LOAD=${SECONDS_LOAD:-8}
+if [ "${UNIX:-1}" = 1 ]; then
 make -s B="$B" "$B/apps/hello" "$B/tools/uweb-bench" >/dev/null
 UWEB_BUILD=$PWD/$B RUNS=$RUNS SECONDS_LOAD=$SECONDS_LOAD python3 - <<'EOF'
 import os, re, socket, ssl, statistics, subprocess, sys, tempfile, time
@@ -66,4 +70,72 @@ with pebble.Pebble(hp, tp) as pb:
             print(f"acme renewal under load ({label}): {renewals} renewals in {load_s} s; uweb-bench -c 8: "
                   f"{req.group(1) if req else '?'} requests on {conns.group(1) if conns else '?'} connections, "
                   f"{errs.group(1) if errs else '?'} failed (exit {p.returncode})")
+EOF
+fi
+
+# ---------------------------------------------------------------- spt
+[ "${SPT:-1}" = 1 ] || exit 0
+if [ "$(id -u)" != 0 ] || [ ! -x "$B/uweb-spt" ]; then
+    echo "acme spt: skipped (needs root and $B/uweb-spt)"
+    exit 0
+fi
+make -s B="$B" TARGET=spt "$B/spt/apps/hello.spt" >/dev/null
+NS=uwacb$$
+ip netns add "$NS"
+trap 'ip netns del "$NS" 2>/dev/null' EXIT
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add dev uwacmeb mode tap
+ip -n "$NS" addr add 10.89.2.1/24 dev uwacmeb
+ip -n "$NS" link set uwacmeb up
+UWEB_BUILD=$PWD/$B RUNS=$RUNS ip netns exec "$NS" python3 - <<'EOF'
+import os, socket, ssl, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, "tests/lib")
+from uwtest import BUILD
+import pebble
+
+runs = int(os.environ["RUNS"])
+work = tempfile.mkdtemp(prefix="uweb-acme-bench-spt-")
+
+def block(path, data=b"", size=65536):
+    with open(path, "wb") as f:
+        f.write(data)
+        f.truncate(max(size, (len(data) + 511) // 512 * 512))
+    return path
+
+def served(roots):
+    ctx = ssl.create_default_context(cafile=roots)
+    try:
+        # a short connect timeout: before the guest answers ARP a connect
+        # hangs until it expires
+        with socket.create_connection(("10.89.2.2", 443), timeout=0.1) as raw:
+            raw.settimeout(2)
+            with ctx.wrap_socket(raw, server_hostname="hello.test") as c:
+                c.sendall(b"GET / HTTP/1.1\r\nHost: hello.test\r\nConnection: close\r\n\r\n")
+                return c.recv(64).startswith(b"HTTP/1.1 200")
+    except (OSError, ssl.SSLError):
+        return False
+
+with pebble.Pebble(80, 443, api_host="10.89.2.1", target="10.89.2.2") as pb:
+    roots = os.path.join(work, "roots.pem")
+    open(roots, "wb").write(pb.roots())
+    ca = block(os.path.join(work, "ca.img"), open(pb.api_ca, "rb").read(), 0)
+    for challenge in ("http-01", "tls-alpn-01"):
+        times = []
+        for i in range(runs):
+            state = block(os.path.join(work, f"acme{challenge}{i}.img"))
+            t0 = time.time()
+            p = subprocess.Popen([os.path.join(BUILD, "uweb-spt"), "--mem=64", "--net:service=uwacmeb",
+                                  f"--block:acme={state}", f"--block:acmeca={ca}", "--",
+                                  os.path.join(BUILD, "spt", "apps", "hello.spt"), "--ipv4=10.89.2.2/24",
+                                  "--port=80", "--tls-port=443", f"--acme-directory={pb.directory}",
+                                  "--acme-domain=hello.test", "--acme-ca=acmeca", "--acme-agree-tos",
+                                  "--acme-retry=1", f"--acme-challenge={challenge}", "--quiet"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while not served(roots) and time.time() - t0 < 60:
+                time.sleep(0.01)
+            times.append(time.time() - t0)
+            p.kill()
+            p.wait()
+        print(f"acme spt {challenge}: start to a served certificate, median of {runs}: "
+              f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
 EOF
