@@ -9,7 +9,7 @@ UNIT_MODULES_test_ws := ws util
 FUZZ_MODULES_ws := ws util
 
 # `make ws-idle`: tests/integration/websocket.py with 10,000 idle
-# WebSockets (make test opens 1,000).
+# WebSockets, as make test opens (UWEB_WS_IDLE=N for another count).
 .PHONY: ws-idle
 ws-idle: $(B)/tests/apps/wsecho
 	@UWEB_ROOT=$(ROOT) UWEB_BUILD=$(ROOT)/$(B) UWEB_WS_IDLE=10000 tests/integration/websocket.py
