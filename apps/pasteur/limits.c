@@ -8,7 +8,6 @@
 #include <uweb/web.h>
 
 #include <string.h>
-#include <strings.h>
 
 #include "pasteur.h"
 
@@ -27,26 +26,10 @@ static struct bucket {
 
 const char *pasteur_client(uw_req *req)
 {
-    /* The last X-Forwarded-For address is the one the proxy in front
-     * added (as the last entry of the last such field: HAProxy adds a
-     * field, nginx appends to it); those before came from the client and
-     * prove nothing. */
-    const char *xff = NULL;
-    for (size_t i = 0; P.trust_proxy && i < uw_req_header_count(req); i++) {
-        const char *name, *value;
-        uw_req_header_at(req, i, &name, &value);
-        if (strcasecmp(name, "X-Forwarded-For") == 0) xff = value;
-    }
-    static char last[CLIENT_LEN + 1];
-    if (!xff) return uw_req_peer(req, last, sizeof last);    /* the connection's own peer */
-    const char *comma = strrchr(xff, ',');
-    const char *p = comma ? comma + 1 : xff;
-    while (*p == ' ' || *p == '\t') p++;
-    size_t n = strcspn(p, " \t");
-    if (n == 0 || n > CLIENT_LEN) return uw_req_peer(req, last, sizeof last);
-    memcpy(last, p, n);
-    last[n] = 0;
-    return last;
+    /* The connection's peer, or behind a proxy in --trust-proxy=CIDR the
+     * client it names (X-Forwarded-For, the PROXY protocol): uw_req_peer. */
+    static char peer[CLIENT_LEN + 18];
+    return uw_req_peer(req, peer, sizeof peer);
 }
 
 int pasteur_rate_take(const char *client)

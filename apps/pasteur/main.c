@@ -71,8 +71,6 @@ static void usage(void)
            "    --rate=N                pastes and comments created per minute per client\n"
            "                            (default 30; 429)\n"
            "    --burst=N               pastes a client may create at once (default 10)\n"
-           "    --trust-proxy           the client is the last address of X-Forwarded-For,\n"
-           "                            the one the proxy in front added (only behind one)\n"
            "    --paste-key-file=FILE   the key of the delete tokens (HMAC-SHA256 of the id),\n"
            "                            made when missing (unix); default: a record of the\n"
            "                            store (or of Redis), made at the first start\n"
@@ -137,7 +135,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "pasteur: --store is block:store or redis://HOST:PORT\n");
             return 2;
         } else if (strcmp(a, "--trust-proxy") == 0) {
-            P.trust_proxy = 1;
+            fprintf(stderr, "pasteur: --trust-proxy takes the proxies' addresses: --trust-proxy=CIDR\n");
+            return 2;
         } else if (strncmp(a, "--paste-key-file=", 17) == 0 && a[17]) {
             pasteur_key_file(a + 17);
         } else if (strncmp(a, "--clock-offset=", 15) == 0) {

@@ -19,7 +19,6 @@ typedef struct pasteur_state {
     uint64_t rate;             /* creations per minute per client */
     uint64_t burst;
     int full;                  /* UW_STORE_EVICT or UW_STORE_REFUSE */
-    int trust_proxy;
     int64_t clock_offset;      /* seconds added to the wall clock */
     size_t max_comment;        /* bytes of one comment */
     unsigned max_comments;     /* per paste */
@@ -72,8 +71,8 @@ void pasteur_read(uw_req *req, uw_res *res);
 void pasteur_info(uw_req *req, uw_res *res);
 void pasteur_delete(uw_req *req, uw_res *res);
 
-/* The client's key for rate limiting: the last X-Forwarded-For address
- * (the proxy's) with --trust-proxy, else one key for every direct client. */
+/* The client's key for rate limiting: uw_req_peer (behind a proxy in
+ * --trust-proxy=CIDR, the client it names). */
 const char *pasteur_client(uw_req *req);
 /* 0 when the client may create now; else the seconds to wait. */
 int pasteur_rate_take(const char *client);

@@ -75,6 +75,19 @@ enum {
     UW_ANY_METHOD = 0xff,
 };
 
+/* An address range of trusted proxies (--trust-proxy=CIDR): IPv4 as
+ * ::ffff:a.b.c.d/96+prefix. */
+typedef struct uw_cidr {
+    uint8_t addr[16];
+    uint8_t bits;
+} uw_cidr;
+/* "10.0.0.0/8", "::1", "2001:db8::/32" (no prefix: the one address).
+ * UW_OK or UW_EINVAL. */
+int uw_cidr_parse(const char *s, uw_cidr *out);
+/* Whether the address text addr ("10.1.2.3", "::ffff:10.1.2.3", "::1")
+ * is in one of list[0..n). */
+bool uw_cidr_match(const uw_cidr *list, size_t n, const char *addr);
+
 /* Log levels of uw_http_config.log_level (--log-level): a line is written
  * when its level is at most the configured one. */
 enum { UW_LOG_ERROR, UW_LOG_WARN, UW_LOG_INFO, UW_LOG_DEBUG };
@@ -97,6 +110,9 @@ typedef struct uw_http_config {
     uint64_t memory_budget;    /* bytes the workers may hold at once; 0: no limit (the
                                 * default on unix); unikernels: 3/8 of the guest heap */
     FILE *log;                 /* one line per event worth knowing; NULL: quiet */
+    const uw_cidr *trust_proxy;   /* peers whose X-Forwarded-For and PROXY header are
+                                   * believed (uw_req_peer); the array must outlive srv */
+    size_t ntrust_proxy;
     /* HTTP/2, per connection (h2_conn.c) */
     size_t h2_max_streams;     /* streams in flight (SETTINGS_MAX_CONCURRENT_STREAMS and
                                 * handler tasks), default 100; more are refused */
@@ -132,6 +148,9 @@ typedef struct uw_http_listen {
     void *arg;                    /* for dispatch */
     bool h2c;                     /* plain listener: a client that starts with HTTP/2's
                                    * preface gets HTTP/2 (prior knowledge, RFC 9113 §3.3) */
+    bool proxy_protocol;          /* every connection starts with a PROXY header (v1 or
+                                   * v2, before TLS) from a peer in trust_proxy; its
+                                   * source is the peer; otherwise it is closed */
 } uw_http_listen;
 
 #define UW_HTTP_MAX_LISTENERS 4
@@ -236,7 +255,9 @@ int uw_req_http_minor(const uw_req *req);          /* 1 for HTTP/1.1, 0 for HTTP
 bool uw_req_secure(const uw_req *req);             /* arrived over TLS */
 /* The client's address as text, without the port ("10.0.0.1", "::1",
  * "unix" for a unix socket), written into buf (n >= 64 holds any): the
- * connection's peer, not a proxy's X-Forwarded-For.  Returns buf. */
+ * connection's peer (the PROXY header's source on a proxy_protocol
+ * listener); when that is in the configuration's trust_proxy, the
+ * right-most X-Forwarded-For address that is not.  Returns buf. */
 const char *uw_req_peer(const uw_req *req, char *buf, size_t n);
 
 /* First value of a header (case-insensitive name), or NULL. */

@@ -78,6 +78,8 @@ struct uw_req {
     int minor;
     bool secure;                /* over TLS */
     uw_conn *conn;              /* the connection it came on (its peer's address) */
+    const uw_cidr *trust;       /* the configuration's --trust-proxy ranges */
+    size_t ntrust;
     uw_header *headers;
     size_t nheaders;
     int64_t content_length;     /* -1 when not declared (chunked) */
@@ -163,6 +165,7 @@ typedef struct uw_http_conn {
     bool secure;
     bool h2;                      /* speaks HTTP/2 (ALPN "h2", or h2c's preface) */
     bool h2c_checked;             /* a plain h2c listener looked for the preface */
+    bool proxied;                 /* its PROXY header was read */
 } uw_http_conn;
 
 /* The dispatch a connection's requests go to. */
@@ -245,5 +248,25 @@ const char *uw__http_date_line(uw_http_server *srv, size_t *len);
 /* The target's default worker memory budget (budget_unix.c: none;
  * budget_uk.c: a share of the guest heap). */
 uint64_t uw__http_memory_budget(void);
+
+/* proxy.c: addresses (IPv4 as ::ffff:a.b.c.d; 4 or 6 by the text's
+ * form, 0 when it is none), the client of X-Forwarded-For (buf holds the
+ * peer's address and gets the client's), and the PROXY protocol. */
+int uw__ip_parse(const char *s, size_t n, uint8_t out[16]);
+void uw__ip_format(const uint8_t a[16], char *buf, size_t n);
+void uw__xff_client(const uw_req *req, char *buf, size_t n);
+#define UW_PROXY_V1_MAX 107         /* a version 1 line, with its CRLF */
+/* A PROXY header (version 1 or 2) at the start of buf[0..n): its length
+ * once known (a version 2 header may be longer than n: its TLVs; peer
+ * then holds the source as "a.b.c.d:port" or "[v6]:port", or "" for
+ * LOCAL, UNKNOWN and non-TCP: the connection's own peer stands); 0 when
+ * more is needed: *need bytes, which never read past the header;
+ * UW_EPROTO when it is not one. */
+ssize_t uw__proxy_parse(const uint8_t *buf, size_t n, size_t *need, char *peer, size_t peer_n);
+/* Reads the PROXY header of a new connection c whose peer must be in
+ * trust; *out is c or a connection wrapping it whose peer is the
+ * header's source.  UW_OK, or a status with why (then close c). */
+int uw__proxy_accept(uw_conn *c, const uw_cidr *trust, size_t ntrust, int64_t deadline, uw_conn **out,
+                     char *why, size_t why_n);
 
 #endif

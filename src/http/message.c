@@ -66,6 +66,8 @@ void uw__http_exchange_init(uw_req *req, uw_res *res, const uw_http_ops *ops, vo
     req->res = res;
     req->arena = res->arena = arena;
     req->max_body = cfg->max_body;
+    req->trust = cfg->trust_proxy;
+    req->ntrust = cfg->ntrust_proxy;
     req->query = "";
     res->hdrs = hdrs;
     res->hdrs_cap = hdrs_cap;
@@ -97,6 +99,7 @@ const char *uw_req_peer(const uw_req *req, char *buf, size_t n)
     if (len >= n) len = n - 1;
     memcpy(buf, p, len);
     buf[len] = 0;
+    uw__xff_client(req, buf, n);
     return buf;
 }
 int64_t uw_req_content_length(const uw_req *req) { return req->content_length; }

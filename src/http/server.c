@@ -274,6 +274,19 @@ static void tls_log(uw_http_server *srv, int r, const char *why)
 static int conn_ready(uw_http_conn *hc)
 {
     if (hc->ready) return UW_OK;
+    if (hc->port && hc->port->conf.proxy_protocol && !hc->proxied) {
+        uw_http_server *srv = hc->srv;
+        char why[160] = "";
+        uw_conn *c = NULL;
+        int r = uw__proxy_accept(hc->c, srv->cfg.trust_proxy, srv->cfg.ntrust_proxy,
+                                 uw_now() + srv->cfg.header_timeout, &c, why, sizeof why);
+        if (r != UW_OK) {
+            uw__http_log_at(srv, UW_LOG_WARN, "uweb: connection closed: %s", why);
+            return r;
+        }
+        hc->c = c;
+        hc->proxied = true;
+    }
     if (hc->port && hc->port->conf.tls) {
         uw_http_server *srv = hc->srv;
         char why[160] = "";

@@ -276,6 +276,13 @@ static void usage(FILE *f, const char *name)
 "    --access-log-format=F   common (default: the common log format), combined (with\n"
 "                            referer, user agent, request id, milliseconds) or json\n"
 "                            (JSON lines)\n"
+"    --trust-proxy=CIDR      a proxy in front (repeatable, IPv4 or IPv6, e.g. 10.0.0.0/8,\n"
+"                            ::1): from such a peer the client's address (logs,\n"
+"                            uw_req_peer) is the right-most X-Forwarded-For address\n"
+"                            not in a trusted range; from others the field is ignored\n"
+"    --proxy-protocol        every connection (plain and HTTPS listeners) starts with a\n"
+"                            PROXY header, v1 or v2 (HAProxy's send-proxy[-v2]), from a\n"
+"                            --trust-proxy peer, naming the client; else it is closed\n"
 "    --cookie-key-file=FILE  key of signed and sealed cookies: 32 bytes, or 64 hex\n"
 "                            digits (head -c32 /dev/urandom | xxd -p -c64 > FILE);\n"
 "                            default: a key made per run, with a warning\n"
@@ -339,6 +346,7 @@ static int block_option(const char *name, const char *arg)
 }
 
 #define MAX_CERTS 8
+#define MAX_TRUST 16             /* --trust-proxy ranges */
 
 /* The certificate source when no --tls-cert is given and the app has a
  * block device "tls" (a unikernel's only way; --block:tls=FILE on unix):
@@ -383,6 +391,8 @@ typedef struct main_opts {
     unsigned workers;
     bool http1, http2, h2c;      /* --http (ALPN), --h2c */
     uw_acme_config acme;         /* certificates from an ACME server (--acme-*) */
+    uw_cidr trust[MAX_TRUST];    /* --trust-proxy */
+    bool proxy_protocol;         /* --proxy-protocol */
 } main_opts;
 
 /* Parses the command line into o: 0 to serve, 1 when --help was shown,
@@ -406,6 +416,15 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
         }
         if (strncmp(a, "--block:", 8) == 0) { if (block_option(name, a) < 0) return -1; continue; }
         if (strncmp(a, "--cookie-key-file=", 18) == 0) { o->cookie_key_file = a + 18; continue; }
+        if (strncmp(a, "--trust-proxy=", 14) == 0) {
+            if (cfg->ntrust_proxy == MAX_TRUST || uw_cidr_parse(a + 14, &o->trust[cfg->ntrust_proxy]) != UW_OK) {
+                fprintf(stderr, "%s: --trust-proxy=%s: an address or ADDR/PREFIX (IPv4 or IPv6; at most %d)\n", name, a + 14, MAX_TRUST);
+                return -1;
+            }
+            cfg->trust_proxy = o->trust, cfg->ntrust_proxy++;
+            continue;
+        }
+        if (strcmp(a, "--proxy-protocol") == 0) { o->proxy_protocol = true; continue; }
         if (strncmp(a, "--access-log=", 13) == 0) { o->access_log = a + 13; continue; }
         if (strncmp(a, "--listen=", 9) == 0) {
             if (o->nlisten == MAX_LISTEN) { fprintf(stderr, "%s: at most %d --listen\n", name, MAX_LISTEN); return -1; }
@@ -490,6 +509,10 @@ static int parse_options(int argc, char **argv, const char *name, main_opts *o)
             return -1;
         }
         if (k < 0) return -1;
+    }
+    if (o->proxy_protocol && !cfg->ntrust_proxy) {
+        fprintf(stderr, "%s: --proxy-protocol needs --trust-proxy=CIDR (the proxies that may send it)\n", name);
+        return -1;
     }
     if (!o->addr_given) cfg->addr = uw_net_default_addr();
     if (!o->ncert && !o->nkey && block_attached(TLS_BLOCK + 6)) {
@@ -755,7 +778,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
     r = uw_http_server_init(&srv, &o.cfg, uw_app_dispatch, (void *)app);
     int port = 0, tls_port = 0;
     if (r == UW_OK) {
-        uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port, .h2c = o.h2c };
+        uw_http_listen plain = { .addr = o.cfg.addr, .port = o.cfg.port, .h2c = o.h2c, .proxy_protocol = o.proxy_protocol };
         if (o.redirect_http) plain.dispatch = redirect_https, plain.arg = &rd;
         if (o.acme.directory) {
             /* HTTP-01 answers on the plain listener, everything else as before */
@@ -768,7 +791,7 @@ int uw_main(int argc, char **argv, const uw_app *app)
         if (r == UW_OK) r = port = listen_plain(&srv, &plain, &o, name, worker == 0);
     }
     if (r >= 0 && ts.cfg) {
-        uw_http_listen secure = { .addr = o.cfg.addr, .port = o.tls_port, .tls = ts.cfg };
+        uw_http_listen secure = { .addr = o.cfg.addr, .port = o.tls_port, .tls = ts.cfg, .proxy_protocol = o.proxy_protocol };
         if (o.hsts) secure.dispatch = hsts_dispatch, secure.arg = &ha;
         r = tls_port = uw_http_server_listen(&srv, &secure);
         if (r < 0) fprintf(stderr, "%s: cannot serve HTTPS on %s:%u: %s\n", name, o.cfg.addr, (unsigned)o.tls_port, uw_strerror(r));

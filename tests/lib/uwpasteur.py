@@ -9,9 +9,10 @@ import subprocess
 from uwtest import free_port, wait_port
 
 
-def call(port, method, path, body=None, headers=None):
-    """(status, the JSON answer or None)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+def call(port, method, path, body=None, headers=None, source=None):
+    """(status, the JSON answer or None); source: the local address to
+    connect from (127.0.0.2, ...: other clients on the loopback)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20, source_address=(source, 0) if source else None)
     try:
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
@@ -24,10 +25,10 @@ def call(port, method, path, body=None, headers=None):
         c.close()
 
 
-def create(port, ct="c2VjcmV0", burn=False, headers=None):
+def create(port, ct="c2VjcmV0", burn=False, headers=None, source=None):
     adata = json.dumps({"v": 1, "iv": "AAAAAAAAAAAAAAAA", "expire": "1day", "burn": burn, "format": "plain"})
     return call(port, "POST", "/api/paste", json.dumps({"adata": adata, "ct": ct}),
-                {"Content-Type": "application/json", **(headers or {})})
+                {"Content-Type": "application/json", **(headers or {})}, source)
 
 
 def start_redis(t, work):
