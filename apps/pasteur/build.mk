@@ -6,6 +6,9 @@
 # hiredis's reader: Debian's libraries on unix, the same sources compiled
 # for the unikernels (platform/jansson/, platform/hiredis/).
 DEB_PACKAGES += libjansson-dev libhiredis-dev redis-server haproxy
+# tests/integration/browser_pasteur_firefox.py: the pages in Firefox, driven by
+# puppeteer-core (npm, into $(B)/firefox-node at test time) over WebDriver BiDi.
+DEB_PACKAGES += firefox-esr
 APP_LDLIBS_pasteur := -ljansson -lhiredis
 # On the unikernels: the store, and the optional "tls" device (the PEM
 # chain and key, as apps/hello: HTTPS when it is given).

@@ -18,7 +18,6 @@ browser_pasteur.js in three parts, each its own test program:
 Each part also checks that no CSP violation happened and that the store's
 bytes and every request the pages sent hold neither a plaintext nor a
 key.  Screenshots: build/browser/pasteur-*.png."""
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, ROOT, app, free_port, wait_port  # noqa: E402
-from uwbrowser import node_env  # noqa: E402
+from uwbrowser import node_env, run_with_secrets  # noqa: E402
 
 
 def run(part):
@@ -60,18 +59,8 @@ def run(part):
                 if not t.check(f"{name}: pasteur listens for HTTPS", wait_port(tls_port), s.output()[-300:]):
                     t.done()
                 url = f"https://127.0.0.1:{tls_port}"
-            p = subprocess.run([node, os.path.join(ROOT, "tests", "integration", "browser_pasteur.js"), url, shots,
-                                attachment, part], capture_output=True, timeout=240, env=env)
-            out = p.stdout.decode(errors="replace")
-            for line in out.splitlines():
-                if line.startswith("# secret "):
-                    secrets.append(json.loads(line[len("# secret "):]))
-                elif not line.startswith("# "):
-                    print(line, flush=True)
-            if p.returncode != 0 and "not ok - " not in out:
-                t.check(name, False, f"node exited {p.returncode}: {p.stderr.decode(errors='replace')[-500:]}")
-            elif p.returncode != 0:
-                t.failed += 1
+            secrets = run_with_secrets(t, name, node, env, [os.path.join(ROOT, "tests", "integration", "browser_pasteur.js"),
+                                                            url, shots, attachment, part], timeout=240)
         data = open(store, "rb").read()
         t.check(f"{name}: the page reported its plaintexts and keys", len(secrets) >= 4, f"{len(secrets)} secrets")
         leaked = [x for x in secrets if x.encode() in data]
