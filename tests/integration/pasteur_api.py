@@ -16,7 +16,7 @@ import uuid
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from uwtest import T, Server, BUILD, app, read_all  # noqa: E402
+from uwtest import T, Server, BUILD, app, free_port, read_all  # noqa: E402
 
 t = T()
 t.require_built(app("pasteur"))
@@ -205,6 +205,24 @@ try:
                 and int(h.get("Retry-After", "0")) >= 1, f"{codes} {st} {h.get('Retry-After')}")
         st = create(s, headers={"X-Forwarded-For": "203.0.113.9"})[0]
         t.check("another client (X-Forwarded-For, --trust-proxy=127.0.0.1) is not limited by the first", st == 201, st)
+    # IPv6: a proxy on ::1 is trusted (--trust-proxy=::1/128), one on 127.0.0.1 is not.
+    p4, p6 = free_port(), free_port()
+    with Server("pasteur", port=p4, args=(f"--block:store={STORE}", "--store-size=1M", "--rate=6", "--burst=2",
+                                          "--trust-proxy=::1/128", f"--listen=127.0.0.1:{p4}", f"--listen=[::1]:{p6}")) as s:
+        def create6(client):
+            c = http.client.HTTPConnection("::1", p6, timeout=20)
+            c.request("POST", "/api/paste", json.dumps({"adata": adata(), "ct": "c2VjcmV0"}),
+                      {"Content-Type": "application/json", "X-Forwarded-For": client})
+            st = c.getresponse().status
+            c.close()
+            return st
+        codes = [create6("2001:db8::1") for _ in range(3)]
+        t.check("IPv6: behind a trusted proxy on ::1 a client (X-Forwarded-For 2001:db8::1) gets 429 past its burst",
+                codes == [201, 201, 429], codes)
+        t.check("IPv6: another client (2001:db8::2) has its own bucket", create6("2001:db8::2") == 201)
+        codes = [create(s, headers={"X-Forwarded-For": f"2001:db8::{i + 10}"})[0] for i in range(3)]
+        t.check("IPv6: X-Forwarded-For from 127.0.0.1, not in --trust-proxy=::1/128, is ignored", codes == [201, 201, 429], codes)
+    os.unlink(STORE)
     with Server("pasteur", args=(f"--block:store={STORE}", "--store-size=1M", "--rate=6", "--burst=2")) as s:
         codes = [create(s, headers={"X-Forwarded-For": f"198.51.100.{i}"})[0] for i in range(3)]
         t.check("without --trust-proxy a direct client is limited by its own address (X-Forwarded-For ignored)",

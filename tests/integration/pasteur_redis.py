@@ -5,7 +5,6 @@ A paste created through one is read through the other; a burn paste
 opened by 20 clients at once through both is read exactly once; a delete
 through one is seen by the other, and so is a comment; expiry is Redis's (the key's TTL); a
 Redis that goes away is a 503, not a crash."""
-import http.client
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD, app, free_port, wait_port  # noqa: E402
+from uwpasteur import call  # noqa: E402
 
 t = T()
 t.require_built(app("pasteur"))
@@ -28,17 +28,6 @@ if not os.access(redis, os.X_OK):
 
 def adata(burn=False, expire="1day"):
     return json.dumps({"v": 1, "iv": "AAAAAAAAAAAAAAAA", "expire": expire, "burn": burn, "format": "plain"})
-
-
-def call(port, method, path, body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        return r.status, (json.loads(data) if data else None)
-    finally:
-        c.close()
 
 
 def create(port, ct, **kw):
