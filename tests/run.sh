@@ -57,14 +57,22 @@ plan_verdict() {  # plan_verdict LABEL ok|not ok|skipped TEXT: a line of the run
   LABEL[n]=$1 KIND[n]="$2" ALONE[n]=0 CMD[n]=$3; n=$((n+1))
 }
 
-for t in "$UWEB_BUILD"/tests/unit/test_*; do [ -x "$t" ] && plan "unit/${t##*/}" "$t"; done
-for t in "$UWEB_BUILD"/asan/tests/unit/test_*; do
-  [ -x "$t" ] && plan "asan/${t##*/}" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$t"
+# $UWEB_BUILD/mbedtls/: what tests/integration/build.mk builds again on the
+# other TLS backend (test_tls, fuzz_tls), labelled .../mbedtls/NAME.
+for b in "" mbedtls/; do
+  for t in "$UWEB_BUILD"/${b}tests/unit/test_*; do [ -x "$t" ] && plan "unit/$b${t##*/}" "$t"; done
 done
-for r in "$UWEB_BUILD"/fuzz/replay_*; do
-  [ -x "$r" ] || continue
-  name=${r##*/replay_}
-  plan "fuzz-replay/$name" "$r" "tests/fuzz/corpus/$name"
+for b in "" mbedtls/; do
+  for t in "$UWEB_BUILD"/${b}asan/tests/unit/test_*; do
+    [ -x "$t" ] && plan "asan/$b${t##*/}" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$t"
+  done
+done
+for b in "" mbedtls/; do
+  for r in "$UWEB_BUILD"/${b}fuzz/replay_*; do
+    [ -x "$r" ] || continue
+    name=${r##*/replay_}
+    plan "fuzz-replay/$b$name" "$r" "tests/fuzz/corpus/$name"
+  done
 done
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   plan "fuzz-run" tests/fuzz/run.sh "$FUZZ_SECONDS"
