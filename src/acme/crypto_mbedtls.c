@@ -2,6 +2,7 @@
  * unikernels' and unix's with TLS=mbedtls.  Randomness from uw_random. */
 #include "acme_crypto.h"
 #include "acme_internal.h"
+#include "../tls/tls_internal.h"
 #include "../util/util.h"
 #include <uweb/random.h>
 #include <uweb/runtime.h>
@@ -148,7 +149,9 @@ int acme_sign_es256(const acme_key *k, const void *data, size_t n, unsigned char
     return ok ? UW_OK : UW_EIO;
 }
 
-/* The DNS subjectAltName list of names (nodes has room for n). */
+/* The DNS subjectAltName list of names (nodes has room for n), linked
+ * last name first: mbedTLS writes DER backwards, so the extension lists
+ * them in their order. */
 static mbedtls_x509_san_list *san_list(mbedtls_x509_san_list *nodes, const char *const *names, size_t n)
 {
     memset(nodes, 0, n * sizeof *nodes);
@@ -156,9 +159,9 @@ static mbedtls_x509_san_list *san_list(mbedtls_x509_san_list *nodes, const char 
         nodes[i].node.type = MBEDTLS_X509_SAN_DNS_NAME;
         nodes[i].node.san.unstructured_name.p = (unsigned char *)names[i];
         nodes[i].node.san.unstructured_name.len = strlen(names[i]);
-        nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+        nodes[i].next = i > 0 ? &nodes[i - 1] : NULL;
     }
-    return nodes;
+    return &nodes[n - 1];
 }
 
 int acme_csr(const acme_key *k, const char *const *names, size_t n, unsigned char **der, size_t *len)
@@ -195,13 +198,14 @@ static int64_t x509_seconds(const mbedtls_x509_time *t)
            t->min * 60 + t->sec;
 }
 
-/* The first certificate of a PEM chain. */
+/* A PEM chain, the TLS-ALPN-01 certificate's acmeIdentifier extension
+ * accepted (the TLS backend's parser, tls_mbedtls.c). */
 static int first_cert(mbedtls_x509_crt *crt, const void *pem, size_t len)
 {
     mbedtls_x509_crt_init(crt);
     unsigned char *buf = nul_copy(pem, len);
     if (!buf) return UW_ENOMEM;
-    int e = mbedtls_x509_crt_parse(crt, buf, len + 1);
+    int e = uw_tls__mbedtls_parse_chain(crt, buf, len + 1);
     free(buf);
     if (e < 0 || !crt->raw.p) {
         mbedtls_x509_crt_free(crt);

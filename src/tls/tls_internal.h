@@ -121,4 +121,12 @@ bool uw_tls__alpn_choose(const unsigned char *ours, size_t ours_len, const unsig
 /* True when the client's ALPN offer (wire form) is exactly "acme-tls/1". */
 bool uw_tls__alpn_only_acme(const unsigned char *theirs, size_t theirs_len);
 
+/* mbedTLS (tls_mbedtls.c): a PEM chain (NUL-terminated, len counting the
+ * NUL) appended to crt certificate by certificate, RFC 8737's critical
+ * acmeIdentifier extension of TLS-ALPN-01 certificates accepted (other
+ * unknown critical extensions are still refused).  0 or mbedTLS's error.
+ * Also the ACME client's (src/acme/crypto_mbedtls.c). */
+struct mbedtls_x509_crt;
+int uw_tls__mbedtls_parse_chain(struct mbedtls_x509_crt *crt, const unsigned char *pem, size_t len);
+
 #endif

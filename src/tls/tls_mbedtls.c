@@ -403,9 +403,7 @@ static int acme_ext(void *ctx, const mbedtls_x509_crt *crt, const mbedtls_x509_b
     return oid->len == sizeof acme_id && memcmp(oid->p, acme_id, sizeof acme_id) == 0 ? 0 : -1;
 }
 
-/* A PEM chain (NUL-terminated, len with the NUL) into crt, certificate by
- * certificate with acme_ext: 0 or mbedTLS's error. */
-static int parse_chain(mbedtls_x509_crt *crt, const unsigned char *pem, size_t len)
+int uw_tls__mbedtls_parse_chain(mbedtls_x509_crt *crt, const unsigned char *pem, size_t len)
 {
     int n = 0;
     while (len > 1) {
@@ -445,7 +443,7 @@ static int load_slot(slot *sl, const void *chain_pem, size_t chain_len, const vo
     int r = UW_TLS_OK, e;
     if (!memmem(chain, chain_len, "-----BEGIN CERTIFICATE-----", 27))
         r = set_err(err, errlen, "certificate chain: no PEM certificate", 0);
-    else if ((e = parse_chain(&ck->chain, chain, chain_len + 1)) != 0)
+    else if ((e = uw_tls__mbedtls_parse_chain(&ck->chain, chain, chain_len + 1)) != 0)
         r = set_err(err, errlen, (-e & 0xff80) == -MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
                                      ? "certificate: ECDSA keys must be on P-256" : "certificate chain", e);
     if (r == UW_TLS_OK && (e = mbedtls_pk_parse_key(&ck->key, key, key_len + 1, NULL, 0, rng, NULL)) != 0)
