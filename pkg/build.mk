@@ -31,8 +31,11 @@ INSTALL_SRCS := pkg/install.sh pkg/uweb.sh pkg/help2man.sh $(wildcard pkg/templa
 # uweb.pc links OpenSSL: the unix library must be built with it.
 install-check:
 	@test "$(TLS)" = openssl || { echo "make install: TLS=$(TLS): uweb.pc is written for TLS=openssl" >&2; exit 1; }
+# The guests' link flags per target (where guest.ld puts the image) go
+# into uweb-spt.pc and uweb-hvt.pc.
+INSTALL_ENV = GUEST_LDFLAGS_spt='$(GUEST_LDFLAGS_spt)' GUEST_LDFLAGS_hvt='$(GUEST_LDFLAGS_hvt)'
 install: install-check $$(INSTALL_DEPS)
-	@SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) $(PREFIX) '$(DESTDIR)' $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC)
+	@$(INSTALL_ENV) SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) $(PREFIX) '$(DESTDIR)' $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC)
 uninstall:
 	@pkg/install.sh uninstall $(PREFIX) '$(DESTDIR)'
 
@@ -43,7 +46,7 @@ DEB_FILE := $(B)/uweb_$(UW_VERSION_STR)_amd64.deb
 deb: $(DEB_FILE)
 $(DEB_FILE): $$(INSTALL_DEPS) $(INSTALL_SRCS) pkg/control.in | install-check
 	@rm -rf $(B)/pkg/root
-	@SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) /usr $(B)/pkg/root $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC) >/dev/null
+	@$(INSTALL_ENV) SOURCE_DATE_EPOCH=$(UW_SOURCE_DATE) pkg/install.sh install $(B) /usr $(B)/pkg/root $(UW_VERSION_STR) $(HVT_SOFT_KVM) $(CC) >/dev/null
 	@rm -f $(B)/pkg/root/usr/share/uweb/installed
 	@install -m 644 LICENSE $(B)/pkg/root/usr/share/doc/uweb/copyright
 	@mkdir -p $(B)/pkg/root/DEBIAN

@@ -2,6 +2,8 @@
 # pkg/install.sh - `make install` / `make uninstall` (pkg/build.mk).
 #
 #   pkg/install.sh install   B PREFIX DESTDIR VERSION HVT_SOFT_KVM [CC]
+#     (environment: GUEST_LDFLAGS_spt, GUEST_LDFLAGS_hvt, the targets' own
+#     guest link flags from platform/build.mk)
 #   pkg/install.sh uninstall PREFIX DESTDIR
 #
 # install copies what a user's own project needs into DESTDIR/PREFIX:
@@ -131,6 +133,8 @@ for t in spt hvt; do
         desc="uweb as an spt unikernel (a seccomp-locked process run by uweb-spt)"
     fi
     put 644 "$B/$t/platform/$t/bindings.o" "$d"
+    ldflags_t=GUEST_LDFLAGS_$t
+    [ -n "${!ldflags_t:-}" ] || die "$ldflags_t is not set (make install sets it)"
     gen 644 lib/pkgconfig "uweb-$t.pc" <<EOF
 # Compile every source of the guest with --cflags and link with
 #   \$(CC) -o APP.$t OBJECTS \$(pkg-config --libs uweb-$t)
@@ -147,7 +151,7 @@ Name: uweb-$t
 Description: $desc
 Version: $version
 Cflags: $guest_cflags${extra:+ $extra}
-Libs: $guest_ldflags $start\${libdir}/bindings.o -Wl,--start-group \${libdir}/libuweb.a \${libdir}/liblwip.a \${libdir}/libmbedtls.a \${libdir}/libz.a \${libdir}/libuwc.a $libgcc -Wl,--end-group
+Libs: $guest_ldflags ${!ldflags_t} $start\${libdir}/bindings.o -Wl,--start-group \${libdir}/libuweb.a \${libdir}/liblwip.a \${libdir}/libmbedtls.a \${libdir}/libz.a \${libdir}/libuwc.a $libgcc -Wl,--end-group
 EOF
 done
 gen 644 lib/pkgconfig uweb.pc <<EOF

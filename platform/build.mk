@@ -21,6 +21,11 @@ GUEST_CFLAGS_spt :=
 GUEST_CPPFLAGS_spt := -Iplatform/spt
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,platform/guest/guest.ld -Wl,--gc-sections \
   -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--strip-debug
+# Where guest.ld links the image: spt at UW_SPT_GUEST_BASE (platform/spt/
+# spt_abi.h, 4 MiB: above any host's vm.mmap_min_addr), hvt at
+# UW_HVT_GUEST_MIN_BASE (guest-physical 1 MiB).
+GUEST_LDFLAGS_spt := -Wl,--defsym=uw_image_base=0x400000
+GUEST_LDFLAGS_hvt := -Wl,--defsym=uw_image_base=0x100000
 GUEST_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 # The libc's own memcpy/memset must not be turned back into calls to themselves.
 GUEST_LIBC_FLAGS := -fno-builtin -fno-tree-loop-distribute-patterns

@@ -98,7 +98,8 @@ int uw_tender_elf_parse(const uint8_t *file, size_t size, struct uw_tender_image
  * Copies the segments of IMG from FILE into guest memory and zeroes their
  * bss: guest address A is host address MEM + (A - BASE).  The caller has
  * made [BASE, IMG->end) addressable at MEM and zeroed (a fresh mapping);
- * BASE <= UW_TENDER_GUEST_MIN_BASE.
+ * BASE is at or below every segment (UW_TENDER_GUEST_MIN_BASE is; spt
+ * refuses segments below its own, higher base first).
  */
 void uw_tender_elf_load(const uint8_t *file, const struct uw_tender_image *img,
                         uint8_t *mem, uint64_t base);

@@ -12,7 +12,7 @@
 int spt_protect_image(const struct uw_tender_image *img)
 {
     /* Gaps in the image: no access.  Then each segment its permissions. */
-    if (mprotect((void *)UW_SPT_GUEST_MIN_BASE, img->end - UW_SPT_GUEST_MIN_BASE, PROT_NONE) < 0)
+    if (mprotect((void *)UW_SPT_GUEST_BASE, img->end - UW_SPT_GUEST_BASE, PROT_NONE) < 0)
         goto fail;
     for (int i = 0; i < img->nseg; i++) {
         const struct uw_tender_segment *s = &img->seg[i];

@@ -41,9 +41,10 @@ static const char usage[] =
 "\n"
 "OPTIONS\n"
 "    --mem=MIB\n"
-"        Guest memory in MiB (default 32, 2 to 16384): the image, the\n"
-"        heap, a guard page and a 1 MiB stack.  Pages are allocated by the\n"
-"        host as the guest touches them.\n"
+"        Guest memory in MiB (default 32, 2 to 16384), mapped at 4 MiB\n"
+"        (0x400000, above any host's vm.mmap_min_addr): the image, the\n"
+"        heap, a guard page, a 1 MiB stack and 12 KiB of boot information.\n"
+"        Pages are allocated by the host as the guest touches them.\n"
 "    --net:NAME=TAPIF\n"
 "        Attaches the existing tap interface TAPIF (ip tuntap add TAPIF\n"
 "        mode tap) to the guest's network device NAME.  The\n"
@@ -232,36 +233,44 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    /* Guest memory: [UW_SPT_BOOT_BASE, mem) at the same addresses here. */
-    uint64_t mem = (uint64_t)mem_mib << 20;
-    uint64_t heap_end = mem - UW_SPT_STACK_SIZE - UW_SPT_GUARD_SIZE;
+    /* Guest memory: [UW_SPT_GUEST_BASE, + mem) at the same addresses here
+     * (spt_abi.h): the image at its bottom, the boot area at its top. */
+    uint64_t mem = (uint64_t)mem_mib << 20, boot_addr = UW_SPT_BOOT(mem);
+    uint64_t heap_end = boot_addr - UW_SPT_STACK_SIZE - UW_SPT_GUARD_SIZE;
+    for (int k = 0; k < img.nseg; k++)
+        if (img.seg[k].vaddr < UW_SPT_GUEST_BASE) {
+            spt_error("%s: segment at 0x%llx is below spt guest memory (0x%x): not an spt image",
+                      guest, (unsigned long long)img.seg[k].vaddr, UW_SPT_GUEST_BASE);
+            return refuse();
+        }
     if (img.end > heap_end) {
         spt_error("%s does not fit in %lu MiB (try a larger --mem)", guest, mem_mib);
         return refuse();
     }
-    void *want = (void *)UW_SPT_BOOT_BASE;
-    void *got = mmap(want, mem - UW_SPT_BOOT_BASE, PROT_READ | PROT_WRITE,
+    void *want = (void *)UW_SPT_GUEST_BASE;
+    void *got = mmap(want, mem, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (got != want) {
         spt_error("cannot map %lu MiB of guest memory at 0x%lx: %s", mem_mib,
-                  (unsigned long)UW_SPT_BOOT_BASE, got == MAP_FAILED ? strerror(errno) : "address taken");
+                  (unsigned long)UW_SPT_GUEST_BASE, got == MAP_FAILED ? strerror(errno) : "address taken");
         return refuse();
     }
-    uw_tender_elf_load(file, &img, (uint8_t *)want, UW_SPT_BOOT_BASE);
+    uw_tender_elf_load(file, &img, (uint8_t *)want, UW_SPT_GUEST_BASE);
     memset(file, 0, file_size);
     free(file);
     if (spt_protect_image(&img) < 0)
         return refuse();
 
-    struct uw_spt_boot *boot = (struct uw_spt_boot *)UW_SPT_BOOT_BASE;
-    if (uw_tender_cmdline((char *)UW_SPT_CMDLINE_BASE, UW_SPT_CMDLINE_SIZE, guest, args, nargs,
-                          &err) < 0)
+    struct uw_spt_boot *boot = (struct uw_spt_boot *)boot_addr;
+    char *cmdline = (char *)(boot_addr + UW_SPT_CMDLINE_OFFSET);
+    void *manifest = (void *)(boot_addr + UW_SPT_MANIFEST_OFFSET);
+    if (uw_tender_cmdline(cmdline, UW_SPT_CMDLINE_SIZE, guest, args, nargs, &err) < 0)
         return refuse_with(&err);
     if (mft_size > UW_SPT_MANIFEST_SIZE) {
         spt_error("manifest too large");
         return refuse();
     }
-    memcpy((void *)UW_SPT_MANIFEST_BASE, m, mft_size);
+    memcpy(manifest, m, mft_size);
     uint64_t canary;
     if (uw_tender_random(&canary, sizeof canary, &err) < 0)
         return refuse_with(&err);
@@ -270,21 +279,20 @@ int main(int argc, char **argv)
         .mem_size = mem,
         .heap_start = img.end,
         .heap_end = heap_end,
-        .cmdline = UW_SPT_CMDLINE_BASE,
-        .manifest = UW_SPT_MANIFEST_BASE,
+        .cmdline = (uintptr_t)cmdline,
+        .manifest = (uintptr_t)manifest,
         .canary = canary & ~(uint64_t)0xff,   /* a zero byte stops string overreads */
         .clock_gettime = spt_vdso_clock_gettime(),
     };
     canary = 0;
     if (uw_tender_random(boot->seed, sizeof boot->seed, &err) < 0)
         return refuse_with(&err);
-    if (mprotect((void *)UW_SPT_BOOT_BASE, UW_SPT_BOOT_END - UW_SPT_BOOT_BASE, PROT_READ) < 0
-        || mprotect((void *)UW_SPT_BOOT_END, UW_SPT_GUEST_MIN_BASE - UW_SPT_BOOT_END, PROT_NONE) < 0
+    if (mprotect(boot, UW_SPT_BOOT_SIZE, PROT_READ) < 0
         || mprotect((void *)heap_end, UW_SPT_GUARD_SIZE, PROT_NONE) < 0) {
         spt_error("mprotect: %s", strerror(errno));
         return refuse();
     }
     scrub_argv(argc, argv);
-    spt_run(&fds, img.entry, mem, UW_SPT_BOOT_BASE);
+    spt_run(&fds, img.entry, boot_addr, boot_addr);
     return refuse();
 }

@@ -10,7 +10,7 @@
  * guest.  Once the filter is installed nothing allocates or calls libc:
  * only the guest runs, and the handlers, which use raw system calls.
  *
- * Memory: guest memory is one fixed mapping at UW_SPT_BOOT_BASE; the
+ * Memory: guest memory is one fixed mapping at UW_SPT_GUEST_BASE; the
  * tender never frees anything (the process ends with the guest).
  * Trust: the image file is untrusted input (the shared parser checks every
  * offset, size and address in it); once running, the guest reaches the host only

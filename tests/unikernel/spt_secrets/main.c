@@ -113,6 +113,21 @@ static void probe(uint64_t a)
         region_at(a);
 }
 
+/* The boot area (spt_abi.h) is the page right above the stack: the first
+ * page up from this frame that holds a struct uw_spt_boot describing
+ * itself.  NULL if none within the stack's size. */
+static const struct uw_spt_boot *boot_info(void)
+{
+    volatile char here;
+    uint64_t a = (uintptr_t)&here & ~(PAGE - 1);
+    for (uint64_t end = a + UW_SPT_STACK_SIZE + PAGE; a < end; a += PAGE) {
+        const struct uw_spt_boot *b = (const struct uw_spt_boot *)(uintptr_t)a;
+        if (b->abi_version == UW_SPT_ABI_VERSION && UW_SPT_BOOT(b->mem_size) == a)
+            return b;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strlen(argv[1]) < 8) {
@@ -121,11 +136,15 @@ int main(int argc, char **argv)
     }
     marker = argv[1];
     marker_len = strlen(marker);
-    if (readable(UW_SPT_BOOT_END)) {   /* PROT_NONE: must not read as readable */
+    const struct uw_spt_boot *b = boot_info();
+    if (!b) {
+        say("no boot area above the stack\n");
+        return 2;
+    }
+    if (readable(b->heap_end)) {   /* the guard page, PROT_NONE: must not read as readable */
         say("stdout does not copy what is written (run with stdout a pipe)\n");
         return 2;
     }
-    const struct uw_spt_boot *b = (const struct uw_spt_boot *)UW_SPT_BOOT_BASE;
     uint64_t vdso = b->clock_gettime & ~(PAGE - 1);
     if (vdso) {
         for (uint64_t a = vdso - (16ull << 20); a < vdso + REGION_CAP; a += PAGE)
@@ -140,7 +159,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < first; r++)
         for (uint64_t a = regions[r].lo; a < regions[r].hi; a += 8) {
             uint64_t v = *(const uint64_t *)(uintptr_t)a;
-            if (v >= 0x1000000000ull && v < 0x800000000000ull && (v < 0x10000 || v >= b->mem_size))
+            if (v >= 0x1000000000ull && v < 0x800000000000ull && (v < UW_SPT_GUEST_BASE || v - UW_SPT_GUEST_BASE >= b->mem_size))
                 probe(v & ~(PAGE - 1));
             if (probes > 4000000)
                 break;
