@@ -9,11 +9,14 @@
 # Workloads, each --runs times (default 3) for --duration seconds (default
 # 5), stores alternating, medians reported:
 #   read-1k     GET of a 1 KiB paste, open loop at 1000 requests/s, 10 connections: p50, p99
+#   static      GET of /style.css (3.2 KB, embedded) from the same process, same load: the
+#               machine's floor for read-1k's tail
 #   read-1m     GET of a 1 MiB paste, closed loop, 4 connections: requests/s
 #   create-1k   POST of a 1 KiB paste, closed loop, 4 connections: requests/s, p99
 #               (the block store flushes the device before each 201)
 # and the store's start with 100,000 pastes (bench/store_open.c: time and
-# index memory of each open of a filled store file).
+# index memory of each open of a filled store file, from its checkpoint
+# and by a full replay of the log).
 # Prints each figure and the block/redis ratio.  B=DIR: the build (default build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,12 +78,13 @@ bench() {  # bench STORE WORKLOAD -> one JSON line
   local s=$1 w=$2 u="http://127.0.0.1:${port[$1]}"
   case "$w" in
     read-1k) "$B/tools/uweb-bench" "$u/api/paste/${id[$s-1k]}" --rate 1000 -c 10 -d "${DUR}s" --json ;;
+    static) "$B/tools/uweb-bench" "$u/style.css" --rate 1000 -c 10 -d "${DUR}s" --json ;;
     read-1m) "$B/tools/uweb-bench" "$u/api/paste/${id[$s-1m]}" -c 4 -d "${DUR}s" --json ;;
     create-1k) "$B/tools/uweb-bench" "$u/api/paste" -c 4 -d "${DUR}s" --method POST --body "$work/paste-1k.json" \
         -H 'Content-Type: application/json' --expect-status 201 --json ;;
   esac
 }
-for w in read-1k read-1m create-1k; do
+for w in read-1k static read-1m create-1k; do
   for r in $(seq "$RUNS"); do
     for s in block redis; do bench "$s" "$w" | python3 -c "
 import json,sys; j=json.load(sys.stdin); l=j['latency_ms']
@@ -95,7 +99,7 @@ for line in open(sys.argv[1]):
     rows.setdefault((s, w), []).append((float(rps), float(p50), float(p99), int(failed)))
 med = lambda v: statistics.median(v)
 print(f"{'workload':<11} {'store':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} failed")
-for w in ("read-1k", "read-1m", "create-1k"):
+for w in ("read-1k", "static", "read-1m", "create-1k"):
     for s in ("block", "redis"):
         v = rows[(s, w)]
         print(f"{w:<11} {s:<6} {med([x[0] for x in v]):>9.0f} {med([x[1] for x in v]):>8.3f} {med([x[2] for x in v]):>8.3f} {sum(x[3] for x in v)}")

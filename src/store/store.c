@@ -127,6 +127,7 @@ struct uw_store {
     uint8_t key[16];
     int full;
     int open;                   /* mounted: close may checkpoint */
+    int formatted;              /* by this open: the log holds nothing under the new key */
     size_t max_record;
     uint64_t seq;               /* of the next record */
     uint32_t head;              /* next write position */
@@ -665,7 +666,9 @@ static int mount_super(uw_store *s, const uw_store_options *o)
     if (valid && o->format != UW_STORE_FORMAT_ALWAYS) return UW_OK;
     int may = o->format == UW_STORE_FORMAT_ALWAYS || (o->format == UW_STORE_FORMAT_BLANK && blank);
     if (!may || !o->key) return UW_STORE_ECORRUPT;
-    return format(s, o->key);
+    r = format(s, o->key);
+    s->formatted = r == UW_OK;
+    return r;
 }
 
 /* Whether the data of the record h at p checks out, from blk when the
@@ -989,6 +992,11 @@ static int load(uw_store *s, const uw_store_options *o, int64_t now)
         if (r == UW_ENOMEM) return r;
     }
     s->ck_since = UINT64_MAX / 2;
+    if (s->formatted) {                     /* a new key: no record there is ours */
+        s->seq = 1;
+        s->free = s->log_blocks;
+        return UW_OK;
+    }
     return rebuild(s, now);
 }
 
