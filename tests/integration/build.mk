@@ -12,7 +12,9 @@
 #                                         backends (make test runs a short one:
 #                                         protocols, ciphers, vulnerabilities)
 DEB_PACKAGES += testssl.sh
-MBEDTLS_APPS := $(B)/mbedtls/apps/hello $(B)/mbedtls/apps/crunchzip
+# (and the ACME client's crypto unit test on mbedTLS, checked by OpenSSL:
+# tests/integration/acme.py runs it)
+MBEDTLS_APPS := $(B)/mbedtls/apps/hello $(B)/mbedtls/apps/crunchzip $(B)/mbedtls/tests/unit/test_acme
 MBEDTLS_TESTS := $(B)/mbedtls/tests/unit/test_tls $(B)/mbedtls/asan/tests/unit/test_tls \
   $(B)/mbedtls/fuzz/replay_tls $(B)/mbedtls/fuzz/fuzz_tls
 
