@@ -681,6 +681,35 @@ static void test_damaged_checkpoint_falls_back(void)
     md_free(m);
 }
 
+/* A store of version 1 (no checkpoint slots; its superblock's CRC at 40)
+ * still opens, by a full replay, and takes writes. */
+static void test_version_1_store_opens(void)
+{
+    memdev *m = md_new(300);
+    uw_store *s = open_store(m, UW_STORE_EVICT, 0);
+    for (uint64_t id = 1; id <= 20; id++) CHECK_EQ_INT(put(s, id, 300, 0, 0), UW_OK);
+    m->crashed = 1;                             /* no checkpoint */
+    uw_store_close(s);
+    m->crashed = 0;
+    memset(m->disk + 300 * BS - 40 * BS, 0, 40 * BS);   /* whatever the slots held */
+    m->disk[8] = 1;
+    memset(m->disk + 40, 0, 8);
+    uint32_t crc = uw__crc32c(0, m->disk, 40);
+    for (int i = 0; i < 4; i++) m->disk[40 + i] = (unsigned char)(crc >> (8 * i));
+    s = open_store(m, UW_STORE_EVICT, 0);
+    struct uw_store_stats st;
+    uw_store_stats(s, &st);
+    CHECK_EQ_INT(st.from_checkpoint, 0);
+    CHECK_EQ_INT(st.log_bytes, 299 * BS);
+    CHECK_EQ_INT(st.records, 20);
+    CHECK_EQ_INT(put(s, 21, 300, 0, 0), UW_OK);
+    uw_store_close(s);
+    s = open_store(m, UW_STORE_EVICT, 0);
+    for (uint64_t id = 1; id <= 21; id++) CHECK_EQ_INT(has(s, id, 300, 0), 1);
+    uw_store_close(s);
+    md_free(m);
+}
+
 /* A checkpoint cut at every byte of its first blocks, on a small log that
  * checkpoints often and refuses when full: every acknowledged record is
  * there, nothing deleted comes back. */
@@ -728,6 +757,7 @@ int main(void)
     RUN(test_crash_wrapping_between_checkpoints);
     RUN(test_checkpoint_open_reads_only_the_tail);
     RUN(test_damaged_checkpoint_falls_back);
+    RUN(test_version_1_store_opens);
     RUN(test_crash_torn_checkpoint_at_every_byte);
     return CHECK_DONE();
 }
