@@ -7,8 +7,9 @@ one MSS.  For each: Crunch & Zip through a --mem=32 guest takes a 256 MiB
 POST and streams its ZIP back (256 MiB each way), checked byte for byte,
 while the tap's receive counters (the frames the guest wrote) show how
 many frames carried the guest's side; a 16 MiB download over IPv6 (a
-ZIP of a 16 MiB upload, curl -6) the same way.  uweb-test: alone
-In a network namespace of its own (taps uwgsN, 10.87.N.1/24 and
+ZIP of a 16 MiB upload, curl -6) the same way.  A guest built without
+the offloads flag in its manifest is tests/net/unikernel.py's
+tcp_client.  In a network namespace of its own (taps uwgsN, 10.87.N.1/24 and
 fd00:87:N::1/64 on the host).
 """
 import hashlib
