@@ -11,8 +11,10 @@
  * If-Modified-Since, one byte Range (206, 416, If-Range), HEAD, the
  * content type from the extension.  A directory asked with its slash
  * serves its index (index.html), without it gets 308 to "path/"; no
- * listing.  The body is read from the file as it is sent (64 KiB at a
- * time, memory bounded, not sendfile).
+ * listing.  The body goes by sendfile on plain HTTP/1.1 connections
+ * (uw_res_send_file, Range answers from their offset); over TLS, HTTP/2
+ * or through uw_mw_compress it is read as it is sent (64 KiB at a time,
+ * memory bounded).
  *
  * Nothing outside the root is reachable: the path is checked after
  * percent-decoding (segments "." and "..", a NUL, a backslash, encoded

@@ -307,6 +307,13 @@ void uw_res_content_length(uw_res *res, uint64_t len);
 int uw_res_begin(uw_res *res);
 int uw_res_write(uw_res *res, const void *data, size_t n);
 int uw_res_end(uw_res *res);
+/* Sends len bytes of the open file fd from offset off as body bytes, by
+ * the kernel (sendfile) where the connection allows it: plain HTTP/1.1
+ * over a TCP socket on unix (uw_mw_compress passes it on when it leaves
+ * the answer alone).  UW_OK, a negative status, or 1 when it cannot here (TLS,
+ * HTTP/2, the unikernels): nothing was sent, write the bytes with
+ * uw_res_write. */
+int uw_res_send_file(uw_res *res, int fd, uint64_t off, uint64_t len);
 /* Sends the pipe's bytes as the body until its producer closes it. */
 int uw_res_pipe(uw_res *res, uw_pipe *p);
 

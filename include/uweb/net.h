@@ -37,6 +37,8 @@ struct uw_conn_ops {
     void (*shutdown_write)(uw_conn *c);
     void (*close)(uw_conn *c, bool reset);
     const char *(*peer)(uw_conn *c, char *buf, size_t n);
+    /* NULL but on plain host TCP sockets (not TLS, not lwIP). */
+    int (*sendfile)(uw_conn *c, int fd, uint64_t off, size_t len, int64_t deadline);
 };
 
 struct uw_conn {
@@ -80,6 +82,21 @@ static inline bool uw_conn_may_read(const uw_conn *c)
 static inline int uw_conn_writev(uw_conn *c, const uw_slice *v, size_t n, int64_t deadline)
 {
     return c->ops->writev(c, v, n, deadline);
+}
+
+/* Whether uw_conn_sendfile can be used: a plain TCP socket on unix. */
+static inline bool uw_conn_can_sendfile(const uw_conn *c)
+{
+    return c->ops->sendfile != NULL;
+}
+
+/* Sends len bytes of the open file fd from offset off by the kernel
+ * (sendfile(2)), waiting while the socket is full; only where
+ * uw_conn_can_sendfile.  UW_OK, UW_EIO (the file is shorter, or a read
+ * error) or a negative status of the connection. */
+static inline int uw_conn_sendfile(uw_conn *c, int fd, uint64_t off, size_t len, int64_t deadline)
+{
+    return c->ops->sendfile(c, fd, off, len, deadline);
 }
 
 /* Calls fn(c, arg) when data arrives while no task reads (NULL: stop). */

@@ -251,6 +251,12 @@ static int cz_write_body(uw_res *res, const void *data, size_t n)
     return encode(res, data, n, false);
 }
 
+static int cz_send_file(uw_res *res, int fd, uint64_t off, uint64_t len)
+{
+    cz *c = of(res);
+    return c->enc == UW_ENC_IDENTITY ? uw__res_wrap_send_file(&c->w, res, fd, off, len) : 1;
+}
+
 static int cz_end(uw_res *res)
 {
     cz *c = of(res);
@@ -278,7 +284,7 @@ static void cz_abort(uw_res *res)
 
 static const uw_http_ops cz_ops = {
     .send_head = cz_send_head, .send_body = cz_send_body, .write_body = cz_write_body,
-    .flush = cz_flush, .end = cz_end, .abort = cz_abort,
+    .flush = cz_flush, .end = cz_end, .abort = cz_abort, .send_file = cz_send_file,
 };
 
 int uw_mw_compress(uw_req *req, uw_res *res, void *arg)

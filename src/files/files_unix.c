@@ -37,6 +37,13 @@ static int send_fd(uw_req *req, uw_res *res, int fd, const struct stat *st, cons
     uw_res_content_length(res, rs.length);
     int r = uw_res_begin(res);
     if (r != UW_OK || uw_req_method(req) == UW_HEAD) return r == UW_OK ? uw_res_end(res) : r;
+    r = uw_res_send_file(res, fd, rs.offset, rs.length);
+    if (r != 1) {
+        if (r == UW_OK) return uw_res_end(res);
+        uw_res_close(res);
+        return r;
+    }
+    /* TLS, HTTP/2 or a wrapper (compression): read and write */
     char *buf = uw_arena_alloc(uw_req_arena(req), CHUNK);
     if (!buf) { uw_res_close(res); return UW_ENOMEM; }
     uint64_t off = rs.offset, left = rs.length;

@@ -276,6 +276,24 @@ static int h1_write_body(uw_res *res, const void *data, size_t n)
     return flush(h);
 }
 
+/* Whole pieces of a file body at most this long share one io timeout. */
+#define SEND_FILE_PIECE (1024 * 1024)
+
+static int h1_send_file(uw_res *res, int fd, uint64_t off, uint64_t len)
+{
+    uw_h1 *h = res->proto;
+    uw_conn *c = h->hc->c;
+    if (h->res_chunked || !uw_conn_can_sendfile(c)) return 1;
+    int r = flush(h);
+    while (r == UW_OK && len) {
+        size_t n = len < SEND_FILE_PIECE ? (size_t)len : SEND_FILE_PIECE;
+        r = uw_conn_sendfile(c, fd, off, n, uw_now() + h->cfg->io_timeout);
+        off += n;
+        len -= n;
+    }
+    return r;
+}
+
 static int h1_flush(uw_res *res)
 {
     return flush(res->proto);
@@ -330,6 +348,7 @@ static const uw_http_ops h1_ops = {
     .end = h1_end,
     .abort = h1_abort,
     .upgrade = h1_upgrade,
+    .send_file = h1_send_file,
 };
 
 /* ------------------------------------------------------------ requests */

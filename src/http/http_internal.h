@@ -54,6 +54,10 @@ typedef struct uw_http_ops {
      * head with res->hdrs and hands the connection over (*up).  NULL:
      * the protocol cannot (HTTP/2). */
     int (*upgrade)(uw_res *res, struct uw_http_upgraded *up);
+    /* Body bytes from a file by the kernel (uw_res_send_file): UW_OK, a
+     * status, or 1 when this connection cannot (nothing was sent).  NULL:
+     * the protocol cannot (HTTP/2). */
+    int (*send_file)(uw_res *res, int fd, uint64_t off, uint64_t len);
 } uw_http_ops;
 
 /* A connection handed over by an upgrade, for the rest of the handler:

@@ -327,6 +327,19 @@ int uw_res_write(uw_res *res, const void *data, size_t n)
     return res->ops->write_body(res, data, n);
 }
 
+int uw_res_send_file(uw_res *res, int fd, uint64_t off, uint64_t len)
+{
+    int r;
+    if (!res->head_sent && (r = uw_res_begin(res)) != UW_OK) return r;
+    if (res->done || res->failed) return UW_ECLOSED;
+    if (len == 0 || res->head_only) return UW_OK;
+    if (res->has_length && res->body_sent + len > res->content_length) return UW_EINVAL;
+    if (!res->ops->send_file) return 1;
+    r = res->ops->send_file(res, fd, off, len);
+    if (r == UW_OK) res->body_sent += len;
+    return r;
+}
+
 int uw_res_end(uw_res *res)
 {
     int r;

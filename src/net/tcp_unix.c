@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -284,6 +285,29 @@ static int tcp_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadli
     return UW_OK;
 }
 
+static int tcp_sendfile(uw_conn *conn, int fd, uint64_t off, size_t len, int64_t deadline)
+{
+    tcp_conn *c = (tcp_conn *)conn;
+    off_t o = (off_t)off;
+    while (len) {
+        ssize_t k = sendfile(c->io.fd, fd, &o, len);
+        if (k > 0) {
+            len -= (size_t)k;
+            continue;
+        }
+        if (k == 0) return UW_EIO;          /* the file ends before off + len */
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            uw_io_drained_write(&c->io);
+            int r = uw_io_wait_write(&c->io, deadline);
+            if (r != UW_OK) return r;
+            continue;
+        }
+        return errno == EIO || errno == EINVAL || errno == EOVERFLOW ? UW_EIO : UW_ECLOSED;
+    }
+    return UW_OK;
+}
+
 static void tcp_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
 {
     tcp_conn *c = (tcp_conn *)conn;
@@ -345,6 +369,7 @@ static const struct uw_conn_ops tcp_ops = {
     .shutdown_write = tcp_shutdown_write,
     .close = tcp_close,
     .peer = tcp_peer,
+    .sendfile = tcp_sendfile,
 };
 
 /* Host sockets take no options of their own; services listen on loopback

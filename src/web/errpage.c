@@ -83,6 +83,12 @@ static int ep_write_body(uw_res *res, const void *data, size_t n)
     return e->page ? UW_OK : UW_WRAP_CALL(&e->w, res, write_body, data, n);
 }
 
+static int ep_send_file(uw_res *res, int fd, uint64_t off, uint64_t len)
+{
+    ep *e = of(res);
+    return e->page ? UW_OK : uw__res_wrap_send_file(&e->w, res, fd, off, len);
+}
+
 static int ep_end(uw_res *res)
 {
     ep *e = of(res);
@@ -112,7 +118,7 @@ static void ep_abort(uw_res *res)
 
 static const uw_http_ops ep_ops = {
     .send_head = ep_send_head, .send_body = ep_send_body, .write_body = ep_write_body,
-    .flush = ep_flush, .end = ep_end, .abort = ep_abort,
+    .flush = ep_flush, .end = ep_end, .abort = ep_abort, .send_file = ep_send_file,
 };
 
 int uw_mw_error_pages(uw_req *req, uw_res *res, void *arg)

@@ -38,7 +38,16 @@ static inline void uw__res_wrap(uw_res *res, uw_res_wrap *w, const uw_http_ops *
     w->ops.flush = mine->flush;
     w->ops.end = mine->end;
     w->ops.abort = mine->abort;
+    w->ops.send_file = mine->send_file;   /* NULL: file bodies through its write_body */
     res->ops = &w->ops;
+}
+
+/* A file body passed through to the table w wraps (a wrapper that leaves
+ * the body alone): as uw_http_ops.send_file, 1 when that one cannot. */
+static inline int uw__res_wrap_send_file(uw_res_wrap *w, uw_res *res, int fd, uint64_t off, uint64_t len)
+{
+    if (!w->inner->send_file) return 1;
+    return UW_WRAP_CALL(w, res, send_file, fd, off, len);
 }
 
 static inline void uw__res_wrap_abort(uw_res_wrap *w, uw_res *res)
