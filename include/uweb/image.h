@@ -31,8 +31,10 @@
  *     r = uw_image_read(im, &f, offset, buf, n);                  // UW_OK or UW_EIO
  *     uw_image_close(im);
  *
- * On the unikernels the reader is not built yet (it needs zstd compiled
- * for guests): every open returns UW_EINVAL there.
+ * The reader is the same on every target (zstd's decompressor is compiled
+ * for the guests, platform/zstd/build.mk); the unikernels have no files,
+ * so there uw_image_open_file fails (UW_EINVAL) and images come from block
+ * devices (uw_image_open_device).
  */
 #ifndef UWEB_IMAGE_H
 #define UWEB_IMAGE_H

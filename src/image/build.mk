@@ -1,4 +1,5 @@
-# src/image: the image reader (reader_unix.c links libzstd) and its handler
+# src/image: the image reader (reader.c: libzstd from Debian on unix, its
+# decompressor built for the guests by platform/zstd/build.mk) and its handler
 # (image_web.c, which calls the web framework and the static engine).
 DEB_PACKAGES += libzstd-dev
 IMAGE_WITH_WEB := image static web http util tls runtime net stream

@@ -21,6 +21,7 @@ from email.utils import formatdate
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import T, Server, BUILD  # noqa: E402
+from uwimage import make_tree, fetch_many as fetch_many3, urlpath  # noqa: E402
 
 t = T()
 TOOL = os.path.join(BUILD, "tools", "uweb-image")
@@ -56,37 +57,13 @@ t.check("missing image: exit 1, one line", rc == 1 and one_line(err), err)
 
 # ------------------------------------------------------------ the tree
 TREE = os.path.join(WORK, "tree")
-files = {}
 rnd = random.Random(11)
-
-
-def put(rel, data):
-    path = os.path.join(TREE, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    files["/" + rel] = data
-
-
-put("index.html", b"<!doctype html><title>root</title>\n")
-put("empty.txt", b"")
-put("also/empty.css", b"")
-put("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/deep.html", b"<p>deep</p>\n")
-put("\u00fcn\u00efc\u00f8d\u00e9/\u65e5\u672c\u8a9e.html", "<p>\u65e5\u672c\u8a9e</p>\n".encode())
-put("docs/index.html", b"<h1>docs</h1>\n")
-words = [b"alpha", b"beta", b"gamma", b"delta", b"option", b"server", b"<p>", b"</p>", b"\n"]
-for i in range(10000):
-    body = b"<html><body>" + b" ".join(rnd.choice(words) for _ in range(rnd.randrange(5, 120))) + b"</body></html>\n"
-    put(f"many/{i // 500:02d}/page{i:05d}.html", body)
-for i in range(20):
-    put(f"dups/copy{i}.html", files["/many/00/page00001.html"])
-big = bytearray()
-block = bytes(rnd.getrandbits(8) for _ in range(4096))
-while len(big) < BIG_MIB << 20:
-    big += block if rnd.random() < 0.5 else os.urandom(4096)
-big = bytes(big[:(BIG_MIB << 20) + 777])
-put("media/big.bin", big)
-put("media/mid.bin", os.urandom(300000))
+files = make_tree(TREE, rnd, BIG_MIB)
+big = files["/media/big.bin"]
+put_mid = os.path.join(TREE, "media", "mid.bin")
+files["/media/mid.bin"] = os.urandom(300000)
+with open(put_mid, "wb") as f:
+    f.write(files["/media/mid.bin"])
 
 IMG = os.path.join(WORK, "tree.img")
 t0 = time.time()
@@ -126,49 +103,14 @@ with open(os.path.join(WORK, "s1.img"), "rb") as f1, open(os.path.join(WORK, "s2
 
 
 # ------------------------------------------------------------ HTTP
+def fetch_many(port, reqs):
+    return [(st, body) for st, _, body in fetch_many3("127.0.0.1", port, reqs)]
+
+
 def get(conn, path, headers=None, method="GET"):
     conn.request(method, urlpath(path), headers=headers or {})
     r = conn.getresponse()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-
-
-class _File:
-    """A socket stand-in for HTTPResponse: one buffered reader for every
-    response of the connection, which a response does not close."""
-    def __init__(self, f):
-        self.f = f
-
-    def makefile(self, *args, **kw):
-        return self
-
-    def __getattr__(self, name):
-        return getattr(self.f, name)
-
-    def close(self):
-        pass
-
-
-def fetch_many(port, reqs, batch=64):
-    """Pipelined GETs on one connection: [(path, headers)] -> [(status, body)]."""
-    import socket
-    out = []
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sk:
-        f = sk.makefile("rb")
-        for i in range(0, len(reqs), batch):
-            part = reqs[i:i + batch]
-            wire = b"".join(f"GET {urlpath(p)} HTTP/1.1\r\nHost: x\r\n".encode()
-                            + b"".join(f"{k}: {v}\r\n".encode() for k, v in h.items()) + b"\r\n" for p, h in part)
-            sk.sendall(wire)
-            for _ in part:
-                r = http.client.HTTPResponse(_File(f), method="GET")
-                r.begin()
-                out.append((r.status, r.read()))
-    return out
-
-
-def urlpath(p):
-    from urllib.parse import quote
-    return quote(p, safe="/?=&")
 
 
 with Server("site", [f"--image={IMG}", "--quiet"]) as s:

@@ -1,15 +1,13 @@
 /* The image reader: header, verified block table, cache, index, contents.
- * zstd is built for unix only so far; reader_uk.c stands in on guests. */
+ * The same on every target: libzstd from Debian on unix, its decompressor
+ * compiled for the guests on the unikernels (platform/zstd/build.mk).
+ * Images in files: file_unix.c. */
 #include "uweb/image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "format.h"
@@ -30,7 +28,6 @@ struct uw_image {
     uw_image_read_fn read;
     void *arg;
     uint64_t size;
-    int fd;             /* uw_image_open_file's, else -1 */
     void (*on_close)(void *);
     void *close_arg;
 
@@ -49,7 +46,16 @@ struct uw_image {
     char err[256];
 };
 
-static __thread char open_err[300];
+/* Per thread on unix (guests have one thread and no TLS). */
+#ifdef __STDC_HOSTED__
+#if __STDC_HOSTED__
+#define OPEN_ERR_TLS __thread
+#endif
+#endif
+#ifndef OPEN_ERR_TLS
+#define OPEN_ERR_TLS
+#endif
+static OPEN_ERR_TLS char open_err[300];
 
 const char *uw_image_open_error(void) { return open_err; }
 void uw__image_set_open_error(const char *why) { snprintf(open_err, sizeof open_err, "%s", why); }
@@ -287,7 +293,6 @@ int uw_image_open(uw_image **out, uw_image_read_fn read, void *arg, uint64_t siz
     im->read = read;
     im->arg = arg;
     im->size = size;
-    im->fd = -1;
     im->cache_cap = cfg && cfg->cache_bytes ? cfg->cache_bytes : UW_IMAGE_CACHE_DEFAULT;
     im->dctx = ZSTD_createDCtx();
     if (!im->dctx) { free(im); snprintf(open_err, sizeof open_err, "out of memory"); return UW_ENOMEM; }
@@ -343,36 +348,6 @@ bad_set:
     return UW_EIO;
 }
 
-static int file_read(void *arg, uint64_t off, void *buf, size_t n)
-{
-    int fd = (int)(intptr_t)arg;
-    while (n) {
-        ssize_t k = pread(fd, buf, n, (off_t)off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return UW_EIO;
-        buf = (char *)buf + k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
-    return UW_OK;
-}
-
-int uw_image_open_file(uw_image **out, const char *path, const uw_image_config *cfg)
-{
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(open_err, sizeof open_err, "%s", strerror(errno));
-        if (fd >= 0) close(fd);
-        return UW_EIO;
-    }
-    int r = uw_image_open(out, file_read, (void *)(intptr_t)fd, (uint64_t)st.st_size, cfg);
-    if (r != UW_OK) { close(fd); return r; }
-    (*out)->fd = fd;
-    return UW_OK;
-}
-
 void uw_image_close(uw_image *im)
 {
     if (!im) return;
@@ -380,7 +355,6 @@ void uw_image_close(uw_image *im)
         if (im->slots[i].used) slot_free(im, &im->slots[i]);
     ZSTD_freeDCtx(im->dctx);
     ZSTD_freeDDict(im->ddict);
-    if (im->fd >= 0) close(im->fd);
     if (im->on_close) im->on_close(im->close_arg);
     free(im);
 }
