@@ -7,7 +7,13 @@ reuses it after a restart, renews it (--acme-renew-after, and short-lived
 certificates at two thirds of their lifetime) while a keep-alive
 connection stays open and new handshakes go on, and on failures (terms
 not agreed, a wrong challenge answer, a rate limit, no ACME server, half
-the nonces rejected) logs one line, keeps serving plain HTTP and retries."""
+the nonces rejected) logs one line, keeps serving plain HTTP and retries.
+Retry-After in seconds and as an HTTP-date; ARI (RFC 9773) through a
+directory of the test's that adds renewalInfo to pebble's (Debian's
+pebble 2.4 has none), on both TLS backends."""
+import base64
+import email.utils
+import json
 import os
 import re
 import socket
@@ -18,6 +24,7 @@ import tempfile
 import threading
 import time
 import http.server
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from uwtest import BUILD, T, Server, app, curl, free_port, program  # noqa: E402
@@ -270,6 +277,40 @@ def main():
                 line and "too many new orders recently" in line[0] and "next attempt in 120 s" in line[0],
                 " | ".join(acme_lines(s)))
     limited.shutdown()
+    # Retry-After as an HTTP-date (parsed without the C library's time code)
+    RateLimited.retry_after = email.utils.formatdate(time.time() + 90, usegmt=True)
+    limited = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
+    threading.Thread(target=limited.serve_forever, daemon=True).start()
+    with Server("hello", args=[f"--tls-port={free_port()}",
+                               f"--acme-directory=http://127.0.0.1:{limited.server_address[1]}/dir",
+                               "--acme-domain=hello.test", "--acme-retry=1"]) as s:
+        line = wait_for(lambda: [ln for ln in acme_lines(s) if "rateLimited" in ln], 10)
+        secs = re.search(r"next attempt in (\d+) s", line[0]) if line else None
+        t.check("rate limited: a Retry-After HTTP-date 90 s ahead is honoured",
+                secs and 80 <= int(secs.group(1)) <= 90, " | ".join(acme_lines(s)))
+    limited.shutdown()
+
+    # ARI (RFC 9773): Debian's pebble offers no renewalInfo, so a directory
+    # of the test's adds one whose window opens in 2 s; the client renews
+    # then (without ARI pebble's long-lived certificate would not be renewed)
+    hp5, tp5 = free_port(), free_port()
+    with pebble.Pebble(hp5, tp5) as pb:
+        ctx = ssl.create_default_context(cafile=pb.api_ca)
+        with urllib.request.urlopen(pb.directory, context=ctx, timeout=10) as r:
+            d = json.load(r)
+        ari = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AriDirectory)
+        AriDirectory.directory = {**d, "renewalInfo": f"http://127.0.0.1:{ari.server_address[1]}/ari/"}
+        AriDirectory.asked = []
+        threading.Thread(target=ari.serve_forever, daemon=True).start()
+        args = [a for a in acme_args(pb) if not a.startswith(("--tls-port", "--acme-directory"))]
+        args += [f"--tls-port={tp5}", f"--acme-directory=http://127.0.0.1:{ari.server_address[1]}/dir"]
+        mb = program(os.path.join(os.environ.get("UWEB_BUILD_MBEDTLS") or os.path.join(BUILD, "mbedtls"), "apps", "hello"))
+        ari_renewal(pb, hp5, tp5, args, "", None)
+        if os.path.isfile(mb):
+            ari_renewal(pb, hp5, tp5, args, "mbedTLS backend: ", mb)
+        else:
+            t.skip("mbedTLS backend: ARI", f"{mb} is not built")
+        ari.shutdown()
 
     # no ACME server at start: HTTP serves, and the certificate comes once it is up
     hp3, tp3 = free_port(), free_port()
@@ -285,13 +326,61 @@ def main():
                     " | ".join(acme_lines(s)[-6:]))
 
 
+def ari_renewal(pb, hp, tp, args, label, binary):
+    AriDirectory.asked = []
+    with Server("hello", binary=binary, port=hp, args=args) as s:
+        first = wait_for(lambda: issued(s), 15)
+        cert = peer_cert(tp, roots_of(pb), NAMES[0]) if first else {}
+        second = wait_for(lambda: issued(s, 2), 15)
+        ids = list(AriDirectory.asked)
+        serial = None
+        if ids and "." in ids[0]:
+            part = ids[0].split(".", 1)[1]
+            serial = int.from_bytes(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)), "big")
+        t.check(f"{label}ARI: the client asks renewalInfo for its certificate (AKI.serial) and renews in its window",
+                first and second and serial is not None and cert.get("serialNumber") and
+                serial == int(cert["serialNumber"], 16), f"asked {ids} | " + " | ".join(acme_lines(s)))
+
+
+def roots_of(pb):
+    path = os.path.join(work, f"roots-{pb.port}.pem")
+    with open(path, "wb") as f:
+        f.write(pb.roots())
+    return path
+
+
+class AriDirectory(http.server.BaseHTTPRequestHandler):
+    """pebble's directory with a renewalInfo URL, and that URL's answer: a
+    window from 2 to 3 s from now (RFC 3339, as ARI gives it)."""
+    directory, asked = {}, []
+
+    def do_GET(self):
+        if self.path.startswith("/ari/"):
+            self.asked.append(self.path[5:])
+            fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+            doc = {"suggestedWindow": {"start": fmt(time.time() + 2), "end": fmt(time.time() + 3)}}
+        else:
+            doc = self.directory
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
 class RateLimited(http.server.BaseHTTPRequestHandler):
     """An ACME server that answers every request with a rate-limit problem."""
+    retry_after = "120"
+
     def do_GET(self):
         body = b'{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new orders recently"}'
         self.send_response(429)
         self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Retry-After", "120")
+        self.send_header("Retry-After", self.retry_after)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
