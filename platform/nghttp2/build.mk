@@ -3,7 +3,9 @@
 # objects go into build/<t>/libuweb.a beside llhttp's, under
 # src/http/h2_conn.c (unix links Debian's libnghttp2 instead).
 # platform/nghttp2/config.h stands in for configure; nghttp2ver.h is made
-# from its template.  Memory comes from the guest's malloc.  (Included
+# from its template.  Its memory comes from the guest heap through its
+# allocator hook (nghttp2_mem, h2_conn.c: counted and bounded per
+# connection).  (Included
 # after platform/hvt/build.mk, which sets the guests' flags.)
 NGHTTP2_DIR := $(B)/src/nghttp2
 NGHTTP2_FETCHED := $(NGHTTP2_DIR)/.fetched

@@ -43,8 +43,9 @@
 #include <strings.h>
 
 #if !__has_include(<nghttp2/nghttp2.h>)
-/* A target built without nghttp2 (the unikernels for now): its TLS
- * listeners do not offer h2, and an h2c preface is refused. */
+/* A target built without nghttp2 (the hvt guests built without SSE,
+ * HVT_SOFT_KVM=1: platform/nghttp2/build.mk): its TLS listeners do not
+ * offer h2, and an h2c preface is refused. */
 bool uw__h2_server_available(void) { return false; }
 enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t n)
 {
@@ -140,6 +141,7 @@ struct h2_conn {
     h2_stream *spare;           /* stream records kept for the next ones (arena kept) */
     size_t nspare;
     int64_t tokens, tokens_at;  /* the flood budget, in FRAME units */
+    size_t engine_bytes;        /* held by the nghttp2 session (the unikernels' hook) */
     /* Client stream ids skipped over (never opened): HEADERS going back
      * to one is a connection error (RFC 9113 §5.1.1), which nghttp2
      * cannot tell from late trailers on a closed stream. */
@@ -950,6 +952,55 @@ static int send_all(h2_conn *c)
     return r;
 }
 
+/* nghttp2's memory on the unikernels (nghttp2_mem): from the guest heap,
+ * each block headed by its size, counted per connection and refused past
+ * a bound (nghttp2 then fails the call with NGHTTP2_ERR_NOMEM and the
+ * connection ends): the HPACK tables, the header fields being decoded
+ * (h2_header_list), a stream record per stream and the frames queued.
+ * Unix keeps nghttp2's default allocator (the C library's). */
+#if !__STDC_HOSTED__
+#define H2_MEM_HOOK 1
+typedef union { size_t n; max_align_t align; } engine_block;
+
+static size_t engine_max(const uw_http_config *cfg)
+{
+    return 256 * 1024 + 2 * (cfg->h2_hpack_table + cfg->h2_header_list) + cfg->h2_max_streams * 2048;
+}
+
+static void *engine_realloc(void *p, size_t n, void *arg)
+{
+    h2_conn *c = arg;
+    engine_block *b = p ? (engine_block *)p - 1 : NULL;
+    size_t old = b ? b->n : 0;
+    if (!n) n = 1;
+    if (n > SIZE_MAX - sizeof *b || c->engine_bytes - old + n > engine_max(c->cfg)) return NULL;
+    engine_block *nb = realloc(b, sizeof *nb + n);
+    if (!nb) return NULL;
+    c->engine_bytes = c->engine_bytes - old + n;
+    nb->n = n;
+    return nb + 1;
+}
+
+static void *engine_malloc(size_t n, void *arg) { return engine_realloc(NULL, n, arg); }
+
+static void *engine_calloc(size_t k, size_t n, void *arg)
+{
+    if (n && k > SIZE_MAX / n) return NULL;
+    void *p = engine_realloc(NULL, k * n, arg);
+    if (p) memset(p, 0, k * n);
+    return p;
+}
+
+static void engine_free(void *p, void *arg)
+{
+    if (!p) return;
+    h2_conn *c = arg;
+    engine_block *b = (engine_block *)p - 1;
+    c->engine_bytes -= b->n;
+    free(b);
+}
+#endif
+
 static nghttp2_session *session_new(h2_conn *c)
 {
     const uw_http_config *cfg = c->cfg;
@@ -975,7 +1026,13 @@ static nghttp2_session *session_new(h2_conn *c)
     nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_settings(opt, 32);
-    if (nghttp2_session_server_new2(&s, cb, c, opt) != 0) s = NULL;
+#ifdef H2_MEM_HOOK
+    nghttp2_mem mem = { c, engine_malloc, engine_free, engine_calloc, engine_realloc };
+    nghttp2_mem *memp = &mem;                   /* nghttp2 keeps a copy */
+#else
+    nghttp2_mem *memp = NULL;                   /* the default allocator */
+#endif
+    if (nghttp2_session_server_new3(&s, cb, c, opt, memp) != 0) s = NULL;
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (!s) return NULL;
@@ -1078,6 +1135,10 @@ enum uw_h1_outcome uw__h2_serve(uw_http_conn *hc, const void *pre, size_t npre)
     c->dead = true;
     nghttp2_session_del(c->s);
     c->s = NULL;
+#ifdef H2_MEM_HOOK
+    if (c->engine_bytes)
+        uw__http_log(c->srv, "uweb: h2: %zu bytes of nghttp2's memory not given back", c->engine_bytes);
+#endif
     for (h2_stream *st = c->streams, *next; st; st = next) {
         next = st->next;
         st->closed = true;

@@ -6,7 +6,8 @@ namespace (tests/lib/uwnetns.py), nghttp2 compiled freestanding into them
 Checks: curl --http2 over TLS to hello.spt is HTTP/2 (ALPN h2) and says
 Hello World; curl --http2-prior-knowledge to its plain listener with --h2c;
 a 256 MiB upload over h2 to crunchzip.spt with --mem=32 comes back as a
-zip of the right size.  No root or no tap device is a skip; a tender or an
+zip of the right size; the guest does not report nghttp2 memory that its
+connections did not give back (h2_conn.c counts it per connection).  No root or no tap device is a skip; a tender or an
 image not built is a failure.
 """
 import os
@@ -71,6 +72,9 @@ try:
         rc, body, err = curl("--http2-prior-knowledge", "-w", "\n%{http_version}", "http://10.84.1.2:8080/")
         t.check("spt: curl --http2-prior-knowledge on the --h2c plain listener", rc == 0 and body == b"Hello World!\n\n2",
                 f"exit {rc} {body!r}: {err.strip()[-300:]}")
+        time.sleep(0.5)                 # the connections' ends
+        t.check("spt: nghttp2's memory (from the guest heap by its allocator hook, counted per connection) "
+                "is all given back when the h2 connections end", "memory not given back" not in text(), text()[-300:])
 finally:
     stop(p)
 
