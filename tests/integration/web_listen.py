@@ -126,6 +126,19 @@ with tempfile.TemporaryDirectory() as d:
     t.check("workers: the unix socket file is removed at exit", not os.path.exists(sock2))
 
     port = free_port()
+    p, log = start("--workers=auto", f"--port={port}")
+    wait_port(port)
+    time.sleep(0.3)
+    kids = children(p.pid)
+    masks = sorted(cpus(k) for k in kids)
+    if len(allowed) >= 2:
+        t.check("workers: --workers=auto starts one worker per CPU this process may use, each on its own",
+                len(kids) == len(allowed) and masks == sorted(str(c) for c in allowed), f"{kids} {masks} allowed {allowed}")
+    else:
+        t.skip("workers: --workers=auto starts one worker per CPU", f"this process may use {len(allowed)} CPU")
+    rc, text = stop(p, log)
+
+    port = free_port()
     p, log = start("--workers=2", f"--port={port}")
     wait_port(port)
     time.sleep(0.3)
