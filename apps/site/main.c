@@ -8,16 +8,22 @@
  *
  * Options of its own: --image=FILE, --cache=BYTES (the reader's block
  * cache, default 2 MiB); every other option is uw_main's (--port, ...).
+ * Compressible files of 1 KiB and more go out compressed on the fly to
+ * clients that ask (uw_mw_compress: gzip, and brotli on unix; Vary:
+ * Accept-Encoding; never for Range answers).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <uweb/block.h>
+#include <uweb/compress.h>
 #include <uweb/image.h>
 #include <uweb/web.h>
 
 static uw_image_mount site = { NULL, .cache_control = "no-cache" };
+
+static const uw_middleware mws[] = { { uw_mw_compress, NULL } };
 
 static const uw_route routes[] = {
     { UW_GET, "/<rest:path>", uw_image_handler, .arg = &site },
@@ -56,7 +62,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    int r = uw_main(argc, argv, &(uw_app){ UW_ROUTES(routes), .name = "site" });
+    int r = uw_main(argc, argv, &(uw_app){ UW_ROUTES(routes), UW_MIDDLEWARES(mws), .name = "site" });
     uw_image_close(site.image);
     return r;
 }

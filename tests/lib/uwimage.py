@@ -24,6 +24,7 @@ def make_tree(root, rnd, big_mib):
     put("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/deep.html", b"<p>deep</p>\n")
     put("\u00fcn\u00efc\u00f8d\u00e9/\u65e5\u672c\u8a9e.html", "<p>\u65e5\u672c\u8a9e</p>\n".encode())
     put("docs/index.html", b"<h1>docs</h1>\n")
+    put("docs/long.html", b"".join(b"<p>paragraph %d of a long page, to be compressed</p>\n" % i for i in range(6000)))
     words = [b"alpha", b"beta", b"gamma", b"delta", b"option", b"server", b"<p>", b"</p>", b"\n"]
     for i in range(10000):
         body = b"<html><body>" + b" ".join(rnd.choice(words) for _ in range(rnd.randrange(5, 120))) + b"</body></html>\n"

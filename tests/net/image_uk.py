@@ -3,6 +3,7 @@
 block device "site" (uweb-spt --block:site=IMG).  On spt: a generated tree
 (empty files, deep paths, UTF-8 names, a large file, 10,000 small files,
 duplicates) fetched whole through HTTP from the guest, byte for byte;
+gzip on the fly for a client that asks;
 Range requests across chunk boundaries; a damaged image: the damaged
 block's files answer 500, the others are served.  On hvt (a smoke test:
 KVM may be emulated in software here): one file.  The guests get --port
@@ -10,6 +11,7 @@ explicitly.  UWEB_IMAGE_BIG=N sets the large file's size in MiB (default
 50).  Runs in a network namespace of its own (tests/lib/uwnetns.py); no
 root, tap device or usable /dev/kvm is a skip.
 """
+import gzip
 import os
 import random
 import shutil
@@ -101,6 +103,10 @@ def test_spt(work):
         bad = [p for p, (st, _, body) in zip(names, got) if st != 200 or body != files[p]]
         t.check(f"spt: HTTP serves all {len(names)} files byte for byte (empty, deep, UTF-8, "
                 f"{BIG_MIB} MiB, duplicates; {time.time() - t0:.1f} s)", not bad, str(bad[:3]))
+        (st, h, body), = fetch_many(g.addr, [("/docs/long.html", {"Accept-Encoding": "gzip"})])
+        t.check("spt: a compressible file to a client that accepts gzip goes out gzip'd (Vary: Accept-Encoding)",
+                st == 200 and h.get("content-encoding") == "gzip" and h.get("vary") == "Accept-Encoding"
+                and gzip.decompress(body) == files["/docs/long.html"], str(h))
         big = files["/media/big.bin"]
         size, chunk, reqs, want = len(big), 256 << 10, [], []
         for k in range(1, 30):

@@ -8,6 +8,7 @@ commit's time); a damaged image (verify names the block, the server answers
 500 for its files and serves the others); a truncated image refused with
 one line.  UWEB_IMAGE_BIG=N sets the large file's size in MiB (default 50).
 """
+import gzip
 import hashlib
 import http.client
 import os
@@ -81,7 +82,7 @@ rc, out, err = tool("ls", IMG)
 want = sorted(files, key=lambda p: p.encode())
 t.check("ls lists every path in byte order", out.decode().splitlines() == want, err)
 rc, out, err = tool("ls", IMG, "/docs")
-t.check("ls PREFIX lists the paths under it", out.decode().splitlines() == ["/docs/index.html"], out)
+t.check("ls PREFIX lists the paths under it", out.decode().splitlines() == ["/docs/index.html", "/docs/long.html"], out)
 
 sample = ["/empty.txt", "/media/big.bin", "/media/mid.bin", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/deep.html",
           "/\u00fcn\u00efc\u00f8d\u00e9/\u65e5\u672c\u8a9e.html", "/dups/copy7.html"] + rnd.sample(sorted(files), 30)
@@ -124,6 +125,25 @@ with Server("site", [f"--image={IMG}", "--quiet"]) as s:
     t.check("dir without its slash: 308 to dir/ (query kept)", st == 308 and h.get("location") == "/docs/?x=1", str(h))
     st, h, body = get(c, "/")
     t.check("/ serves /index.html", st == 200 and body == files["/index.html"])
+    st, h, body = get(c, "/docs/long.html", {"Accept-Encoding": "gzip"})
+    t.check("a compressible file to a client that accepts gzip: gzip, Vary: Accept-Encoding, weak ETag",
+            st == 200 and h.get("content-encoding") == "gzip" and h.get("vary") == "Accept-Encoding"
+            and h.get("etag", "").startswith('W/"') and gzip.decompress(body) == files["/docs/long.html"]
+            and len(body) < len(files["/docs/long.html"]) // 4, str(h))
+    st, h2, _ = get(c, "/docs/long.html", {"Accept-Encoding": "gzip", "If-None-Match": h.get("etag", "")})
+    t.check("its weak ETag in If-None-Match: 304", st == 304, str(st))
+    st, h, body = get(c, "/docs/long.html", {"Accept-Encoding": "gzip", "Range": "bytes=100-199"})
+    t.check("a Range answer is never compressed", st == 206 and "content-encoding" not in h
+            and body == files["/docs/long.html"][100:200], str(h))
+    st, h, body = get(c, "/media/mid.bin", {"Accept-Encoding": "gzip"})
+    t.check("an incompressible type goes out as it is", st == 200 and "content-encoding" not in h
+            and body == files["/media/mid.bin"], str(h))
+    p = subprocess.run(["curl", "-s", "--compressed", "-D", "-", "-o", os.path.join(WORK, "curl.out"),
+                        f"http://127.0.0.1:{s.port}/docs/long.html"], capture_output=True, timeout=30)
+    with open(os.path.join(WORK, "curl.out"), "rb") as f:
+        t.check("curl --compressed: a compressed answer, the file's bytes once decoded",
+                p.returncode == 0 and b"content-encoding:" in p.stdout.lower() and f.read() == files["/docs/long.html"],
+                p.stdout.decode(errors="replace")[-300:])
     st, _, _ = get(c, "/nope")
     t.check("unknown path: 404", st == 404)
     st, h, body = get(c, "/index.html", method="HEAD")
