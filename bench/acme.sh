@@ -7,8 +7,8 @@
 # (Connection: close) and over keep-alive connections, while hello renews
 # every 2 s (--acme-renew-after=2).  As root with uweb-spt built: the same
 # start-to-served time for hello.spt (state on a fresh block device acme
-# each run) against pebble in a network namespace of its own (SPT=0
-# leaves it out, UNIX=0 the unix part).
+# each run) and the same renewal under load, against pebble in a network
+# namespace of its own (SPT=0 leaves it out, UNIX=0 the unix part).
 #
 #   bench/acme.sh                 B=build RUNS=5 SECONDS_LOAD=8 SPT=1 UNIX=1
 set -euo pipefail
@@ -79,7 +79,7 @@ if [ "$(id -u)" != 0 ] || [ ! -x "$B/uweb-spt" ]; then
     echo "acme spt: skipped (needs root and $B/uweb-spt)"
     exit 0
 fi
-make -s B="$B" TARGET=spt "$B/spt/apps/hello.spt" >/dev/null
+make -s B="$B" TARGET=spt "$B/spt/apps/hello.spt" "$B/tools/uweb-bench" >/dev/null
 NS=uwacb$$
 ip netns add "$NS"
 trap 'ip netns del "$NS" 2>/dev/null' EXIT
@@ -87,13 +87,13 @@ ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev uwacmeb mode tap
 ip -n "$NS" addr add 10.89.2.1/24 dev uwacmeb
 ip -n "$NS" link set uwacmeb up
-UWEB_BUILD=$PWD/$B RUNS=$RUNS ip netns exec "$NS" python3 - <<'EOF'
-import os, socket, ssl, statistics, subprocess, sys, tempfile, time
+UWEB_BUILD=$PWD/$B RUNS=$RUNS SECONDS_LOAD=$SECONDS_LOAD ip netns exec "$NS" python3 - <<'EOF'
+import os, re, socket, ssl, statistics, subprocess, sys, tempfile, time
 sys.path.insert(0, "tests/lib")
 from uwtest import BUILD
 import pebble
 
-runs = int(os.environ["RUNS"])
+runs, load_s = int(os.environ["RUNS"]), int(os.environ["SECONDS_LOAD"])
 work = tempfile.mkdtemp(prefix="uweb-acme-bench-spt-")
 
 def block(path, data=b"", size=65536):
@@ -138,4 +138,31 @@ with pebble.Pebble(80, 443, api_host="10.89.2.1", target="10.89.2.2") as pb:
             p.wait()
         print(f"acme spt {challenge}: start to a served certificate, median of {runs}: "
               f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+    # renewal every 2 s under load (uweb-bench --insecure: the name is
+    # hello.test, the bench dials the address; the handshakes are real)
+    state = block(os.path.join(work, "acme-renew.img"))
+    log = open(os.path.join(work, "renew.log"), "w+b")
+    p = subprocess.Popen([os.path.join(BUILD, "uweb-spt"), "--mem=64", "--net:service=uwacmeb",
+                          f"--block:acme={state}", f"--block:acmeca={ca}", "--",
+                          os.path.join(BUILD, "spt", "apps", "hello.spt"), "--ipv4=10.89.2.2/24",
+                          "--port=80", "--tls-port=443", f"--acme-directory={pb.directory}",
+                          "--acme-domain=hello.test", "--acme-ca=acmeca", "--acme-agree-tos",
+                          "--acme-retry=1", "--acme-renew-after=2"], stdout=log, stderr=subprocess.STDOUT)
+    t0 = time.time()
+    while not served(roots) and time.time() - t0 < 60:
+        time.sleep(0.05)
+    count = lambda: len(re.findall(rb"acme: certificate for \S+ issued", os.pread(log.fileno(), 1 << 24, 0)))  # noqa: E731
+    for label, extra in (("a handshake per request", ["-H", "Connection: close"]), ("keep-alive", [])):
+        before = count()
+        r = subprocess.run([os.path.join(BUILD, "tools", "uweb-bench"), "https://10.89.2.2/", "-c", "8",
+                            "-d", f"{load_s}s", *extra, "--insecure"], capture_output=True, text=True)
+        renewals = count() - before
+        req = re.search(r"requests\s+(\d+)", r.stdout)
+        conns = re.search(r"connections\s+(\d+) opened", r.stdout)
+        errs = re.search(r"errors\s+(\d+)", r.stdout)
+        print(f"acme spt renewal under load ({label}): {renewals} renewals in {load_s} s; uweb-bench -c 8: "
+              f"{req.group(1) if req else '?'} requests on {conns.group(1) if conns else '?'} connections, "
+              f"{errs.group(1) if errs else '?'} failed (exit {r.returncode})")
+    p.kill()
+    p.wait()
 EOF
