@@ -6,9 +6,11 @@ namespace (tests/lib/uwnetns.py), nghttp2 compiled freestanding into them
 Checks: curl --http2 over TLS to hello.spt is HTTP/2 (ALPN h2) and says
 Hello World; curl --http2-prior-knowledge to its plain listener with --h2c;
 a 256 MiB upload over h2 to crunchzip.spt with --mem=32 comes back as a
-zip of the right size; the guest does not report nghttp2 memory that its
-connections did not give back (h2_conn.c counts it per connection).  No root or no tap device is a skip; a tender or an
-image not built is a failure.
+zip of the right size; h2load with 100 streams at once per connection is
+answered in full, and the guest reports no nghttp2 memory that its
+connections did not give back (h2_conn.c counts and bounds it per
+connection).  No root or no tap device is a skip; a tender or an image
+not built is a failure.
 """
 import os
 import subprocess
@@ -72,6 +74,21 @@ try:
         rc, body, err = curl("--http2-prior-knowledge", "-w", "\n%{http_version}", "http://10.84.1.2:8080/")
         t.check("spt: curl --http2-prior-knowledge on the --h2c plain listener", rc == 0 and body == b"Hello World!\n\n2",
                 f"exit {rc} {body!r}: {err.strip()[-300:]}")
+finally:
+    stop(p)
+
+# 100 streams at once on each of two connections: within the bound of
+# nghttp2's memory per connection (h2_conn.c).  (With --mem=16, 59 and
+# 1092 of the 2000 failed in two runs, with the hook and without it: not
+# explained yet; with --mem=64 none.)
+p, text, ready = start("hello", 1, 64, ("--h2c",))
+try:
+    if t.check("spt: hello (--mem=64) answers HTTPS", ready, text()[-300:]):
+        r = subprocess.run(["h2load", "-c", "2", "-m", "100", "-n", "2000", "http://10.84.1.2:8080/"],
+                           capture_output=True, text=True, timeout=120)
+        t.check("spt: h2load -c 2 -m 100 -n 2000 (h2c): every request answered 2xx",
+                "2000 succeeded" in r.stdout and "status codes: 2000 2xx" in r.stdout,
+                " ".join(l for l in (r.stdout + r.stderr).splitlines() if l.startswith(("requests:", "status codes:"))))
         time.sleep(0.5)                 # the connections' ends
         t.check("spt: nghttp2's memory (from the guest heap by its allocator hook, counted per connection) "
                 "is all given back when the h2 connections end", "memory not given back" not in text(), text()[-300:])
