@@ -21,7 +21,7 @@ UW_VERSION_STR := $(shell sed -n 's/^\#define UW_VERSION "\(.*\)"$$/\1/p' includ
 
 # Everything pkg/install.sh copies out of the build (recursive: the
 # fragments that define these variables are read after this one).
-INSTALL_DEPS = $(LIB) $(LIB_LIBS) $(B)/tools/uweb-crunch $(B)/tools/uweb-bench $(B)/uweb-spt $(B)/uweb-hvt \
+INSTALL_DEPS = $(LIB) $(LIB_LIBS) $(B)/tools/uweb-crunch $(B)/tools/uweb-bench $(B)/tools/uweb-image $(B)/uweb-spt $(B)/uweb-hvt \
   $(foreach t,$(GUEST_TARGETS),$(B)/$(t)/libuweb.a $(B)/$(t)/lwip/liblwip.a $(B)/$(t)/mbedtls/libmbedtls.a \
     $(B)/$(t)/zlib/libz.a $(B)/$(t)/libuwc.a $(B)/$(t)/platform/lwip/manifest.o $(GUEST_BINDINGS_$(t)))
 INSTALL_SRCS := pkg/install.sh pkg/uweb.sh pkg/help2man.sh $(wildcard pkg/template/*) \

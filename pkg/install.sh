@@ -7,7 +7,7 @@
 #   pkg/install.sh uninstall PREFIX DESTDIR
 #
 # install copies what a user's own project needs into DESTDIR/PREFIX:
-#   bin/              uweb (uweb new NAME), uweb-crunch, uweb-bench, uweb-spt, uweb-hvt
+#   bin/              uweb (uweb new NAME), uweb-crunch, uweb-bench, uweb-image, uweb-spt, uweb-hvt
 #   include/uweb/     the public headers
 #   lib/libuweb.a     the unix library (the libraries it needs: pkg-config --libs uweb)
 #   lib/uweb/include/ the guest libc's headers and uw_platform.h (UW_PLAT_MANIFEST)
@@ -87,6 +87,7 @@ gen() {      # gen MODE DIR NAME < content
 # ------------------------------------------------------------ programs
 put 755 "$B/tools/uweb-crunch" bin
 put 755 "$B/tools/uweb-bench" bin
+put 755 "$B/tools/uweb-image" bin
 put 755 "$B/uweb-spt" bin
 put 755 "$B/uweb-hvt" bin
 # (gen reads a file, not a pipe: a pipeline's right side is a subshell,
@@ -168,7 +169,7 @@ Libs: -L\${libdir} -luweb $(cat "$B/libuweb.libs")
 EOF
 
 # ------------------------------------------------------------ man pages, template, docs
-for p in uweb uweb-crunch uweb-bench uweb-spt uweb-hvt; do
+for p in uweb uweb-crunch uweb-bench uweb-image uweb-spt uweb-hvt; do
     "$dest/bin/$p" --help >"$tmp/$p.help" 2>&1 || die "$p --help failed"
     pkg/help2man.sh "$p" "$version" <"$tmp/$p.help" | gzip -9n >"$tmp/$p.1.gz"
     gen 644 share/man/man1 "$p.1.gz" <"$tmp/$p.1.gz"

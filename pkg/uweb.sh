@@ -37,7 +37,7 @@ EXIT STATUS
     0 on success, 1 on an error (one line on stderr), 2 on bad usage.
 
 SEE ALSO
-    uweb-crunch(1), uweb-bench(1), uweb-spt(1), uweb-hvt(1),
+    uweb-crunch(1), uweb-bench(1), uweb-image(1), uweb-spt(1), uweb-hvt(1),
     /usr/share/doc/uweb/README.md ("Use uweb in your own project")
 TEXT
 }

@@ -32,7 +32,7 @@ BUILD = os.path.realpath(BUILD)
 VERSION = re.search(r'#define UW_VERSION "([^"]+)"',
                     open(os.path.join(ROOT, "include/uweb/version.h")).read()).group(1)
 PARTS = [os.path.join(BUILD, p) for p in (
-    "libuweb.a", "tools/uweb-crunch", "tools/uweb-bench", "uweb-spt", "uweb-hvt",
+    "libuweb.a", "tools/uweb-crunch", "tools/uweb-bench", "tools/uweb-image", "uweb-spt", "uweb-hvt",
     "spt/libuweb.a", "spt/lwip/liblwip.a", "spt/mbedtls/libmbedtls.a", "spt/zlib/libz.a", "spt/libuwc.a",
     "spt/platform/spt/bindings.o", "hvt/libuweb.a", "hvt/platform/hvt/start.o", "hvt/platform/hvt/bindings.o")]
 t.require_built(*PARTS)
@@ -233,15 +233,16 @@ try:
     prefix = os.path.join(TMP, "prefix")
     rc, out, err = run(["make", "-s", "-C", ROOT, f"B={B}", "install", f"PREFIX={prefix}"], timeout=900)
     t.check("make install PREFIX=TMP installs", rc == 0, tail(out + err))
-    want = ["bin/uweb", "bin/uweb-crunch", "bin/uweb-bench", "bin/uweb-spt", "bin/uweb-hvt",
+    want = ["bin/uweb", "bin/uweb-crunch", "bin/uweb-bench", "bin/uweb-image", "bin/uweb-spt", "bin/uweb-hvt",
             "include/uweb/web.h", "include/uweb/version.h", "lib/libuweb.a",
             "lib/pkgconfig/uweb.pc", "lib/pkgconfig/uweb-spt.pc", "lib/pkgconfig/uweb-hvt.pc",
             "lib/uweb/spt/libuweb.a", "lib/uweb/spt/guest.ld", "lib/uweb/hvt/start.o",
-            "lib/uweb/include/uw_platform.h", "share/man/man1/uweb-crunch.1.gz", "share/doc/uweb/README.md"]
+            "lib/uweb/include/uw_platform.h", "share/man/man1/uweb-crunch.1.gz", "share/man/man1/uweb-image.1.gz",
+            "share/doc/uweb/README.md"]
     missing = [w for w in want if not os.path.isfile(os.path.join(prefix, w))]
     t.check("the prefix holds headers, libraries per target, tenders, tools, .pc files, man pages",
             not missing, f"missing {missing}")
-    for p in ("uweb", "uweb-crunch", "uweb-bench", "uweb-spt", "uweb-hvt"):
+    for p in ("uweb", "uweb-crunch", "uweb-bench", "uweb-image", "uweb-spt", "uweb-hvt"):
         rc, out, err = run([os.path.join(prefix, "bin", p), "--version"])
         t.check(f"{p} --version says {VERSION}", rc == 0 and out.strip() == f"{p} {VERSION}",
                 tail(out + err, 200))
@@ -254,7 +255,7 @@ try:
             rc == 0 and all(x in out.split() for x in ("-luweb", "-lssl", "-lcrypto", "-lz")), out)
 
     # ------------------------------------------------------------ man pages
-    for p in ("uweb", "uweb-crunch", "uweb-bench", "uweb-spt", "uweb-hvt"):
+    for p in ("uweb", "uweb-crunch", "uweb-bench", "uweb-image", "uweb-spt", "uweb-hvt"):
         page = os.path.join(prefix, "share", "man", "man1", f"{p}.1.gz")
         rc, out, err = run(["man", "-l", page], env=dict(ENV_BASE, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
         t.check(f"man -l renders {p}(1)", rc == 0 and "NAME" in out and p in out and not err.strip(),
@@ -281,6 +282,7 @@ try:
         rc, out, err = run(["dpkg-deb", "--contents", deb])
         names = {ln.split()[-1] for ln in out.splitlines() if ln.strip()}
         want = ["./usr/bin/uweb", "./usr/bin/uweb-spt", "./usr/bin/uweb-hvt", "./usr/bin/uweb-crunch",
+                "./usr/bin/uweb-image", "./usr/share/man/man1/uweb-image.1.gz",
                 "./usr/lib/pkgconfig/uweb-spt.pc", "./usr/lib/uweb/hvt/libuweb.a", "./usr/include/uweb/web.h",
                 "./usr/share/doc/uweb/copyright", "./usr/share/man/man1/uweb.1.gz"]
         t.check("dpkg-deb --contents lists the programs, libraries, headers, docs",

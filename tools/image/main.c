@@ -83,7 +83,7 @@ static const char usage_text[] =
 "        --no-dictionary     never train a dictionary\n"
 "    -q, --quiet             no progress bar\n"
 "    -h, --help              print this help\n"
-"        --version           print the version of uweb and exit\n"
+"        --version           print the version and exit\n"
 "\n"
 "EXIT STATUS\n"
 "    0 on success; 1 with a one-line reason on standard error for a\n"
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
     if (argc < 2) usage_error("a command is needed");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) { fputs(usage_text, stdout); return 0; }
-    if (strcmp(cmd, "--version") == 0) { printf("uweb-image (uweb %s)\n", UW_VERSION); return 0; }
+    if (strcmp(cmd, "--version") == 0) { printf("uweb-image %s\n", UW_VERSION); return 0; }
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { fputs(usage_text, stdout); return 0; }
     if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
