@@ -109,7 +109,9 @@ int main(int argc, char **argv)
     int port = atoi(argv[3]);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    /* UWEB_BENCH_ADDR: another server address (a guest on its tap). */
+    const char *addr = getenv("UWEB_BENCH_ADDR");
+    inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sa.sin_addr);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { perror("connect"); return 1; }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
