@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -45,7 +46,16 @@ async def until(ws, pred, timeout=10):
 
 with Server("chat") as s:
     url = f"ws://127.0.0.1:{s.port}/ws"
-    curl = subprocess.Popen(["curl", "-sN", "-m", "60", f"http://127.0.0.1:{s.port}/events"], stdout=subprocess.PIPE)
+    # curl prints the head (-i) once the handler has begun the stream and
+    # joined the room; the members connect only then, so curl sees all.
+    curl = subprocess.Popen(["curl", "-isN", "-m", "60", f"http://127.0.0.1:{s.port}/events"], stdout=subprocess.PIPE)
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(iter(lambda: curl.stdout.read1(65536), b"")), daemon=True)
+    reader.start()
+    end = time.time() + 20
+    while b"\r\n\r\n" not in b"".join(got) and time.time() < end:
+        time.sleep(0.02)
+    t.check(f"{NAME}: curl's /events stream has begun", b"\r\n\r\n" in b"".join(got), repr(b"".join(got)[:200]))
 
     async def main():
         a = await websockets.connect(url + "?name=alice")
@@ -101,7 +111,8 @@ with Server("chat") as s:
     asyncio.run(asyncio.wait_for(main(), 120))
     time.sleep(0.3)
     curl.terminate()
-    events = curl.stdout.read().decode()
+    reader.join(10)
+    events = b"".join(got).decode()
     datas = [json.loads(l[6:]) for l in events.splitlines() if l.startswith("data: ")]
     t.check(f"{NAME}: curl reads the room from /events (server-sent events)",
             "event: chat" in events and any(d.get("text") == "hello böb" for d in datas), events[:200])

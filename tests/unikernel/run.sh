@@ -302,11 +302,11 @@ t_declared() {
   local app=$BUILD/$t/apps/hello.$t
   if [ -f "$app" ]; then
     OUT=$("$BUILD/uweb-$t" --describe "$app" 2>&1); RC=$?
-    [ "$RC" -eq 0 ] && [ "$OUT" = $'net service\nblock tls optional' ] \
-      && ok "$l: hello.$t declares net service and block tls optional" \
-      || not_ok "$l: hello.$t declares net service and block tls optional" "status $RC"
+    [ "$RC" -eq 0 ] && [ "$OUT" = $'net service\nblock tls optional\nblock acme optional\nblock acmeca optional' ] \
+      && ok "$l: hello.$t declares net service and block tls, acme, acmeca optional" \
+      || not_ok "$l: hello.$t declares net service and block tls, acme, acmeca optional" "status $RC"
   else
-    skip "$l: hello.$t declares net service and block tls optional" "hello.$t is not built"
+    skip "$l: hello.$t declares net service and block tls, acme, acmeca optional" "hello.$t is not built"
   fi
 }
 
