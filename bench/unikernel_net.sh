@@ -27,10 +27,9 @@
 # every 1 ms, keeping the older ones, and the first to answer a GET
 # counts), the same for the unix process; on each target a 256 MiB upload
 # through Crunch & Zip (the ZIP streamed back at the same time: 256 MiB
-# each way), median of --runs (at least 3), MB/s and server CPU per MB
-# (no static download of 64 MiB: apps/site's images are not supported on
-# the unikernels yet, and assets compiled into an image are small); the
-# sizes of the app images.  Goals (reported, not asserted): spt >= 0.8x unix in req/CPU-s
+# each way) and a 64 MiB download from apps/site's image (random bytes,
+# not compressed), median of --runs (at least 3), MB/s and server CPU per
+# MB; the sizes of the app images.  Goals (reported, not asserted): spt >= 0.8x unix in req/CPU-s
 # and in MB/s both ways; first answer within 10 ms of start; crunchzip
 # image under 1 MiB.  --bulk: the bulk transfers only.  UWEB_BUILD=DIR: use the programs built there (not
 # rebuilt) instead of build/.
@@ -259,10 +258,38 @@ for target, cz in BULK.items():
                                                                   f"http://{cz[0]}:8080/upload"], 256 << 20)
 os.unlink(big)
 
+# A 64 MiB file (random bytes: served as they are, no compression) from
+# apps/site's image: a download alone, beside the upload above.
+site_dir = os.path.join(B, "bench", "unikernel_net_site")
+os.makedirs(site_dir, exist_ok=True)
+with open(os.path.join(site_dir, "index.html"), "w") as f:
+    f.write("<!doctype html><title>bench</title>\n")
+with open(os.path.join(site_dir, "big.bin"), "wb") as f:
+    f.write(os.urandom(64 << 20))
+img = os.path.join(B, "bench", "unikernel_net_site.img")
+subprocess.run([f"{B}/tools/uweb-image", "build", site_dir, "-o", img, "-q"], check=True)
+
+
+def spt_site(n, off):
+    return (f"10.83.{n}.2", [f"{B}/uweb-spt"] + (["--net-offloads=off"] if off else [])
+            + [f"--net:service=uwb{n}", f"--block:site={img}", "--", f"{B}/spt/apps/site.spt",
+               f"--ipv4=10.83.{n}.2/24", "--port=8080", "--quiet"])
+
+
+SITE = {
+    "spt": spt_site(0, False),
+    "spt-off": spt_site(1, True),
+    "unix": ("127.0.0.1", [f"{B}/apps/site", f"--image={img}", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
+}
+for target, st in SITE.items():
+    bulk[(target, "dl")] = transfer(f"download from {target}", *st, [f"http://{st[0]}:8080/big.bin"], 64 << 20)
+os.unlink(img)
+
 print(f"\n## Bulk data, MTU 1500 (medians of {max(RUNS, 3)})\n")
 print("| transfer | target | seconds | MB/s | vs unix | server CPU-s | server CPU-ms per MB |")
 print("|---|---|---|---|---|---|---|")
-for kind, what, mb in (("cz", "Crunch & Zip: 256 MiB up, its ZIP down (MB/s each way)", 256 * 1.048576),):
+for kind, what, mb in (("cz", "Crunch & Zip: 256 MiB up, its ZIP down (MB/s each way)", 256 * 1.048576),
+                       ("dl", "apps/site: a 64 MiB file from an image, download", 64 * 1.048576)):
     for target in BULK:
         dt, cpu = bulk[(target, kind)]
         ratio = bulk[("unix", kind)][0] / dt
