@@ -29,6 +29,13 @@ MBEDTLS_CPPFLAGS := $(GUEST_LIB_CPPFLAGS_mbedtls)
 # to nothing.
 MBEDTLS_MODULES := $(basename $(notdir $(wildcard $(MBEDTLS_DIR)/library/*.c)))
 MBEDTLS_LIB_unix := $(B)/obj/mbedtls/libmbedtls.a
+# Ours, beside the library's modules: the guests' clock (mbedtls_guest.c),
+# X25519's public keys (x25519_public.c) and SHA-256's compression with the
+# x86 SHA extensions (sha256_process.c, MBEDTLS_SHA256_PROCESS_ALT;
+# sha256_shani.c gets the instruction set's flags on x86-64 targets with
+# SSE, and compiles to nothing elsewhere).
+MBEDTLS_OURS := mbedtls_guest x25519_public sha256_process sha256_shani
+MBEDTLS_SHANI_FLAGS := $(if $(filter x86_64%,$(shell $(CC) -dumpmachine)),-msha -mssse3 -msse4.1)
 
 $(MBEDTLS_FETCHED): platform/scripts/fetch-src.sh | $(B)/.deps-ok
 	@platform/scripts/fetch-src.sh mbedtls $(MBEDTLS_DIR) $(B)/apt-src-mbedtls trixie
@@ -50,8 +57,9 @@ $(B)/$(1)/mbedtls/everest/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG) $(B)/$(1)/.f
 	@mkdir -p $$(@D)
 	@echo "CC $$@"; $$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(MBEDTLS_CPPFLAGS) $(MBEDTLS_EVEREST_CPPFLAGS) -Iplatform/mbedtls/guest-include $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(MBEDTLS_EVEREST)/library/$$*.c -o $$@
 $(B)/$(1)/platform/mbedtls/%.o: GUEST_CPPFLAGS_EXTRA = $(MBEDTLS_CPPFLAGS)
-$(B)/$(1)/platform/mbedtls/mbedtls_guest.o $(B)/$(1)/platform/mbedtls/x25519_public.o: $(MBEDTLS_FETCHED)
-$(B)/$(1)/mbedtls/libmbedtls.a: $(MBEDTLS_MODULES:%=$(B)/$(1)/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/$(1)/mbedtls/everest/%.o) $(B)/$(1)/platform/mbedtls/mbedtls_guest.o $(B)/$(1)/platform/mbedtls/x25519_public.o
+$(B)/$(1)/platform/mbedtls/sha256_shani.o: GUEST_CFLAGS_EXTRA = $$(if $$(findstring -mgeneral-regs-only,$$(GUEST_CFLAGS_$(1))),,$(MBEDTLS_SHANI_FLAGS))
+$(MBEDTLS_OURS:%=$(B)/$(1)/platform/mbedtls/%.o): $(MBEDTLS_FETCHED)
+$(B)/$(1)/mbedtls/libmbedtls.a: $(MBEDTLS_MODULES:%=$(B)/$(1)/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/$(1)/mbedtls/everest/%.o) $(MBEDTLS_OURS:%=$(B)/$(1)/platform/mbedtls/%.o)
 	@rm -f $$@; ar rcs $$@ $$^
 endef
 $(foreach t,$(GUEST_TARGETS),$(eval $(call mbedtls_target_rules,$(t))))
@@ -61,10 +69,10 @@ $(B)/obj/mbedtls/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 $(B)/obj/mbedtls/everest/%.o: $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 	@mkdir -p $(@D)
 	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) $(MBEDTLS_EVEREST_CPPFLAGS) -std=gnu11 -O2 -g -w -c $(MBEDTLS_EVEREST)/library/$*.c -o $@
-$(B)/obj/mbedtls/uw/x25519_public.o: platform/mbedtls/x25519_public.c $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
+$(B)/obj/mbedtls/uw/%.o: platform/mbedtls/%.c platform/mbedtls/sha256_process.h $(MBEDTLS_FETCHED) $(MBEDTLS_CONFIG)
 	@mkdir -p $(@D)
-	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) -std=gnu11 -O2 -g $(WARN) -c $< -o $@
-$(MBEDTLS_LIB_unix): $(MBEDTLS_MODULES:%=$(B)/obj/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/obj/mbedtls/everest/%.o) $(B)/obj/mbedtls/uw/x25519_public.o
+	@echo "CC $@"; $(CC) $(MBEDTLS_CPPFLAGS) -std=gnu11 -O2 -g $(WARN) $(if $(filter sha256_shani,$*),$(MBEDTLS_SHANI_FLAGS)) -c $< -o $@
+$(MBEDTLS_LIB_unix): $(MBEDTLS_MODULES:%=$(B)/obj/mbedtls/%.o) $(MBEDTLS_EVEREST_MODULES:%=$(B)/obj/mbedtls/everest/%.o) $(patsubst %,$(B)/obj/mbedtls/uw/%.o,$(filter-out mbedtls_guest,$(MBEDTLS_OURS)))
 	@rm -f $@; ar rcs $@ $^
 endif
 

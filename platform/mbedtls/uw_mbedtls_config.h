@@ -65,6 +65,7 @@
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA224_C             /* sha256.c builds both */
 #define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA256_PROCESS_ALT   /* ours: platform/mbedtls/sha256_process.c (SHA-NI) */
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_SHA1_C               /* X.509 (some CA signatures), RSA-PSS parameters */
