@@ -40,6 +40,10 @@ ZLIB_MODULES := adler32 compress crc32 deflate infback inffast inflate inftrees 
 GUEST_LIB_zlib := zlib/libz.a
 GUEST_LIB_CPPFLAGS_zlib := -I$(ZLIB_DIR)
 GUEST_LIB_HEADERS_zlib := $(ZLIB_DIR)/zlib.h
+# As Debian builds its libz (debian/rules: -O3, and -DUNALIGNED_OK on
+# amd64): at -O2 zlib's braided CRC-32 runs at 2.3 GB/s instead of 4.2,
+# and every byte through Crunch & Zip's ZIP writer goes through it.
+ZLIB_GUEST_CFLAGS := -O3 $(if $(filter x86_64%,$(shell $(CC) -dumpmachine)),-DUNALIGNED_OK)
 # mbedTLS (platform/mbedtls/build.mk) and libuweb.a (platform/lwip/build.mk).
 GUEST_LIB_mbedtls := mbedtls/libmbedtls.a
 # (3rdparty/everest/include: mbedtls/ecdh.h includes Everest's header, the
@@ -76,7 +80,7 @@ $(B)/$(1)/libuwc.a: $(patsubst %.c,$(B)/$(1)/%.o,$(GUEST_LIBC_SRCS))
 	@rm -f $$@; ar rcs $$@ $$^
 $(B)/$(1)/zlib/%.o: $(ZLIB_DIR)/zlib.h $(B)/$(1)/.flags
 	@mkdir -p $$(@D)
-	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) -I$(ZLIB_DIR) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(ZLIB_DIR)/$$*.c -o $$@
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) -I$(ZLIB_DIR) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) $(ZLIB_GUEST_CFLAGS) -w -c $(ZLIB_DIR)/$$*.c -o $$@
 $(B)/$(1)/zlib/libz.a: $(ZLIB_MODULES:%=$(B)/$(1)/zlib/%.o)
 	@rm -f $$@; ar rcs $$@ $$^
 endef
