@@ -3,7 +3,10 @@
  * mbedTLS client handshake in memory on the unikernel, freestanding:
  * TLS 1.3 then TLS 1.2, ALPN and SNI, data both ways (with the engine's
  * buffers given back in between, as for an idle connection), a resumption from
- * the TLS 1.3 ticket, and uw_random.  Prints SUCCESS when all hold.
+ * the TLS 1.3 ticket, uw_random, and SHA-256 known answers (FIPS 180-2;
+ * on spt through the SHA extensions when the CPU has them, on hvt built
+ * -mgeneral-regs-only through platform/mbedtls's portable code).  Prints
+ * SUCCESS when all hold.
  * tests/unikernel/run.sh runs it on spt, and with --one on hvt.
  */
 #include <uw_platform.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
@@ -47,6 +51,29 @@ static void check(int ok, const char *what)
 {
     printf("%s - %s\n", ok ? "ok" : "not ok", what);
     if (!ok) failures++;
+}
+
+/* SHA-256 of a message given as REPEAT copies of PART, fed in pieces of
+ * STEP bytes (so both the buffered and the many-block paths run). */
+static void sha256_known(const char *part, size_t repeat, size_t step, const char *hex, const char *what)
+{
+    mbedtls_sha256_context c;
+    unsigned char d[32];
+    char got[65];
+    size_t plen = strlen(part);
+    mbedtls_sha256_init(&c);
+    int ok = mbedtls_sha256_starts(&c, 0) == 0;
+    static unsigned char buf[4096];
+    size_t fill = 0;
+    for (size_t r = 0; r < repeat && ok; r++)
+        for (size_t i = 0; i < plen && ok; i++) {
+            buf[fill++] = (unsigned char)part[i];
+            if (fill == step || fill == sizeof buf) { ok = mbedtls_sha256_update(&c, buf, fill) == 0; fill = 0; }
+        }
+    ok = ok && mbedtls_sha256_update(&c, buf, fill) == 0 && mbedtls_sha256_finish(&c, d) == 0;
+    mbedtls_sha256_free(&c);
+    for (int i = 0; i < 32; i++) snprintf(got + 2 * i, 3, "%02x", d[i]);
+    check(ok && strcmp(got, hex) == 0, what);
 }
 
 /* The client's side of the wire: what the server sent, not yet read. */
@@ -180,6 +207,14 @@ int main(int argc, char **argv)
     printf("random: ");
     for (size_t i = 0; i < 16; i++) printf("%02x", a[i]);
     printf("\n");
+
+    sha256_known("abc", 1, 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "SHA-256 of \"abc\"");
+    sha256_known("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, 56,
+                 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "SHA-256 of the 448-bit message");
+    sha256_known("a", one ? 100000 : 1000000, one ? 4096 : 1000,
+                 one ? "6d1cf22d7cc09b085dfc25ee1a1f3ae0265804c607bc2074ad253bcc82fd81ee"
+                     : "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+                 one ? "SHA-256 of 100,000 x 'a'" : "SHA-256 of a million 'a'");
 
     uw_tls_config *cfg;
     static const char *const alpn[] = { "h2", "http/1.1", NULL };
