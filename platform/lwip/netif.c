@@ -86,6 +86,7 @@ static struct {
     struct pbuf *rx_spare;     /* receive buffer: mtu + 14 bytes */
     bool vnet;                 /* frames carry a virtio-net header (offloads) */
     uint8_t *rx_big;           /* with offloads: UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes */
+    struct rx_block *rx_block; /* with offloads: the next frame's block (NULL: none) */
     uint64_t bad_vnet;         /* frames dropped for a malformed header */
     bool gso;                  /* OFFLOAD_GSO: super-frames and TCP sums by the host */
     uint8_t *tx_buf;           /* a chained frame is gathered here */
@@ -785,19 +786,46 @@ int64_t uw_lwip_next_deadline(void)
     return (int64_t)uw_plat_clock_monotonic() + (int64_t)ms * 1000000;
 }
 
-/* With offloads: one frame and its header into N.rx_big, then copied
- * into a pbuf of its size (a super-frame is one copy instead of ~45
- * reads).  *CHECKED: the host vouches for its checksums.  A frame whose
- * header is malformed (unknown flags or GSO type, a checksum position
- * outside it) or that does not fit a pbuf is dropped (and counted); NULL
- * then, or when none is waiting (*more false). */
+/*
+ * With offloads, frames are read into receive blocks of
+ * UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes (header and frame) from lwIP's
+ * share of the heap.  A frame of at least RX_KEEP_FROM bytes (a
+ * super-frame, most of a fast upload) stays in its block, which lwIP
+ * takes as a custom pbuf: no copy.  A smaller one is copied into a pbuf
+ * of its size and the block takes the next frame, so data waiting to be
+ * read never holds more than twice its size.  A block lwIP frees becomes
+ * the spare again (or goes back to the heap if there is one).
+ */
+#define RX_KEEP_FROM (UW_PLAT_NET_OFFLOAD_FRAME_MAX / 2)
+
+struct rx_block {
+    struct pbuf_custom pc;
+    uint8_t data[] __attribute__((aligned(16)));  /* header + frame */
+};
+
+static void rx_block_free(struct pbuf *p)
+{
+    struct rx_block *b = (struct rx_block *)(void *)p;
+    if (!N.rx_block) N.rx_block = b;
+    else uw_lwip_free(b);
+}
+
+/* One frame and its header into a receive block (N.rx_big when the heap
+ * has none to give: the frame is then dropped), then into a pbuf: the
+ * block itself or a copy.  *CHECKED: the host vouches for its checksums.
+ * A frame whose header is malformed (unknown flags or GSO type, a
+ * checksum position outside it) is dropped (and counted); NULL then, or
+ * when none is waiting (*more false). */
 static struct pbuf *receive_vnet(bool *checked, bool *more)
 {
     size_t cap = uw_plat_net_read_min(N.info.mtu, N.info.offloads), len = 0;
     *more = false;
-    if (uw_plat_net_read(N.handle, N.rx_big, cap, &len) != UW_PLAT_OK) return NULL;
+    if (!N.rx_block) N.rx_block = uw_lwip_malloc(sizeof(struct rx_block) + cap);
+    uint8_t *buf = N.rx_block ? N.rx_block->data : N.rx_big;
+    if (uw_plat_net_read(N.handle, buf, cap, &len) != UW_PLAT_OK) return NULL;
     *more = true;
-    const uint8_t *h = N.rx_big;
+    if (!N.rx_block) return NULL;      /* out of memory: dropped, as on a full link */
+    const uint8_t *h = buf;
     uint8_t flags = h[0], gso = h[1];
     uint16_t csum_start = (uint16_t)(h[6] | h[7] << 8), csum_offset = (uint16_t)(h[8] | h[9] << 8);
     size_t flen = len - (len >= UW_PLAT_NET_VNET_HDR_SIZE ? UW_PLAT_NET_VNET_HDR_SIZE : len);
@@ -811,9 +839,19 @@ static struct pbuf *receive_vnet(bool *checked, bool *more)
         return NULL;
     }
     *checked = (flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) != 0;
+    if (flen >= RX_KEEP_FROM) {
+        struct rx_block *b = N.rx_block;
+        b->pc.custom_free_function = rx_block_free;
+        struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &b->pc,
+                                             b->data + UW_PLAT_NET_VNET_HDR_SIZE, (u16_t)flen);
+        if (p) {
+            N.rx_block = NULL;
+            return p;
+        }
+    }
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)flen, PBUF_RAM);
     if (!p) return NULL;               /* out of memory: dropped, as on a full link */
-    memcpy(p->payload, N.rx_big + UW_PLAT_NET_VNET_HDR_SIZE, flen);
+    memcpy(p->payload, buf + UW_PLAT_NET_VNET_HDR_SIZE, flen);
     return p;
 }
 

@@ -52,6 +52,9 @@ void uw_lwip_free(void *p);
  * built in one pbuf with room for every header, so most frames go to the
  * device without being copied. */
 #define LWIP_NETIF_TX_SINGLE_PBUF   1
+/* With offloads a large received frame stays in the glue's receive
+ * block, which lwIP takes as a custom pbuf (netif.c, receive_vnet). */
+#define LWIP_SUPPORT_CUSTOM_PBUF    1
 #define PBUF_LINK_HLEN              14
 /* Room for the virtio-net header in front of every frame sent on a
  * device with offloads (netif.c). */
