@@ -153,6 +153,28 @@ uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
     return (uw_plat_result_t)a.result;
 }
 
+/* hvt's net write hypercall takes one buffer: the pieces are gathered
+ * here first (a guest runs one thread). */
+static uint8_t net_gather[UW_PLAT_NET_OFFLOAD_FRAME_MAX];
+
+uw_plat_result_t uw_plat_net_writev(uw_plat_handle_t handle, const struct uw_plat_iovec *iov,
+                                    size_t n)
+{
+    if (iov == NULL || n < 1 || n > UW_PLAT_NET_IOV_MAX)
+        return UW_PLAT_EINVAL;
+    if (n == 1)
+        return uw_plat_net_write(handle, iov[0].base, iov[0].len);
+    size_t size = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((iov[i].base == NULL && iov[i].len) || iov[i].len > sizeof net_gather - size)
+            return UW_PLAT_EINVAL;
+        if (iov[i].len)
+            __builtin_memcpy(net_gather + size, iov[i].base, iov[i].len);
+        size += iov[i].len;
+    }
+    return uw_plat_net_write(handle, net_gather, size);
+}
+
 uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf,
                                   size_t size, size_t *read_size)
 {

@@ -44,7 +44,7 @@
  * below changes.  The tender refuses a guest whose manifest carries
  * another version.
  */
-#define UW_PLAT_ABI_VERSION 3   /* 2: uw_plat_seed; 3: optional devices (flags) */
+#define UW_PLAT_ABI_VERSION 4   /* 2: uw_plat_seed; 3: optional devices (flags); 4: uw_plat_net_writev */
 
 /* ------------------------------------------------------------ types */
 
@@ -216,6 +216,22 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
  */
 uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf,
                                    size_t size);
+
+/* One piece of a frame for uw_plat_net_writev. */
+struct uw_plat_iovec {
+    const uint8_t *base;
+    size_t len;
+};
+#define UW_PLAT_NET_IOV_MAX 64
+
+/*
+ * Sends one frame gathered from N pieces (1 <= N <= UW_PLAT_NET_IOV_MAX),
+ * in order, as uw_plat_net_write sends one buffer: the same limits on
+ * their total, the same results.  spt hands the pieces to the host as
+ * they are (writev); hvt copies them into one buffer first.
+ */
+uw_plat_result_t uw_plat_net_writev(uw_plat_handle_t handle, const struct uw_plat_iovec *iov,
+                                    size_t n);
 
 /*
  * Receives one Ethernet frame into BUF (SIZE bytes; give at least

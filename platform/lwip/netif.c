@@ -356,15 +356,20 @@ uint16_t uw_lwip_chksum(const void *data, int len)
  * last) are gathered into one super-frame of up to 64 KiB that the host
  * segments again (gso_type TCPV4/TCPV6, gso_size the first segment's
  * size); the host also computes every TCP checksum (NEEDS_CSUM; lwIP's
- * are off on this interface).  The frame being gathered goes out when a
- * frame that does not continue it comes (any other frame goes out after
- * it, so the link keeps lwIP's order), when it is full, at the end of
- * each uw_lwip_poll and before the runtime waits (the event source's
- * flush): nothing is held while the guest sleeps.
+ * are off on this interface).  Nothing is copied but the first
+ * segment's headers: the super-frame is a list of pieces (its headers,
+ * then each segment's payload in lwIP's own pbuf, referenced until the
+ * write) that goes to the host in one uw_plat_net_writev.  The frame
+ * being gathered goes out when a frame that does not continue it comes
+ * (any other frame goes out after it, so the link keeps lwIP's order),
+ * when it is full, at the end of each uw_lwip_poll and before the
+ * runtime waits (the event source's flush): nothing is held while the
+ * guest sleeps.
  */
+#define GSO_HDR_MAX (14 + 60 + 60)     /* Ethernet, IPv4 with options, TCP with options */
 static struct {
-    uint8_t *buf;              /* header + frame, UW_PLAT_NET_OFFLOAD_FRAME_MAX bytes */
-    size_t len;                /* bytes in buf, header included; 0: nothing gathered */
+    uint8_t hdr[UW_PLAT_NET_VNET_HDR_SIZE + GSO_HDR_MAX];  /* header + the first segment's */
+    size_t len;                /* header + frame bytes gathered; 0: nothing gathered */
     size_t l4;                 /* offset of the TCP header in the frame */
     size_t hlen;               /* Ethernet + IP + TCP header bytes */
     bool v6;
@@ -372,6 +377,8 @@ static struct {
     uint16_t mss;
     uint32_t next_seq;
     unsigned segs;
+    struct uw_plat_iovec iov[UW_PLAT_NET_IOV_MAX];  /* hdr, then one payload per segment */
+    struct pbuf *held[UW_PLAT_NET_IOV_MAX];         /* the segments' pbufs (referenced) */
 } G;
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -425,13 +432,14 @@ static void tcp_pseudo_sum(uint8_t *f, size_t l4, bool v6, size_t tcplen)
     put16(f + l4 + 16, (uint16_t)sum);
 }
 
-/* Writes header + frame (LEN bytes at BUF): NEEDS_CSUM for TCP, a
- * super-frame of SEGS segments of MSS bytes for the host to cut up. */
-static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen,
+/* Fills the virtio-net header at BUF for the frame of FLEN bytes whose
+ * headers follow it: NEEDS_CSUM for TCP, a super-frame of SEGS segments
+ * of MSS bytes for the host to cut up.  Only the frame's headers are
+ * touched. */
+static void vnet_header(uint8_t *buf, size_t flen, bool tcp, bool v6, size_t l4, size_t hlen,
                         unsigned segs, uint16_t mss)
 {
     uint8_t *h = buf, *f = buf + UW_PLAT_NET_VNET_HDR_SIZE;
-    size_t flen = len - UW_PLAT_NET_VNET_HDR_SIZE;
     memset(h, 0, UW_PLAT_NET_VNET_HDR_SIZE);
     if (tcp) {
         if (segs > 1) {
@@ -453,24 +461,40 @@ static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, 
         put16le(h + 6, (uint16_t)l4);
         put16le(h + 8, 16);
     }
-    uw_plat_result_t r = uw_plat_net_write(N.handle, buf, len);
+}
+
+/* A full queue on the host (AGAIN) drops the frame, as a saturated link
+ * would: TCP sends it again. */
+static err_t net_result(uw_plat_result_t r)
+{
     if (r != UW_PLAT_OK) return r == UW_PLAT_AGAIN ? ERR_OK : ERR_IF;
     return ERR_OK;
 }
 
-/* Sends the frame being gathered, if any. */
+/* Writes header + frame (LEN bytes at BUF), one segment. */
+static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen)
+{
+    vnet_header(buf, len - UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6, l4, hlen, 1, 0);
+    return net_result(uw_plat_net_write(N.handle, buf, len));
+}
+
+/* Sends the frame being gathered, if any, and lets go of its pbufs. */
 static void gso_flush(void)
 {
     if (!G.len) return;
-    vnet_write(G.buf, G.len, true, G.v6, G.l4, G.hlen, G.segs, G.mss);
+    unsigned n = G.segs + 1;
+    vnet_header(G.hdr, G.len - UW_PLAT_NET_VNET_HDR_SIZE, true, G.v6, G.l4, G.hlen, G.segs, G.mss);
+    uw_plat_net_writev(N.handle, G.iov, n);
+    for (unsigned i = 0; i < G.segs; i++) pbuf_free(G.held[i]);
     G.len = 0;
+    G.segs = 0;
 }
 
 /* Whether the TCP segment F (header HLEN bytes, PAYLOAD after it)
  * continues the frame being gathered. */
 static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, size_t payload)
 {
-    const uint8_t *g = G.buf + UW_PLAT_NET_VNET_HDR_SIZE;
+    const uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
     if (!G.len || G.closed || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || payload > G.mss
         || G.len + payload > UW_PLAT_NET_OFFLOAD_FRAME_MAX
         || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + payload > 65535
@@ -489,31 +513,39 @@ static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, siz
 }
 
 /* With OFFLOAD_GSO: FRAME (LEN bytes, VNET_HDR_SIZE bytes of room in
- * front of it) gathered or sent. */
-static err_t link_output_gso(uint8_t *frame, size_t len)
+ * front of it) gathered or sent.  OWNER is the pbuf FRAME is in (NULL:
+ * a buffer of the glue's, sent at once). */
+static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
 {
     bool v6 = false;
     size_t l4 = 0, hlen = 0, payload = 0;
     bool tcp = tcp_frame(frame, len, &v6, &l4, &hlen, &payload);
-    bool data = tcp && payload > 0 && hlen + payload == len
+    bool data = owner && tcp && payload > 0 && hlen + payload == len
                 && (frame[l4 + 13] & ~(TCP_ACK | TCP_PSH)) == 0
                 && (frame[l4 + 13] & TCP_ACK);
     if (data && gso_continues(frame, v6, l4, hlen, payload)) {
-        uint8_t *g = G.buf + UW_PLAT_NET_VNET_HDR_SIZE;
-        memcpy(G.buf + G.len, frame + hlen, payload);
+        uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
+        pbuf_ref(owner);
+        G.held[G.segs] = owner;
+        G.iov[G.segs + 1] = (struct uw_plat_iovec){ frame + hlen, payload };
+        G.segs++;
         G.len += payload;
         G.next_seq += (uint32_t)payload;
         g[l4 + 13] |= frame[l4 + 13] & TCP_PSH;
-        G.segs++;
         if (payload < G.mss) G.closed = true;
-        if (G.len + G.mss > UW_PLAT_NET_OFFLOAD_FRAME_MAX
+        if (G.segs + 1 == UW_PLAT_NET_IOV_MAX || G.len + G.mss > UW_PLAT_NET_OFFLOAD_FRAME_MAX
             || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + G.mss > 65535)
             gso_flush();
         return ERR_OK;
     }
     gso_flush();
-    if (data && len <= UW_PLAT_NET_OFFLOAD_FRAME_MAX - UW_PLAT_NET_VNET_HDR_SIZE) {
-        memcpy(G.buf + UW_PLAT_NET_VNET_HDR_SIZE, frame, len);
+    if (data && hlen <= GSO_HDR_MAX && len <= UW_PLAT_NET_OFFLOAD_FRAME_MAX - UW_PLAT_NET_VNET_HDR_SIZE) {
+        memcpy(G.hdr + UW_PLAT_NET_VNET_HDR_SIZE, frame, hlen);
+        G.iov[0] = (struct uw_plat_iovec){ G.hdr, UW_PLAT_NET_VNET_HDR_SIZE + hlen };
+        pbuf_ref(owner);
+        G.held[0] = owner;
+        G.iov[1] = (struct uw_plat_iovec){ frame + hlen, payload };
+        G.segs = 1;
         G.len = UW_PLAT_NET_VNET_HDR_SIZE + len;
         G.l4 = l4;
         G.hlen = hlen;
@@ -521,11 +553,10 @@ static err_t link_output_gso(uint8_t *frame, size_t len)
         G.closed = false;
         G.mss = (uint16_t)payload;
         G.next_seq = get32(frame + l4 + 4) + (uint32_t)payload;
-        G.segs = 1;
         return ERR_OK;
     }
     return vnet_write(frame - UW_PLAT_NET_VNET_HDR_SIZE, len + UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6,
-                      l4, hlen, 1, 0);
+                      l4, hlen);
 }
 
 /* With offloads: a zero header (nothing asked of the host) in front of
@@ -535,13 +566,13 @@ static err_t link_output_vnet(struct pbuf *p)
     if (N.gso) {
         if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
             err_t e = link_output_gso((uint8_t *)p->payload + UW_PLAT_NET_VNET_HDR_SIZE,
-                                      p->tot_len - (size_t)UW_PLAT_NET_VNET_HDR_SIZE);
+                                      p->tot_len - (size_t)UW_PLAT_NET_VNET_HDR_SIZE, p);
             pbuf_remove_header(p, UW_PLAT_NET_VNET_HDR_SIZE);
             return e;
         }
         if (p->tot_len > N.info.mtu + 14) return ERR_IF;
         pbuf_copy_partial(p, N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, 0);
-        return link_output_gso(N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len);
+        return link_output_gso(N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, NULL);
     }
     uw_plat_result_t r;
     if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
@@ -714,7 +745,6 @@ static int start(void)
     if (N.vnet && !(N.rx_big = malloc(uw_plat_net_read_min(N.info.mtu, N.info.offloads))))
         return -4;
     N.gso = N.vnet && (N.info.offloads & UW_PLAT_NET_OFFLOAD_GSO);
-    if (N.gso && !(G.buf = malloc(UW_PLAT_NET_OFFLOAD_FRAME_MAX))) return -4;
     lwip_init();
     if (!netif_add(&N.netif, &N.addr, &N.mask, &N.gw, NULL, netif_setup, ethernet_input)) {
         fprintf(stderr, "uweb: cannot add the network interface\n");

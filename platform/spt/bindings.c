@@ -1,8 +1,8 @@
 /*
  * bindings.c - the platform ABI (uw_platform.h) for spt: plain Linux
  * system calls on the file descriptors the tender opened.  Only the calls
- * the tender's seccomp filter allows are made: read/write (tap devices,
- * console), pread64/pwrite64 (block devices), ppoll, clock_gettime,
+ * the tender's seccomp filter allows are made: read (tap devices), writev
+ * (tap devices, console: a frame in pieces, so no write), pread64/pwrite64 (block devices), ppoll, clock_gettime,
  * exit_group.
  */
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include "spt_abi.h"
 
 #define SYS_read 0
-#define SYS_write 1
+#define SYS_writev 20
 #define SYS_pread64 17
 #define SYS_pwrite64 18
 #define SYS_clock_gettime 228
@@ -26,6 +26,7 @@
 
 struct kernel_timespec { long tv_sec, tv_nsec; };
 struct kernel_pollfd { int fd; short events, revents; };
+struct kernel_iovec { const void *base; unsigned long len; };
 
 static long sys3(long nr, long a, long b, long c)
 {
@@ -88,7 +89,8 @@ void uw_plat_exit(int status)
 void uw_plat_abort(void)
 {
     static const char msg[] = "uweb-spt: guest aborted\n";
-    sys3(SYS_write, 2, (long)msg, sizeof msg - 1);
+    struct kernel_iovec v = { msg, sizeof msg - 1 };
+    sys3(SYS_writev, 2, (long)&v, 1);
     for (;;)
         sys3(SYS_exit_group, UW_PLAT_EXIT_ABORT, 0, 0);
 }
@@ -134,7 +136,8 @@ void uw_plat_yield(uw_plat_time_t deadline, uw_plat_handle_set_t *ready_set)
 void uw_plat_console_write(const char *buf, size_t size)
 {
     while (size > 0) {
-        long n = sys3(SYS_write, 1, (long)buf, (long)size);
+        struct kernel_iovec v = { buf, size };
+        long n = sys3(SYS_writev, 1, (long)&v, 1);
         if (n == -EINTR)
             continue;
         if (n <= 0)
@@ -159,18 +162,40 @@ uw_plat_result_t uw_plat_net_acquire(const char *name, uw_plat_handle_t *handle,
     return UW_PLAT_OK;
 }
 
-uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf, size_t size)
+uw_plat_result_t uw_plat_net_writev(uw_plat_handle_t handle, const struct uw_plat_iovec *iov,
+                                    size_t n)
 {
     const struct uw_plat_device *d = uw_guest_device_get(handle, UW_PLAT_DEVICE_NET);
-    if (!d || !buf || size < 14 || size > uw_plat_net_write_max(d->info.net.mtu, d->info.net.offloads))
+    if (!d || !iov || n < 1 || n > UW_PLAT_NET_IOV_MAX)
         return UW_PLAT_EINVAL;
-    long n;
+    struct kernel_iovec v[UW_PLAT_NET_IOV_MAX];
+    size_t size = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!iov[i].base && iov[i].len)
+            return UW_PLAT_EINVAL;
+        v[i].base = iov[i].base;
+        v[i].len = iov[i].len;
+        size += iov[i].len;
+        if (size > uw_plat_net_write_max(d->info.net.mtu, d->info.net.offloads))
+            return UW_PLAT_EINVAL;
+    }
+    if (size < 14)
+        return UW_PLAT_EINVAL;
+    long r;
     do
-        n = sys3(SYS_write, d->hostfd, (long)buf, (long)size);
-    while (n == -EINTR);
-    if (n == -EAGAIN)
+        r = sys3(SYS_writev, d->hostfd, (long)v, (long)n);
+    while (r == -EINTR);
+    if (r == -EAGAIN)
         return UW_PLAT_AGAIN;
-    return n == (long)size ? UW_PLAT_OK : UW_PLAT_EUNSPEC;
+    return r == (long)size ? UW_PLAT_OK : UW_PLAT_EUNSPEC;
+}
+
+uw_plat_result_t uw_plat_net_write(uw_plat_handle_t handle, const uint8_t *buf, size_t size)
+{
+    if (!buf)
+        return UW_PLAT_EINVAL;
+    struct uw_plat_iovec v = { buf, size };
+    return uw_plat_net_writev(handle, &v, 1);
 }
 
 uw_plat_result_t uw_plat_net_read(uw_plat_handle_t handle, uint8_t *buf, size_t size,

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#define UW_SPT_ABI_VERSION 3   /* 2: seed; 3: memory at 4 MiB, boot area at its top */
+#define UW_SPT_ABI_VERSION 4   /* 2: seed; 3: memory at 4 MiB, boot area at its top; 4: writev, not write */
 
 #define UW_SPT_GUEST_BASE     0x400000  /* guest memory and the image (guest.ld) start here */
 #define UW_SPT_BOOT_SIZE      0x3000    /* the boot area, the top of guest memory: */

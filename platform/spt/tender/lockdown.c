@@ -8,7 +8,7 @@
  * process at start, and the tender still exits with a status of its own
  * (159 = 128 + SIGSYS, what a shell shows for a SIGSYS kill).  The
  * handler runs on its own stack (a guest with a broken stack pointer is
- * still reported) and makes only two raw system calls, write(2) and
+ * still reported) and makes only two raw system calls, writev(2) and
  * exit_group, which the filter allows.  If the guest manages to make the
  * handler fault, the kernel kills the process with the signal: the exit
  * status is then 128 + N without the message, never a success.
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -62,7 +63,8 @@ static void put_num(char *buf, size_t size, size_t *n, unsigned long v, int base
 
 static void report_and_exit(const char *msg, size_t n, int status)
 {
-    raw3(SYS_write, 2, (long)msg, (long)n);
+    struct iovec v = { (void *)msg, n };
+    raw3(SYS_writev, 2, (long)&v, 1);
     for (;;)
         raw3(SYS_exit_group, status, 0, 0);
 }
@@ -122,7 +124,7 @@ static int install_handlers(void)
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
         if (sigaction(faults[i], &sa, NULL) < 0)
             return -1;
-    /* A closed console makes write fail with EPIPE instead of killing. */
+    /* A closed console makes writev fail with EPIPE instead of killing. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         return -1;
     /* The guest cannot change the mask (no rt_sigprocmask); start clean. */
@@ -149,7 +151,7 @@ static int build_filter(const struct spt_fds *fds, struct uw_tender_error *err)
     uw_tender_filter_begin(&filter, SECCOMP_RET_TRAP);
     uw_tender_filter_allow_arg_in(&filter, SYS_read, "read", 0, "fd", fds->net, fds->nnet,
                                   "tap devices");
-    uw_tender_filter_allow_arg_in(&filter, SYS_write, "write", 0, "fd", wfds, nw,
+    uw_tender_filter_allow_arg_in(&filter, SYS_writev, "writev", 0, "fd", wfds, nw,
                                   "console, messages, tap devices");
     uw_tender_filter_allow_block_io(&filter, fds->block, fds->block_capacity, fds->nblock);
     uw_tender_filter_allow_arg_in(&filter, SYS_clock_gettime, "clock_gettime", 0, "clock",

@@ -30,6 +30,8 @@ static long sys4(long nr, long a, long b, long c, long d)
     return ret;
 }
 
+struct iov { const void *base; unsigned long len; };
+
 static volatile unsigned char data_code[16] = { 0xc3 };   /* ret */
 
 static int __attribute__((noinline)) recurse(volatile char *prev, int depth)
@@ -52,7 +54,9 @@ int main(int argc, char **argv)
     if (strcmp(what, "getpid") == 0)
         sys4(39, 0, 0, 0, 0);
     else if (strcmp(what, "write-fd") == 0)
-        sys4(1, 0, (long)"x", 1, 0);
+        sys4(20, 0, (long)&(struct iov){ "x", 1 }, 1, 0);   /* writev on stdin */
+    else if (strcmp(what, "plain-write") == 0)
+        sys4(1, 1, (long)"x", 1, 0);              /* write: guests use writev */
     else if (strcmp(what, "read-fd") == 0)
         sys4(0, 1, (long)&c, 1, 0);
     else if (strcmp(what, "clock") == 0)
@@ -71,7 +75,7 @@ int main(int argc, char **argv)
         sys4(228, 1, (long)ts, 0, 0);             /* clock_gettime(MONOTONIC) */
         ts[0] = ts[1] = 0;
         sys4(271, 0, 0, (long)ts, 0);             /* ppoll, no fds, no wait, no mask */
-        sys4(1, 1, (long)"write to the console\n", 21, 0);
+        sys4(20, 1, (long)&(struct iov){ "write to the console\n", 21 }, 1, 0);   /* writev */
         puts("SUCCESS");
         return 0;
     } else {
