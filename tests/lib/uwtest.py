@@ -17,6 +17,7 @@ halt_on_error=1 and leak detection off; a server whose output holds a
 sanitizer report fails the test ("not ok - NAME: no sanitizer report ...").
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -114,8 +115,9 @@ class Server:
 
     def __enter__(self):
         self.log = open(os.path.join(BUILD, f"test-server-{self.port}.log"), "w+b")
+        # its own process group: a wrapper (strace -f) and what it runs stop together
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(self.env or {})})
+                                     env={**os.environ, **(self.env or {})}, start_new_session=True)
         if not wait_port(self.port):
             self.stop()
             raise RuntimeError(f"{self.argv[0]} did not listen on {self.port}: {self.output()}")
@@ -140,17 +142,22 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def stop(self, sig=None):
         if self.proc and self.proc.poll() is None:
-            if sig:
-                self.proc.send_signal(sig)
-            else:
-                self.proc.terminate()
+            self._signal_group(sig or signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait()
+        if self.proc:
+            self._signal_group(signal.SIGKILL)   # whatever the group left behind
         return self.proc.returncode if self.proc else None
 
     def output(self):

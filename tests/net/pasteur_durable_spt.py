@@ -11,6 +11,7 @@ tender or the image not built is a failure.
 """
 import json
 import os
+import signal
 import re
 import shutil
 import subprocess
@@ -38,7 +39,8 @@ with open(store, "wb") as f:
     f.truncate(8 << 20)
 g = subprocess.Popen(["strace", "-f", "-e", "trace=openat,pwrite64,fdatasync,fsync", "-o", trace, SPT, "--mem=64",
                       "--net:service=uwpdu0", f"--block:store={store}", "--", IMG, "--ipv4=10.86.0.2/24",
-                      "--port=8080"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      "--port=8080"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)   # strace and the tender it runs: one group to stop
 try:
     ct = "RFVSQUJMRQ" * 100
     adata = json.dumps({"v": 1, "iv": "AAAAAAAAAAAAAAAA", "salt": "", "iter": 0, "password": False, "expire": "1day",
@@ -65,7 +67,7 @@ try:
             re.search(rf"pwrite64\({fd}, \"UWPR", log) is not None)
     t.check("no fdatasync or fsync was needed", "fdatasync" not in log and "fsync(" not in log)
 finally:
-    g.kill()
+    os.killpg(g.pid, signal.SIGKILL)   # killing strace alone would leave the tender running
     g.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 t.done()
