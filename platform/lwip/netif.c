@@ -381,6 +381,21 @@ static struct {
     struct pbuf *held[UW_PLAT_NET_IOV_MAX];         /* the segments' pbufs (referenced) */
 } G;
 
+/* A pure ACK held back (see link_output_gso) and the connection and
+ * acknowledgment of the last TCP frame written. */
+static struct {
+    uint8_t frame[UW_PLAT_NET_VNET_HDR_SIZE + GSO_HDR_MAX];  /* room for the header, then the ACK */
+    size_t len;                /* the ACK's bytes; 0: none held */
+    size_t l4;
+    bool v6;
+} A;
+static struct {
+    uint8_t hdr[GSO_HDR_MAX];  /* its headers up to the ports */
+    size_t l4;
+    bool v6, valid;
+    uint32_t ack;
+} W;
+
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p)
 {
@@ -471,11 +486,40 @@ static err_t net_result(uw_plat_result_t r)
     return ERR_OK;
 }
 
+/* Whether TCP frames F and G (TCP headers at L4) are of one connection:
+ * the same link and IP addresses and ports. */
+static bool same_flow(const uint8_t *f, const uint8_t *g, bool v6, size_t l4)
+{
+    if (memcmp(f, g, 14) != 0) return false;
+    if (v6 ? memcmp(f + 14 + 8, g + 14 + 8, 32) != 0 : memcmp(f + 26, g + 26, 8) != 0) return false;
+    return memcmp(f + l4, g + l4, 4) == 0;
+}
+
+/* Remembers the TCP frame F (TCP header at L4) as the last one written. */
+static void wrote_tcp(const uint8_t *f, bool v6, size_t l4)
+{
+    memcpy(W.hdr, f, l4 + 4);
+    W.l4 = l4;
+    W.v6 = v6;
+    W.ack = get32(f + l4 + 8);
+    W.valid = true;
+}
+
 /* Writes header + frame (LEN bytes at BUF), one segment. */
 static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen)
 {
     vnet_header(buf, len - UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6, l4, hlen, 1, 0);
+    if (tcp) wrote_tcp(buf + UW_PLAT_NET_VNET_HDR_SIZE, v6, l4);
     return net_result(uw_plat_net_write(N.handle, buf, len));
+}
+
+/* Sends the ACK held back, if any. */
+static void ack_send(void)
+{
+    if (!A.len) return;
+    size_t len = A.len;
+    A.len = 0;
+    vnet_write(A.frame, UW_PLAT_NET_VNET_HDR_SIZE + len, true, A.v6, A.l4, len);
 }
 
 /* Sends the frame being gathered, if any, and lets go of its pbufs. */
@@ -484,6 +528,7 @@ static void gso_flush(void)
     if (!G.len) return;
     unsigned n = G.segs + 1;
     vnet_header(G.hdr, G.len - UW_PLAT_NET_VNET_HDR_SIZE, true, G.v6, G.l4, G.hlen, G.segs, G.mss);
+    wrote_tcp(G.hdr + UW_PLAT_NET_VNET_HDR_SIZE, G.v6, G.l4);
     uw_plat_net_writev(N.handle, G.iov, n);
     for (unsigned i = 0; i < G.segs; i++) pbuf_free(G.held[i]);
     G.len = 0;
@@ -512,6 +557,32 @@ static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, siz
         && memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) == 0;
 }
 
+/* Whether the pure ACK F (HLEN bytes, no payload) can be folded into the
+ * frame being gathered: the same connection (as gso_continues checks),
+ * its sequence number where the gathered data ends, the same options,
+ * and an acknowledgment beyond the gathered one (a duplicate ACK is
+ * never folded: the peer counts those).  The gathered segments then
+ * carry its acknowledgment and window, as they would had lwIP built
+ * them a moment later, and the ACK itself is not sent: on a connection
+ * that receives while it sends (Crunch & Zip) the super-frames keep
+ * growing instead of being cut by every ACK. */
+static bool gso_folds_ack(uint8_t *f, bool v6, size_t l4, size_t hlen)
+{
+    uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
+    if (!G.len || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || get32(f + l4 + 4) != G.next_seq
+        || (int32_t)(get32(f + l4 + 8) - get32(g + l4 + 8)) <= 0)
+        return false;
+    if (memcmp(f, g, 14) != 0) return false;
+    if (v6 ? memcmp(f + 14, g + 14, 4) != 0 || memcmp(f + 14 + 7, g + 14 + 7, 33) != 0
+           : f[15] != g[15] || f[22] != g[22] || memcmp(f + 26, g + 26, 8) != 0)
+        return false;
+    if (memcmp(f + l4, g + l4, 4) != 0 || memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) != 0)
+        return false;
+    memcpy(g + l4 + 8, f + l4 + 8, 4);     /* acknowledgment number */
+    memcpy(g + l4 + 14, f + l4 + 14, 2);   /* window */
+    return true;
+}
+
 /* With OFFLOAD_GSO: FRAME (LEN bytes, VNET_HDR_SIZE bytes of room in
  * front of it) gathered or sent.  OWNER is the pbuf FRAME is in (NULL:
  * a buffer of the glue's, sent at once). */
@@ -523,6 +594,20 @@ static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
     bool data = owner && tcp && payload > 0 && hlen + payload == len
                 && (frame[l4 + 13] & ~(TCP_ACK | TCP_PSH)) == 0
                 && (frame[l4 + 13] & TCP_ACK);
+    bool pure_ack = tcp && payload == 0 && hlen == len && frame[l4 + 13] == TCP_ACK;
+    if (A.len) {
+        /* A data segment of the ACK's connection that starts where the
+         * ACK stood and acknowledges as much carries what it said; so
+         * does a pure ACK that acknowledges more (one that acknowledges
+         * the same is a duplicate: both go). */
+        const uint8_t *a = A.frame + UW_PLAT_NET_VNET_HDR_SIZE;
+        int32_t more_acked = (int32_t)(get32(frame + l4 + 8) - get32(a + l4 + 8));
+        if ((data || pure_ack) && v6 == A.v6 && l4 == A.l4 && same_flow(frame, a, v6, l4)
+            && get32(frame + l4 + 4) == get32(a + l4 + 4) && (data ? more_acked >= 0 : more_acked > 0))
+            A.len = 0;
+        else
+            ack_send();
+    }
     if (data && gso_continues(frame, v6, l4, hlen, payload)) {
         uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
         pbuf_ref(owner);
@@ -538,7 +623,22 @@ static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
             gso_flush();
         return ERR_OK;
     }
+    if (pure_ack && gso_folds_ack(frame, v6, l4, hlen)) return ERR_OK;
     gso_flush();
+    /* A pure ACK that acknowledges more than the last frame written on
+     * its connection (so not a duplicate ACK, which the peer counts) is
+     * held until the next frame or the flush before the runtime waits:
+     * when the service answers what it just received, the ACK's news
+     * goes with the answer's first segment instead of in a frame of its
+     * own.  It waits at most for the tasks the received data woke. */
+    if (pure_ack && hlen <= GSO_HDR_MAX && W.valid && v6 == W.v6 && l4 == W.l4
+        && same_flow(frame, W.hdr, v6, l4) && (int32_t)(get32(frame + l4 + 8) - W.ack) > 0) {
+        memcpy(A.frame + UW_PLAT_NET_VNET_HDR_SIZE, frame, hlen);
+        A.len = hlen;
+        A.l4 = l4;
+        A.v6 = v6;
+        return ERR_OK;
+    }
     if (data && hlen <= GSO_HDR_MAX && len <= UW_PLAT_NET_OFFLOAD_FRAME_MAX - UW_PLAT_NET_VNET_HDR_SIZE) {
         memcpy(G.hdr + UW_PLAT_NET_VNET_HDR_SIZE, frame, hlen);
         G.iov[0] = (struct uw_plat_iovec){ G.hdr, UW_PLAT_NET_VNET_HDR_SIZE + hlen };
@@ -787,7 +887,12 @@ static int start(void)
 static int64_t source_deadline(void *arg) { (void)arg; return uw_lwip_next_deadline(); }
 static void source_poll(void *arg, uint64_t ready) { (void)arg; uw_lwip_poll(ready); }
 static bool source_active(void *arg) { (void)arg; return N.started; }
-static void source_flush(void *arg) { (void)arg; gso_flush(); }
+static void source_flush(void *arg)
+{
+    (void)arg;
+    gso_flush();
+    ack_send();
+}
 
 int uw_lwip_start(void)
 {
