@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "sha256_process.h"
+#include "uw_sha256.h"
 
 #if defined(UW_SHA256_SHANI)
 #include <cpuid.h>
@@ -80,4 +81,21 @@ int mbedtls_internal_sha256_process(mbedtls_sha256_context *ctx, const unsigned 
 #endif
     uw_sha256_block_c(ctx->MBEDTLS_PRIVATE(state), data);
     return 0;
+}
+
+int uw_mbedtls_sha256_update(mbedtls_sha256_context *ctx, const unsigned char *input, size_t ilen)
+{
+#if defined(UW_SHA256_SHANI)
+    /* Only with no partial block buffered: the blocks then start at INPUT. */
+    if (ilen >= 64 && (ctx->MBEDTLS_PRIVATE(total)[0] & 63) == 0 && uw_shani()) {
+        size_t n = ilen / 64, done = n * 64;
+        uw_sha256_blocks_shani(ctx->MBEDTLS_PRIVATE(state), input, n);
+        uint64_t total = ((uint64_t)ctx->MBEDTLS_PRIVATE(total)[1] << 32 | ctx->MBEDTLS_PRIVATE(total)[0]) + done;
+        ctx->MBEDTLS_PRIVATE(total)[0] = (uint32_t)total;
+        ctx->MBEDTLS_PRIVATE(total)[1] = (uint32_t)(total >> 32);
+        input += done;
+        ilen -= done;
+    }
+#endif
+    return ilen ? mbedtls_sha256_update(ctx, input, ilen) : 0;
 }
