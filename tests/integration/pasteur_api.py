@@ -25,7 +25,10 @@ STORE = os.path.join(BUILD, f"pasteur-api-{os.getpid()}.img")
 
 def request(s, method, path, body=None, headers=None):
     c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=20)
-    c.request(method, path, body=body, headers=headers or {})
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+    except (BrokenPipeError, ConnectionResetError):
+        pass   # the server answered early and closed: its answer is still to be read
     r = c.getresponse()
     data = r.read()
     c.close()
