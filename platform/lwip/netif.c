@@ -535,6 +535,18 @@ static void gso_flush(void)
     G.segs = 0;
 }
 
+/* Whether TCP frames F and G (headers HLEN bytes, TCP's at L4) are of
+ * one connection with the same IP header fields (IPv4's TOS and TTL,
+ * IPv6's class and flow) and the same TCP options. */
+static bool same_path(const uint8_t *f, const uint8_t *g, bool v6, size_t l4, size_t hlen)
+{
+    if (memcmp(f, g, 14) != 0) return false;
+    if (v6 ? memcmp(f + 14, g + 14, 4) != 0 || memcmp(f + 14 + 7, g + 14 + 7, 33) != 0
+           : f[15] != g[15] || f[22] != g[22] || memcmp(f + 26, g + 26, 8) != 0)
+        return false;
+    return memcmp(f + l4, g + l4, 4) == 0 && memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) == 0;
+}
+
 /* Whether the TCP segment F (header HLEN bytes, PAYLOAD after it)
  * continues the frame being gathered. */
 static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, size_t payload)
@@ -545,16 +557,10 @@ static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, siz
         || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + payload > 65535
         || get32(f + l4 + 4) != G.next_seq)
         return false;
-    /* Same link and IP addresses (and IPv4's TOS and TTL, IPv6's class
-     * and flow), ports, ACK, flags but PSH, window, options. */
-    if (memcmp(f, g, 14) != 0) return false;
-    if (v6 ? memcmp(f + 14, g + 14, 4) != 0 || memcmp(f + 14 + 7, g + 14 + 7, 33) != 0
-           : f[15] != g[15] || f[22] != g[22] || memcmp(f + 26, g + 26, 8) != 0)
-        return false;
-    return memcmp(f + l4, g + l4, 4) == 0 && memcmp(f + l4 + 8, g + l4 + 8, 5) == 0
+    /* Same connection and options, ACK, flags but PSH, window. */
+    return same_path(f, g, v6, l4, hlen) && memcmp(f + l4 + 8, g + l4 + 8, 5) == 0
         && ((f[l4 + 13] ^ g[l4 + 13]) & ~TCP_PSH) == 0
-        && memcmp(f + l4 + 14, g + l4 + 14, 2) == 0
-        && memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) == 0;
+        && memcmp(f + l4 + 14, g + l4 + 14, 2) == 0;
 }
 
 /* Whether the pure ACK F (HLEN bytes, no payload) can be folded into the
@@ -572,12 +578,7 @@ static bool gso_folds_ack(uint8_t *f, bool v6, size_t l4, size_t hlen)
     if (!G.len || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || get32(f + l4 + 4) != G.next_seq
         || (int32_t)(get32(f + l4 + 8) - get32(g + l4 + 8)) <= 0)
         return false;
-    if (memcmp(f, g, 14) != 0) return false;
-    if (v6 ? memcmp(f + 14, g + 14, 4) != 0 || memcmp(f + 14 + 7, g + 14 + 7, 33) != 0
-           : f[15] != g[15] || f[22] != g[22] || memcmp(f + 26, g + 26, 8) != 0)
-        return false;
-    if (memcmp(f + l4, g + l4, 4) != 0 || memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) != 0)
-        return false;
+    if (!same_path(f, g, v6, l4, hlen)) return false;
     memcpy(g + l4 + 8, f + l4 + 8, 4);     /* acknowledgment number */
     memcpy(g + l4 + 14, f + l4 + 14, 2);   /* window */
     return true;
