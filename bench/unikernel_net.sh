@@ -28,11 +28,13 @@
 # counts), the same for the unix process; on each target a 256 MiB upload
 # through Crunch & Zip (the ZIP streamed back at the same time: 256 MiB
 # each way) and a 64 MiB download from apps/site's image (random bytes,
-# not compressed), median of --runs (at least 3), MB/s and server CPU per
-# MB; the sizes of the app images.  Goals (reported, not asserted): spt >= 0.8x unix in req/CPU-s
-# and in MB/s both ways; first answer within 10 ms of start; crunchzip
-# image under 1 MiB.  --bulk: the bulk transfers only.  UWEB_BUILD=DIR: use the programs built there (not
-# rebuilt) instead of build/.
+# not compressed), median of --runs (at least 3; the targets take turns,
+# a transfer each, so a slow spell of a shared machine falls on all of
+# them), MB/s and server CPU per MB; the sizes of the app images.
+# Goals (reported, not asserted): spt >= 0.8x unix in req/CPU-s and in
+# MB/s both ways; first answer within 10 ms of start; crunchzip image
+# under 1 MiB.  --bulk: the bulk transfers only.  UWEB_BUILD=DIR: use the
+# programs built there (not rebuilt) instead of build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -45,7 +47,7 @@ for a in "$@"; do
     --duration=*) DURATION=${a#*=} ;;
     --quick) RUNS=1; DURATION=2 ;;
     --bulk) BULK_ONLY=1 ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unikernel_net.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -216,23 +218,32 @@ if res:
 
 
 def transfer(name, addr, argv, curl_args, size):
-    """Median over max(RUNS, 3) runs of (seconds, server CPU-s) for one curl."""
-    runs = []
-    for _ in range(max(RUNS, 3)):
-        TARGETS["bulk"] = (addr, argv)
-        p, _ = start("bulk")
-        c0 = cpu_ns(p.pid)
-        t0 = time.monotonic()
-        r = subprocess.run(["taskset", "-c", "1", "curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}"]
-                           + curl_args, capture_output=True, text=True)
-        dt = time.monotonic() - t0
-        c1 = cpu_ns(p.pid)
-        stop(p)
-        if r.returncode != 0 or int(r.stdout or 0) < size:
-            raise SystemExit(f"{name} failed: {r.stderr} ({r.stdout} bytes)")
-        runs.append((dt, (c1 - c0) / 1e9))
+    """(seconds, server CPU-s) of one curl against a server started for it."""
+    TARGETS["bulk"] = (addr, argv)
+    p, _ = start("bulk")
+    c0 = cpu_ns(p.pid)
+    t0 = time.monotonic()
+    r = subprocess.run(["taskset", "-c", "1", "curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}"]
+                       + curl_args, capture_output=True, text=True)
+    dt = time.monotonic() - t0
+    c1 = cpu_ns(p.pid)
+    stop(p)
     del TARGETS["bulk"]
-    return statistics.median(x[0] for x in runs), statistics.median(x[1] for x in runs)
+    if r.returncode != 0 or int(r.stdout or 0) < size:
+        raise SystemExit(f"{name} failed: {r.stderr} ({r.stdout} bytes)")
+    return dt, (c1 - c0) / 1e9
+
+
+def transfers(kind, specs, curl_args, size):
+    """max(RUNS, 3) rounds, each one transfer per target in turn (so a
+    slow spell of the machine falls on every target alike); the median
+    seconds and server CPU-s of each target go to bulk[(target, kind)]."""
+    runs = {target: [] for target in specs}
+    for _ in range(max(RUNS, 3)):
+        for target, (addr, argv) in specs.items():
+            runs[target].append(transfer(f"{kind} with {target}", addr, argv, curl_args(addr), size))
+    for target, rs in runs.items():
+        bulk[(target, kind)] = (statistics.median(x[0] for x in rs), statistics.median(x[1] for x in rs))
 
 
 big = os.path.join(B, "bench", "unikernel_net_upload.bin")
@@ -253,9 +264,7 @@ BULK = {
     "unix": ("127.0.0.1", [f"{B}/apps/crunchzip", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
 }
 bulk = {}
-for target, cz in BULK.items():
-    bulk[(target, "cz")] = transfer(f"upload to {target}", *cz, ["-F", f"f=@{big};filename=big.bin",
-                                                                  f"http://{cz[0]}:8080/upload"], 256 << 20)
+transfers("cz", BULK, lambda addr: ["-F", f"f=@{big};filename=big.bin", f"http://{addr}:8080/upload"], 256 << 20)
 os.unlink(big)
 
 # A 64 MiB file (random bytes: served as they are, no compression) from
@@ -281,8 +290,7 @@ SITE = {
     "spt-off": spt_site(1, True),
     "unix": ("127.0.0.1", [f"{B}/apps/site", f"--image={img}", "--addr=127.0.0.1", "--port=8080", "--quiet"]),
 }
-for target, st in SITE.items():
-    bulk[(target, "dl")] = transfer(f"download from {target}", *st, [f"http://{st[0]}:8080/big.bin"], 64 << 20)
+transfers("dl", SITE, lambda addr: [f"http://{addr}:8080/big.bin"], 64 << 20)
 os.unlink(img)
 
 print(f"\n## Bulk data, MTU 1500 (medians of {max(RUNS, 3)})\n")
