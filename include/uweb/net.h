@@ -39,6 +39,8 @@ struct uw_conn_ops {
     const char *(*peer)(uw_conn *c, char *buf, size_t n);
     /* NULL but on plain host TCP sockets (not TLS, not lwIP). */
     int (*sendfile)(uw_conn *c, int fd, uint64_t off, size_t len, int64_t deadline);
+    /* NULL but on lwIP's TCP (the unikernels). */
+    ssize_t (*read_borrow)(uw_conn *c, void **data, size_t n, int64_t deadline);
 };
 
 struct uw_conn {
@@ -68,6 +70,25 @@ int uw_tcp_connect(uw_conn **out, const char *host, uint16_t port, int64_t deadl
 static inline ssize_t uw_conn_read(uw_conn *c, void *buf, size_t n, int64_t deadline)
 {
     return c->ops->read(c, buf, n, deadline);
+}
+
+/* Whether uw_conn_read_borrow can be used: TCP on the unikernels, whose
+ * received bytes wait in lwIP's buffers. */
+static inline bool uw_conn_can_borrow(const uw_conn *c)
+{
+    return c->ops->read_borrow != NULL;
+}
+
+/* A read without a copy, only where uw_conn_can_borrow: waits as
+ * uw_conn_read does, then points *data at up to n received bytes (the
+ * next ones, as much as is contiguous there) and returns their count, 0
+ * at the peer's end of stream or a negative status.  The bytes count as
+ * read (the caller may also change them); they stay valid until the
+ * connection's next read, borrow, uw_conn_set_notify with a function, or
+ * close. */
+static inline ssize_t uw_conn_read_borrow(uw_conn *c, void **data, size_t n, int64_t deadline)
+{
+    return c->ops->read_borrow(c, data, n, deadline);
 }
 
 /* True if a read may find data without waiting (for TLS: plaintext or

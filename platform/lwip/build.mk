@@ -46,7 +46,7 @@ uk_app_objs = $(patsubst %.c,$(B)/$(1)/%.o,$(wildcard apps/$(2)/*.c)) \
 define uk_target_rules
 $(B)/$(1)/lwip/%.o: $(LWIP_FETCHED) $(B)/$(1)/.flags platform/lwip/include/lwipopts.h platform/lwip/include/arch/cc.h
 	@mkdir -p $$(@D)
-	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(LWIP_CPPFLAGS) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(LWIP_DIR)/src/$$*.c -o $$@
+	$$(CC) $$(GUEST_CPPFLAGS) $$(GUEST_CPPFLAGS_$(1)) $(LWIP_CPPFLAGS) $$(if $$(filter %_frag,$$*),-DUW_LWIP_FRAG_SELF) $$(GUEST_CFLAGS) $$(GUEST_CFLAGS_$(1)) -w -c $(LWIP_DIR)/src/$$*.c -o $$@
 $(B)/$(1)/lwip/liblwip.a: $(LWIP_MODULES:%=$(B)/$(1)/lwip/%.o) $(B)/$(1)/platform/lwip/netif.o
 	@rm -f $$@; ar rcs $$@ $$^
 $(B)/$(1)/platform/lwip/%.o: GUEST_CPPFLAGS_EXTRA = $(LWIP_CPPFLAGS)

@@ -33,6 +33,8 @@
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
 #include "lwip/ethip6.h"
 #include "lwip/nd6.h"
 #include "lwip/netif.h"
@@ -41,6 +43,13 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
+
+/* lwIP's own fragmentation (lwipopts.h gives these names to the glue's
+ * uw_lwip_ip4_frag and uw_lwip_ip6_frag, below). */
+#undef ip4_frag
+#undef ip6_frag
+err_t ip4_frag(struct pbuf *p, struct netif *netif, const ip4_addr_t *dest);
+err_t ip6_frag(struct pbuf *p, struct netif *netif, const ip6_addr_t *dest);
 
 /* Frames read per poll: enough to drain a burst, few enough that tasks
  * run between bursts of a flood. */
@@ -348,15 +357,16 @@ uint16_t uw_lwip_chksum(const void *data, int len)
 #define VNET_GSO_ECN 0x80
 
 /*
- * Sending with OFFLOAD_GSO.  lwIP builds segments of at most the MSS
- * (1460 bytes on a 1500-byte link), each one write to the host.  Here
- * consecutive data segments of one connection (same addresses and
- * ports, each starting where the last ended, same ACK, window and
- * options, only ACK and PSH set, all of the first one's size but the
- * last) are gathered into one super-frame of up to 64 KiB that the host
- * segments again (gso_type TCPV4/TCPV6, gso_size the first segment's
- * size); the host also computes every TCP checksum (NEEDS_CSUM; lwIP's
- * are off on this interface).  Nothing is copied but the first
+ * Sending with OFFLOAD_GSO.  lwIP builds segments of up to 16 KiB (see
+ * uw_lwip_tcp_segments), each of which would be one write to the host.
+ * Here consecutive data segments of one connection (same addresses and
+ * ports, each starting where the last ended, same ACK, window, options
+ * and wire MSS, only ACK and PSH set) are gathered into one super-frame
+ * of up to 64 KiB that the host cuts into segments of the wire MSS
+ * (gso_type TCPV4/TCPV6, gso_size the MSS less the options); any TCP
+ * frame with more payload than that goes with the same request.  The
+ * host also computes every TCP checksum (NEEDS_CSUM; lwIP's are off on
+ * this interface).  Nothing is copied but the first
  * segment's headers: the super-frame is a list of pieces (its headers,
  * then each segment's payload in lwIP's own pbuf, referenced until the
  * write) that goes to the host in one uw_plat_net_writev.  The frame
@@ -373,8 +383,7 @@ static struct {
     size_t l4;                 /* offset of the TCP header in the frame */
     size_t hlen;               /* Ethernet + IP + TCP header bytes */
     bool v6;
-    bool closed;               /* a segment shorter than mss came: nothing more */
-    uint16_t mss;
+    uint16_t mss;              /* payload bytes per segment on the wire (gso_size) */
     uint32_t next_seq;
     unsigned segs;
     struct uw_plat_iovec iov[UW_PLAT_NET_IOV_MAX];  /* hdr, then one payload per segment */
@@ -448,25 +457,26 @@ static void tcp_pseudo_sum(uint8_t *f, size_t l4, bool v6, size_t tcplen)
 }
 
 /* Fills the virtio-net header at BUF for the frame of FLEN bytes whose
- * headers follow it: NEEDS_CSUM for TCP, a super-frame of SEGS segments
- * of MSS bytes for the host to cut up.  Only the frame's headers are
- * touched. */
+ * headers follow it: NEEDS_CSUM for TCP; a super-frame when its payload
+ * is over MSS bytes, for the host to cut into segments of MSS bytes.
+ * Only the frame's headers are touched. */
 static void vnet_header(uint8_t *buf, size_t flen, bool tcp, bool v6, size_t l4, size_t hlen,
-                        unsigned segs, uint16_t mss)
+                        uint16_t mss)
 {
     uint8_t *h = buf, *f = buf + UW_PLAT_NET_VNET_HDR_SIZE;
     memset(h, 0, UW_PLAT_NET_VNET_HDR_SIZE);
     if (tcp) {
-        if (segs > 1) {
-            if (v6) {
-                put16(f + 14 + 4, (uint16_t)(flen - 14 - 40));
-            } else {
-                uint8_t *ip = f + 14;
-                put16(ip + 2, (uint16_t)(flen - 14));
-                put16(ip + 10, 0);
-                uint16_t sum = (uint16_t)~uw_lwip_chksum(ip, (int)(l4 - 14));  /* network order */
-                memcpy(ip + 10, &sum, 2);
-            }
+        /* A gathered frame is longer than its first segment said. */
+        if (v6) {
+            put16(f + 14 + 4, (uint16_t)(flen - 14 - 40));
+        } else if (get16(f + 14 + 2) != flen - 14) {
+            uint8_t *ip = f + 14;
+            put16(ip + 2, (uint16_t)(flen - 14));
+            put16(ip + 10, 0);
+            uint16_t sum = (uint16_t)~uw_lwip_chksum(ip, (int)(l4 - 14));  /* network order */
+            memcpy(ip + 10, &sum, 2);
+        }
+        if (flen - hlen > mss) {
             h[1] = v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
             put16le(h + 2, (uint16_t)hlen);
             put16le(h + 4, mss);
@@ -505,10 +515,12 @@ static void wrote_tcp(const uint8_t *f, bool v6, size_t l4)
     W.valid = true;
 }
 
-/* Writes header + frame (LEN bytes at BUF), one segment. */
-static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen)
+/* Writes header + frame (LEN bytes at BUF): one segment, or for the host
+ * to cut into segments of MSS payload bytes. */
+static err_t vnet_write(uint8_t *buf, size_t len, bool tcp, bool v6, size_t l4, size_t hlen,
+                        uint16_t mss)
 {
-    vnet_header(buf, len - UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6, l4, hlen, 1, 0);
+    vnet_header(buf, len - UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6, l4, hlen, mss);
     if (tcp) wrote_tcp(buf + UW_PLAT_NET_VNET_HDR_SIZE, v6, l4);
     return net_result(uw_plat_net_write(N.handle, buf, len));
 }
@@ -519,7 +531,7 @@ static void ack_send(void)
     if (!A.len) return;
     size_t len = A.len;
     A.len = 0;
-    vnet_write(A.frame, UW_PLAT_NET_VNET_HDR_SIZE + len, true, A.v6, A.l4, len);
+    vnet_write(A.frame, UW_PLAT_NET_VNET_HDR_SIZE + len, true, A.v6, A.l4, len, 0xffff);
 }
 
 /* Sends the frame being gathered, if any, and lets go of its pbufs. */
@@ -527,7 +539,7 @@ static void gso_flush(void)
 {
     if (!G.len) return;
     unsigned n = G.segs + 1;
-    vnet_header(G.hdr, G.len - UW_PLAT_NET_VNET_HDR_SIZE, true, G.v6, G.l4, G.hlen, G.segs, G.mss);
+    vnet_header(G.hdr, G.len - UW_PLAT_NET_VNET_HDR_SIZE, true, G.v6, G.l4, G.hlen, G.mss);
     wrote_tcp(G.hdr + UW_PLAT_NET_VNET_HDR_SIZE, G.v6, G.l4);
     uw_plat_net_writev(N.handle, G.iov, n);
     for (unsigned i = 0; i < G.segs; i++) pbuf_free(G.held[i]);
@@ -547,12 +559,13 @@ static bool same_path(const uint8_t *f, const uint8_t *g, bool v6, size_t l4, si
     return memcmp(f + l4, g + l4, 4) == 0 && memcmp(f + l4 + 20, g + l4 + 20, hlen - l4 - 20) == 0;
 }
 
-/* Whether the TCP segment F (header HLEN bytes, PAYLOAD after it)
- * continues the frame being gathered. */
-static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, size_t payload)
+/* Whether the TCP segment F (header HLEN bytes, PAYLOAD after it, MSS
+ * bytes per segment on the wire) continues the frame being gathered. */
+static bool gso_continues(const uint8_t *f, bool v6, size_t l4, size_t hlen, size_t payload,
+                          uint16_t mss)
 {
     const uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
-    if (!G.len || G.closed || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || payload > G.mss
+    if (!G.len || v6 != G.v6 || l4 != G.l4 || hlen != G.hlen || mss != G.mss
         || G.len + payload > UW_PLAT_NET_OFFLOAD_FRAME_MAX
         || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + payload > 65535
         || get32(f + l4 + 4) != G.next_seq)
@@ -584,14 +597,26 @@ static bool gso_folds_ack(uint8_t *f, bool v6, size_t l4, size_t hlen)
     return true;
 }
 
+/* The payload bytes of each segment on the wire for a TCP frame (TCP
+ * header at L4, headers HLEN bytes) whose pbuf says MSS (the
+ * connection's MSS, set by uw_lwip_tcp_opts; the link's when it is not
+ * plausible): the MSS less the frame's TCP options. */
+static uint16_t wire_payload(uint16_t mss, size_t l4, size_t hlen)
+{
+    size_t link = N.info.mtu - (l4 - 14) - 20;
+    size_t m = mss >= 64 && mss <= link ? mss : link;
+    return (uint16_t)(m - (hlen - l4 - 20));
+}
+
 /* With OFFLOAD_GSO: FRAME (LEN bytes, VNET_HDR_SIZE bytes of room in
  * front of it) gathered or sent.  OWNER is the pbuf FRAME is in (NULL:
- * a buffer of the glue's, sent at once). */
-static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
+ * a buffer of the glue's, sent at once); MSS is the pbuf's uw_mss. */
+static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner, uint16_t mss)
 {
     bool v6 = false;
     size_t l4 = 0, hlen = 0, payload = 0;
     bool tcp = tcp_frame(frame, len, &v6, &l4, &hlen, &payload);
+    if (tcp) mss = wire_payload(mss, l4, hlen);
     bool data = owner && tcp && payload > 0 && hlen + payload == len
                 && (frame[l4 + 13] & ~(TCP_ACK | TCP_PSH)) == 0
                 && (frame[l4 + 13] & TCP_ACK);
@@ -609,7 +634,7 @@ static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
         else
             ack_send();
     }
-    if (data && gso_continues(frame, v6, l4, hlen, payload)) {
+    if (data && gso_continues(frame, v6, l4, hlen, payload, mss)) {
         uint8_t *g = G.hdr + UW_PLAT_NET_VNET_HDR_SIZE;
         pbuf_ref(owner);
         G.held[G.segs] = owner;
@@ -618,7 +643,6 @@ static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
         G.len += payload;
         G.next_seq += (uint32_t)payload;
         g[l4 + 13] |= frame[l4 + 13] & TCP_PSH;
-        if (payload < G.mss) G.closed = true;
         if (G.segs + 1 == UW_PLAT_NET_IOV_MAX || G.len + G.mss > UW_PLAT_NET_OFFLOAD_FRAME_MAX
             || G.len - UW_PLAT_NET_VNET_HDR_SIZE - 14 + G.mss > 65535)
             gso_flush();
@@ -651,13 +675,69 @@ static err_t link_output_gso(uint8_t *frame, size_t len, struct pbuf *owner)
         G.l4 = l4;
         G.hlen = hlen;
         G.v6 = v6;
-        G.closed = false;
-        G.mss = (uint16_t)payload;
+        G.mss = mss;
         G.next_seq = get32(frame + l4 + 4) + (uint32_t)payload;
         return ERR_OK;
     }
     return vnet_write(frame - UW_PLAT_NET_VNET_HDR_SIZE, len + UW_PLAT_NET_VNET_HDR_SIZE, tcp, v6,
-                      l4, hlen);
+                      l4, hlen, mss);
+}
+
+/*
+ * Segments larger than the MSS.  With OFFLOAD_GSO a connection's lwIP
+ * MSS (pcb->mss, the size of the segments tcp_write builds) becomes a
+ * multiple of its MSS on the wire, up to TSO_BYTES, once it is
+ * established (uw_lwip_tcp_segments, from the first write): lwIP then
+ * runs once per 16 KiB instead of once per 1,460 bytes, and the host
+ * cuts each segment at the wire MSS, which the connection keeps in its
+ * ext arg and every TCP segment carries to the glue in its pbuf
+ * (uw_lwip_tcp_opts, lwIP's LWIP_HOOK_TCP_OUT_ADD_TCPOPTS).  lwIP counts
+ * its congestion window in its own MSS: the first window, the one after
+ * a timeout and the growth in congestion avoidance are in these larger
+ * segments (about 11 of the wire's).  The window is never below one
+ * segment, so lwIP can always send one.  Such segments exceed the MTU,
+ * so lwIP's IP output would fragment them: uw_lwip_ip4_frag and
+ * uw_lwip_ip6_frag (lwipopts.h) let TCP through as it is.
+ */
+#define TSO_BYTES 16384
+static u8_t tcp_ext_id;
+
+static uint16_t tcp_wire_mss(const struct tcp_pcb *pcb)
+{
+    uintptr_t m = (uintptr_t)tcp_ext_arg_get(pcb, tcp_ext_id);
+    return m ? (uint16_t)m : pcb->mss;
+}
+
+uint32_t *uw_lwip_tcp_opts(struct pbuf *p, const struct tcp_pcb *pcb, uint32_t *opts)
+{
+    p->uw_mss = pcb && pcb->state != LISTEN ? tcp_wire_mss(pcb) : 0;
+    return opts;
+}
+
+void uw_lwip_tcp_segments(struct tcp_pcb *pcb)
+{
+    if (!N.gso || !pcb || pcb->state != ESTABLISHED || tcp_ext_arg_get(pcb, tcp_ext_id)) return;
+    unsigned mss = pcb->mss, most = TSO_BYTES;
+    if (most > uw_lwip_tcp_snd_buf / 4) most = uw_lwip_tcp_snd_buf / 4;
+    unsigned k = mss ? most / mss : 0;
+    if (k < 2) return;
+    tcp_ext_arg_set(pcb, tcp_ext_id, (void *)(uintptr_t)mss);
+    pcb->mss = (u16_t)(k * mss);
+    if (pcb->cwnd < pcb->mss) pcb->cwnd = pcb->mss;
+}
+
+err_t uw_lwip_ip4_frag(struct pbuf *p, struct netif *netif, const ip4_addr_t *dest)
+{
+    if (N.gso && p->len >= 20 && ((const u8_t *)p->payload)[9] == IP_PROTO_TCP)
+        return netif->output(netif, p, dest);
+    return ip4_frag(p, netif, dest);
+}
+
+err_t uw_lwip_ip6_frag(struct pbuf *p, struct netif *netif, const ip6_addr_t *dest)
+{
+    if (N.gso && p->len >= 40 && ((const u8_t *)p->payload)[6] == IP6_NEXTH_TCP)
+        return netif->output_ip6(netif, p, dest);
+    return ip6_frag(p, netif, dest);
 }
 
 /* With offloads: a zero header (nothing asked of the host) in front of
@@ -667,13 +747,13 @@ static err_t link_output_vnet(struct pbuf *p)
     if (N.gso) {
         if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
             err_t e = link_output_gso((uint8_t *)p->payload + UW_PLAT_NET_VNET_HDR_SIZE,
-                                      p->tot_len - (size_t)UW_PLAT_NET_VNET_HDR_SIZE, p);
+                                      p->tot_len - (size_t)UW_PLAT_NET_VNET_HDR_SIZE, p, p->uw_mss);
             pbuf_remove_header(p, UW_PLAT_NET_VNET_HDR_SIZE);
             return e;
         }
         if (p->tot_len > N.info.mtu + 14) return ERR_IF;
         pbuf_copy_partial(p, N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, 0);
-        return link_output_gso(N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, NULL);
+        return link_output_gso(N.tx_buf + UW_PLAT_NET_VNET_HDR_SIZE, p->tot_len, NULL, p->uw_mss);
     }
     uw_plat_result_t r;
     if (!p->next && pbuf_add_header(p, UW_PLAT_NET_VNET_HDR_SIZE) == 0) {
@@ -847,6 +927,7 @@ static int start(void)
         return -4;
     N.gso = N.vnet && (N.info.offloads & UW_PLAT_NET_OFFLOAD_GSO);
     lwip_init();
+    tcp_ext_id = tcp_ext_arg_alloc_id();
     if (!netif_add(&N.netif, &N.addr, &N.mask, &N.gw, NULL, netif_setup, ethernet_input)) {
         fprintf(stderr, "uweb: cannot add the network interface\n");
         return -5; /* UW_EIO */

@@ -73,4 +73,12 @@ int64_t uw_lwip_next_deadline(void);
  */
 void uw_lwip_poll(uw_plat_handle_set_t ready);
 
+/*
+ * With offloads, lets lwIP build segments of several MSS for the host to
+ * cut up (netif.c); nothing otherwise, or when done already.  Called for
+ * an established connection before it writes (src/net/tcp_lwip.c).
+ */
+struct tcp_pcb;
+void uw_lwip_tcp_segments(struct tcp_pcb *pcb);
+
 #endif

@@ -39,6 +39,8 @@ struct uw_h1 {
     bool must_flush;             /* a borrowed slice is pending */
     bool req_chunked, res_chunked;
     bool message_done;           /* the engine reported the request's end */
+    char *lent;                  /* body bytes the connection lent, not yet parsed */
+    size_t lent_len;
     size_t preloaded;            /* in[0..preloaded) came before uw__h1_serve */
     uw_arena arena;
     uw_header *headers;
@@ -187,6 +189,43 @@ static void parse(uw_h1 *h, uw_h1_event *ev)
 
 /* ------------------------------------------------------------ the ops */
 
+/* What one run of the engine over body bytes gave: a chunk (its size),
+ * the message's end (0), an error (UW_EPROTO), or nothing yet (1 with
+ * *data NULL: run again). */
+static ssize_t body_event(uw_h1 *h, uw_req *req, const uw_h1_event *ev, const void **data)
+{
+    req->body_extra = h->parser.body_extra;
+    if (ev->kind == UW_H1_BODY && ev->len) {
+        *data = ev->data;
+        return (ssize_t)ev->len;
+    }
+    if (ev->kind == UW_H1_END) {
+        h->message_done = true;
+        return 0;
+    }
+    if (ev->kind == UW_H1_ERROR) {
+        uw__http_log(h->hc->srv, "uweb: request body: %s", ev->why);
+        return UW_EPROTO;
+    }
+    *data = NULL;
+    return 1;
+}
+
+/*
+ * Body bytes read in place.  When the connection lends what it received
+ * (lwIP's pbufs on the unikernels, uw_conn_can_borrow), the input buffer
+ * is empty and the body has a length, the body's bytes go to the
+ * handler from the connection's own memory instead of being copied into
+ * the buffer first.  Only bytes of this body are borrowed (at most what
+ * is left of its length), so the next request never starts there; what
+ * the engine has not taken yet stays in h->lent until the next call.
+ */
+static bool may_borrow(const uw_h1 *h, const uw_req *req)
+{
+    return h->in_pos == h->in_len && !h->req_chunked && req->content_length > 0
+        && uw_conn_can_borrow(h->hc->c);
+}
+
 static ssize_t h1_read_body(uw_req *req, const void **data)
 {
     uw_h1 *h = req->proto;
@@ -194,26 +233,33 @@ static ssize_t h1_read_body(uw_req *req, const void **data)
         if (h->message_done) return 0;
         if (!h->req_chunked && req->body_read >= (uint64_t)req->content_length)
             return 0;   /* the engine ends the message on its next run */
+        uw_h1_event ev;
+        ssize_t k;
         if (h->in_pos < h->in_len) {
-            uw_h1_event ev;
             parse(h, &ev);
-            req->body_extra = h->parser.body_extra;
-            if (ev.kind == UW_H1_BODY && ev.len) {
-                *data = ev.data;
-                return (ssize_t)ev.len;
-            }
-            if (ev.kind == UW_H1_END) {
-                h->message_done = true;
-                return 0;
-            }
-            if (ev.kind == UW_H1_ERROR) {
-                uw__http_log(h->hc->srv, "uweb: request body: %s", ev.why);
-                return UW_EPROTO;
-            }
+            k = body_event(h, req, &ev, data);
+        } else if (h->lent_len) {
+            size_t used = uw_h1_parse(&h->parser, h->lent, h->lent_len, &ev);
+            h->lent += used;
+            h->lent_len -= used;
+            k = body_event(h, req, &ev, data);
+            if (k == 0 && h->lent_len) return UW_EPROTO;  /* more than the body's length */
+        } else if (may_borrow(h, req)) {
+            uint64_t left = (uint64_t)req->content_length - req->body_read;
+            void *p = NULL;
+            ssize_t n = uw_conn_read_borrow(h->hc->c, &p, left < SIZE_MAX ? (size_t)left : SIZE_MAX,
+                                            uw_now() + h->cfg->io_timeout);
+            if (n == 0) return UW_ECLOSED;
+            if (n < 0) return n;
+            h->lent = p;
+            h->lent_len = (size_t)n;
+            continue;
+        } else {
+            int r = read_more(h, uw_now() + h->cfg->io_timeout);
+            if (r != UW_OK) return r;
             continue;
         }
-        int r = read_more(h, uw_now() + h->cfg->io_timeout);
-        if (r != UW_OK) return r;
+        if (k != 1 || *data) return k;
     }
 }
 
@@ -530,6 +576,8 @@ static void handle_request(uw_h1 *h)
     h->req_chunked = hd->chunked;
     h->res_chunked = false;
     h->message_done = false;
+    h->lent = NULL;
+    h->lent_len = 0;
     if (!hd->keep_alive) res->close = true;
     if (req->method == UW_HEAD) res->head_only = true;
     void *arg;

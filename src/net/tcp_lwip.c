@@ -30,6 +30,7 @@ typedef struct tcp_conn {
      * beyond 64 KiB); rx_len counts the bytes. */
     struct pbuf *rx, *rx_tail;
     size_t rx_len;
+    size_t lent;                /* bytes at the head of rx lent by conn_read_borrow */
     bool eof;                   /* the peer's FIN arrived */
     bool reset;                 /* reset or aborted: reads and writes fail */
     bool connected;             /* uw_tcp_connect: the handshake completed */
@@ -312,48 +313,100 @@ static void window_open(tcp_conn *c, size_t n)
     }
 }
 
+/* Consumes M bytes (at most its length) of the first received pbuf: the
+ * pbuf goes when all of it is consumed. */
+static void rx_take(tcp_conn *c, size_t m)
+{
+    struct pbuf *q = c->rx;
+    if (m < q->len) {
+        pbuf_remove_header(q, m);
+        return;
+    }
+    c->rx = q->next;
+    q->next = NULL;
+    pbuf_free(q);
+    if (!c->rx) c->rx_tail = NULL;
+}
+
+/* Takes back the bytes conn_read_borrow lent: they are consumed. */
+static void lent_return(tcp_conn *c)
+{
+    size_t m = c->lent;
+    if (!m) return;
+    c->lent = 0;
+    rx_take(c, m);
+    c->rx_len -= m;
+    window_open(c, m);
+}
+
+/* Waits for received bytes (or the end); false with *status when there
+ * are none to read: 0 at the end of stream, or a negative status. */
+static bool wait_readable(tcp_conn *c, int64_t deadline, ssize_t *status)
+{
+    for (;;) {
+        if (c->rx) return true;
+        *status = 0;
+        if (c->reset) *status = UW_ECLOSED;
+        else if (c->eof) *status = 0;
+        else if (!c->pcb) *status = UW_ECLOSED;
+        else {
+            int r = uw_wait(&c->rq, deadline);
+            if (r == UW_OK) continue;
+            *status = r;
+        }
+        return false;
+    }
+}
+
+static ssize_t conn_read_borrow(uw_conn *conn, void **data, size_t n, int64_t deadline)
+{
+    tcp_conn *c = (tcp_conn *)conn;
+    lent_return(c);
+    for (;;) {
+        ssize_t status;
+        if (!wait_readable(c, deadline, &status)) return status;
+        struct pbuf *q = c->rx;
+        if (q->len == 0) {          /* an empty pbuf of a chain */
+            rx_take(c, 0);
+            continue;
+        }
+        if (n == 0) return 0;
+        size_t m = n < q->len ? n : q->len;
+        *data = q->payload;
+        c->lent = m;
+        return (ssize_t)m;
+    }
+}
+
 static ssize_t conn_read(uw_conn *conn, void *buf, size_t n, int64_t deadline)
 {
     tcp_conn *c = (tcp_conn *)conn;
-    for (;;) {
-        if (c->rx && n > 0) {
-            size_t k = 0;
-            while (c->rx && k < n) {
-                struct pbuf *q = c->rx;
-                size_t m = n - k < q->len ? n - k : q->len;
-                memcpy((char *)buf + k, q->payload, m);
-                k += m;
-                if (m < q->len) {
-                    pbuf_remove_header(q, m);
-                } else {
-                    c->rx = q->next;
-                    q->next = NULL;
-                    pbuf_free(q);
-                }
-            }
-            if (!c->rx) c->rx_tail = NULL;
-            c->rx_len -= k;
-            window_open(c, k);
-            return (ssize_t)k;
-        }
-        if (c->rx && n == 0) return 0;
-        if (c->reset) return UW_ECLOSED;
-        if (c->eof) return 0;
-        if (!c->pcb) return UW_ECLOSED;
-        int r = uw_wait(&c->rq, deadline);
-        if (r != UW_OK) return r;
+    lent_return(c);
+    ssize_t status;
+    if (!wait_readable(c, deadline, &status)) return status;
+    size_t k = 0;
+    while (c->rx && k < n) {
+        struct pbuf *q = c->rx;
+        size_t m = n - k < q->len ? n - k : q->len;
+        memcpy((char *)buf + k, q->payload, m);
+        k += m;
+        rx_take(c, m);
     }
+    c->rx_len -= k;
+    window_open(c, k);
+    return (ssize_t)k;
 }
 
 static bool conn_may_read(const uw_conn *conn)
 {
     const tcp_conn *c = (const tcp_conn *)conn;
-    return c->rx || c->eof || c->reset || !c->pcb;
+    return c->rx_len > c->lent || c->eof || c->reset || !c->pcb;
 }
 
 static int conn_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadline)
 {
     tcp_conn *c = (tcp_conn *)conn;
+    if (c->pcb) uw_lwip_tcp_segments(c->pcb);
     for (size_t i = 0; i < n; i++) {
         const char *p = v[i].ptr;
         size_t left = v[i].len;
@@ -395,6 +448,7 @@ static int conn_writev(uw_conn *conn, const uw_slice *v, size_t n, int64_t deadl
 static void conn_set_notify(uw_conn *conn, void (*fn)(uw_conn *c, void *arg), void *arg)
 {
     tcp_conn *c = (tcp_conn *)conn;
+    if (fn) lent_return(c);      /* parked: nobody holds lent bytes */
     c->notify = fn;
     c->notify_arg = arg;
 }
@@ -408,6 +462,7 @@ static void conn_shutdown_write(uw_conn *conn)
 static void conn_close(uw_conn *conn, bool reset)
 {
     tcp_conn *c = (tcp_conn *)conn;
+    c->lent = 0;
     while (c->rx) {
         struct pbuf *q = c->rx;
         c->rx = q->next;
@@ -452,6 +507,7 @@ static const struct uw_conn_ops conn_ops = {
     .shutdown_write = conn_shutdown_write,
     .close = conn_close,
     .peer = conn_peer,
+    .read_borrow = conn_read_borrow,
 };
 
 /* SO_REUSEPORT is a host-socket matter: a unikernel is one worker. */

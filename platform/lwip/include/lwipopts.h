@@ -55,6 +55,10 @@ void uw_lwip_free(void *p);
 /* With offloads a large received frame stays in the glue's receive
  * block, which lwIP takes as a custom pbuf (netif.c, receive_vnet). */
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
+/* The MSS the host cuts a TCP segment into: set for every TCP segment
+ * lwIP sends (the LWIP_HOOK_TCP_OUT_ADD_TCPOPTS below), read by the
+ * glue's output with offloads (netif.c). */
+#define LWIP_PBUF_CUSTOM_DATA       uint16_t uw_mss;
 #define PBUF_LINK_HLEN              14
 /* Room for the virtio-net header in front of every frame sent on a
  * device with offloads (netif.c). */
@@ -87,6 +91,17 @@ struct netif;
 struct ip6_addr;
 const struct ip6_addr *uw_lwip_ip6_gateway(struct netif *netif, const struct ip6_addr *dest);
 #define LWIP_HOOK_ND6_GET_GW(netif, dest) uw_lwip_ip6_gateway(netif, dest)
+/* With offloads lwIP sends TCP segments larger than the MTU, for the
+ * host to cut up (netif.c, uw_lwip_tcp_segments); lwIP's IPv4 and IPv6
+ * output hand whatever exceeds the MTU to ip4_frag/ip6_frag, so those
+ * names are the glue's (uw_lwip_ip4_frag/uw_lwip_ip6_frag, netif.c),
+ * which send such a TCP segment as it is and fragment anything else with
+ * lwIP's own functions: everywhere but in lwIP's two fragmentation
+ * modules, built with UW_LWIP_FRAG_SELF (build.mk). */
+#ifndef UW_LWIP_FRAG_SELF
+#define ip4_frag                    uw_lwip_ip4_frag
+#define ip6_frag                    uw_lwip_ip6_frag
+#endif
 #define IP_FORWARD                  0
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
@@ -127,6 +142,13 @@ extern unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
 #define LWIP_TCP_KEEPALIVE          0
 #define TCP_OVERSIZE                TCP_MSS
 #define LWIP_TCP_TIMESTAMPS         0
+/* Each connection's MSS on the wire while lwIP's own (pcb->mss) is a
+ * multiple of it (netif.c, uw_lwip_tcp_segments). */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS   1
+struct pbuf;
+struct tcp_pcb;
+uint32_t *uw_lwip_tcp_opts(struct pbuf *p, const struct tcp_pcb *pcb, uint32_t *opts);
+#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) uw_lwip_tcp_opts(p, pcb, opts)
 #define LWIP_EVENT_API              0
 #define LWIP_CALLBACK_API           1
 
