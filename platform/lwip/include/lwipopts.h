@@ -140,7 +140,11 @@ extern unsigned int uw_lwip_tcp_wnd, uw_lwip_tcp_snd_buf;
 #define TCP_LISTEN_BACKLOG          1
 #define TCP_DEFAULT_LISTEN_BACKLOG  255
 #define LWIP_TCP_KEEPALIVE          0
-#define TCP_OVERSIZE                TCP_MSS
+/* Room left in a segment's pbuf for the next write: about a wire MSS
+ * (what it was when segments were of the MSS; with offloads they reach
+ * 16 KiB, and room for all of that in every small answer's pbuf made
+ * small requests slower). */
+#define TCP_OVERSIZE                1460
 #define LWIP_TCP_TIMESTAMPS         0
 /* Each connection's MSS on the wire while lwIP's own (pcb->mss) is a
  * multiple of it (netif.c, uw_lwip_tcp_segments). */
